@@ -1,0 +1,3 @@
+from hypertui.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,403 @@
+"""The HyperTracker REST client: one async method per endpoint over one httpx.AsyncClient.
+
+No UI code here. Every failure is raised as a typed `ApiError` (see errors.py); nothing else
+escapes. Identical requests already in flight are shared instead of sent twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter, ValidationError
+
+from hypertui import __version__
+from hypertui.api.errors import (
+    ApiError,
+    AuthError,
+    BadRequestError,
+    BadResponseError,
+    ExportExpiredError,
+    NetworkError,
+    NotFoundError,
+    RateLimitError,
+    ServerError,
+)
+from hypertui.api.models import (
+    BiasHistoryPage,
+    Heatmap,
+    LiquidationRiskPage,
+    PositionBreakdown,
+    PositionMetricsPage,
+    PositionsPage,
+    Segment,
+    SegmentMetrics,
+    SegmentsBias24h,
+    SegmentSummary,
+    StateStatus,
+)
+from hypertui.api.text import one_line
+
+DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
+POSITION_AGES = ("all", "24h", "7d", "30d")
+CURSOR_PAGE_MAX = 1000
+RISK_PAGE_MAX = 500
+
+M = TypeVar("M", bound=BaseModel)
+Params = list[tuple[str, str]]
+_SEGMENTS = TypeAdapter(list[Segment])
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def iso(value: datetime | str) -> str:
+    """ISO 8601 UTC with milliseconds, as the API wants (`2026-02-25T00:00:00.000Z`)."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _age_suffix(position_age: str) -> str:
+    return "" if position_age == "all" else f"-{position_age}"
+
+
+class HyperTrackerClient:
+    """Async client for the ten cohort endpoints plus `state/status`."""
+
+    def __init__(
+        self,
+        base_url: str = DEFAULT_BASE_URL,
+        token: str | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 20.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._api_host = httpx.URL(self.base_url).host
+        self._token = token
+        self._http = httpx.AsyncClient(
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            headers={"User-Agent": f"hypertui/{__version__}", "Accept": "application/json"},
+            follow_redirects=False,  # exports are followed by hand, without the token
+        )
+        self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
+        self.requests_made = 0
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HyperTrackerClient({self.base_url!r})"
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> HyperTrackerClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # --- endpoints -------------------------------------------------------------------------
+
+    async def segments(self) -> list[Segment]:
+        """`GET /segments`: the cohort legend (a bare JSON array)."""
+        return await self._get("/segments", [], _SEGMENTS)
+
+    async def summary(self, segment_id: int, position_age: str = "all") -> SegmentSummary:
+        """`GET /segments/{id}/summary` (redirect to an export file)."""
+        params = [] if position_age == "all" else [("positionAge", position_age)]
+        return await self._get(f"/segments/{segment_id}/summary", params, SegmentSummary, export=True)
+
+    async def positions(
+        self,
+        *,
+        start: datetime | str,
+        end: datetime | str | None = None,
+        coin: str | None = None,
+        segment_id: int | None = None,
+        addresses: Iterable[str] = (),
+        open: bool | None = None,
+        limit: int = CURSOR_PAGE_MAX,
+        next_cursor: str | None = None,
+    ) -> PositionsPage:
+        """`GET /positions`: one page, ordered by openTime ascending."""
+        params: Params = [("start", iso(start))]
+        if end is not None:
+            params.append(("end", iso(end)))
+        if coin:
+            params.append(("coin", coin))
+        if segment_id is not None:
+            params.append(("segmentId", str(segment_id)))
+        params += [("address", a) for a in addresses]
+        if open is not None:
+            params.append(("open", "true" if open else "false"))
+        params.append(("limit", str(limit)))
+        if next_cursor:
+            params.append(("nextCursor", next_cursor))
+        return await self._get("/positions", params, PositionsPage)
+
+    def iter_positions(self, *, page_size: int = CURSOR_PAGE_MAX, **filters: Any) -> AsyncIterator[PositionsPage]:
+        """Pages of `/positions` until the cursor runs out; fetches one page per step."""
+
+        async def fetch(cursor: str | None) -> tuple[PositionsPage, int, str | None]:
+            page = await self.positions(limit=page_size, next_cursor=cursor, **filters)
+            return page, len(page.positions), page.next_cursor
+
+        return self._cursor_pages("/positions", fetch)
+
+    async def bias_history(
+        self,
+        segment_id: int,
+        *,
+        start: datetime | str | None = None,
+        end: datetime | str | None = None,
+        limit: int | None = None,
+        next_cursor: str | None = None,
+        recency: str = "all",
+    ) -> BiasHistoryPage:
+        """`GET /segments/{id}/bias-history`: snapshots newest first."""
+        params: Params = []
+        if start is not None:
+            params.append(("start", iso(start)))
+        if end is not None:
+            params.append(("end", iso(end)))
+        if limit is not None:
+            params.append(("limit", str(limit)))
+        if next_cursor:
+            params.append(("nextCursor", next_cursor))
+        if recency != "all":
+            params.append(("positionRecencyTimeframe", recency))
+        return await self._get(f"/segments/{segment_id}/bias-history", params, BiasHistoryPage)
+
+    def iter_bias_history(
+        self, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
+    ) -> AsyncIterator[BiasHistoryPage]:
+        async def fetch(cursor: str | None) -> tuple[BiasHistoryPage, int, str | None]:
+            page = await self.bias_history(segment_id, start=start, limit=page_size, next_cursor=cursor, **kw)
+            return page, len(page.snapshots), page.next_cursor
+
+        return self._cursor_pages(f"/segments/{segment_id}/bias-history", fetch)
+
+    async def position_breakdown(self, coin: str, position_age: str = "all") -> PositionBreakdown:
+        """`GET /exports/coins/{coin}/position-breakdown-by-cohort[-24h|-7d|-30d]` (redirect)."""
+        path = f"/exports/coins/{coin}/position-breakdown-by-cohort{_age_suffix(position_age)}"
+        return await self._get(path, [], PositionBreakdown, export=True)
+
+    async def segment_metrics(self, coin: str, position_age: str = "all") -> SegmentMetrics:
+        """`GET /exports/coins/{coin}/segment-metrics[-24h|-7d|-30d]` (redirect)."""
+        path = f"/exports/coins/{coin}/segment-metrics{_age_suffix(position_age)}"
+        return await self._get(path, [], SegmentMetrics, export=True)
+
+    async def position_metrics(
+        self,
+        coin: str,
+        segment_id: int,
+        *,
+        start: datetime | str,
+        end: datetime | str | None = None,
+        limit: int = CURSOR_PAGE_MAX,
+        next_cursor: str | None = None,
+        recency: str = "all",
+    ) -> PositionMetricsPage:
+        """`GET /position-metrics/coin/{coin}/segment/{id}`: rows newest first."""
+        params: Params = [("start", iso(start))]
+        if end is not None:
+            params.append(("end", iso(end)))
+        params.append(("limit", str(limit)))
+        if next_cursor:
+            params.append(("nextCursor", next_cursor))
+        if recency != "all":
+            params.append(("positionRecencyTimeframe", recency))
+        path = f"/position-metrics/coin/{coin}/segment/{segment_id}"
+        return await self._get(path, params, PositionMetricsPage)
+
+    def iter_position_metrics(
+        self, coin: str, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
+    ) -> AsyncIterator[PositionMetricsPage]:
+        async def fetch(cursor: str | None) -> tuple[PositionMetricsPage, int, str | None]:
+            page = await self.position_metrics(
+                coin, segment_id, start=start, limit=page_size, next_cursor=cursor, **kw
+            )
+            return page, len(page.metrics), page.next_cursor
+
+        return self._cursor_pages(f"/position-metrics/coin/{coin}/segment/{segment_id}", fetch)
+
+    async def heatmap(self, opened_within: str = "all") -> Heatmap:
+        """`GET /positions/heatmap`: every coin with per-cohort totals."""
+        params = [] if opened_within == "all" else [("openedWithin", opened_within)]
+        return await self._get("/positions/heatmap", params, Heatmap)
+
+    async def liquidation_risk(self, segment_id: int, *, offset: int = 0, limit: int = 100) -> LiquidationRiskPage:
+        """`GET /{id}/assets/liquidation-risk` (no `segments/` prefix), offset paging."""
+        params = [("offset", str(offset)), ("limit", str(limit))]
+        return await self._get(f"/{segment_id}/assets/liquidation-risk", params, LiquidationRiskPage)
+
+    async def iter_liquidation_risk(
+        self, segment_id: int, *, page_size: int = RISK_PAGE_MAX
+    ) -> AsyncIterator[LiquidationRiskPage]:
+        offset = 0
+        while True:
+            page = await self.liquidation_risk(segment_id, offset=offset, limit=page_size)
+            if not page.items:
+                return
+            yield page
+            offset += len(page.items)
+            if offset >= page.total_count:
+                return
+
+    async def segments_bias_24h(self) -> SegmentsBias24h:
+        """`GET /exports/segments-bias-charts-data-24h` (redirect): every cohort, ~72 h."""
+        return await self._get("/exports/segments-bias-charts-data-24h", [], SegmentsBias24h, export=True)
+
+    async def state_status(self) -> StateStatus:
+        """`GET /hypertracker/state/status`: when the data last changed and will next."""
+        return await self._get("/hypertracker/state/status", [], StateStatus)
+
+    # --- plumbing --------------------------------------------------------------------------
+
+    async def _cursor_pages(self, endpoint: str, fetch: Any) -> AsyncIterator[Any]:
+        """Send `nextCursor` back until it is null or a page comes back empty."""
+        cursor: str | None = None
+        while True:
+            page, count, next_cursor = await fetch(cursor)
+            if count == 0:
+                return
+            yield page
+            if not next_cursor:
+                return
+            if next_cursor == cursor:
+                raise BadResponseError(endpoint, "nextCursor", "repeats the cursor just sent")
+            cursor = next_cursor
+
+    async def _get(self, path: str, params: Params, model: Any, *, export: bool = False) -> Any:
+        """GET and validate, sharing an identical request already in flight."""
+        key = (path, tuple(params))
+        pending = self._inflight.get(key)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            result = await self._fetch(path, params, model, export)
+        except BaseException as exc:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # mark retrieved: waiters, if any, get it themselves
+            raise
+        else:
+            future.set_result(result)
+            return result
+        finally:
+            del self._inflight[key]
+
+    async def _fetch(self, path: str, params: Params, model: Any, export: bool) -> Any:
+        endpoint = path
+        response = await self._send(endpoint, httpx.URL(self.base_url + path), params)
+        if export and response.status_code in _REDIRECTS:
+            location = response.headers.get("location")
+            if not location:
+                raise BadResponseError(endpoint, "Location", "missing from the redirect")
+            response = await self._send(endpoint, response.url.join(location), [], download=True)
+        if response.status_code != 200:
+            self._raise_for_status(endpoint, response, download=export)
+        return _parse(endpoint, response.content, model)
+
+    async def _send(self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False) -> httpx.Response:
+        headers = {}
+        # The token goes to the API host only: never to the download (S3) host of an export.
+        if self._token and url.host == self._api_host and not download:
+            headers["Authorization"] = f"Bearer {self._token}"
+        self.requests_made += 1
+        try:
+            return await self._http.get(url, params=params, headers=headers)
+        except httpx.TimeoutException:
+            raise NetworkError(endpoint, "timed out") from None
+        except httpx.TransportError as exc:
+            raise NetworkError(endpoint, _transport_reason(exc)) from None
+
+    def _raise_for_status(self, endpoint: str, response: httpx.Response, *, download: bool) -> None:
+        status = response.status_code
+        body = _json_or_none(response)
+        is_xml = "xml" in response.headers.get("content-type", "") or response.content.lstrip().startswith(b"<")
+        if download and is_xml and status == 403:
+            raise ExportExpiredError(endpoint, "export link expired before download; try again")
+        if status == 400:
+            raise BadRequestError(endpoint, _validation_messages(body, response.text))
+        if status in (401, 403):
+            raise AuthError(endpoint, f"token rejected ({status}): check HYPERTRACKER_API_TOKEN")
+        if status == 404:
+            message = body.get("message") if isinstance(body, dict) else None
+            if not isinstance(message, str):
+                message = "export file not found" if is_xml else "not found"
+            raise NotFoundError(endpoint, one_line(message))
+        if status == 429:
+            raise _rate_limit_error(endpoint, response, body)
+        if status >= 500:
+            raise ServerError(endpoint, status)
+        raise ApiError(endpoint, f"unexpected HTTP {status}")
+
+
+def _parse(endpoint: str, content: bytes, model: Any) -> Any:
+    adapter = model if isinstance(model, TypeAdapter) else None
+    try:
+        if adapter is not None:
+            return adapter.validate_json(content)
+        return model.model_validate_json(content)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        if err["type"] == "json_invalid":
+            raise BadResponseError(endpoint, "(body)", "is not valid JSON") from None
+        field = ".".join(str(p) for p in err["loc"]) or "(body)"
+        raise BadResponseError(endpoint, field, one_line(err["msg"].lower())) from None
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return json.loads(response.content)
+    except ValueError:
+        return None
+
+
+def _validation_messages(body: Any, text: str) -> list[str]:
+    """Flatten `{"errors":[{"property":..., "errors":[...]}]}` into readable lines."""
+    out: list[str] = []
+    if isinstance(body, dict) and isinstance(body.get("errors"), list):
+        for item in body["errors"]:
+            if isinstance(item, dict):
+                for msg in item.get("errors") or []:
+                    out.append(one_line(str(msg)))
+    elif isinstance(body, dict) and body.get("message"):
+        out.append(one_line(str(body["message"])))
+    elif text:
+        out.append(one_line(text))
+    return out
+
+
+def _rate_limit_error(endpoint: str, response: httpx.Response, body: Any) -> RateLimitError:
+    body = body if isinstance(body, dict) else {}
+    retry_after: float | None = None
+    header = response.headers.get("retry-after")
+    for candidate in (header, body.get("retry_after")):
+        try:
+            retry_after = float(candidate)  # type: ignore[arg-type]
+            break
+        except (TypeError, ValueError):
+            continue
+    # The daily-quota body is {"limit","current","plan"}; per-minute is {"error","retry_after"}.
+    daily = "plan" in body or ("current" in body and "retry_after" not in body)
+    limit = body.get("limit") if isinstance(body.get("limit"), int) else None
+    plan = body.get("plan") if isinstance(body.get("plan"), str) else None
+    return RateLimitError(endpoint, daily=daily, retry_after=retry_after, limit=limit, plan=plan and one_line(plan))
+
+
+def _transport_reason(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectError):
+        return "cannot connect: " + (one_line(str(exc)) or "connection failed")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection dropped: " + (one_line(str(exc)) or "protocol error")
+    return "network error: " + (one_line(str(exc)) or type(exc).__name__)

@@ -1,0 +1,436 @@
+"""Pydantic models mirroring the HyperTracker responses (see shared/api-reference.md).
+
+Attributes are snake_case, aliases are the API's camelCase; unknown fields are ignored so a new
+server field never breaks us. Fields the contract marks [guess] are optional. Columnar payloads
+(`historySnapshotStructure` + `history`, `columns` + `data`) become typed rows by column *name*.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from hypertui.api.text import SafeStr
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+
+# --- segments (cohort legend) ---------------------------------------------------------------
+
+
+class Criteria(ApiModel):
+    min_size: float | None = None
+    max_size: float | None = None
+    min_pnl: float | None = None
+    max_pnl: float | None = None
+
+    @property
+    def lower(self) -> float:
+        """Lower bound of the range, for ordering cohorts by range rather than by id."""
+        low = self.min_size if self.min_size is not None else self.min_pnl
+        if low is not None:
+            return low
+        high = self.max_size if self.max_size is not None else self.max_pnl
+        return float("-inf") if high is None else high - 1e18
+
+
+class Segment(ApiModel):
+    id: int
+    name: SafeStr
+    emoji: SafeStr = ""
+    category: Literal["size", "pnl"]
+    criteria: Criteria = Criteria()
+
+
+def ordered_by_range(segments: list[Segment], category: str) -> list[Segment]:
+    """Cohorts of one axis ordered by their range (Shrimp, id 16, is the smallest size cohort).
+
+    Size cohorts go smallest first; pnl cohorts go most profitable first, as the legend does.
+    """
+    chosen = [s for s in segments if s.category == category]
+    chosen.sort(key=lambda s: s.criteria.lower, reverse=category == "pnl")
+    return chosen
+
+
+# --- summary (export) -----------------------------------------------------------------------
+
+
+class SideTotals(ApiModel):
+    count: int | None = None
+    value: float | None = None
+
+
+class BySide(ApiModel):
+    long: SideTotals | None = None
+    short: SideTotals | None = None
+
+
+class TopAsset(ApiModel):
+    coin: SafeStr
+    total_value: float
+    total_long_value: float | None = None
+    count: int | None = None
+
+    @property
+    def long_share(self) -> float | None:
+        if self.total_long_value is None or not self.total_value:
+            return None
+        return self.total_long_value / self.total_value
+
+
+class CohortFigures(ApiModel):
+    count_traders: int | None = None  # absent in 24h/7d/30d variants
+    count_traders_in_position: int
+    perp_bias: float
+    position_value: float
+    position_long_value: float
+    position_short_value: float
+    exposure_ratio: float
+    active_perp_equity: float
+    perp_equity: float | None = None  # absent in 24h/7d/30d variants
+    count_traders_24_hours_ago: int | None = Field(
+        default=None, alias="countTraders24HoursAgo"
+    )  # [guess]
+
+
+class OpenPerpsSummary(ApiModel):
+    perp_bias: float
+    exposure_ratio: float
+    count_open_positions: int
+    count_traders_in_position: int
+    count_traders_in_profit: int
+    total_value: float
+    total_long_value: float
+    total_active_perp_equity: float
+    total_perp_equity: float | None = None
+    count_assets: int | None = None
+    by_side: BySide | None = None
+
+    @property
+    def total_short_value(self) -> float:
+        return self.total_value - self.total_long_value
+
+
+class SegmentSummary(ApiModel):
+    segment: Segment
+    summary: CohortFigures
+    open_perps_summary: OpenPerpsSummary
+    count_traders_24_hours_ago: int | None = Field(
+        default=None, alias="countTraders24HoursAgo"
+    )  # [guess]
+    top_open_perps: list[TopAsset] = []  # [guess]
+
+    @property
+    def traders_24h_ago(self) -> int | None:
+        if self.count_traders_24_hours_ago is not None:
+            return self.count_traders_24_hours_ago
+        return self.summary.count_traders_24_hours_ago
+
+
+# --- positions (cursor) ---------------------------------------------------------------------
+
+
+class Profile(ApiModel):
+    address: SafeStr | None = None
+    segments: list[int] = []
+
+
+class Position(ApiModel):
+    id: SafeStr
+    address: SafeStr
+    coin: SafeStr
+    dex: SafeStr | None = None
+    side: Literal["long", "short"]
+    size: float
+    entry_price: float | None = None
+    mark_price: float | None = None
+    mid_price: float | None = None
+    premium_price: float | None = None
+    position_value: float
+    liquidation_price: float | None = None
+    unrealized_pnl: float | None = None
+    funding: float | None = None
+    cross_leverage: float | None = None
+    isolated_leverage: float | None = None
+    max_leverage: float | None = None
+    asset_max_leverage: float | None = None
+    sz_decimals: int | None = None
+    open_time: datetime
+    close_time: datetime | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    profile: Profile | None = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.close_time is None
+
+    @property
+    def leverage(self) -> tuple[float, str] | None:
+        """(leverage, "cross"|"isolated"); one of the two fields is 0 on the wire."""
+        if self.isolated_leverage:
+            return self.isolated_leverage, "isolated"
+        if self.cross_leverage:
+            return self.cross_leverage, "cross"
+        return None
+
+    @property
+    def liquidation_distance(self) -> float | None:
+        """Fraction the mark must move to hit the liquidation price (0.1 = 10 %)."""
+        if not self.liquidation_price or not self.mark_price:
+            return None
+        return abs(self.mark_price - self.liquidation_price) / self.mark_price
+
+
+class PositionsPage(ApiModel):
+    positions: list[Position]
+    next_cursor: str | None = None
+
+
+# --- columnar time series ------------------------------------------------------------------
+
+
+def rows_by_column(
+    columns: list[str], data: list[list[Any]], wanted: dict[str, str], required: set[str]
+) -> list[dict[str, Any]]:
+    """Turn columnar rows into dicts keyed by our field names, looking columns up by name.
+
+    `wanted` maps API column name -> field name. A missing required column raises ValueError
+    naming it (pydantic turns that into a validation error with the field's location).
+    """
+    index = {name: i for i, name in enumerate(columns)}
+    missing = sorted(required - index.keys())
+    if missing:
+        raise ValueError(f"column {missing[0]!r} missing from {columns!r}")
+    picks = [(field, index[col]) for col, field in wanted.items() if col in index]
+    width = len(columns)
+    out = []
+    for row in data:
+        if len(row) != width:
+            raise ValueError(f"row has {len(row)} values for {width} columns")
+        out.append({field: row[i] for field, i in picks})
+    return out
+
+
+class BiasSnapshot(ApiModel):
+    timestamp: datetime
+    bias: float | None = None
+    exposure_ratio: float | None = None
+    open_value: float | None = None
+    open_long_value: float | None = None
+    open_short_value: float | None = None
+    active_perp_equity: float | None = None
+
+
+_BIAS_COLUMNS = {
+    "timestamp": "timestamp",
+    "bias": "bias",
+    "exposureRatio": "exposure_ratio",
+    "openValue": "open_value",
+    "openLongValue": "open_long_value",
+    "openShortValue": "open_short_value",
+    "activePerpEquity": "active_perp_equity",
+}
+
+
+class BiasHistoryPage(ApiModel):
+    segment: Segment
+    next_cursor: str | None = None
+    position_recency_timeframe: SafeStr | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    page_start: datetime | None = None
+    page_end: datetime | None = None
+    history_snapshot_structure: list[str]
+    history: list[list[Any]]
+    snapshots: list[BiasSnapshot] = Field(default=[], exclude=True)  # `history` rows by column name
+
+    @model_validator(mode="before")
+    @classmethod
+    def _columns_to_rows(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "snapshots" not in raw:
+            cols, rows = raw.get("historySnapshotStructure"), raw.get("history")
+            if isinstance(cols, list) and isinstance(rows, list):
+                raw = {**raw, "snapshots": rows_by_column(cols, rows, _BIAS_COLUMNS, {"timestamp"})}
+        return raw
+
+
+class Columnar(ApiModel):
+    columns: list[str]
+    data: list[list[Any]]
+
+
+class CoinCohortBreakdown(ApiModel):
+    segment: Segment
+    position_count: int
+    past_position_count: int | None = None
+    total_position_value: float
+    total_position_value_long: float | None = None
+    past_total_position_value: float | None = None
+    value_close_to_liquidation: float | None = None
+    bias: float | None = None  # long share
+    timestamp: datetime | None = None
+
+
+class PositionBreakdown(ApiModel):
+    coin: SafeStr | None = None
+    timestamp: datetime | None = None
+    data: list[CoinCohortBreakdown]
+
+
+class SegmentMetricRow(ApiModel):
+    timestamp: datetime
+    position_count: int | None = None
+    position_count_long: int | None = None
+    total_position_value: float | None = None
+    total_position_value_long: float | None = None
+    bias: float | None = None
+
+
+_SEGMENT_METRIC_COLUMNS = {
+    "timestamp": "timestamp",
+    "positionCount": "position_count",
+    "positionCountLong": "position_count_long",
+    "totalPositionValue": "total_position_value",
+    "totalPositionValueLong": "total_position_value_long",
+    "bias": "bias",
+}
+
+
+class CohortMetrics(ApiModel):
+    segment: Segment
+    metrics: Columnar
+    rows: list[SegmentMetricRow] = Field(default=[], exclude=True)  # derived, newest first as sent
+
+    @model_validator(mode="before")
+    @classmethod
+    def _columns_to_rows(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "rows" not in raw and isinstance(raw.get("metrics"), dict):
+            m = raw["metrics"]
+            if isinstance(m.get("columns"), list) and isinstance(m.get("data"), list):
+                rows = rows_by_column(m["columns"], m["data"], _SEGMENT_METRIC_COLUMNS, {"timestamp"})
+                raw = {**raw, "rows": rows}
+        return raw
+
+
+class SegmentMetrics(ApiModel):
+    coin: SafeStr | None = None
+    data: list[CohortMetrics]
+
+
+class PositionMetric(ApiModel):
+    created_at: datetime
+    coin: SafeStr | None = None
+    segment_id: int | None = None
+    position_count: int
+    position_count_long: int | None = None
+    total_position_value: float
+    total_position_value_long: float | None = None
+    total_position_size: float | None = None
+    total_position_size_long: float | None = None
+    total_funding: float | None = None
+    total_unrealized_pnl: float | None = None
+
+    @property
+    def long_share(self) -> float | None:
+        if self.total_position_value_long is None or not self.total_position_value:
+            return None
+        return self.total_position_value_long / self.total_position_value
+
+
+class PositionMetricsPage(ApiModel):
+    metrics: list[PositionMetric]
+    next_cursor: str | None = None
+
+
+# --- heatmap --------------------------------------------------------------------------------
+
+
+class HeatmapCell(ApiModel):
+    segment_id: int
+    total_value: float
+    total_long_value: float
+    total_short_value: float
+    count: int
+    count_long: int | None = None
+    count_short: int | None = None
+    bias: float  # long share in [0, 1]
+
+
+class HeatmapRow(ApiModel):
+    coin: SafeStr
+    total_value: float
+    total_long_value: float
+    total_short_value: float
+    count: int
+    count_long: int | None = None
+    count_short: int | None = None
+    segments: list[HeatmapCell] = []
+
+    def cell(self, segment_id: int) -> HeatmapCell | None:
+        for c in self.segments:
+            if c.segment_id == segment_id:
+                return c
+        return None
+
+
+class Heatmap(ApiModel):
+    heatmap: list[HeatmapRow]
+
+
+# --- liquidation risk (offset) --------------------------------------------------------------
+
+
+class RiskItem(ApiModel):
+    coin: SafeStr
+    total_value: float
+    risk_value: float
+    percent_risk: float
+
+
+class LiquidationRiskPage(ApiModel):
+    total_count: int
+    items: list[RiskItem]
+
+
+# --- all-cohort bias, last ~72 h (export) -----------------------------------------------------
+
+
+class CohortBiasSeries(ApiModel):
+    segment: Segment
+    history: Columnar
+    snapshots: list[BiasSnapshot] = Field(default=[], exclude=True)  # derived
+
+    @model_validator(mode="before")
+    @classmethod
+    def _columns_to_rows(cls, raw: Any) -> Any:
+        if isinstance(raw, dict) and "snapshots" not in raw and isinstance(raw.get("history"), dict):
+            h = raw["history"]
+            if isinstance(h.get("columns"), list) and isinstance(h.get("data"), list):
+                rows = rows_by_column(h["columns"], h["data"], _BIAS_COLUMNS, {"timestamp"})
+                raw = {**raw, "snapshots": rows}
+        return raw
+
+
+class SegmentsBias24h(ApiModel):
+    data: list[CohortBiasSeries]
+
+
+# --- state status ---------------------------------------------------------------------------
+
+
+class StateStatus(ApiModel):
+    last_update: datetime | None = None
+    next_update: datetime | None = None
+    next_update_threshold: datetime | None = None
+

@@ -1,0 +1,199 @@
+"""Command line: argument parsing and dispatch only.
+
+    hypertui [options]                 the live dashboard (simulator when no token is set)
+    hypertui sim [--host --port ...]   the market simulator as a local HTTP server
+    hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
+    hypertui config path|init          where the config file lives / write a commented one
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from datetime import datetime
+
+from hypertui import __version__
+
+EXIT_API_ERROR = 1
+EXIT_USAGE = 2
+
+
+def _iso_date(text: str) -> str:
+    """Accept an ISO date/datetime and pass it on in the API's format."""
+    from hypertui.api.client import iso
+
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date (e.g. 2026-02-25 or 2026-02-25T08:00:00Z)") from None
+    return iso(value)
+
+
+def _segment_id(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a cohort id (1-16)") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"cohort id must be 1-16, got {value}")
+    return value
+
+
+def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    """Options shared by the dashboard and `dump`; subparsers must not reset the main ones."""
+    default = argparse.SUPPRESS if suppress else None
+    group = parser.add_argument_group("data source")
+    group.add_argument("--token", default=default, help="API token (prefer HYPERTRACKER_API_TOKEN: process lists show arguments)")
+    group.add_argument("--base-url", default=default, help="API base URL (default: the real service when a token is set)")
+    group.add_argument("--seed", type=int, default=default, help="simulator seed (default 7)")
+    group.add_argument("--scale", choices=("small", "default", "large"), default=default, help="simulator market size")
+    group.add_argument(
+        "--update-interval", type=float, default=default, metavar="SECONDS", help="simulated state update period (default 15)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hypertui",
+        description="Live terminal monitor for HyperTracker cohort analytics of Hyperliquid perpetuals. "
+        "With no token configured it runs on a built-in market simulator.",
+        epilog="Environment: HYPERTRACKER_API_TOKEN, HYPERTRACKER_BASE_URL, HYPERTUI_CONFIG (config file path).",
+    )
+    parser.add_argument("--version", action="version", version=f"hypertui {__version__}")
+    _connection_options(parser, suppress=False)
+    parser.add_argument("--refresh", type=float, default=None, metavar="SECONDS", help="refresh interval")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sim = sub.add_parser("sim", help="run the market simulator as a local HTTP server", description="Serve the simulated HyperTracker API over HTTP.")
+    sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8787, help="port (default 8787)")
+    sim.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
+    sim.add_argument("--scale", choices=("small", "default", "large"), default="default", help="market size")
+    sim.add_argument("--update-interval", type=float, default=15.0, metavar="SECONDS", help="seconds between state updates")
+    sim.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty token)")
+
+    dump = sub.add_parser(
+        "dump", help="print one endpoint's data (JSON or CSV) to stdout", description="Print one endpoint's validated data."
+    )
+    _connection_options(dump, suppress=True)
+    dump.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    kinds = dump.add_subparsers(dest="kind", metavar="KIND", required=True)
+
+    k = kinds.add_parser("segments", help="the cohort legend")
+    k = kinds.add_parser("summary", help="a cohort's summary")
+    k.add_argument("segment", type=_segment_id, help="cohort id 1-16")
+    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k = kinds.add_parser("positions", help="positions (24 h by default; --all pages through everything)")
+    k.add_argument("--coin")
+    k.add_argument("--segment", type=_segment_id)
+    k.add_argument("--address", action="append", help="wallet address (repeatable)")
+    state = k.add_mutually_exclusive_group()
+    state.add_argument("--open", dest="open", action="store_const", const=True, default=None, help="open positions only")
+    state.add_argument("--closed", dest="open", action="store_const", const=False, help="closed positions only")
+    k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago)")
+    k.add_argument("--end", type=_iso_date, help="opened before (default: now)")
+    amount = k.add_mutually_exclusive_group()
+    amount.add_argument("--limit", type=int, default=100, help="at most N positions (default 100)")
+    amount.add_argument("--all", action="store_true", help="every matching position, page by page")
+    k = kinds.add_parser("bias-history", help="a cohort's perp bias over time")
+    k.add_argument("segment", type=_segment_id)
+    k.add_argument("--start", type=_iso_date)
+    k.add_argument("--end", type=_iso_date)
+    k.add_argument("--recency", choices=("all", "24h", "7d", "30d"), default="all")
+    k = kinds.add_parser("breakdown", help="a coin's positions by cohort")
+    k.add_argument("coin")
+    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k = kinds.add_parser("segment-metrics", help="a coin's per-cohort metrics over ~7 days")
+    k.add_argument("coin")
+    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k = kinds.add_parser("position-metrics", help="coin x cohort time series (7 days by default)")
+    k.add_argument("coin")
+    k.add_argument("segment", type=_segment_id)
+    k.add_argument("--start", type=_iso_date)
+    k.add_argument("--end", type=_iso_date)
+    k = kinds.add_parser("heatmap", help="every coin's per-cohort totals")
+    k.add_argument("--opened-within", choices=("all", "24h", "7d", "30d"), default="all")
+    k = kinds.add_parser("liquidation-risk", help="a cohort's assets by liquidation risk")
+    k.add_argument("segment", type=_segment_id)
+    k.add_argument("--offset", type=int, default=0)
+    k.add_argument("--limit", type=int, default=100)
+    kinds.add_parser("bias-24h", help="every cohort's bias over the last ~72 h")
+    kinds.add_parser("status", help="when the data last changed and will next")
+
+    config = sub.add_parser("config", help="the config file", description="Show or create the config file.")
+    config.add_argument("action", choices=("path", "init"), help="path: print where it lives; init: write a commented one")
+    return parser
+
+
+def _load_settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, imported lazily
+    from hypertui.config import load_settings
+
+    return load_settings(
+        token=getattr(args, "token", None),
+        base_url=getattr(args, "base_url", None),
+        refresh=getattr(args, "refresh", None),
+        seed=getattr(args, "seed", None),
+        scale=getattr(args, "scale", None),
+        update_interval=getattr(args, "update_interval", None),
+    )
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"hypertui: {message}", file=sys.stderr)
+    return code
+
+
+async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
+    from hypertui.dump import Output, run_dump
+    from hypertui.source import open_client
+
+    client, _ = open_client(settings)
+    async with client:
+        await run_dump(client, args, Output(args.format))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from hypertui.api.errors import ApiError
+    from hypertui.config import ConfigError, config_path, write_config_template
+
+    try:
+        if args.command == "config":
+            path = config_path()
+            if args.action == "path":
+                print(path)
+            elif write_config_template(path):
+                print(f"wrote {path}")
+            else:
+                return _fail(f"{path} already exists; not overwritten", EXIT_USAGE)
+            return 0
+        if args.command == "sim":
+            from hypertui.sim.server import main_serve
+
+            main_serve(
+                host=args.host, port=args.port, seed=args.seed, scale=args.scale,
+                update_interval=args.update_interval, token=args.token,
+            )
+            return 0
+        settings = _load_settings(args)
+        for warning in settings.warnings:
+            print(f"hypertui: warning: {warning}", file=sys.stderr)
+        if args.command == "dump":
+            asyncio.run(_dump(args, settings))
+            return 0
+        from hypertui.ui.app import run_app
+
+        return run_app(settings)
+    except ConfigError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ApiError as exc:
+        return _fail(str(exc), EXIT_API_ERROR)
+    except BrokenPipeError:
+        # Output piped into `head`: not an error. Point stdout at /dev/null so the final flush is quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,206 @@
+"""Settings: command-line flags, then environment, then the TOML config file.
+
+No token and no base URL means the embedded simulator. The token is held in a `SecretStr`
+so it never appears in a repr, a log line or a traceback.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from hypertui.api.client import DEFAULT_BASE_URL
+
+ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
+ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
+ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
+SCALES = ("small", "default", "large")
+
+
+class ConfigError(Exception):
+    """A setting is wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    token: SecretStr | None = None
+    base_url: str | None = None
+    refresh: float | None = None  # seconds; None: follow the data's cadence (live) or 15 s (simulator)
+    sim_seed: int = 7
+    sim_scale: str = "default"
+    sim_update_interval: float = 15.0
+    warnings: tuple[str, ...] = field(default=(), compare=False)
+
+    @property
+    def uses_simulator(self) -> bool:
+        return self.token is None and self.base_url is None
+
+    @property
+    def api_base_url(self) -> str:
+        return self.base_url or DEFAULT_BASE_URL
+
+
+def config_path() -> Path:
+    """Where the config file lives (`hypertui config path`)."""
+    override = os.environ.get(ENV_CONFIG)
+    if override:
+        return Path(override)
+    import platformdirs  # deferred: only needed when no override is set
+
+    return platformdirs.user_config_path("hypertui") / "config.toml"
+
+
+def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
+    """The file's table (empty if absent) and warnings about it."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return {}, []
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    warnings = []
+    if "token" in data and os.name == "posix" and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        warnings.append(f"{path} holds the API token and is readable by others: run chmod 600 {path}")
+    return data, warnings
+
+
+def check_base_url(url: str) -> str:
+    """https anywhere; plain http only to a loopback host (the local simulator)."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError):
+        raise ConfigError(f"base URL {url!r} is not a valid URL") from None
+    if parsed.scheme == "https" and parsed.host:
+        return url.rstrip("/")
+    if parsed.scheme == "http" and parsed.host:
+        if _is_loopback(parsed.host):
+            return url.rstrip("/")
+        raise ConfigError(f"refusing plain http to {parsed.host}: use https (http is allowed only for loopback hosts)")
+    raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(
+    *,
+    token: str | None = None,
+    base_url: str | None = None,
+    refresh: float | None = None,
+    seed: int | None = None,
+    scale: str | None = None,
+    update_interval: float | None = None,
+    env: dict[str, str] | None = None,
+    path: Path | None = None,
+) -> Settings:
+    """Merge flags > environment > config file into one validated `Settings`."""
+    env = os.environ if env is None else env
+    data, warnings = read_config_file(path or config_path())
+    sim = data.get("simulator", {})
+    if not isinstance(sim, dict):
+        raise ConfigError("config: [simulator] must be a table")
+
+    def pick(flag: Any, env_name: str | None, key: str, table: dict[str, Any] = data) -> Any:
+        if flag is not None:
+            return flag
+        if env_name and env.get(env_name):
+            return env[env_name]
+        return table.get(key)
+
+    token_value = pick(token, ENV_TOKEN, "token")
+    url_value = pick(base_url, ENV_BASE_URL, "base_url")
+    if token_value is not None and not isinstance(token_value, str):
+        raise ConfigError("config: token must be a string")
+    if url_value is not None and not isinstance(url_value, str):
+        raise ConfigError("config: base_url must be a string")
+    token_value = (token_value or "").strip() or None
+    if url_value:
+        url_value = check_base_url(url_value)
+        if token_value is None:
+            raise ConfigError(f"a base URL is set but no token: set {ENV_TOKEN} (any value for a local `hypertui sim`)")
+
+    settings = Settings(
+        token=SecretStr(token_value) if token_value else None,
+        base_url=url_value or None,
+        refresh=_number(pick(refresh, None, "refresh"), "refresh", minimum=0.5, allow_none=True),
+        sim_seed=int(_number(pick(seed, None, "seed", sim), "simulator.seed", default=7)),
+        sim_scale=_choice(pick(scale, None, "scale", sim), "simulator.scale", SCALES, "default"),
+        sim_update_interval=_number(
+            pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
+        ),
+        warnings=tuple(warnings),
+    )
+    return settings
+
+
+def _number(value: Any, name: str, *, minimum: float | None = None, default: float | None = None, allow_none: bool = False) -> Any:
+    if value is None:
+        if allow_none:
+            return None
+        return default
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number, got {value!r}") from None
+    if minimum is not None and number < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {number:g}")
+    return number
+
+
+def _choice(value: Any, name: str, choices: tuple[str, ...], default: str) -> str:
+    if value is None:
+        return default
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+CONFIG_TEMPLATE = """\
+# hypertui configuration (TOML). Command-line flags and environment variables win over this file.
+
+# API token from the HyperTracker dashboard. Prefer the HYPERTRACKER_API_TOKEN environment
+# variable; if you put it here, keep this file private (chmod 600).
+# token = ""
+
+# API base URL. Leave unset for the real service when a token is set. With neither a token nor
+# a base URL, hypertui runs on its built-in market simulator.
+# base_url = "https://ht-api.coinmarketman.com/api/external"
+
+# Seconds between refreshes. Unset: follow the data's own update cadence (live) or 15 s (simulator).
+# refresh = 15
+
+[simulator]
+# seed = 7
+# scale = "default"        # small | default | large
+# update_interval = 15     # seconds of wall time between simulated market state updates
+"""
+
+
+def write_config_template(path: Path) -> bool:
+    """Create a commented config file (mode 0600); False if one already exists."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(CONFIG_TEMPLATE)
+    return True

@@ -1,0 +1,65 @@
+"""Where the data comes from: the live API, or the embedded simulator through an in-memory transport.
+
+Both are the same `HyperTrackerClient`; only the transport differs. The simulator's market is
+built in a worker thread on the first request, so starting hypertui never waits for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from hypertui.api.client import HyperTrackerClient
+from hypertui.config import Settings
+
+SIMULATOR_LABEL = "SIMULATOR"
+SIMULATOR_TOKEN = "simulator"  # the in-process simulator wants a token like the real API
+# Any host works in-process; importing hypertui.sim (numpy) for this constant would slow start-up.
+SIM_BASE_URL = "http://simulator.local/api/external"
+
+
+class InProcessTransport(httpx.AsyncBaseTransport):
+    """Serves requests from an ASGI app built lazily off the event loop (no socket)."""
+
+    def __init__(self, build_app: Callable[[], Any]) -> None:
+        self._build_app = build_app
+        self._inner: httpx.ASGITransport | None = None
+        self._lock = asyncio.Lock()
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self._inner is None:
+            async with self._lock:
+                if self._inner is None:
+                    app = await asyncio.to_thread(self._build_app)
+                    self._inner = httpx.ASGITransport(app=app)
+        return await self._inner.handle_async_request(request)
+
+
+def simulator_client(
+    *, seed: int = 7, scale: str = "default", update_interval: float = 15.0, clock: Callable[[], datetime] | None = None
+) -> HyperTrackerClient:
+    """A client wired to an in-process simulator; its market is built on first use."""
+
+    def build() -> Any:
+        from hypertui.sim import Market, create_app
+
+        market = Market(seed=seed, scale=scale, clock=clock, update_interval=update_interval)
+        return create_app(market)
+
+    return HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=InProcessTransport(build))
+
+
+def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
+    """The client for these settings and a label for the status bar (SIMULATOR or the host)."""
+    if settings.uses_simulator:
+        client = simulator_client(
+            seed=settings.sim_seed, scale=settings.sim_scale, update_interval=settings.sim_update_interval
+        )
+        return client, SIMULATOR_LABEL
+    token = settings.token.get_secret_value() if settings.token else None
+    client = HyperTrackerClient(settings.api_base_url, token)
+    return client, httpx.URL(settings.api_base_url).host
