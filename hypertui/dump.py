@@ -30,8 +30,8 @@ KINDS = (
 
 
 def api_json(model: BaseModel) -> dict[str, Any]:
-    """A model as the API spelled it (camelCase), without fields we derive."""
-    return model.model_dump(mode="json", by_alias=True, exclude_none=False)
+    """A model as the API sent it: its field names, no fields it left out, none we derive."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 def _snapshot_json(row: BiasSnapshot | SegmentMetricRow) -> dict[str, Any]:
@@ -56,9 +56,9 @@ def flatten(obj: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 class Output:
     """Writes records as they come: a JSON document or CSV rows with a header."""
 
-    def __init__(self, fmt: str, stream: TextIO = sys.stdout) -> None:
+    def __init__(self, fmt: str, stream: TextIO | None = None) -> None:
         self.fmt = fmt
-        self.stream = stream
+        self.stream = stream or sys.stdout
         self._writer: csv.DictWriter[str] | None = None
 
     def document(self, data: Any, rows: Iterable[dict[str, Any]]) -> None:

@@ -314,7 +314,8 @@ class HyperTrackerClient:
             headers["Authorization"] = f"Bearer {self._token}"
         self.requests_made += 1
         try:
-            return await self._http.get(url, params=params, headers=headers)
+            # Pass no params at all for a download: even [] would drop the link's signed query.
+            return await self._http.get(url, params=params or None, headers=headers)
         except httpx.TimeoutException:
             raise NetworkError(endpoint, "timed out") from None
         except httpx.TransportError as exc:

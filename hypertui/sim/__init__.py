@@ -1,0 +1,8 @@
+"""In-process / socket simulator of the HyperTracker cohort API (no Textual here)."""
+
+from .market import Market
+from .server import create_app, main_serve
+
+SIM_BASE_URL = "http://simulator.local/api/external"
+
+__all__ = ["Market", "create_app", "main_serve", "SIM_BASE_URL"]

@@ -1,0 +1,82 @@
+"""The command line end to end: dump on the simulator, clear one-line errors, config commands."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from hypertui.cli import main
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(monkeypatch, tmp_path):
+    monkeypatch.delenv("HYPERTRACKER_API_TOKEN", raising=False)
+    monkeypatch.delenv("HYPERTRACKER_BASE_URL", raising=False)
+    monkeypatch.setenv("HYPERTUI_CONFIG", str(tmp_path / "config.toml"))
+
+
+def run(capsys, *argv):
+    code = main(["--scale", "small", *argv]) if argv[0] != "dump" else main([argv[0], "--scale", "small", *argv[1:]])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_dump_segments_json_keeps_api_field_names(capsys):
+    code, out, err = run(capsys, "dump", "segments")
+    assert code == 0, err
+    segments = json.loads(out)
+    assert len(segments) == 16 and {"id", "name", "emoji", "category", "criteria"} <= segments[0].keys()
+
+
+def test_dump_heatmap_csv_and_positions_limit(capsys):
+    code, out, _ = run(capsys, "dump", "--format", "csv", "heatmap")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and rows and {"coin", "segmentId", "totalValue", "bias"} <= rows[0].keys()
+    code, out, _ = run(capsys, "dump", "positions", "--coin", rows[0]["coin"], "--open", "--start", "2025-04-04", "--limit", "7")
+    positions = json.loads(out)
+    assert code == 0 and len(positions) == 7
+    assert all(p["coin"] == rows[0]["coin"] and p["closeTime"] is None and "positionValue" in p for p in positions)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [["summary", "9"], ["bias-history", "9"], ["breakdown", "BTC"], ["segment-metrics", "ETH"],
+     ["position-metrics", "BTC", "9"], ["liquidation-risk", "9", "--limit", "3"], ["bias-24h"], ["status"]],
+)
+def test_every_dump_kind_runs(capsys, kind):
+    code, out, err = run(capsys, "dump", *kind)
+    assert code == 0, err
+    assert json.loads(out)
+
+
+def test_api_error_is_one_line_on_stderr(capsys):
+    code, out, err = run(capsys, "dump", "breakdown", "NOPE")
+    assert code == 1 and out == ""
+    assert err.strip().count("\n") == 0 and "NOPE not found" in err and "Traceback" not in err
+
+
+def test_refuses_plain_http_to_a_remote_host(capsys):
+    code, _, err = run(capsys, "dump", "--base-url", "http://example.com/api", "--token", "t", "segments")
+    assert code == 2 and "refusing plain http" in err
+
+
+def test_config_path_and_init(capsys, tmp_path):
+    assert main(["config", "path"]) == 0
+    assert capsys.readouterr().out.strip() == str(tmp_path / "config.toml")
+    assert main(["config", "init"]) == 0 and (tmp_path / "config.toml").exists()
+    assert main(["config", "init"]) == 2
+
+
+def test_console_entry_point_runs_in_a_fresh_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("HYPERTRACKER_")}
+    env["HYPERTUI_CONFIG"] = str(tmp_path / "none.toml")
+    out = subprocess.run(
+        [sys.executable, "-m", "hypertui", "dump", "--scale", "small", "status"],
+        capture_output=True, text=True, env=env, timeout=60,
+    )
+    assert out.returncode == 0, out.stderr
+    assert {"lastUpdate", "nextUpdate"} <= json.loads(out.stdout).keys()
