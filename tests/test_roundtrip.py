@@ -118,7 +118,7 @@ async def test_expired_export_link():
                 return await httpx.ASGITransport(app=app).handle_async_request(request)
             return httpx.Response(302, headers={"Location": r.headers["location"]})
 
-    async with HyperTrackerClient(SIM_BASE_URL, "t", transport=Replay()) as c:
+    async with HyperTrackerClient(SIM_BASE_URL, "t", transport=Replay(), retries=0) as c:
         with pytest.raises(ExportExpiredError):
             await c.segments_bias_24h()
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from hypertui import __version__
 from hypertui.api.errors import (
@@ -51,6 +52,7 @@ M = TypeVar("M", bound=BaseModel)
 Params = list[tuple[str, str]]
 _SEGMENTS = TypeAdapter(list[Segment])
 _REDIRECTS = (301, 302, 303, 307, 308)
+_BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0, jitter=0.5)
 
 
 def iso(value: datetime | str) -> str:
@@ -77,6 +79,9 @@ class HyperTrackerClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 20.0,
+        retries: int = 3,
+        max_retry_after: float = 10.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_host = httpx.URL(self.base_url).host
@@ -87,6 +92,9 @@ class HyperTrackerClient:
             headers={"User-Agent": f"hypertui/{__version__}", "Accept": "application/json"},
             follow_redirects=False,  # exports are followed by hand, without the token
         )
+        self._retries = retries
+        self._max_retry_after = max_retry_after
+        self._sleep = sleep
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self.requests_made = 0
 
@@ -296,6 +304,34 @@ class HyperTrackerClient:
             del self._inflight[key]
 
     async def _fetch(self, path: str, params: Params, model: Any, export: bool) -> Any:
+        """One GET, retried with capped exponential backoff and jitter when the fault is transient."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self._retries + 1),
+            retry=retry_if_exception(self._is_transient),
+            wait=self._retry_wait,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                return await self._fetch_once(path, params, model, export)
+        raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _is_transient(self, exc: BaseException) -> bool:
+        # A daily quota will not come back within a refresh; a long per-minute wait is left
+        # to the caller's schedule rather than holding this request open.
+        if isinstance(exc, RateLimitError):
+            return not exc.daily and exc.retry_after is not None and exc.retry_after <= self._max_retry_after
+        # An expired export link is fixed by asking for a fresh one.
+        return isinstance(exc, (NetworkError, ServerError, ExportExpiredError))
+
+    def _retry_wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, RateLimitError) and exc.retry_after is not None:
+            return exc.retry_after
+        return _BACKOFF(state)
+
+    async def _fetch_once(self, path: str, params: Params, model: Any, export: bool) -> Any:
         endpoint = path
         response = await self._send(endpoint, httpx.URL(self.base_url + path), params)
         if export and response.status_code in _REDIRECTS:

@@ -22,8 +22,19 @@ BASE = "https://api.example.test/api/external"
 SEGMENT = {"id": 9, "name": "Smart Money", "category": "pnl", "criteria": {"minPnl": 100000, "maxPnl": 1000000}}
 
 
-def client_for(handler) -> HyperTrackerClient:
-    return HyperTrackerClient(BASE, "secret-token", transport=httpx.MockTransport(handler))
+def client_for(handler, **kw) -> HyperTrackerClient:
+    kw.setdefault("retries", 0)
+    return HyperTrackerClient(BASE, "secret-token", transport=httpx.MockTransport(handler), **kw)
+
+
+class RecordedSleep:
+    """Stands in for asyncio.sleep: remembers the waits instead of waiting."""
+
+    def __init__(self):
+        self.waits = []
+
+    async def __call__(self, seconds):
+        self.waits.append(seconds)
 
 
 def position(i: int) -> dict:
@@ -204,3 +215,69 @@ async def test_user_agent_and_query_format():
 def test_repr_never_shows_the_token():
     client = client_for(lambda r: httpx.Response(200))
     assert "secret-token" not in repr(client)
+
+
+def flaky(*answers):
+    """A handler that gives each answer in turn (an exception is raised), then 200 with segments."""
+    answers = list(answers)
+    calls = []
+
+    def handler(request):
+        calls.append(request)
+        if answers:
+            answer = answers.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return httpx.Response(200, json=[SEGMENT])
+
+    return handler, calls
+
+
+async def test_transient_faults_are_retried_with_growing_backoff():
+    handler, calls = flaky(httpx.ConnectError("reset"), httpx.Response(503), httpx.Response(502))
+    sleep = RecordedSleep()
+    async with client_for(handler, retries=3, sleep=sleep) as client:
+        assert (await client.segments())[0].id == 9
+    assert len(calls) == 4 and len(sleep.waits) == 3
+    assert all(0 < w <= 8.5 for w in sleep.waits)
+    assert sleep.waits[2] > sleep.waits[0]  # exponential: 0.5, 1, 2 (+ up to 0.5 jitter)
+
+
+async def test_retries_are_capped_then_the_error_surfaces():
+    handler, calls = flaky(*[httpx.Response(500)] * 10)
+    async with client_for(handler, retries=2, sleep=RecordedSleep()) as client:
+        with pytest.raises(ServerError):
+            await client.segments()
+    assert len(calls) == 3
+
+
+async def test_per_minute_429_waits_retry_after_but_daily_quota_is_not_retried():
+    per_minute = httpx.Response(429, json={"error": "rate_limit_exceeded", "retry_after": 3}, headers={"Retry-After": "3"})
+    handler, calls = flaky(per_minute)
+    sleep = RecordedSleep()
+    async with client_for(handler, retries=3, sleep=sleep) as client:
+        await client.segments()
+    assert sleep.waits == [3.0]
+
+    handler, calls = flaky(httpx.Response(429, json={"limit": 100, "current": 100, "plan": "FREE"}))
+    async with client_for(handler, retries=3, sleep=RecordedSleep()) as client:
+        with pytest.raises(RateLimitError) as info:
+            await client.segments()
+    assert info.value.daily and len(calls) == 1
+
+    long_wait = httpx.Response(429, json={"error": "rate_limit_exceeded", "retry_after": 42})
+    handler, calls = flaky(long_wait)
+    async with client_for(handler, retries=3, sleep=RecordedSleep()) as client:
+        with pytest.raises(RateLimitError):
+            await client.segments()
+    assert len(calls) == 1  # a long wait is left to the caller's schedule
+
+
+async def test_client_errors_are_not_retried():
+    for status in (400, 401, 404):
+        handler, calls = flaky(*[httpx.Response(status, json={})] * 3)
+        async with client_for(handler, retries=3, sleep=RecordedSleep()) as client:
+            with pytest.raises((BadRequestError, AuthError, NotFoundError)):
+                await client.segments()
+        assert len(calls) == 1
