@@ -22,6 +22,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from . import chaos as _chaos
+from .chaos import ChaosSpec
 from .market import AGES, SEGMENT_BY_ID, Market, decode_cursor, to_ms
 
 UTC = timezone.utc
@@ -187,7 +189,10 @@ def create_app(
     download_host: str | None = None,
     rate_limit_per_minute: int | None = None,
     daily_quota: int | None = None,
+    chaos: str | ChaosSpec | None = None,
 ) -> Starlette:
+    """The simulator app; ``chaos`` (a preset name, a spec string or a :class:`ChaosSpec`) injects
+    faults, see :mod:`hypertui.sim.chaos`. ``app.state.chaos`` is the injector (its ``counts``)."""
     m = market if market is not None else Market(seed=seed, scale=scale, clock=clock, update_interval=update_interval)
     limits = _Limits(m, rate_limit_per_minute, daily_quota)
     secret = hashlib.sha256(f"hypertui-sim-{m.seed}".encode()).digest()
@@ -409,12 +414,19 @@ def create_app(
     ]
     app = Starlette(routes=routes)
     app.state.market = m
+    _chaos.install(app, chaos)
     return app
 
 
 def main_serve(host: str = "127.0.0.1", port: int = 8787, seed: int = 7, scale: str = "default",
-               update_interval: float = 15.0, token: str | None = None) -> None:
+               update_interval: float = 15.0, token: str | None = None,
+               chaos: str | ChaosSpec | None = None) -> None:
+    import logging
+
     import uvicorn
 
-    app = create_app(seed=seed, scale=scale, update_interval=update_interval, token=token)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    app = create_app(seed=seed, scale=scale, update_interval=update_interval, token=token, chaos=chaos)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # After uvicorn configured logging: a deliberate reset is not an "Exception in ASGI application".
+    logging.getLogger("uvicorn.error").addFilter(_chaos.QuietResets())
+    server.run()
