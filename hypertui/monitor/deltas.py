@@ -1,0 +1,26 @@
+"""What changed between two refreshes: per-value direction marks."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Mapping
+
+UP, DOWN, SAME = 1, -1, 0
+
+
+def change(old: float | None, new: float | None, rel_tol: float = 1e-9) -> int:
+    """UP, DOWN or SAME; SAME when either side is unknown (nothing to compare)."""
+    if old is None or new is None or math.isclose(old, new, rel_tol=rel_tol, abs_tol=1e-12):
+        return SAME
+    return UP if new > old else DOWN
+
+
+def mark(delta: int) -> str:
+    return "▲" if delta == UP else "▼" if delta == DOWN else ""
+
+
+def changes(old: Mapping[Hashable, float | None] | None, new: Mapping[Hashable, float | None]) -> dict[Hashable, int]:
+    """Direction of every key of `new` against `old` (all SAME on the first refresh)."""
+    if not old:
+        return dict.fromkeys(new, SAME)
+    return {key: change(old.get(key), value) for key, value in new.items()}

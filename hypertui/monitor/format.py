@@ -1,0 +1,94 @@
+"""Number formatting for the dashboard: compact money, signed bias, shares, counts, ages."""
+
+from __future__ import annotations
+
+import math
+
+DASH = "—"  # shown where the server sent nothing
+
+
+def _missing(value: float | None) -> bool:
+    return value is None or (isinstance(value, float) and not math.isfinite(value))
+
+
+def money(value: float | None) -> str:
+    """$1.24B, $48.2M, $12.3K, $950; three significant digits above a thousand."""
+    if _missing(value):
+        return DASH
+    sign = "-" if value < 0 else ""
+    v = abs(value)
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if v >= limit * 0.9995:
+            scaled = v / limit
+            digits = 2 if scaled < 10 else 1 if scaled < 100 else 0
+            return f"{sign}${scaled:.{digits}f}{suffix}"
+    return f"{sign}${v:.0f}"
+
+
+def count(value: int | float | None) -> str:
+    """Thousands separators: 12,345."""
+    return DASH if _missing(value) else f"{value:,.0f}"
+
+
+def signed(value: float | None, digits: int = 2) -> str:
+    """Perp bias and other signed ratios: +0.81, -0.12."""
+    return DASH if _missing(value) else f"{value:+.{digits}f}"
+
+
+def ratio(value: float | None, digits: int = 2) -> str:
+    return DASH if _missing(value) else f"{value:.{digits}f}"
+
+
+def percent(value: float | None, digits: int = 1) -> str:
+    """A value already in percent (0-100): 12.3%."""
+    return DASH if _missing(value) else f"{value:.{digits}f}%"
+
+
+def long_share(share: float | None) -> str:
+    """A long share in [0, 1]: 62.6% L, or 61.0% S when shorts dominate."""
+    if _missing(share):
+        return DASH
+    if share >= 0.5:
+        return f"{share * 100:.1f}% L"
+    return f"{(1 - share) * 100:.1f}% S"
+
+
+def signed_count(value: int | None) -> str:
+    """A change in a count: +1,204 / -37 / 0."""
+    if value is None:
+        return DASH
+    return f"{value:+,d}" if value else "0"
+
+
+def direction(value: float | None, dead_zone: float = 0.0) -> str:
+    """▲ above the dead zone, ▼ below, · inside it (readable without colour)."""
+    if _missing(value):
+        return " "
+    if value > dead_zone:
+        return "▲"
+    if value < -dead_zone:
+        return "▼"
+    return "·"
+
+
+def age(seconds: float | None) -> str:
+    """Compact age: 4s, 3m05s, 2h14m, 3d04h."""
+    if seconds is None:
+        return DASH
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m{s % 60:02d}s"
+    if s < 86400:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    return f"{s // 86400}d{s % 86400 // 3600:02d}h"
+
+
+def interval(seconds: float | None) -> str:
+    """A refresh interval: 15s, 5m, or auto (follow the data's cadence)."""
+    if seconds is None:
+        return "auto"
+    if seconds < 60 or seconds % 60:
+        return f"{seconds:g}s"
+    return f"{seconds / 60:g}m"

@@ -1,0 +1,98 @@
+"""Heatmap cell maths: long share → diverging level, glyph and colour; value/count → intensity.
+
+Levels are quantised (−4…4) so a cell's style only changes when its band does, which keeps
+terminal traffic low, and so the glyph alone carries the information (NO_COLOR, 256 colours).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+
+from hypertui.monitor import format as fmt
+
+GLYPHS = (" ", "░", "▒", "▓", "█")  # intensity, by |level|
+# |2·share − 1| band edges: under 4 points from neutral reads as balanced.
+SHARE_BANDS = (0.04, 0.2, 0.4, 0.7)
+MODES = ("share", "value", "count")
+
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    low: str  # short side (share < 0.5)
+    neutral: str
+    high: str  # long side (share > 0.5); also the value/count scale
+
+
+PALETTES = (
+    Palette("red-green", low="#d73027", neutral="#3a3a3a", high="#1a9850"),
+    # Orange↔blue stays distinct for deuteranopia and protanopia.
+    Palette("orange-blue", low="#e66101", neutral="#3a3a3a", high="#2c7bb6"),
+)
+
+
+@dataclass(frozen=True)
+class HeatCell:
+    text: str
+    level: int  # −4 (all short) … 0 (balanced) … 4 (all long); 0…4 for value/count
+    background: str  # "#rrggbb"
+    foreground: str
+
+
+def _band(x: float, edges: tuple[float, ...]) -> int:
+    return sum(x >= e for e in edges)
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ca = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb, strict=True))
+
+
+def _foreground(background: str) -> str:
+    r, g, b = (int(background[i : i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if 0.299 * r + 0.587 * g + 0.114 * b > 150 else "#ffffff"
+
+
+@lru_cache(maxsize=64)  # a handful of levels per palette; a heatmap asks thousands of times
+def _colours(level: int, end: str, neutral: str) -> tuple[str, str]:
+    background = _mix(neutral, end, abs(level) / 4)
+    return background, _foreground(background)
+
+
+def _cell(text: str, level: int, end: str, palette: Palette) -> HeatCell:
+    return HeatCell(text, level, *_colours(level, end, palette.neutral))
+
+
+def share_level(share: float) -> int:
+    d = round(2 * share - 1, 9)  # so 0.3 and 0.7 land in mirrored bands despite float error
+    return int(math.copysign(_band(abs(d), SHARE_BANDS), d))
+
+
+def share_cell(share: float, palette: Palette) -> HeatCell:
+    """▓▲62%: intensity glyph, direction mark, long share."""
+    level = share_level(share)
+    mark = "▲" if level > 0 else "▼" if level < 0 else "·"
+    text = f"{GLYPHS[abs(level)]}{mark}{share * 100:.0f}%"
+    return _cell(text, level, palette.high if level >= 0 else palette.low, palette)
+
+
+def magnitude_level(value: float, largest: float) -> int:
+    """0…4 on a log scale relative to the largest value shown (values span many decades)."""
+    if value <= 0 or largest <= 0:
+        return 0
+    if largest <= 1:
+        return 4
+    t = math.log10(max(value, 1)) / math.log10(largest)
+    return max(1, min(4, math.ceil(t**4 * 4)))  # ^4: spread the top decades, where the money is
+
+
+def magnitude_cell(value: float, largest: float, mode: str, palette: Palette) -> HeatCell:
+    level = magnitude_level(value, largest)
+    shown = fmt.money(value) if mode == "value" else fmt.count(value)
+    return _cell(f"{GLYPHS[level]}{shown}", level, palette.high, palette)
+
+
+EMPTY = HeatCell("", 0, "", "")  # no position of this cohort on this coin

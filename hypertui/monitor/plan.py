@@ -1,0 +1,133 @@
+"""The refresh plan: which requests one cycle makes, and when the next cycle starts.
+
+Quota matters (100 requests a day on the free plan), so a cycle asks only for what is on
+screen and what the user's last key changed; the cohort legend is fetched once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from hypertui.api.models import StateStatus
+
+RISK_PAGE = 100  # rows per "load more" page of the liquidation-risk table
+RISK_REQUEST_MAX = 500  # the API's limit per request
+# The segment list's counts for cohorts other than the selected one: every missing one in the
+# first cycle (16 requests, once), then only the oldest, once it is this old, one per cycle.
+BACKGROUND_MAX_AGE = 15 * 60.0
+BACKGROUND_REFRESH_PER_CYCLE = 1
+
+# Parts of the dashboard a cycle can refresh.
+STATUS, SUMMARY, BACKGROUND, RISK, RISK_MORE, HEATMAP = (
+    "status",
+    "summary",
+    "background",
+    "risk",
+    "risk_more",
+    "heatmap",
+)
+TIMED = frozenset({STATUS, SUMMARY, BACKGROUND, RISK, HEATMAP})
+
+
+@dataclass(frozen=True)
+class View:
+    """What the user has asked to see; keys change this, and the plan follows."""
+
+    segment_id: int
+    position_age: str = "all"
+    opened_within: str = "all"
+    risk_rows: int = RISK_PAGE  # rows of the risk table wanted (grows as the user scrolls)
+    visible: frozenset[str] = frozenset({SUMMARY, RISK, HEATMAP})  # panels on screen
+
+
+@dataclass(frozen=True, order=True)
+class Request:
+    """One API call: hashable, so a cycle never holds the same one twice."""
+
+    kind: str  # a HyperTrackerClient method name
+    args: tuple = ()
+
+
+def plan_cycle(
+    parts: Iterable[str],
+    view: View,
+    *,
+    cohort_ids: Iterable[int],
+    summaries_at: Mapping[int, datetime],
+    risk_loaded: int,
+    follow_cadence: bool,
+    now: datetime,
+) -> list[Request]:
+    """The requests for `parts`, minus what is not on screen; deduplicated, in a stable order."""
+    parts = set(parts)
+    wanted: set[Request] = set()
+    if STATUS in parts and follow_cadence:
+        wanted.add(Request("state_status"))
+    if SUMMARY in parts and SUMMARY in view.visible:
+        wanted.add(Request("summary", (view.segment_id, view.position_age)))
+    if BACKGROUND in parts:
+        # The selected cohort's own "all" summary, if it is being fetched anyway, serves the list.
+        selected_all = view.position_age == "all" and SUMMARY in parts and SUMMARY in view.visible
+        skip = view.segment_id if selected_all else None
+        for sid in background_summaries(cohort_ids, summaries_at, now, skip=skip):
+            wanted.add(Request("summary", (sid, "all")))
+    if RISK in view.visible:
+        if RISK in parts:
+            wanted.update(risk_requests(view.segment_id, 0, max(view.risk_rows, RISK_PAGE)))
+        elif RISK_MORE in parts and view.risk_rows > risk_loaded:
+            wanted.update(risk_requests(view.segment_id, risk_loaded, view.risk_rows - risk_loaded))
+    if HEATMAP in parts and HEATMAP in view.visible:
+        wanted.add(Request("heatmap", (view.opened_within,)))
+    return sorted(wanted)
+
+
+def risk_requests(segment_id: int, offset: int, rows: int) -> list[Request]:
+    """Offset pages covering `rows` rows from `offset`, at most 500 per request."""
+    out = []
+    while rows > 0:
+        limit = min(rows, RISK_REQUEST_MAX)
+        out.append(Request("liquidation_risk", (segment_id, offset, limit)))
+        offset += limit
+        rows -= limit
+    return out
+
+
+def background_summaries(
+    cohort_ids: Iterable[int],
+    summaries_at: Mapping[int, datetime],
+    now: datetime,
+    *,
+    skip: int | None = None,
+    refresh_per_cycle: int = BACKGROUND_REFRESH_PER_CYCLE,
+    max_age: float = BACKGROUND_MAX_AGE,
+) -> list[int]:
+    """Cohorts whose counts are missing (all of them), else the oldest of those too old."""
+    never = [sid for sid in cohort_ids if sid != skip and sid not in summaries_at]
+    if never:
+        return never
+    old = sorted((at, sid) for sid, at in summaries_at.items() if sid != skip and (now - at).total_seconds() >= max_age)
+    return [sid for _, sid in old[:refresh_per_cycle]]
+
+
+def next_delay(
+    interval: float | None,
+    status: StateStatus | None,
+    now: datetime,
+    *,
+    grace: float = 10.0,
+    floor: float = 30.0,
+    ceiling: float = 30 * 60.0,
+) -> float:
+    """Seconds until the next automatic cycle.
+
+    A fixed interval wins. Otherwise follow the data: a little after `nextUpdate`, never sooner
+    than `floor` (an overdue update is polled for, gently) nor later than `ceiling`.
+    """
+    if interval is not None:
+        return interval
+    if status is None or status.next_update is None:
+        return floor * 2
+    due = (status.next_update - now).total_seconds() + grace
+    return min(ceiling, max(floor, due))

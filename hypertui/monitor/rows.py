@@ -1,0 +1,253 @@
+"""What each panel shows, as plain values computed from API models (no Textual here).
+
+Widgets turn these rows into styled cells; marks (▲▼) compare with the previous refresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypertui.api.models import (
+    Heatmap,
+    RiskItem,
+    Segment,
+    SegmentSummary,
+    ordered_by_range,
+)
+from hypertui.monitor import deltas
+from hypertui.monitor import format as fmt
+from hypertui.monitor.heat import EMPTY, HeatCell, Palette, magnitude_cell, share_cell
+
+AXES = ("size", "pnl")
+BIAS_DEAD_ZONE = 0.05  # |perp bias| below this reads as neutral (·)
+
+# --- segment list ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SegmentLine:
+    id: int
+    emoji: str
+    name: str
+    traders: str
+    bias: str
+    mark: str  # ▲ net long, ▼ net short, · neutral, blank if unknown
+
+
+def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
+    """The two axes, each ordered by range (never by id)."""
+    return [(axis, ordered_by_range(segments, axis)) for axis in AXES]
+
+
+def segment_line(segment: Segment, summary: SegmentSummary | None) -> SegmentLine:
+    if summary is None:
+        return SegmentLine(segment.id, segment.emoji, segment.name, "…", "", "")
+    bias = summary.open_perps_summary.perp_bias
+    traders = summary.summary.count_traders
+    return SegmentLine(
+        segment.id,
+        segment.emoji,
+        segment.name,
+        fmt.count(traders),
+        fmt.signed(bias),
+        fmt.direction(bias, BIAS_DEAD_ZONE),
+    )
+
+
+def short_name(name: str, width: int = 7) -> str:
+    """A column header: the name if it fits, else its first word, else cut with an ellipsis."""
+    if len(name) <= width:
+        return name
+    first = name.split()[0] if name.split() else name
+    return first if len(first) <= width else name[: width - 1] + "…"
+
+
+# --- cohort summary -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    label: str
+    value: str
+    mark: str = ""  # ▲▼ against the previous refresh
+
+
+def _figures_values(s: SegmentSummary) -> dict[str, float | None]:
+    o = s.open_perps_summary
+    return {
+        "traders": s.summary.count_traders,
+        "in_position": o.count_traders_in_position,
+        "in_profit": o.count_traders_in_profit,
+        "bias": o.perp_bias,
+        "exposure": o.exposure_ratio,
+        "total": o.total_value,
+        "positions": o.count_open_positions,
+        "assets": o.count_assets,
+    }
+
+
+def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -> list[Figure]:
+    """The selected cohort's figures; `previous` is the last refresh of the same cohort and age."""
+    o = s.open_perps_summary
+    now = _figures_values(s)
+    marks = deltas.changes(_figures_values(previous) if previous else None, now)
+    ago = s.traders_24h_ago
+    traders_change = None if ago is None or now["traders"] is None else now["traders"] - ago
+    in_profit = fmt.count(o.count_traders_in_profit)
+    if o.count_traders_in_position:
+        in_profit += f" ({o.count_traders_in_profit / o.count_traders_in_position:.0%})"
+
+    def fig(label: str, key: str, text: str) -> Figure:
+        return Figure(label, text, deltas.mark(marks[key]))
+
+    return [
+        fig("Traders", "traders", fmt.count(now["traders"])),
+        Figure("24 h ago", f"{fmt.count(ago)} ({fmt.signed_count(traders_change)})"),
+        fig("In position", "in_position", fmt.count(o.count_traders_in_position)),
+        fig("In profit", "in_profit", in_profit),
+        fig("Perp bias", "bias", f"{fmt.signed(o.perp_bias)} {fmt.direction(o.perp_bias, BIAS_DEAD_ZONE)}"),
+        fig("Exposure", "exposure", fmt.ratio(o.exposure_ratio) + "×"),
+        Figure("Long/short", f"{fmt.money(o.total_long_value)} / {fmt.money(o.total_short_value)}"),
+        fig("Open value", "total", fmt.money(o.total_value)),
+        fig("Positions", "positions", fmt.count(o.count_open_positions)),
+        fig("Assets held", "assets", fmt.count(o.count_assets)),
+    ]
+
+
+@dataclass(frozen=True)
+class AssetLine:
+    coin: str
+    value: str
+    long_share: str
+    mark: str  # direction of the long share: ▲ long-heavy, ▼ short-heavy
+
+
+def top_assets(s: SegmentSummary, heatmap: Heatmap | None, limit: int = 10) -> list[AssetLine]:
+    """The cohort's biggest coins: from the summary, or from the heatmap if the summary has none."""
+    pairs: list[tuple[str, float, float | None]] = [(a.coin, a.total_value, a.long_share) for a in s.top_open_perps]
+    if not pairs and heatmap is not None:
+        sid = s.segment.id
+        for row in heatmap.heatmap:
+            cell = row.cell(sid)
+            if cell is not None and cell.total_value > 0:
+                pairs.append((row.coin, cell.total_value, cell.bias))
+    pairs.sort(key=lambda p: p[1], reverse=True)
+    return [
+        AssetLine(
+            coin, fmt.money(value), fmt.long_share(share), fmt.direction(None if share is None else share - 0.5, 0.02)
+        )
+        for coin, value, share in pairs[:limit]
+    ]
+
+
+# --- liquidation risk -----------------------------------------------------------------------
+
+RISK_COLUMNS = ("coin", "total_value", "risk_value", "percent_risk")
+RISK_WARN, RISK_HIGH = 2.0, 10.0  # percent of the value within reach of liquidation
+
+
+@dataclass(frozen=True)
+class RiskLine:
+    coin: str
+    total_value: str
+    risk_value: str
+    percent_risk: str
+    level: int  # 0 calm, 1 warn, 2 high
+    marks: tuple[str, str, str]  # ▲▼ for total, at risk, %
+
+
+def risk_level(percent_risk: float) -> int:
+    return 2 if percent_risk >= RISK_HIGH else 1 if percent_risk >= RISK_WARN else 0
+
+
+def risk_lines(
+    items: list[RiskItem], previous: dict[str, RiskItem] | None, column: str, descending: bool
+) -> list[RiskLine]:
+    """Rows sorted by `column`; marks against the previous refresh of the same cohort."""
+    key = (lambda i: i.coin.casefold()) if column == "coin" else (lambda i: getattr(i, column))
+    ordered = sorted(items, key=key, reverse=descending)
+    out = []
+    for item in ordered:
+        old = previous.get(item.coin) if previous else None
+        marks = tuple(
+            deltas.mark(deltas.change(getattr(old, c) if old else None, getattr(item, c))) for c in RISK_COLUMNS[1:]
+        )
+        level = risk_level(item.percent_risk)
+        flag = "‼" if level == 2 else "!" if level == 1 else " "
+        out.append(
+            RiskLine(
+                item.coin,
+                fmt.money(item.total_value),
+                fmt.money(item.risk_value),
+                f"{flag}{fmt.percent(item.percent_risk, 2)}",
+                level,
+                marks,  # type: ignore[arg-type]
+            )
+        )
+    return out
+
+
+# --- heatmap --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatLine:
+    coin: str
+    total: str
+    cells: tuple[HeatCell, ...]
+    changed: tuple[bool, ...]  # the cell's value differs from the previous refresh
+
+
+def _cell_value(heatmap: Heatmap, coin_index: dict[str, int], coin: str, sid: int, mode: str) -> float | None:
+    i = coin_index.get(coin)
+    if i is None:
+        return None
+    cell = heatmap.heatmap[i].cell(sid)
+    if cell is None:
+        return None
+    return cell.bias if mode == "share" else cell.total_value if mode == "value" else cell.count
+
+
+def heatmap_lines(
+    heatmap: Heatmap,
+    cohort_ids: list[int],
+    mode: str,
+    palette: Palette,
+    name_filter: str = "",
+    previous: Heatmap | None = None,
+) -> list[HeatLine]:
+    """Coins by total value, filtered by name (case-insensitive substring), one cell per cohort."""
+    rows = sorted(heatmap.heatmap, key=lambda r: r.total_value, reverse=True)
+    # The value/count scale is set by the whole axis, so filtering does not recolour cells.
+    largest = 0.0
+    if mode != "share":
+        largest = max(
+            (
+                v
+                for r in rows
+                for sid in cohort_ids
+                if (c := r.cell(sid))
+                for v in [c.total_value if mode == "value" else c.count]
+            ),
+            default=0.0,
+        )
+    needle = name_filter.casefold()
+    prev_index = {r.coin: i for i, r in enumerate(previous.heatmap)} if previous else {}
+    cur_index = {r.coin: i for i, r in enumerate(heatmap.heatmap)}
+    out = []
+    for row in rows:
+        if needle and needle not in row.coin.casefold():
+            continue
+        cells, changed = [], []
+        for sid in cohort_ids:
+            value = _cell_value(heatmap, cur_index, row.coin, sid, mode)
+            if value is None:
+                cells.append(EMPTY)
+            elif mode == "share":
+                cells.append(share_cell(value, palette))
+            else:
+                cells.append(magnitude_cell(value, largest, mode, palette))
+            old = _cell_value(previous, prev_index, row.coin, sid, mode) if previous else None
+            changed.append(old is not None and value is not None and deltas.change(old, value) != deltas.SAME)
+        out.append(HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed)))
+    return out

@@ -1,0 +1,61 @@
+import pytest
+
+from hypertui.monitor.heat import (
+    GLYPHS,
+    PALETTES,
+    magnitude_cell,
+    magnitude_level,
+    share_cell,
+    share_level,
+)
+
+RED_GREEN, ORANGE_BLUE = PALETTES
+
+
+@pytest.mark.parametrize(
+    ("share", "level"),
+    [
+        (0.0, -4),
+        (0.1, -4),
+        (0.3, -3),
+        (0.7, 3),
+        (0.45, -1),
+        (0.5, 0),
+        (0.51, 0),
+        (0.55, 1),
+        (0.62, 2),
+        (0.8, 3),
+        (1.0, 4),
+    ],
+)
+def test_share_levels_are_symmetric_bands(share, level):
+    assert share_level(share) == level
+    assert share_level(1 - share) == -level
+
+
+def test_share_cell_reads_without_colour():
+    assert share_cell(0.62, RED_GREEN).text == "▒▲62%"
+    assert share_cell(0.38, RED_GREEN).text == "▒▼38%"
+    assert share_cell(0.5, RED_GREEN).text == " ·50%"
+    assert {GLYPHS[abs(share_level(s / 100))] for s in range(0, 101, 5)} == set(GLYPHS)
+
+
+def test_diverging_colours():
+    neutral = share_cell(0.5, RED_GREEN)
+    assert neutral.background == RED_GREEN.neutral
+    assert share_cell(1.0, RED_GREEN).background == RED_GREEN.high
+    assert share_cell(0.0, RED_GREEN).background == RED_GREEN.low
+    # The colour-blind-safe palette differs at the ends, agrees at the middle.
+    assert share_cell(1.0, ORANGE_BLUE).background == ORANGE_BLUE.high != RED_GREEN.high
+    assert share_cell(0.5, ORANGE_BLUE).background == neutral.background
+    # Quantised: values in one band share a style (no restyling for small moves).
+    assert share_cell(0.56, RED_GREEN).background == share_cell(0.59, RED_GREEN).background
+
+
+def test_magnitude_is_log_scaled_and_bounded():
+    largest = 1e9
+    levels = [magnitude_level(v, largest) for v in (1, 1e4, 1e7, 1e8, 1e9)]
+    assert levels == sorted(levels) and levels[0] >= 1 and levels[-1] == 4
+    assert magnitude_level(0, largest) == 0
+    assert magnitude_cell(48_211_007.3, largest, "value", RED_GREEN).text.endswith("$48.2M")
+    assert magnitude_cell(9120, 20000, "count", RED_GREEN).text.endswith("9,120")

@@ -1,0 +1,88 @@
+from datetime import UTC, datetime, timedelta
+
+from hypertui.api.models import StateStatus
+from hypertui.monitor import plan
+from hypertui.monitor.plan import (
+    HEATMAP,
+    RISK,
+    RISK_MORE,
+    SUMMARY,
+    TIMED,
+    Request,
+    View,
+)
+
+NOW = datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
+IDS = list(range(1, 17))
+
+
+def _plan(parts, view, *, summaries_at=None, risk_loaded=0, cadence=False):
+    return plan.plan_cycle(
+        parts,
+        view,
+        cohort_ids=IDS,
+        summaries_at=summaries_at if summaries_at is not None else dict.fromkeys(IDS, NOW),
+        risk_loaded=risk_loaded,
+        follow_cadence=cadence,
+        now=NOW,
+    )
+
+
+def test_timed_cycle_asks_for_what_is_on_screen_once():
+    reqs = _plan(TIMED, View(segment_id=16))
+    assert reqs == sorted(
+        [Request("heatmap", ("all",)), Request("liquidation_risk", (16, 0, 100)), Request("summary", (16, "all"))]
+    )
+    assert len(set(reqs)) == len(reqs)
+
+
+def test_cadence_adds_state_status():
+    assert Request("state_status") in _plan(TIMED, View(segment_id=16), cadence=True)
+    assert Request("state_status") not in _plan(TIMED, View(segment_id=16), cadence=False)
+
+
+def test_hidden_panels_are_not_fetched():
+    reqs = _plan(TIMED, View(segment_id=16, visible=frozenset({SUMMARY})))
+    assert [r.kind for r in reqs] == ["summary"]
+
+
+def test_selecting_a_cohort_fetches_summary_and_risk_only():
+    reqs = _plan({SUMMARY, RISK}, View(segment_id=9, position_age="7d"))
+    assert {r.kind for r in reqs} == {"summary", "liquidation_risk"}
+    assert Request("summary", (9, "7d")) in reqs
+
+
+def test_first_cycle_fills_every_missing_cohort_then_one_old_per_cycle():
+    reqs = _plan(TIMED, View(segment_id=16), summaries_at={})
+    assert {r.args[0] for r in reqs if r.kind == "summary"} == set(IDS)
+    old = {sid: NOW - timedelta(hours=1) for sid in IDS} | {3: NOW - timedelta(hours=2)}
+    assert plan.background_summaries(IDS, old, NOW, skip=16) == [3]
+    fresh = dict.fromkeys(IDS, NOW - timedelta(minutes=1))
+    assert plan.background_summaries(IDS, fresh, NOW) == []
+
+
+def test_risk_pages():
+    assert plan.risk_requests(4, 0, 1200) == [
+        Request("liquidation_risk", (4, 0, 500)),
+        Request("liquidation_risk", (4, 500, 500)),
+        Request("liquidation_risk", (4, 1000, 200)),
+    ]
+    more = _plan({RISK_MORE}, View(segment_id=4, risk_rows=200), risk_loaded=100)
+    assert more == [Request("liquidation_risk", (4, 100, 100))]
+    # A refresh re-reads every loaded row from offset 0, in as few requests as allowed.
+    assert _plan({RISK}, View(segment_id=4, risk_rows=300)) == [Request("liquidation_risk", (4, 0, 300))]
+
+
+def test_heatmap_filter_is_a_request_parameter():
+    assert _plan({HEATMAP}, View(segment_id=1, opened_within="7d")) == [Request("heatmap", ("7d",))]
+
+
+def test_next_delay_follows_the_data_cadence():
+    assert plan.next_delay(15.0, None, NOW) == 15.0
+    due = StateStatus(next_update=NOW + timedelta(minutes=12))
+    assert plan.next_delay(None, due, NOW) == 12 * 60 + 10
+    overdue = StateStatus(next_update=NOW - timedelta(minutes=3))
+    assert plan.next_delay(None, overdue, NOW) == 30.0
+    far = StateStatus(next_update=NOW + timedelta(hours=5))
+    assert plan.next_delay(None, far, NOW) == 30 * 60
+    assert plan.next_delay(None, None, NOW) == 60.0

@@ -1,0 +1,147 @@
+from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary
+from hypertui.monitor.heat import PALETTES
+from hypertui.monitor.rows import (
+    heatmap_lines,
+    risk_lines,
+    segment_groups,
+    segment_line,
+    short_name,
+    summary_figures,
+    top_assets,
+)
+
+LEGEND = [
+    Segment(id=i, name=n, emoji="x", category=c, criteria=crit)
+    for i, n, c, crit in [
+        (16, "Shrimp", "size", {"minSize": 0, "maxSize": 250}),
+        (1, "Fish", "size", {"minSize": 250, "maxSize": 10000}),
+        (7, "Leviathan", "size", {"minSize": 5000000}),
+        (8, "Money Printer", "pnl", {"minPnl": 1000000}),
+        (15, "Giga-Rekt", "pnl", {"maxPnl": -1000000}),
+    ]
+]
+
+
+def _summary(sid=1, traders=1000, ago=900, bias=0.81, top=()):
+    return SegmentSummary.model_validate(
+        {
+            "segment": LEGEND[1].model_dump(by_alias=True) | {"id": sid},
+            "summary": {
+                "countTraders": traders,
+                "countTradersInPosition": 500,
+                "perpBias": bias,
+                "positionValue": 169578077.1,
+                "positionLongValue": 108075482.73,
+                "positionShortValue": 61502594.37,
+                "exposureRatio": 2.95,
+                "activePerpEquity": 57458083.37,
+            },
+            "openPerpsSummary": {
+                "perpBias": bias,
+                "exposureRatio": 2.95,
+                "countOpenPositions": 1234,
+                "countTradersInPosition": 500,
+                "countTradersInProfit": 250,
+                "totalValue": 169578077.1,
+                "totalLongValue": 108075482.73,
+                "totalActivePerpEquity": 57458083.37,
+                "countAssets": 88,
+            },
+            "countTraders24HoursAgo": ago,
+            "topOpenPerps": list(top),
+        }
+    )
+
+
+def test_groups_are_ordered_by_range_not_id():
+    groups = segment_groups(LEGEND)
+    assert [(axis, [s.id for s in segs]) for axis, segs in groups] == [("size", [16, 1, 7]), ("pnl", [8, 15])]
+
+
+def test_segment_line():
+    line = segment_line(LEGEND[1], _summary(traders=12345, bias=-0.3))
+    assert (line.traders, line.bias, line.mark) == ("12,345", "-0.30", "▼")
+    assert segment_line(LEGEND[1], None).traders == "…"
+
+
+def test_summary_figures_and_change_marks():
+    figs = {f.label: f for f in summary_figures(_summary(traders=1000, ago=900))}
+    assert figs["Traders"].value == "1,000" and figs["Traders"].mark == ""
+    assert figs["24 h ago"].value == "900 (+100)"
+    assert figs["Perp bias"].value == "+0.81 ▲"
+    assert figs["In profit"].value == "250 (50%)"
+    assert figs["Long/short"].value == "$108M / $61.5M"
+    after = {f.label: f for f in summary_figures(_summary(traders=990, bias=0.9), _summary(traders=1000, bias=0.81))}
+    assert after["Traders"].mark == "▼" and after["Perp bias"].mark == "▲" and after["Positions"].mark == ""
+
+
+def _heatmap(rows):
+    return Heatmap.model_validate(
+        {
+            "heatmap": [
+                {
+                    "coin": coin,
+                    "totalValue": total,
+                    "totalLongValue": total / 2,
+                    "totalShortValue": total / 2,
+                    "count": 10,
+                    "segments": [
+                        {
+                            "segmentId": sid,
+                            "totalValue": v,
+                            "totalLongValue": v * b,
+                            "totalShortValue": v * (1 - b),
+                            "count": 3,
+                            "bias": b,
+                        }
+                        for sid, v, b in cells
+                    ],
+                }
+                for coin, total, cells in rows
+            ]
+        }
+    )
+
+
+def test_top_assets_fall_back_to_the_heatmap():
+    hm = _heatmap([("BTC", 100.0, [(1, 40.0, 0.6)]), ("ETH", 300.0, [(1, 80.0, 0.3)]), ("SOL", 50.0, [(2, 5.0, 0.5)])])
+    lines = top_assets(_summary(sid=1), hm)
+    assert [(a.coin, a.value, a.long_share) for a in lines] == [("ETH", "$80", "70.0% S"), ("BTC", "$40", "60.0% L")]
+    given = _summary(sid=1, top=[{"coin": "HYPE", "totalValue": 10.0, "totalLongValue": 7.5}])
+    assert [a.coin for a in top_assets(given, hm)] == ["HYPE"]
+
+
+def test_heatmap_lines_sort_filter_and_change():
+    old = _heatmap([("BTC", 100.0, [(1, 40.0, 0.6)]), ("ETH", 300.0, [(1, 80.0, 0.3)])])
+    new = _heatmap([("BTC", 500.0, [(1, 40.0, 0.7)]), ("ETH", 300.0, [(1, 80.0, 0.3), (16, 1.0, 0.5)])])
+    lines = heatmap_lines(new, [16, 1], "share", PALETTES[0], previous=old)
+    assert [line.coin for line in lines] == ["BTC", "ETH"]
+    btc, eth = lines
+    assert btc.cells[0].text == "" and btc.cells[1].text == "▓▲70%"
+    assert btc.changed == (False, True) and eth.changed == (False, False)
+    assert [line.coin for line in heatmap_lines(new, [1], "share", PALETTES[0], "et")] == ["ETH"]
+    values = heatmap_lines(new, [1], "value", PALETTES[0])
+    assert values[1].cells[0].text.endswith("$80")
+
+
+def test_risk_lines_sort_levels_and_marks():
+    items = [
+        RiskItem(coin="BTC", total_value=100, risk_value=12, percent_risk=12.0),
+        RiskItem(coin="eth", total_value=50, risk_value=1, percent_risk=2.0),
+        RiskItem(coin="SOL", total_value=10, risk_value=0, percent_risk=0.0),
+    ]
+    lines = risk_lines(items, None, "percent_risk", True)
+    assert [(line.coin, line.level, line.percent_risk) for line in lines] == [
+        ("BTC", 2, "‼12.00%"),
+        ("eth", 1, "!2.00%"),
+        ("SOL", 0, " 0.00%"),
+    ]
+    assert [line.coin for line in risk_lines(items, None, "coin", False)] == ["BTC", "eth", "SOL"]
+    prev = {"BTC": RiskItem(coin="BTC", total_value=90, risk_value=13, percent_risk=12.0)}
+    assert risk_lines(items, prev, "total_value", True)[0].marks == ("▲", "▼", "")
+
+
+def test_short_names_fit_a_heatmap_column():
+    assert short_name("Shrimp", 6) == "Shrimp"
+    assert short_name("Apex Predator", 6) == "Apex"
+    assert short_name("Leviathan", 6) == "Levia…"
