@@ -1,0 +1,573 @@
+"""The App: the dashboard screen, key bindings, and the one refresh worker.
+
+Data flows one way: the worker asks the client for what the plan says is on screen, keeps the
+models, and hands rows computed by `hypertui.monitor` to the widgets, which update in place.
+Keys change what is requested (the `View`) or how cached data is shown; never the network
+directly. Refreshes never overlap: a one-shot timer is re-armed when a cycle ends, and a
+refresh asked for during a cycle runs right after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.timer import Timer
+
+from hypertui.api.client import HyperTrackerClient
+from hypertui.api.errors import ApiError, RateLimitError
+from hypertui.api.models import (
+    Heatmap,
+    RiskItem,
+    Segment,
+    SegmentSummary,
+    StateStatus,
+    ordered_by_range,
+)
+from hypertui.api.text import one_line
+from hypertui.monitor import format as fmt
+from hypertui.monitor import plan
+from hypertui.monitor.heat import MODES, PALETTES
+from hypertui.monitor.plan import (
+    BACKGROUND,
+    HEATMAP,
+    RISK,
+    RISK_MORE,
+    STATUS,
+    SUMMARY,
+    TIMED,
+    Request,
+    View,
+)
+from hypertui.monitor.rows import (
+    AXES,
+    heatmap_lines,
+    risk_lines,
+    segment_groups,
+    segment_line,
+    summary_figures,
+    top_assets,
+)
+from hypertui.monitor.staleness import Freshness
+from hypertui.ui.screens.dashboard import DashboardScreen
+from hypertui.ui.screens.help import HelpScreen
+from hypertui.ui.widgets.cohort_summary import CohortSummary
+from hypertui.ui.widgets.coin_filter import CoinFilter
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
+from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.status_bar import StatusBar
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+AGES = ("all", "24h", "7d", "30d")
+INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
+DAILY_QUOTA_WAIT = 3600.0  # after a daily-quota 429, look again in an hour
+PANEL_PARTS = frozenset({SUMMARY, RISK, HEATMAP})
+LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
+# The panel marked stale when a part's refresh fails ("main": all of them).
+STALE_PANEL = {
+    LEGEND: "main",
+    INTERNAL: "main",
+    STATUS: "main",
+    SUMMARY: "left",
+    BACKGROUND: "left",
+    RISK: "risk-panel",
+    HEATMAP: "heatmap-panel",
+}
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _cycle(values: tuple, current: Any, step: int = 1) -> Any:
+    return values[(values.index(current) + step) % len(values)]
+
+
+class HyperTuiApp(App[int], inherit_bindings=False):
+    """The live dashboard. `refresh=None` follows the data's cadence (`state/status`)."""
+
+    CSS_PATH = "hypertui.tcss"
+    TITLE = "hypertui"
+    # No ctrl+a/s/q/h/j/k/l: terminals, tmux and screen own those.
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("p", "pause", "Pause", id="pause"),
+        Binding("a", "position_age", "Age filter", id="position_age"),
+        Binding("x", "axis", "Axis", id="heatmap_axis"),
+        Binding("v", "heat_mode", "Mode", id="heatmap_mode"),
+        Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
+        Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
+        Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
+        Binding("plus,equals_sign", "slower", "Slower refresh", key_display="+", show=False, id="slower"),
+        Binding("minus", "faster", "Faster refresh", key_display="-", show=False, id="faster"),
+        Binding("ctrl+c", "quit", show=False, id="quit_ctrl_c"),
+    ]
+
+    def __init__(
+        self,
+        client: HyperTrackerClient,
+        source_label: str,
+        *,
+        refresh: float | None = 15.0,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__()
+        self.client = client
+        self.source_label = source_label
+        self.clock = clock
+        self.interval = refresh
+        self.paused = False
+        # What the user asked for: the View drives requests; the rest only how data is shown.
+        self.view: View | None = None
+        self.axis = AXES[0]
+        self.heat_mode = MODES[0]
+        self.palette_index = 0
+        self.coin_filter = ""
+        self.risk_sort: tuple[str, bool] = ("percent_risk", True)
+        # The last good data, and the previous refresh of the same thing (for ▲▼ marks).
+        self.segments: list[Segment] | None = None
+        self.list_summaries: dict[int, SegmentSummary] = {}
+        self.summaries_at: dict[int, datetime] = {}
+        self.summary: SegmentSummary | None = None
+        self._prev_summary: SegmentSummary | None = None
+        self.risk_items: list[RiskItem] = []
+        self.risk_total = 0
+        self._risk_for: int | None = None
+        self._prev_risk: dict[str, RiskItem] | None = None
+        self.heatmap: Heatmap | None = None
+        self._heatmap_for: str | None = None
+        self._prev_heatmap: Heatmap | None = None
+        self.status: StateStatus | None = None
+        # The refresh loop.
+        self._busy = False
+        self._pending: set[str] = set()
+        self._timer: Timer | None = None
+        self._last_ok: datetime | None = None
+        self._failures: dict[str, str] = {}  # part -> one-line error of its last attempt
+        self._wait_at_least = 0.0  # from a 429's retry-after
+        self._next_at: datetime | None = None
+        self._timed_no = 0  # full-screen cycles started
+        self._fetched_in: dict[str, int] = {}  # part -> full-screen cycle it was last fetched in
+        self.cycles_done = 0
+        self.dashboard = DashboardScreen()
+
+    # --- lifecycle ------------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        return self.dashboard
+
+    def on_ready(self) -> None:  # the dashboard is composed: start ticking and fetching
+        self.set_interval(1.0, self._tick)
+        self._render_status()
+        # What is on screen first; the other cohorts' counts for the list in a cycle right after.
+        self.request_refresh(TIMED - {BACKGROUND})
+        self._pending.add(BACKGROUND)
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    @property
+    def refreshing(self) -> bool:
+        """A cycle is running or queued (tests wait for this to turn False)."""
+        return self._busy or bool(self._pending)
+
+    @property
+    def last_error(self) -> str | None:
+        """The newest unresolved failure, one line (None when everything is current)."""
+        if not self._failures:
+            return None
+        newest = one_line(next(reversed(self._failures.values())))
+        more = len(set(self._failures.values())) - 1  # one dropped network is one error, not four
+        return newest + (f" (+{more} more)" if more else "")
+
+    def freshness(self) -> Freshness:
+        return Freshness(self._last_ok, self.last_error, self._next_at, self._busy, self.paused)
+
+    # --- the refresh loop -----------------------------------------------------------------
+
+    def request_refresh(self, parts: Iterable[str]) -> None:
+        """Run a cycle for `parts` now, or right after the running one (never two at once)."""
+        self._pending |= set(parts)
+        if self._busy or not self._pending:
+            return
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        parts, self._pending = self._pending, set()
+        self._busy = True
+        self._render_status()
+        self.run_worker(self._run_cycle(parts), name="refresh", group="refresh", exit_on_error=False)
+
+    async def _run_cycle(self, parts: set[str]) -> None:
+        failed: dict[str, BaseException] = {}
+        succeeded: set[str] = set()
+        try:
+            if self.segments is None:
+                try:
+                    self._set_legend(await self.client.segments())
+                except ApiError as exc:
+                    failed[LEGEND] = exc
+                    return
+                succeeded.add(LEGEND)
+                parts = parts | (TIMED - {BACKGROUND})  # nothing was on screen yet: fill it
+            assert self.view is not None
+            if parts >= PANEL_PARTS:
+                self._timed_no += 1
+            visible = frozenset(self.dashboard.visible_panels() & PANEL_PARTS)
+            self.view = replace(self.view, visible=visible)
+            requests = plan.plan_cycle(
+                parts,
+                self.view,
+                cohort_ids=[s.id for s in self.segments or []],
+                summaries_at=self.summaries_at,
+                risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
+                follow_cadence=self.interval is None,
+                now=self.clock(),
+            )
+            results = await asyncio.gather(*(self._fetch(r) for r in requests), return_exceptions=True)
+            with self.batch_update():
+                for request, result in zip(requests, results, strict=True):
+                    part = self._part(request)
+                    if isinstance(result, BaseException):
+                        failed[part] = result
+                    else:
+                        succeeded.add(part)
+                        self._apply(request, result)
+                self._render_all()
+            succeeded.add(INTERNAL)
+        except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
+            self.log.error("refresh failed", exc)
+            failed[INTERNAL] = exc
+        finally:
+            self._finish_cycle(succeeded - failed.keys(), failed)
+
+    def _part(self, request: Request) -> str:
+        """Which part of the dashboard a request serves (errors are kept per part)."""
+        if request.kind == "summary":
+            assert self.view is not None
+            return SUMMARY if request.args == (self.view.segment_id, self.view.position_age) else BACKGROUND
+        return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
+
+    async def _fetch(self, request: Request) -> Any:
+        if request.kind == "liquidation_risk":
+            sid, offset, limit = request.args
+            return await self.client.liquidation_risk(sid, offset=offset, limit=limit)
+        return await getattr(self.client, request.kind)(*request.args)
+
+    def _finish_cycle(self, succeeded: set[str], failed: dict[str, BaseException]) -> None:
+        for part in succeeded:
+            self._failures.pop(part, None)
+        self._wait_at_least = 0.0
+        for part, exc in failed.items():
+            self._failures.pop(part, None)  # re-insert: the newest failure is the one shown
+            if isinstance(exc, ApiError):
+                self._failures[part] = str(exc)
+            else:
+                self._failures[part] = f"internal error: {type(exc).__name__}: {exc}"
+            if isinstance(exc, RateLimitError):
+                wait = DAILY_QUOTA_WAIT if exc.daily else exc.retry_after or 60.0
+                self._wait_at_least = max(self._wait_at_least, wait)
+        if not self._failures:
+            self._last_ok = self.clock()
+        self._busy = False
+        self.cycles_done += 1
+        if self._pending:
+            self.request_refresh(())
+        else:
+            self._arm_timer()
+        self._render_status()
+
+    def _arm_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        if self.paused or self._busy:
+            self._next_at = None
+            return
+        now = self.clock()
+        delay = max(plan.next_delay(self.interval, self.status, now), self._wait_at_least)
+        self._next_at = now + timedelta(seconds=delay)
+        self._timer = self.set_timer(delay, lambda: self.request_refresh(TIMED), name="refresh-timer")
+
+    # --- results into the model cache -----------------------------------------------------
+
+    def _set_legend(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        first = ordered_by_range(segments, AXES[0]) or segments
+        if not first:
+            raise ApiError("/segments", "the cohort legend is empty")
+        self.view = View(segment_id=first[0].id)
+        lines = {s.id: segment_line(s, None) for s in segments}
+        self.dashboard.query_one(SegmentList).set_groups(segment_groups(segments), lines, self.view.segment_id)
+
+    def _apply(self, request: Request, result: Any) -> None:
+        view = self.view
+        assert view is not None
+        now = self.clock()
+        if request.kind == "state_status":
+            self.status = result
+        elif request.kind == "summary":
+            sid, age = request.args
+            if age == "all":
+                self.list_summaries[sid] = result
+                self.summaries_at[sid] = now
+            if (sid, age) == (view.segment_id, view.position_age):
+                same = self.summary is not None and self.summary.segment.id == sid
+                self._prev_summary = self.summary if same else None
+                self.summary = result
+                self._fetched_in[SUMMARY] = self._timed_no
+        elif request.kind == "liquidation_risk":
+            sid, offset, _ = request.args
+            if sid != view.segment_id:
+                return
+            if offset == 0:
+                self._prev_risk = {i.coin: i for i in self.risk_items} if self._risk_for == sid else None
+                self.risk_items = list(result.items)
+            else:
+                have = {i.coin for i in self.risk_items}
+                self.risk_items += [i for i in result.items if i.coin not in have]
+            self._risk_for = sid
+            self.risk_total = result.total_count
+            self._fetched_in[RISK] = self._timed_no
+        elif request.kind == "heatmap":
+            (within,) = request.args
+            if within != view.opened_within:
+                return
+            self._prev_heatmap = self.heatmap if self._heatmap_for == within else None
+            self.heatmap = result
+            self._heatmap_for = within
+            self._fetched_in[HEATMAP] = self._timed_no
+
+    # --- rendering (cached data → widgets) ------------------------------------------------
+
+    def _render_all(self) -> None:
+        self._render_segments()
+        self._render_summary()
+        self._render_risk()
+        self._render_heatmap()
+
+    def _render_segments(self) -> None:
+        if self.segments is None:
+            return
+        lines = {s.id: segment_line(s, self.list_summaries.get(s.id)) for s in self.segments}
+        self.dashboard.query_one(SegmentList).update_lines(lines)
+
+    def _segment(self, sid: int) -> Segment | None:
+        return next((s for s in self.segments or [] if s.id == sid), None)
+
+    def _render_summary(self) -> None:
+        if self.view is None:
+            return
+        seg = self._segment(self.view.segment_id)
+        title = f"{seg.emoji} {seg.name}" if seg else "Cohort"
+        s = self.summary
+        if s is None or s.segment.id != self.view.segment_id:
+            self.dashboard.query_one(CohortSummary).show(title, self.view.position_age, [], [])
+            return
+        self.dashboard.query_one(CohortSummary).show(
+            title, self.view.position_age, summary_figures(s, self._prev_summary), top_assets(s, self.heatmap)
+        )
+
+    def _render_risk(self) -> None:
+        if self.view is None:
+            return
+        current = self._risk_for == self.view.segment_id
+        items = self.risk_items if current else []
+        column, descending = self.risk_sort
+        lines = risk_lines(items, self._prev_risk if current else None, column, descending)
+        table = self.dashboard.query_one(RiskTable)
+        table.show(lines, self.risk_total if current else 0, column, descending)
+        self.dashboard.set_subtitle("risk-panel", table.describe())
+
+    def _render_heatmap(self) -> None:
+        if self.segments is None:
+            return
+        cohorts = ordered_by_range(self.segments, self.axis)
+        heatmap = self.heatmap if self._heatmap_for == (self.view.opened_within if self.view else None) else None
+        lines = []
+        if heatmap is not None:
+            lines = heatmap_lines(
+                heatmap,
+                [c.id for c in cohorts],
+                self.heat_mode,
+                PALETTES[self.palette_index],
+                self.coin_filter,
+                self._prev_heatmap,
+            )
+        self.dashboard.query_one(HeatmapTable).show(cohorts, lines)
+        within = self.view.opened_within if self.view else "all"
+        shown = "long share" if self.heat_mode == "share" else self.heat_mode
+        filt = f" · filter “{self.coin_filter}”" if self.coin_filter else ""
+        self.dashboard.set_subtitle(
+            "heatmap-panel",
+            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {PALETTES[self.palette_index].name} (c){filt}",
+        )
+
+    def _render_status(self) -> None:
+        freshness = self.freshness()
+        screen = self.dashboard
+        screen.query_one(StatusBar).show(
+            source=self.source_label,
+            freshness=freshness,
+            now=self.clock(),
+            requests=self.client.requests_made,
+            interval=self.interval,
+        )
+        screen.set_stale({STALE_PANEL[part] for part in self._failures})
+
+    def _tick(self) -> None:
+        self._render_status()
+
+    # --- messages from the dashboard ------------------------------------------------------
+
+    def on_segment_list_chosen(self, message: SegmentList.Chosen) -> None:
+        if self.view is None or message.segment_id == self.view.segment_id:
+            return
+        self.view = replace(self.view, segment_id=message.segment_id, risk_rows=plan.RISK_PAGE)
+        # Show what is known at once (the list's own summary), then fetch.
+        cached = self.list_summaries.get(message.segment_id) if self.view.position_age == "all" else None
+        self.summary, self._prev_summary = cached, None
+        self._render_summary()
+        self._render_risk()
+        self.request_refresh({SUMMARY, RISK})
+
+    def on_risk_table_sort_changed(self, message: RiskTable.SortChanged) -> None:
+        self.risk_sort = (message.column, message.descending)
+        self._render_risk()
+
+    def on_risk_table_more_wanted(self, _: RiskTable.MoreWanted) -> None:
+        if self.view is None or self.view.risk_rows > len(self.risk_items):
+            return  # a page is already on its way
+        self.view = replace(self.view, risk_rows=self.view.risk_rows + plan.RISK_PAGE)
+        self.request_refresh({RISK_MORE})
+
+    @on(CoinFilter.Changed, "#coin-filter")  # not the command palette's input, which bubbles here too
+    def _coin_filter_changed(self, event: CoinFilter.Changed) -> None:
+        self.coin_filter = event.value.strip()
+        self._render_heatmap()
+
+    def on_dashboard_screen_page_changed(self, _: DashboardScreen.PageChanged) -> None:
+        """Narrow layout: fetch a panel that comes into view if its data is not current."""
+        if self.view is None:
+            return
+        current = {
+            SUMMARY: self.summary is not None and self.summary.segment.id == self.view.segment_id,
+            RISK: self._risk_for == self.view.segment_id,
+            HEATMAP: self._heatmap_for == self.view.opened_within,
+        }
+        visible = self.dashboard.visible_panels() & PANEL_PARTS
+        stale = {p for p in visible if not current[p] or self._fetched_in.get(p, -1) < self._timed_no}
+        if stale:
+            self.request_refresh(stale)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def action_refresh(self) -> None:
+        self.request_refresh(TIMED)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self._arm_timer()  # stops it
+        else:
+            self.request_refresh(TIMED)
+        self._render_status()
+
+    def action_position_age(self) -> None:
+        if self.view is None:
+            return
+        self.view = replace(self.view, position_age=_cycle(AGES, self.view.position_age))
+        self.summary = self.list_summaries.get(self.view.segment_id) if self.view.position_age == "all" else None
+        self._prev_summary = None
+        self._render_summary()
+        self.request_refresh({SUMMARY})
+
+    def action_opened_within(self) -> None:
+        if self.view is None:
+            return
+        self.view = replace(self.view, opened_within=_cycle(AGES, self.view.opened_within))
+        self._render_heatmap()
+        self.request_refresh({HEATMAP})
+
+    def action_axis(self) -> None:
+        self.axis = _cycle(AXES, self.axis)
+        self._render_heatmap()
+
+    def action_heat_mode(self) -> None:
+        self.heat_mode = _cycle(MODES, self.heat_mode)
+        self._render_heatmap()
+
+    def action_palette(self) -> None:
+        self.palette_index = (self.palette_index + 1) % len(PALETTES)
+        self._render_heatmap()
+
+    def action_filter(self) -> None:
+        self.dashboard.open_filter()
+
+    def _step_interval(self, step: int) -> None:
+        current = self.interval if self.interval in INTERVALS else 15.0
+        self.interval = _cycle(INTERVALS, current, step)
+        if not self._busy:
+            self._arm_timer()
+        self._render_status()
+        self.notify(f"Refresh every {fmt.interval(self.interval)}", timeout=2)
+
+    def action_slower(self) -> None:
+        self._step_interval(1)
+
+    def action_faster(self) -> None:
+        self._step_interval(-1)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        self.push_screen(HelpScreen(self.key_sections()))
+
+    def key_sections(self) -> list[tuple[str, list[Binding]]]:
+        return [
+            ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
+            ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
+            ("Liquidation risk", list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
+            ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
+        ]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, then every hypertui action by name (run where its key works)."""
+        yield from super().get_system_commands(screen)
+        owners: list[tuple[Any, list[Binding]]] = [
+            (self, [b for b in self.BINDINGS if isinstance(b, Binding) and b.action != "quit"]),
+            (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
+            (self.dashboard.query_one(RiskTable), list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
+        ]
+        for owner, bindings in owners:
+            for binding in bindings:
+                if binding.description:
+                    yield SystemCommand(
+                        binding.description,
+                        f"key: {binding.key_display or binding.key}",
+                        partial(owner.run_action, binding.action),
+                    )
+
+
+def run_app(settings: Any) -> int:
+    """Open the dashboard for `settings` (hypertui.config.Settings); the exit code."""
+    from hypertui.source import open_client
+
+    client, label = open_client(settings)
+    refresh = settings.refresh
+    if refresh is None and settings.uses_simulator:
+        refresh = settings.sim_update_interval
+    app = HyperTuiApp(client, label, refresh=refresh)
+    return app.run() or 0

@@ -1,0 +1,163 @@
+"""The main screen: segment list, cohort summary, heatmap and liquidation risk, plus status.
+
+Wide terminals show every panel; narrow ones (under 150 columns) show one page at a time
+under tabs. The screen only displays what the app hands it; it never fetches.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, OptionList, Tab, Tabs
+
+from hypertui.ui.widgets.cohort_summary import CohortSummary
+from hypertui.ui.widgets.coin_filter import CoinFilter
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
+from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.status_bar import StatusBar
+
+# Panels in tab order, the page each lives on (narrow layout), and the widget that takes focus.
+PANELS = ("segments", "summary", "heatmap", "risk")
+PAGE_OF = {"segments": "cohorts", "summary": "cohorts", "heatmap": "heatmap", "risk": "risk"}
+FOCUS_TARGET = {"segments": "#segments", "summary": "#top-assets", "heatmap": "#heatmap", "risk": "#risk"}
+# The panel a focused widget belongs to, by widget id.
+PANEL_OF_ID = {
+    "segments": "segments",
+    "top-assets": "summary",
+    "heatmap": "heatmap",
+    "coin-filter": "heatmap",
+    "risk": "risk",
+}
+PAGES = ("cohorts", "heatmap", "risk")
+
+
+class DashboardScreen(Screen):
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide"), (190, "-very-wide")]
+    BINDINGS = [
+        Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
+        Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
+    ]
+
+    class PageChanged(Message):
+        """Another page is on screen (narrow layout): the app may fetch what it now shows."""
+
+    def __init__(self) -> None:
+        super().__init__(id="dashboard")
+        self.page = "cohorts"
+        self._subtitles: dict[str, str] = {}
+
+    def compose(self) -> ComposeResult:
+        tabs = Tabs(
+            Tab("Cohorts", id="tab-cohorts"), Tab("Heatmap", id="tab-heatmap"), Tab("Risk", id="tab-risk"), id="pages"
+        )
+        tabs.can_focus = False  # tab/shift+tab move between panels instead
+        yield tabs
+        with Horizontal(id="main", classes="-page-cohorts"):
+            with Vertical(id="left", classes="panel-page"):
+                yield SegmentList()
+                yield CohortSummary()
+            with Vertical(id="heatmap-panel", classes="panel-page"):
+                yield CoinFilter()
+                yield HeatmapTable()
+            with Vertical(id="risk-panel", classes="panel-page"):
+                yield RiskTable()
+        yield StatusBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#segments").border_title = "Cohorts"
+        self.query_one("#heatmap-panel").border_title = "Heatmap"
+        self.query_one("#risk-panel").border_title = "Liquidation risk"
+        self.query_one("#segments").focus()
+
+    # --- layout and panel navigation -------------------------------------------------------
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    def visible_panels(self) -> frozenset[str]:
+        if not self.narrow:
+            return frozenset(PANELS)
+        return frozenset(p for p in PANELS if PAGE_OF[p] == self.page)
+
+    def show_page(self, page: str) -> None:
+        if page == self.page:
+            return
+        self.page = page
+        main = self.query_one("#main")
+        for p in PAGES:
+            main.set_class(p == page, f"-page-{p}")
+        self.query_one(Tabs).active = f"tab-{page}"
+        self.post_message(self.PageChanged())
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        event.stop()
+        if event.tab.id:
+            page = event.tab.id.removeprefix("tab-")
+            self.show_page(page)
+            if self.narrow:
+                self._focus_panel(next(p for p in PANELS if PAGE_OF[p] == page))
+
+    def _current_panel(self) -> str:
+        focused = self.focused
+        return PANEL_OF_ID.get(focused.id or "", PANELS[0]) if focused else PANELS[0]
+
+    def _focus_panel(self, panel: str) -> None:
+        self.show_page(PAGE_OF[panel])
+        self.query_one(FOCUS_TARGET[panel]).focus()
+
+    def action_next_panel(self) -> None:
+        i = PANELS.index(self._current_panel())
+        self._focus_panel(PANELS[(i + 1) % len(PANELS)])
+
+    def action_previous_panel(self) -> None:
+        i = PANELS.index(self._current_panel())
+        self._focus_panel(PANELS[(i - 1) % len(PANELS)])
+
+    def focus_heatmap(self) -> None:
+        self._focus_panel("heatmap")
+
+    # --- the coin filter ------------------------------------------------------------------
+
+    def open_filter(self) -> None:
+        self.show_page("heatmap")
+        box = self.query_one(CoinFilter)
+        box.display = True
+        self.call_after_refresh(box.focus)  # a page just shown can take focus only once laid out
+
+    def on_input_submitted(self, event: CoinFilter.Submitted) -> None:
+        event.stop()
+        box = self.query_one(CoinFilter)
+        if not box.value:
+            box.display = False
+        self.focus_heatmap()
+
+    # --- drill-downs are not there yet: say so instead of doing nothing --------------------
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        event.stop()
+        self.notify("Drill-down is coming in a later version.", title="coming", timeout=3)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.notify("Drill-down is coming in a later version.", title="coming", timeout=3)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.notify("Cohort history is coming in a later version.", title="coming", timeout=3)
+
+    def set_stale(self, panels: set[str]) -> None:
+        """Mark the panels (ids; "main" for all) whose last refresh failed."""
+        for panel in self.query(".panel-page"):
+            panel.set_class("main" in panels or panel.id in panels, "-stale")
+
+    def set_subtitle(self, panel_id: str, text: str) -> None:
+        if self._subtitles.get(panel_id) != text:  # setting one repaints the whole panel, even if equal
+            self._subtitles[panel_id] = text
+            self.query_one(f"#{panel_id}").border_subtitle = Text(text)  # Text: never markup

@@ -1,0 +1,112 @@
+"""SVG screenshots of the dashboard's main states, rendered by the app itself.
+
+The simulator runs with a fixed seed and a frozen clock, so the files only change when the
+UI does. `hypertui screenshots [DIR]` is meant to call `render_screenshots`. The pieces that
+make a run deterministic (`FrozenClock`, `FaultyClient`, `settled`) serve the UI tests too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from hypertui.api.errors import ApiError, NetworkError
+from hypertui.monitor.plan import TIMED
+from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.ui.app import HyperTuiApp
+
+FROZEN = datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
+
+
+class FrozenClock:
+    """A clock that moves only when told to, so ages and times on screen are byte-stable."""
+
+    def __init__(self, now: datetime = FROZEN) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+class FaultyClient:
+    """Wraps a client: records endpoint calls and, while `error` is set, raises it from each."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.error: ApiError | None = None
+        self.calls: list[tuple[str, tuple, dict]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._inner, name)
+        if name.startswith("_") or name == "aclose" or not callable(attr):
+            return attr
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+            if self.error is not None:
+                raise self.error
+            return await attr(*args, **kwargs)
+
+        return call
+
+
+def make_app(
+    *, scale: str = "small", clock: Callable[[], datetime] | None = None, refresh: float | None = 15.0
+) -> HyperTuiApp:
+    """The dashboard on the simulator (seed 7) behind a frozen clock and a `FaultyClient`."""
+    clock = clock or FrozenClock()
+    client = FaultyClient(simulator_client(seed=7, scale=scale, clock=clock))
+    return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock)  # type: ignore[arg-type]
+
+
+async def settled(pilot: Any) -> None:
+    """Wait until no refresh is running or queued and the screen has caught up."""
+    app = pilot.app
+    await pilot.pause()
+    while app.refreshing or app.cycles_done == 0:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+    await pilot.pause()
+
+
+async def _stale(pilot: Any) -> None:
+    app = pilot.app
+    app.client.error = NetworkError("/positions/heatmap", "cannot connect: connection refused")
+    app.clock.advance(95)
+    app.request_refresh(TIMED)
+    await settled(pilot)
+
+
+async def _live(pilot: Any) -> None:
+    return None
+
+
+STATES: dict[str, tuple[tuple[int, int], Callable[[Any], Awaitable[None]]]] = {
+    "dashboard-160x45": ((160, 45), _live),
+    "dashboard-80x24": ((80, 24), _live),
+    "dashboard-stale": ((160, 45), _stale),
+}
+
+
+async def _render(name: str, directory: Path, scale: str) -> Path:
+    size, before = STATES[name]
+    app = make_app(scale=scale)
+    async with app.run_test(size=size) as pilot:
+        await settled(pilot)
+        await before(pilot)
+        path = directory / f"{name}.svg"
+        app.save_screenshot(filename=path.name, path=str(directory))
+    return path
+
+
+def render_screenshots(directory: str | Path = "screenshots", scale: str = "default") -> list[Path]:
+    """Write one SVG per main state into `directory`; returns their paths."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    return [asyncio.run(_render(name, out, scale)) for name in STATES]

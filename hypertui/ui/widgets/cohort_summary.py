@@ -1,0 +1,54 @@
+"""The selected cohort's figures and its top 10 assets."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from hypertui.monitor.rows import AssetLine, Figure
+from hypertui.ui.widgets.marks import mark_text
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+
+class CohortSummary(Vertical):
+    def __init__(self) -> None:
+        super().__init__(id="summary")
+        self._figures_key: tuple | None = None
+        self._titles: tuple[str, str] | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("waiting for data…", style="dim"), id="figures")
+        table = SyncedTable(id="top-assets", cursor_type="row")
+        table.set_columns([("coin", "Top asset", 11), ("value", "Value", 8), ("long", "Long share", 11)])
+        yield table
+
+    def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine]) -> None:
+        if (title, age) != self._titles:  # setting a border title repaints the panel, even if equal
+            self._titles = (title, age)
+            self.border_title = Text(title)  # Text: a cohort name is never markup
+            self.border_subtitle = f"age {age} (a)"
+        key = tuple(figures)
+        if key != self._figures_key:
+            self._figures_key = key
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(style="dim", no_wrap=True)
+            grid.add_column(justify="right", no_wrap=True)
+            grid.add_column(width=1)
+            for f in figures:
+                grid.add_row(f.label, Text(f.value), mark_text(f.mark))
+            self.query_one("#figures", Static).update(grid)
+        rows = [
+            (
+                str(rank),
+                (
+                    Text(a.coin, no_wrap=True, overflow="ellipsis"),
+                    Text(a.value, justify="right"),
+                    Text.assemble(a.long_share, " ", mark_text(a.mark), justify="right"),
+                ),
+            )
+            for rank, a in enumerate(assets)
+        ]
+        self.query_one(SyncedTable).sync(rows)

@@ -1,0 +1,34 @@
+"""The `/` coin-name filter: an Input without the ctrl+a/ctrl+k defaults (tmux, readline clashes)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+FORBIDDEN_KEYS = {"ctrl+a", "ctrl+s", "ctrl+q", "ctrl+h", "ctrl+j", "ctrl+k", "ctrl+l"}
+
+
+def _without_forbidden(bindings: list) -> list[Binding]:
+    out = []
+    for b in bindings:
+        keys = [k for k in b.key.split(",") if k not in FORBIDDEN_KEYS]
+        if keys:
+            out.append(replace(b, key=",".join(keys), id=b.id or f"filter.{b.action}"))
+    return out
+
+
+class CoinFilter(Input, inherit_bindings=False):
+    BINDINGS = [
+        *_without_forbidden(Input.BINDINGS),
+        Binding("escape", "clear", "Clear the filter", id="filter.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="filter coins…", id="coin-filter", select_on_focus=False)
+        self.cursor_blink = False  # a blinking cursor would make snapshots flaky
+
+    def action_clear(self) -> None:
+        self.value = ""
+        self.post_message(self.Submitted(self, ""))

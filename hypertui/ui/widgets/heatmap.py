@@ -1,0 +1,65 @@
+"""Coins × cohorts of one axis; each cell's colour and glyph follow the long share (or size)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.style import Style
+from rich.text import Text
+
+from hypertui.api.models import Segment
+from hypertui.monitor.heat import HeatCell
+from hypertui.monitor.rows import HeatLine, short_name
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+MIN_CELL, MAX_CELL = 7, 10  # cohort columns widen to use a wide terminal
+COIN_WIDTH = 10
+TOTAL_WIDTH = 8
+
+
+@lru_cache(maxsize=128)
+def _style(foreground: str, background: str, changed: bool) -> Style:
+    return Style(color=foreground, bgcolor=background, bold=changed, underline=changed)
+
+
+def _cell(cell: HeatCell, changed: bool, width: int) -> Text:
+    if not cell.text:
+        return Text("", no_wrap=True)
+    style = _style(cell.foreground, cell.background, changed)
+    return Text(cell.text.center(width), style=style, no_wrap=True, overflow="crop")
+
+
+class HeatmapTable(SyncedTable):
+    def __init__(self) -> None:
+        super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
+        self._shown: tuple[list[Segment], list[HeatLine]] = ([], [])
+
+    def _cell_width(self, cohorts: int) -> int:
+        room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
+        return max(MIN_CELL, min(MAX_CELL, room // max(cohorts, 1)))
+
+    def on_resize(self) -> None:
+        if self._shown[0]:
+            self.show(*self._shown)
+
+    def show(self, cohorts: list[Segment], lines: list[HeatLine]) -> None:
+        self._shown = (cohorts, lines)
+        width = self._cell_width(len(cohorts))
+        columns = [
+            ("coin", Text(" Coin"), COIN_WIDTH),
+            ("total", Text("Value ".rjust(TOTAL_WIDTH)), TOTAL_WIDTH),
+        ] + [(str(s.id), Text(f"{s.emoji}\n{short_name(s.name, width - 1)}", justify="center"), width) for s in cohorts]
+        self.set_columns(columns)
+        self.sync(
+            [
+                (
+                    line.coin,
+                    (
+                        Text(" " + line.coin, no_wrap=True, overflow="ellipsis"),
+                        Text(line.total + " ", justify="right", no_wrap=True),
+                        *(_cell(c, ch, width) for c, ch in zip(line.cells, line.changed, strict=True)),
+                    ),
+                )
+                for line in lines
+            ]
+        )

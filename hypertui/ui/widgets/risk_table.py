@@ -1,0 +1,95 @@
+"""Liquidation risk of the selected cohort's assets: sortable, coloured by threshold, paged."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import DataTable
+
+from hypertui.monitor.rows import RISK_COLUMNS, RiskLine
+from hypertui.ui.widgets.marks import mark_text
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+LABELS = {"coin": "Coin", "total_value": "Value", "risk_value": "At risk", "percent_risk": "% risk"}
+WIDTHS = {"coin": 9, "total_value": 7, "risk_value": 7, "percent_risk": 9}
+LEVEL_STYLE = {0: "", 1: "yellow", 2: "bold red"}
+LOAD_AHEAD = 5  # ask for the next page this many rows before the end
+
+
+class RiskTable(SyncedTable):
+    BINDINGS = [
+        Binding("s", "sort", "Sort column", id="risk.sort"),
+        Binding("S", "sort_reverse", "Reverse sort", id="risk.sort_reverse"),
+    ]
+
+    class SortChanged(Message):
+        def __init__(self, column: str, descending: bool) -> None:
+            self.column = column
+            self.descending = descending
+            super().__init__()
+
+    class MoreWanted(Message):
+        """The cursor is near the last loaded row and the server has more."""
+
+    def __init__(self) -> None:
+        super().__init__(id="risk", cursor_type="row")
+        self.sort_column = "percent_risk"
+        self.descending = True
+        self._total = 0
+
+    def show(self, lines: list[RiskLine], total: int, column: str, descending: bool) -> None:
+        self.sort_column, self.descending, self._total = column, descending, total
+        arrow = "▼" if descending else "▲"
+        self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
+        rows = []
+        for line in lines:
+            style = LEVEL_STYLE[line.level]
+            values = (line.total_value, line.risk_value, line.percent_risk)
+            rows.append(
+                (
+                    line.coin,
+                    (
+                        Text(line.coin, style=style, no_wrap=True, overflow="ellipsis"),
+                        *(
+                            Text.assemble((v, style), mark_text(m), justify="right")
+                            for v, m in zip(values, line.marks, strict=True)
+                        ),
+                    ),
+                )
+            )
+        self.sync(rows)
+
+    def describe(self) -> str:
+        """What the panel title should say: rows loaded and the sort."""
+        return f"{self.row_count} of {self._total} · sort {LABELS[self.sort_column]} (s/S)"
+
+    def _request_sort(self, column: str, descending: bool) -> None:
+        self.post_message(self.SortChanged(column, descending))
+
+    def action_sort(self) -> None:
+        nxt = RISK_COLUMNS[(RISK_COLUMNS.index(self.sort_column) + 1) % len(RISK_COLUMNS)]
+        self._request_sort(nxt, nxt != "coin")
+
+    def action_sort_reverse(self) -> None:
+        self._request_sort(self.sort_column, not self.descending)
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        event.stop()
+        column = str(event.column_key.value)
+        same = column == self.sort_column
+        self._request_sort(column, not self.descending if same else column != "coin")
+
+    def _near_end(self, row: int) -> None:
+        if self.row_count and row >= self.row_count - LOAD_AHEAD and self.row_count < self._total:
+            self.post_message(self.MoreWanted())
+
+    def watch_cursor_coordinate(self, old, new) -> None:  # noqa: ANN001 - DataTable's watcher
+        super().watch_cursor_coordinate(old, new)
+        if old != new:  # the watcher also fires, unchanged, on every add_row
+            self._near_end(new.row)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new > old:  # the mouse wheel moves the view, not the cursor
+            self._near_end(int(new) + self.scrollable_content_region.height - self.header_height)

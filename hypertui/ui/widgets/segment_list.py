@@ -1,0 +1,77 @@
+"""The 16 cohorts in two groups (size, pnl), ordered by range; highlighting one selects it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from hypertui.api.models import Segment
+from hypertui.monitor.rows import SegmentLine
+from hypertui.ui.widgets.marks import mark_text
+
+GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"}
+NAME_WIDTH = 14
+
+
+def _prompt(line: SegmentLine) -> Text:
+    name = line.name if len(line.name) <= NAME_WIDTH else line.name[: NAME_WIDTH - 1] + "…"
+    mark = mark_text(line.mark)
+    return Text.assemble(
+        line.emoji or " ",
+        " ",
+        (f"{name:<{NAME_WIDTH}}", "bold"),
+        f"{line.traders:>8}",
+        " ",
+        (f"{line.bias:>5}", mark.style),
+        mark,
+    )
+
+
+class SegmentList(OptionList):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="segments.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="segments.up"),
+    ]
+
+    class Chosen(Message):
+        """The highlight moved to a cohort."""
+
+        def __init__(self, segment_id: int) -> None:
+            self.segment_id = segment_id
+            super().__init__()
+
+    def __init__(self) -> None:
+        super().__init__(id="segments")
+        self._prompts: dict[str, Text] = {}
+
+    def set_groups(self, groups: list[tuple[str, list[Segment]]], lines: dict[int, SegmentLine], selected: int) -> None:
+        """Build the list once the legend is known."""
+        options: list[Option] = []
+        for axis, segments in groups:
+            options.append(
+                Option(Text(GROUP_TITLES.get(axis, axis), style="bold dim"), id=f"axis-{axis}", disabled=True)
+            )
+            for seg in segments:
+                prompt = _prompt(lines[seg.id])
+                self._prompts[str(seg.id)] = prompt
+                options.append(Option(prompt, id=str(seg.id)))
+        self.set_options(options)
+        self.highlighted = self.get_option_index(str(selected))
+
+    def update_lines(self, lines: dict[int, SegmentLine]) -> None:
+        """Replace only the prompts whose text changed."""
+        for sid, line in lines.items():
+            key = str(sid)
+            prompt = _prompt(line)
+            if key in self._prompts and self._prompts[key] != prompt:
+                self._prompts[key] = prompt
+                self.replace_option_prompt(key, prompt)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        # Also posted when code moves the highlight; the app ignores the cohort already selected.
+        if event.option.id and event.option.id.isdigit():
+            self.post_message(self.Chosen(int(event.option.id)))

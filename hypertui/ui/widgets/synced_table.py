@@ -1,0 +1,94 @@
+"""A DataTable that is given all its rows each refresh and touches only the cells that changed.
+
+Rows are held by position, not by key: when coins trade places (the heatmap sorts by value,
+risk by percentage) only the rows that moved are repainted, instead of the whole table. The
+cursor follows its row's key and the scroll position stays put, so a refresh never yanks the
+view. Cells must be `Text` (a plain `str` would be parsed as markup).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.widgets import DataTable
+
+Row = tuple[str, Sequence[Text]]  # key (e.g. the coin), cells in column order
+Column = tuple[str, str | Text, int]  # key, label, width
+
+
+def _signature(cell: Text) -> tuple:
+    # Text.__eq__ ignores the base style; a recoloured cell must count as changed.
+    return cell.plain, str(cell.style), tuple(cell.spans)
+
+
+class SyncedTable(DataTable):
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="table.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="table.up"),
+        Binding("h", "cursor_left", "Left", show=False, id="table.left"),
+        Binding("l", "cursor_right", "Right", show=False, id="table.right"),
+    ]
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None, **kwargs: object) -> None:
+        super().__init__(id=id, classes=classes, zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+        self._columns_now: list[Column] = []
+        self._keys: list[str] = []  # the row key shown at each position
+        self._signatures: list[list[tuple]] = []  # per position, per column
+        self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
+
+    @property
+    def row_keys(self) -> list[str]:
+        return list(self._keys)
+
+    @property
+    def cursor_key(self) -> str | None:
+        if not 0 <= self.cursor_row < len(self._keys):
+            return None
+        return self._keys[self.cursor_row]
+
+    def cell_text(self, key: str, column: str) -> Text:
+        """The cell shown for row `key` in `column`."""
+        return self.get_cell(f"r{self._keys.index(key)}", column)
+
+    def set_columns(self, columns: list[Column]) -> None:
+        """Replace the columns only if they differ; the rows are then rebuilt on the next sync."""
+        if columns == self._columns_now:
+            return
+        cursor_key, scroll = self.cursor_key, (self.scroll_x, self.scroll_y)
+        self.clear(columns=True)
+        for key, label, width in columns:
+            self.add_column(label, width=width, key=key)
+        self._columns_now = list(columns)
+        self._keys, self._signatures = [], []
+        self._restore = (cursor_key, scroll)
+
+    def sync(self, rows: list[Row]) -> None:
+        """Show exactly `rows`, in order, repainting only cells whose content changed."""
+        cursor_key = self._restore[0] if self._restore else self.cursor_key
+        cursor_row = self.cursor_row
+        column_keys = [key for key, _, _ in self._columns_now]
+        new_keys = [key for key, _ in rows]
+        for position, (_, cells) in enumerate(rows):
+            signature = [_signature(c) for c in cells]
+            if position >= len(self._signatures):
+                self.add_row(*cells, key=f"r{position}")
+                self._signatures.append(signature)
+                continue
+            old = self._signatures[position]
+            for i, (before, after) in enumerate(zip(old, signature, strict=True)):
+                if before != after:
+                    self.update_cell(f"r{position}", column_keys[i], cells[i])
+            self._signatures[position] = signature
+        for position in range(len(self._signatures) - 1, len(rows) - 1, -1):
+            self.remove_row(f"r{position}")
+        del self._signatures[len(rows) :]
+        self._keys = new_keys
+        if self._restore:
+            self.scroll_to(*self._restore[1], animate=False, immediate=True)
+            self._restore = None
+        if new_keys:
+            index = new_keys.index(cursor_key) if cursor_key in new_keys else min(cursor_row, len(new_keys) - 1)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, column=self.cursor_column, scroll=False)

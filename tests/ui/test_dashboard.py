@@ -1,0 +1,361 @@
+"""Pilot tests of the main flows, against the small simulator behind a frozen clock."""
+
+from __future__ import annotations
+
+from hypertui.api.errors import NetworkError
+from hypertui.api.models import ordered_by_range
+from hypertui.ui.screens.help import HelpScreen
+from hypertui.ui.screenshots import settled as settle
+from hypertui.ui.widgets.cohort_summary import CohortSummary
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
+from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.status_bar import StatusBar
+
+
+def _status(app) -> str:
+    return app.dashboard.query_one(StatusBar)._last.plain
+
+
+async def test_first_refresh_fills_every_panel(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        size_axis = ordered_by_range(app.segments, "size")
+        assert app.view.segment_id == size_axis[0].id  # Shrimp (id 16) first: by range, not id
+        assert app.summary.segment.id == size_axis[0].id
+        heat = app.dashboard.query_one(HeatmapTable)
+        assert heat.row_count == len(app.heatmap.heatmap)
+        assert [c.key.value for c in heat.columns.values()][2:] == [str(s.id) for s in size_axis]
+        assert app.dashboard.query_one(RiskTable).row_count == len(app.risk_items) > 0
+        assert "SIMULATOR" in _status(app) and "updated" in _status(app)
+        assert app.last_error is None
+
+
+async def test_selecting_a_cohort_changes_summary_and_risk(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        first_risk = [i.coin for i in app.risk_items]
+        await pilot.press("j")  # down the segment list: the next size cohort
+        await settle(pilot)
+        second = ordered_by_range(app.segments, "size")[1]
+        assert app.view.segment_id == second.id
+        assert app.summary.segment.id == second.id
+        assert app._risk_for == second.id
+        assert [i.coin for i in app.risk_items] != first_risk or app.risk_total
+        summary = app.dashboard.query_one(CohortSummary)
+        assert second.name in str(summary.border_title)
+        # Only the selected cohort's summary and risk were asked for: no heatmap.
+        kinds = [name for name, *_ in app.client.calls[-3:]]
+        assert "heatmap" not in kinds
+
+
+async def test_sort_and_cursor_survive_a_refresh(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        risk.focus()
+        await pilot.press("s")  # sort by coin, ascending
+        await pilot.pause()
+        assert app.risk_sort == ("coin", False)
+        assert risk.row_keys == sorted(risk.row_keys, key=str.casefold)
+        await pilot.press("j", "j")
+        key = risk.cursor_key
+        await pilot.press("S")  # reverse
+        await pilot.pause()
+        assert risk.row_keys == sorted(risk.row_keys, key=str.casefold, reverse=True)
+        assert risk.cursor_key == key  # the cursor follows its row
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.risk_sort == ("coin", True)
+        assert risk.cursor_key == key
+
+
+async def test_filter_coins_by_name(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        await pilot.press("slash", "b", "t", "c")
+        await pilot.pause()
+        assert heat.row_keys == ["BTC"]
+        await pilot.press("enter")
+        await pilot.press("r")
+        await settle(pilot)
+        assert heat.row_keys == ["BTC"]  # the filter survives a refresh
+        assert app.focused is heat
+        await pilot.press("slash", "escape")
+        await pilot.pause()
+        assert heat.row_count == len(app.heatmap.heatmap)
+
+
+async def test_markup_in_server_strings_is_shown_literally(make_app):
+    from hypertui.api.models import Heatmap
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        row = app.heatmap.heatmap[0].model_copy(update={"coin": "[/]"})
+        row2 = app.heatmap.heatmap[1].model_copy(update={"coin": "[link=http://x]X"})
+        app.heatmap = Heatmap(heatmap=[row, row2, *app.heatmap.heatmap[2:]])
+        app._render_heatmap()
+        await pilot.pause()
+        heat = app.dashboard.query_one(HeatmapTable)
+        assert heat.cell_text("[/]", "coin").plain.strip() == "[/]"
+        assert heat.cell_text("[link=http://x]X", "coin").plain.strip() == "[link=http://x]X"
+
+
+async def test_pause_freezes_tables_but_status_ticks(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.paused and app._timer is None
+        assert "PAUSED" in _status(app)
+        calls = len(app.client.calls)
+        clock.advance(42)
+        app._tick()
+        assert "(42s ago)" in _status(app)
+        assert len(app.client.calls) == calls  # nothing fetched while paused
+        await pilot.press("p")
+        await settle(pilot)
+        assert not app.paused and "PAUSED" not in _status(app)
+        assert len(app.client.calls) > calls
+
+
+async def test_failed_refresh_keeps_data_marked_stale(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        rows = app.dashboard.query_one(HeatmapTable).row_count
+        app.client.error = NetworkError("/positions/heatmap", "cannot connect: refused")
+        clock.advance(75)
+        await pilot.press("r")
+        await settle(pilot)
+        status = _status(app)
+        assert "STALE 1m15s" in status and "cannot connect: refused" in status
+        assert app.dashboard.query_one(HeatmapTable).row_count == rows  # last good data stays
+        assert app.dashboard.query_one("#heatmap-panel").has_class("-stale")
+        app.client.error = None
+        await pilot.press("r")
+        await settle(pilot)
+        assert "STALE" not in _status(app)
+
+
+async def test_narrow_layout_uses_tabs_and_fetches_on_show(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause()
+        screen = app.dashboard
+        assert screen.narrow and screen.query_one("#pages").display
+        assert screen.visible_panels() == {"segments", "summary"}
+        await pilot.press("tab", "tab")  # segments → summary → heatmap page
+        await settle(pilot)
+        assert screen.page == "heatmap" and app.focused is screen.query_one(HeatmapTable)
+        await pilot.press("tab")
+        await settle(pilot)
+        assert screen.page == "risk"
+        await pilot.resize_terminal(200, 60)
+        await pilot.pause()
+        assert not screen.narrow and screen.visible_panels() == {"segments", "summary", "heatmap", "risk"}
+
+
+async def test_narrow_start_fetches_only_what_is_shown(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert "heatmap" not in [name for name, *_ in app.client.calls]
+        await pilot.press("tab", "tab")
+        await settle(pilot)
+        assert "heatmap" in [name for name, *_ in app.client.calls]
+
+
+async def test_heatmap_keys_axis_mode_palette_window(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        await pilot.press("x")
+        await pilot.pause()
+        pnl = ordered_by_range(app.segments, "pnl")
+        assert [c.key.value for c in heat.columns.values()][2:] == [str(s.id) for s in pnl]
+        before = heat.get_cell_at((0, 2)).plain
+        await pilot.press("v")
+        await pilot.pause()
+        assert app.heat_mode == "value" and heat.get_cell_at((0, 2)).plain != before
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.palette_index == 1
+        await pilot.press("w")
+        await settle(pilot)
+        assert app.view.opened_within == "24h" and app._heatmap_for == "24h"
+        assert ("heatmap", ("24h",), {}) in app.client.calls
+
+
+async def test_position_age_and_interval_keys(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.view.position_age == "24h"
+        assert ("summary", (app.view.segment_id, "24h"), {}) in app.client.calls
+        assert "24h" in str(app.dashboard.query_one(CohortSummary).border_subtitle)
+        await pilot.press("minus")
+        assert app.interval == 10.0
+        await pilot.press("plus", "plus")
+        assert app.interval == 30.0
+
+
+async def test_every_key_is_safe(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        for key in ["enter", "tab", "enter", "tab", "enter", "tab", "enter", "h", "l", "k", "j", "shift+tab"]:
+            await pilot.press(key)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)
+        await settle(pilot)
+        assert app.last_error is None
+
+
+def test_bindings_have_ids_and_avoid_reserved_keys():
+    from hypertui.ui.app import HyperTuiApp
+    from hypertui.ui.screens.dashboard import DashboardScreen
+    from hypertui.ui.screens.help import HelpScreen
+    from hypertui.ui.widgets.coin_filter import CoinFilter
+    from hypertui.ui.widgets.synced_table import SyncedTable
+
+    reserved = {"ctrl+a", "ctrl+s", "ctrl+q", "ctrl+h", "ctrl+j", "ctrl+k", "ctrl+l"}
+    for owner in (HyperTuiApp, DashboardScreen, HelpScreen, SegmentList, SyncedTable, RiskTable, CoinFilter):
+        for binding in owner.BINDINGS:
+            assert binding.id, (owner.__name__, binding.key)
+            assert not reserved & set(binding.key.split(",")), (owner.__name__, binding.key)
+    app = HyperTuiApp.__new__(HyperTuiApp)
+    assert not reserved & {k for b in app._merge_bindings().key_to_bindings for k in [b]}
+
+
+async def test_command_palette_lists_and_runs_every_action(make_app):
+    from hypertui.ui.screens.dashboard import DashboardScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for binding in [*app.BINDINGS, *DashboardScreen.BINDINGS, *RiskTable.BINDINGS]:
+            if binding.description and binding.action != "quit":
+                assert binding.description in titles
+        await pilot.press("ctrl+p", *"pause", "enter")
+        await pilot.pause()
+        assert app.paused
+        await pilot.press("ctrl+p", *"reverse sort", "enter")
+        await pilot.pause()
+        assert app.risk_sort == ("percent_risk", False)
+
+
+async def test_risk_loads_the_next_page_past_the_first(make_app):
+    app = make_app(scale="default")  # enough coins for more than one page
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        assert risk.row_count == 100 < app.risk_total
+        risk.focus()
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        assert risk.row_count == min(200, app.risk_total)
+        assert ("liquidation_risk", (app.view.segment_id,), {"offset": 100, "limit": 100}) in app.client.calls
+        assert "200 of" in str(app.dashboard.query_one("#risk-panel").border_subtitle)
+        # A refresh re-reads all loaded rows in one request, keeping the cursor on its row.
+        key = risk.cursor_key
+        await pilot.press("r")
+        await settle(pilot)
+        assert ("liquidation_risk", (app.view.segment_id,), {"offset": 0, "limit": 200}) in app.client.calls
+        assert risk.row_count == min(200, app.risk_total) and risk.cursor_key == key
+
+
+async def test_changed_values_are_marked_after_a_refresh(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        assert not any(c.style.underline for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain)
+        clock.advance(3 * 15)  # three simulated state updates
+        await pilot.press("r")
+        await settle(pilot)
+        cells = [c for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain]
+        assert any(c.style.underline and c.style.bold for c in cells)  # changed cells stand out
+        assert not all(c.style.underline for c in cells)
+        risk = app.dashboard.query_one(RiskTable)
+        marks = {c.plain[-1] for r in range(risk.row_count) for c in risk.get_row_at(r)[1:]}
+        assert marks & {"▲", "▼"}
+
+
+async def test_live_default_follows_the_data_cadence(make_app):
+    app = make_app(refresh=None)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert ("state_status", (), {}) in app.client.calls
+        assert app.status is not None and app.status.next_update is not None
+        due = (app.status.next_update - app.clock()).total_seconds()
+        wait = (app._next_at - app.clock()).total_seconds()
+        assert wait == max(30.0, due + 10.0)
+        assert "auto cadence" in _status(app)
+
+
+async def test_command_palette_typing_does_not_filter_coins(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p", "p", "a", "u")
+        await pilot.pause()
+        assert app.coin_filter == ""
+        await pilot.press("escape")
+
+
+async def test_no_data_yet_then_recovery(make_app):
+    app = make_app()
+    app.client.error = NetworkError("/segments", "cannot connect: refused")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert "waiting for data" in _status(app) and "cannot connect" in _status(app)
+        for key in ["a", "w", "x", "v", "c", "s", "S", "j", "tab", "enter", "slash", "escape"]:
+            await pilot.press(key)
+        app.client.error = None
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.last_error is None and app.summary is not None and app.heatmap is not None
+        assert len(app.list_summaries) == 16  # the list's counts came right after
+
+
+async def test_header_click_sorts_the_risk_table(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.click(RiskTable, offset=(14, 0))  # the "Value" header
+        await pilot.pause()
+        assert app.risk_sort == ("total_value", True)
+        risk = app.dashboard.query_one(RiskTable)
+        values = {i.coin: i.total_value for i in app.risk_items}
+        assert [values[k] for k in risk.row_keys] == sorted(values.values(), reverse=True)
+
+
+async def test_rate_limit_waits_as_told(make_app, clock):
+    from hypertui.api.errors import RateLimitError
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.client.error = RateLimitError("/positions/heatmap", daily=False, retry_after=42.0)
+        await pilot.press("r")
+        await settle(pilot)
+        assert (app._next_at - clock()).total_seconds() == 42.0  # not the 15 s interval
+        assert "rate limited, retry in 42s" in _status(app)

@@ -1,0 +1,58 @@
+"""SVG snapshots of the dashboard (seed 7, small market, frozen clock, fixed sizes).
+
+Update after an intended UI change with `pytest tests/ui --snapshot-update` and look at them.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from hypertui.api.errors import NetworkError
+from hypertui.ui.screenshots import settled as settle
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24), (200, 60)], ids=["live", "narrow", "wide"])
+def test_dashboard(snap_compare, make_app, size):
+    assert snap_compare(make_app(), terminal_size=size, run_before=settle)
+
+
+def test_paused(snap_compare, make_app, clock):
+    async def pause(pilot):
+        await settle(pilot)
+        await pilot.press("p")
+        clock.advance(30)
+        pilot.app._tick()
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(160, 45), run_before=pause)
+
+
+def test_stale(snap_compare, make_app, clock):
+    async def fail(pilot):
+        await settle(pilot)
+        pilot.app.client.error = NetworkError("/positions/heatmap", "cannot connect: connection refused")
+        clock.advance(95)
+        await pilot.press("r")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(160, 45), run_before=fail)
+
+
+def test_narrow_heatmap_filtered_no_color(snap_compare, make_app, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+    async def filtered(pilot):
+        await settle(pilot)
+        await pilot.press("slash", "k")
+        await settle(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(80, 24), run_before=filtered)
+
+
+def test_help(snap_compare, make_app):
+    async def help_(pilot):
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(make_app(), terminal_size=(100, 40), run_before=help_)
