@@ -4,6 +4,7 @@
     hypertui sim [--host --port ...]   the market simulator as a local HTTP server
     hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
     hypertui config path|init          where the config file lives / write a commented one
+    hypertui screenshots [DIR]         SVGs of the main screens, rendered by the app itself
 """
 
 from __future__ import annotations
@@ -74,6 +75,20 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--scale", choices=("small", "default", "large"), default="default", help="market size")
     sim.add_argument("--update-interval", type=float, default=15.0, metavar="SECONDS", help="seconds between state updates")
     sim.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty token)")
+    sim.add_argument(
+        "--chaos",
+        default=None,
+        metavar="PRESET|SPEC",
+        help="inject faults: a preset (off, mild, storm, hostile) or kind=rate pairs, e.g. "
+        "'mild,500=0.1,seed=3' (kinds: latency hostile 500 502 503 429 quota reset truncate drift expired)",
+    )
+
+    shots = sub.add_parser(
+        "screenshots",
+        help="render SVG screenshots of the main screens",
+        description="Render every main screen from the simulator (fixed seed and clock) to SVG files.",
+    )
+    shots.add_argument("directory", nargs="?", default="screenshots", help="output directory (default ./screenshots)")
 
     dump = sub.add_parser(
         "dump", help="print one endpoint's data (JSON or CSV) to stdout", description="Print one endpoint's validated data."
@@ -155,6 +170,29 @@ async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         await run_dump(client, args, Output(args.format))
 
 
+def _serve_simulator(args: argparse.Namespace) -> int:
+    from hypertui.sim.chaos import ChaosSpec
+    from hypertui.sim.server import main_serve
+
+    try:
+        chaos = ChaosSpec.parse(args.chaos) if args.chaos else None
+    except ValueError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    url = f"http://{args.host}:{args.port}/api/external"
+    print(f"hypertui sim: serving the simulated HyperTracker API at {url} (seed {args.seed}, scale {args.scale})", file=sys.stderr)
+    if chaos is not None:
+        print(f"hypertui sim: chaos {chaos.describe()}", file=sys.stderr)
+    print(f"hypertui sim: try  HYPERTRACKER_API_TOKEN=any hypertui --base-url {url}   (Ctrl+C stops)", file=sys.stderr)
+    try:
+        main_serve(
+            host=args.host, port=args.port, seed=args.seed, scale=args.scale,
+            update_interval=args.update_interval, token=args.token, chaos=chaos,
+        )
+    except OSError as exc:
+        return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_USAGE)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from hypertui.api.errors import ApiError
@@ -171,12 +209,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(f"{path} already exists; not overwritten", EXIT_USAGE)
             return 0
         if args.command == "sim":
-            from hypertui.sim.server import main_serve
+            return _serve_simulator(args)
+        if args.command == "screenshots":
+            from hypertui.ui.screenshots import render_screenshots
 
-            main_serve(
-                host=args.host, port=args.port, seed=args.seed, scale=args.scale,
-                update_interval=args.update_interval, token=args.token,
-            )
+            for path in render_screenshots(args.directory):
+                print(path)
             return 0
         settings = _load_settings(args)
         for warning in settings.warnings:

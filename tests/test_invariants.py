@@ -16,7 +16,7 @@ REL = 1e-6
 
 @pytest.fixture(scope="module")
 def app():
-    return create_app(Market(seed=SEED, scale="small", clock=FrozenClock()))
+    return create_app(Market(seed=SEED, scale="small", clock=FrozenClock(FROZEN_NOW)))
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ async def test_newest_bias_history_row_is_the_live_summary(client):
 
 
 async def test_a_state_update_changes_what_the_dashboard_shows():
-    clock = FrozenClock()
+    clock = FrozenClock(FROZEN_NOW)
     app = create_app(Market(seed=SEED, scale="small", clock=clock, update_interval=15))
     async with HyperTrackerClient(SIM_BASE_URL, "t", transport=httpx.ASGITransport(app=app)) as c:
         before = await c.heatmap()
@@ -108,7 +108,7 @@ async def test_a_state_update_changes_what_the_dashboard_shows():
 async def test_same_seed_same_clock_same_answers():
     bodies = []
     for _ in range(2):
-        app = create_app(Market(seed=SEED, scale="small", clock=FrozenClock()))
+        app = create_app(Market(seed=SEED, scale="small", clock=FrozenClock(FROZEN_NOW)))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://simulator.local") as http:
             r = await http.get("/api/external/positions/heatmap", headers={"Authorization": "Bearer t"})
             bodies.append(r.content)

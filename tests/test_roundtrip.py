@@ -17,7 +17,7 @@ from tests.conftest import FROZEN_NOW, SEED, FrozenClock
 
 @pytest.fixture(scope="module")
 def market():
-    return Market(seed=SEED, scale="small", clock=FrozenClock())
+    return Market(seed=SEED, scale="small", clock=FrozenClock(FROZEN_NOW))
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +103,7 @@ async def test_no_authorization_reaches_the_download_host(market):
 
 
 async def test_expired_export_link():
-    clock = FrozenClock()
+    clock = FrozenClock(FROZEN_NOW)
     app = create_app(Market(seed=SEED, scale="small", clock=clock))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://simulator.local") as http:
         r = await http.get("/api/external/exports/segments-bias-charts-data-24h", headers={"Authorization": "Bearer t"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -33,6 +33,7 @@ from hypertui.api.models import (
     ordered_by_range,
 )
 from hypertui.api.text import one_line
+from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
 from hypertui.monitor.heat import MODES, PALETTES
@@ -82,10 +83,6 @@ STALE_PANEL = {
     RISK: "risk-panel",
     HEATMAP: "heatmap-panel",
 }
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _cycle(values: tuple, current: Any, step: int = 1) -> Any:

@@ -9,29 +9,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from hypertui.api.errors import ApiError, NetworkError
+from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import TIMED
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 
 FROZEN = datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
-
-
-class FrozenClock:
-    """A clock that moves only when told to, so ages and times on screen are byte-stable."""
-
-    def __init__(self, now: datetime = FROZEN) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 class FaultyClient:
@@ -60,7 +48,7 @@ def make_app(
     *, scale: str = "small", clock: Callable[[], datetime] | None = None, refresh: float | None = 15.0
 ) -> HyperTuiApp:
     """The dashboard on the simulator (seed 7) behind a frozen clock and a `FaultyClient`."""
-    clock = clock or FrozenClock()
+    clock = clock or FrozenClock(FROZEN)
     client = FaultyClient(simulator_client(seed=7, scale=scale, clock=clock))
     return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock)  # type: ignore[arg-type]
 
