@@ -24,7 +24,7 @@ EXIT_USAGE = 2
 
 def _iso_date(text: str) -> str:
     """Accept an ISO date/datetime and pass it on in the API's format."""
-    from hypertui.api.client import iso
+    from hypertui.api.models import iso
 
     try:
         value = datetime.fromisoformat(text.replace("Z", "+00:00"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -29,6 +29,7 @@ from hypertui.api.errors import (
     ServerError,
 )
 from hypertui.api.models import (
+    iso,
     BiasHistoryPage,
     Heatmap,
     LiquidationRiskPage,
@@ -53,16 +54,6 @@ Params = list[tuple[str, str]]
 _SEGMENTS = TypeAdapter(list[Segment])
 _REDIRECTS = (301, 302, 303, 307, 308)
 _BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0, jitter=0.5)
-
-
-def iso(value: datetime | str) -> str:
-    """ISO 8601 UTC with milliseconds, as the API wants (`2026-02-25T00:00:00.000Z`)."""
-    if isinstance(value, str):
-        return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
 def _age_suffix(position_age: str) -> str:

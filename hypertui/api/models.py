@@ -7,13 +7,27 @@ server field never breaks us. Fields the contract marks [guess] are optional. Co
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
 from hypertui.api.text import SafeStr
+
+
+def iso(value: datetime | str) -> str:
+    """ISO 8601 UTC with milliseconds, as the API wants (`2026-02-25T00:00:00.000Z`)."""
+    if isinstance(value, str):
+        return value
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+# Written back (dumps, exports) exactly as the API writes times.
+ApiTime = Annotated[datetime, PlainSerializer(iso, when_used="json")]
 
 
 class ApiModel(BaseModel):
@@ -165,10 +179,10 @@ class Position(ApiModel):
     max_leverage: float | None = None
     asset_max_leverage: float | None = None
     sz_decimals: int | None = None
-    open_time: datetime
-    close_time: datetime | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    open_time: ApiTime
+    close_time: ApiTime | None = None
+    created_at: ApiTime | None = None
+    updated_at: ApiTime | None = None
     profile: Profile | None = None
 
     @property
@@ -223,7 +237,7 @@ def rows_by_column(
 
 
 class BiasSnapshot(ApiModel):
-    timestamp: datetime
+    timestamp: ApiTime
     bias: float | None = None
     exposure_ratio: float | None = None
     open_value: float | None = None
@@ -247,10 +261,10 @@ class BiasHistoryPage(ApiModel):
     segment: Segment
     next_cursor: str | None = None
     position_recency_timeframe: SafeStr | None = None
-    start: datetime | None = None
-    end: datetime | None = None
-    page_start: datetime | None = None
-    page_end: datetime | None = None
+    start: ApiTime | None = None
+    end: ApiTime | None = None
+    page_start: ApiTime | None = None
+    page_end: ApiTime | None = None
     history_snapshot_structure: list[str]
     history: list[list[Any]]
     snapshots: list[BiasSnapshot] = Field(default=[], exclude=True)  # `history` rows by column name
@@ -279,17 +293,17 @@ class CoinCohortBreakdown(ApiModel):
     past_total_position_value: float | None = None
     value_close_to_liquidation: float | None = None
     bias: float | None = None  # long share
-    timestamp: datetime | None = None
+    timestamp: ApiTime | None = None
 
 
 class PositionBreakdown(ApiModel):
     coin: SafeStr | None = None
-    timestamp: datetime | None = None
+    timestamp: ApiTime | None = None
     data: list[CoinCohortBreakdown]
 
 
 class SegmentMetricRow(ApiModel):
-    timestamp: datetime
+    timestamp: ApiTime
     position_count: int | None = None
     position_count_long: int | None = None
     total_position_value: float | None = None
@@ -329,7 +343,7 @@ class SegmentMetrics(ApiModel):
 
 
 class PositionMetric(ApiModel):
-    created_at: datetime
+    created_at: ApiTime
     coin: SafeStr | None = None
     segment_id: int | None = None
     position_count: int
@@ -430,7 +444,7 @@ class SegmentsBias24h(ApiModel):
 
 
 class StateStatus(ApiModel):
-    last_update: datetime | None = None
-    next_update: datetime | None = None
-    next_update_threshold: datetime | None = None
+    last_update: ApiTime | None = None
+    next_update: ApiTime | None = None
+    next_update_threshold: ApiTime | None = None
 
