@@ -214,25 +214,24 @@ class PositionsPage(ApiModel):
 # --- columnar time series ------------------------------------------------------------------
 
 
-def rows_by_column(
-    columns: list[str], data: list[list[Any]], wanted: dict[str, str], required: set[str]
-) -> list[dict[str, Any]]:
-    """Turn columnar rows into dicts keyed by our field names, looking columns up by name.
+def rows_by_column(columns: list[str], data: list[list[Any]], row_model: type[BaseModel]) -> list[dict[str, Any]]:
+    """Turn columnar rows into dicts keyed by `row_model`'s field names, looking columns up by name.
 
-    `wanted` maps API column name -> field name. A missing required column raises ValueError
+    Columns the model does not know are skipped; a missing required column raises ValueError
     naming it (pydantic turns that into a validation error with the field's location).
     """
     index = {name: i for i, name in enumerate(columns)}
-    missing = sorted(required - index.keys())
+    fields = row_model.model_fields
+    missing = sorted(f.alias for f in fields.values() if f.is_required() and f.alias not in index)
     if missing:
         raise ValueError(f"column {missing[0]!r} missing from {columns!r}")
-    picks = [(field, index[col]) for col, field in wanted.items() if col in index]
+    picks = [(name, index[f.alias]) for name, f in fields.items() if f.alias in index]
     width = len(columns)
     out = []
     for row in data:
         if len(row) != width:
             raise ValueError(f"row has {len(row)} values for {width} columns")
-        out.append({field: row[i] for field, i in picks})
+        out.append({name: row[i] for name, i in picks})
     return out
 
 
@@ -244,17 +243,6 @@ class BiasSnapshot(ApiModel):
     open_long_value: float | None = None
     open_short_value: float | None = None
     active_perp_equity: float | None = None
-
-
-_BIAS_COLUMNS = {
-    "timestamp": "timestamp",
-    "bias": "bias",
-    "exposureRatio": "exposure_ratio",
-    "openValue": "open_value",
-    "openLongValue": "open_long_value",
-    "openShortValue": "open_short_value",
-    "activePerpEquity": "active_perp_equity",
-}
 
 
 class BiasHistoryPage(ApiModel):
@@ -275,7 +263,7 @@ class BiasHistoryPage(ApiModel):
         if isinstance(raw, dict) and "snapshots" not in raw:
             cols, rows = raw.get("historySnapshotStructure"), raw.get("history")
             if isinstance(cols, list) and isinstance(rows, list):
-                raw = {**raw, "snapshots": rows_by_column(cols, rows, _BIAS_COLUMNS, {"timestamp"})}
+                raw = {**raw, "snapshots": rows_by_column(cols, rows, BiasSnapshot)}
         return raw
 
 
@@ -311,16 +299,6 @@ class SegmentMetricRow(ApiModel):
     bias: float | None = None
 
 
-_SEGMENT_METRIC_COLUMNS = {
-    "timestamp": "timestamp",
-    "positionCount": "position_count",
-    "positionCountLong": "position_count_long",
-    "totalPositionValue": "total_position_value",
-    "totalPositionValueLong": "total_position_value_long",
-    "bias": "bias",
-}
-
-
 class CohortMetrics(ApiModel):
     segment: Segment
     metrics: Columnar
@@ -332,7 +310,7 @@ class CohortMetrics(ApiModel):
         if isinstance(raw, dict) and "rows" not in raw and isinstance(raw.get("metrics"), dict):
             m = raw["metrics"]
             if isinstance(m.get("columns"), list) and isinstance(m.get("data"), list):
-                rows = rows_by_column(m["columns"], m["data"], _SEGMENT_METRIC_COLUMNS, {"timestamp"})
+                rows = rows_by_column(m["columns"], m["data"], SegmentMetricRow)
                 raw = {**raw, "rows": rows}
         return raw
 
@@ -431,7 +409,7 @@ class CohortBiasSeries(ApiModel):
         if isinstance(raw, dict) and "snapshots" not in raw and isinstance(raw.get("history"), dict):
             h = raw["history"]
             if isinstance(h.get("columns"), list) and isinstance(h.get("data"), list):
-                rows = rows_by_column(h["columns"], h["data"], _BIAS_COLUMNS, {"timestamp"})
+                rows = rows_by_column(h["columns"], h["data"], BiasSnapshot)
                 raw = {**raw, "snapshots": rows}
         return raw
 

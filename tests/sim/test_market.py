@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import numpy as np
 import pytest
 
 from hypertui.sim import Market
+from hypertui.clock import FrozenClock
 from hypertui.sim.market import PNL_EDGES, PNL_IDS, SIZE_EDGES, SIZE_IDS, SEGMENTS
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 
 
-class Clock:
-    def __init__(self, t: datetime = T0):
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def step(self, seconds: float) -> None:
-        self.t = self.t + timedelta(seconds=seconds)
-
-
 @pytest.fixture(scope="module")
 def market() -> Market:
-    return Market(seed=7, scale="small", clock=Clock())
+    return Market(seed=7, scale="small", clock=FrozenClock(T0))
 
 
 def test_all_cohorts_populated_and_consistent(market: Market) -> None:
@@ -61,32 +51,32 @@ def test_positions_sorted_and_fields(market: Market) -> None:
 
 
 def test_determinism() -> None:
-    a = Market(seed=3, scale="small", clock=Clock())
-    b = Market(seed=3, scale="small", clock=Clock())
+    a = Market(seed=3, scale="small", clock=FrozenClock(T0))
+    b = Market(seed=3, scale="small", clock=FrozenClock(T0))
     assert json.dumps(a.heatmap()) == json.dumps(b.heatmap())
     start = int(datetime(2025, 4, 4, tzinfo=timezone.utc).timestamp() * 1000)
     assert json.dumps(a.positions_page(start, limit=200)) == json.dumps(b.positions_page(start, limit=200))
-    c = Market(seed=4, scale="small", clock=Clock())
+    c = Market(seed=4, scale="small", clock=FrozenClock(T0))
     assert json.dumps(a.heatmap()) != json.dumps(c.heatmap())
 
 
 def test_ticks_change_state_and_catch_up_is_capped() -> None:
-    clk = Clock()
+    clk = FrozenClock(T0)
     m = Market(seed=7, scale="small", clock=clk, update_interval=15)
     h0 = m.heatmap()
     px0 = m.mark.copy()
-    clk.step(15)
+    clk.advance(15)
     assert m.advance() == 1 and m.tick_count == 1
     assert m.advance() == 0
     assert not np.allclose(px0, m.mark)
     assert json.dumps(h0) != json.dumps(m.heatmap())
     s0 = m.summary(9)
-    clk.step(15)
+    clk.advance(15)
     m.advance()
     assert s0["summary"]["positionValue"] != m.summary(9)["summary"]["positionValue"]
-    clk.step(3 * 3600)
+    clk.advance(3 * 3600)
     assert m.advance() == 20
-    assert m.status()["lastUpdate"] == (clk.t.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+    assert m.status()["lastUpdate"] == (clk.now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
 
 
 def test_history_newest_row_is_live(market: Market) -> None:

@@ -3,28 +3,18 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from hypertui.sim import SIM_BASE_URL, Market, create_app
+from hypertui.clock import FrozenClock
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 AUTH = {"Authorization": "Bearer test-token"}
 START = "2025-04-04T00:00:00.000Z"
-
-
-class Clock:
-    def __init__(self, t: datetime = T0):
-        self.t = t
-
-    def __call__(self) -> datetime:
-        return self.t
-
-    def step(self, seconds: float) -> None:
-        self.t = self.t + timedelta(seconds=seconds)
 
 
 def client_for(app, **kw) -> httpx.AsyncClient:
@@ -33,7 +23,7 @@ def client_for(app, **kw) -> httpx.AsyncClient:
 
 @pytest.fixture(scope="module")
 def shared_market() -> Market:
-    return Market(seed=7, scale="small", clock=Clock())
+    return Market(seed=7, scale="small", clock=FrozenClock(T0))
 
 
 @pytest.fixture
@@ -313,7 +303,7 @@ async def test_bias_charts_and_exports_404(client) -> None:
 
 
 async def test_redirect_expires_and_api_host_does_not_serve() -> None:
-    clk = Clock()
+    clk = FrozenClock(T0)
     app = create_app(seed=7, scale="small", clock=clk)
     async with client_for(app, headers=AUTH) as c:
         r = await c.get("/exports/coins/BTC/position-breakdown-by-cohort")
@@ -321,16 +311,16 @@ async def test_redirect_expires_and_api_host_does_not_serve() -> None:
         u = urlsplit(loc)
         assert u.hostname == "downloads.simulator.local" and "X-Amz-Expires=30" in loc
         assert (await c.get(f"http://simulator.local{u.path}?{u.query}")).status_code == 404
-        clk.step(29)
+        clk.advance(29)
         assert (await c.get(loc)).status_code == 200
-        clk.step(2)
+        clk.advance(2)
         d = await c.get(loc)
         assert d.status_code == 403 and d.headers["content-type"].startswith("application/xml")
         assert d.text == ('<?xml version="1.0" encoding="UTF-8"?><Error><Code>AccessDenied</Code>'
                           "<Message>Request has expired</Message></Error>")
         g = await c.get("/exports/segments-bias-charts-data-24h")
         assert "X-Amz-Expires=120" in g.headers["location"]
-        clk.step(100)
+        clk.advance(100)
         assert (await c.get(g.headers["location"])).status_code == 200
         tampered = loc.replace("X-Amz-Expires=30", "X-Amz-Expires=3000")
         assert (await c.get(tampered)).status_code == 403
@@ -342,7 +332,7 @@ async def test_redirect_expires_and_api_host_does_not_serve() -> None:
 async def test_determinism_over_http() -> None:
     outs = []
     for _ in range(2):
-        async with client_for(create_app(seed=11, scale="small", clock=Clock()), headers=AUTH) as c:
+        async with client_for(create_app(seed=11, scale="small", clock=FrozenClock(T0)), headers=AUTH) as c:
             outs.append([
                 (await c.get("/positions/heatmap")).content,
                 (await c.get("/positions", params={"start": START, "limit": 300})).content,
@@ -353,12 +343,12 @@ async def test_determinism_over_http() -> None:
 
 
 async def test_ticks_change_http_aggregates() -> None:
-    clk = Clock()
+    clk = FrozenClock(T0)
     m = Market(seed=7, scale="small", clock=clk, update_interval=15)
     async with client_for(create_app(m), headers=AUTH) as c:
         h0 = (await c.get("/positions/heatmap")).json()
         s0 = (await c.get("/hypertracker/state/status")).json()
-        clk.step(15)
+        clk.advance(15)
         h1 = (await c.get("/positions/heatmap")).json()
         s1 = (await c.get("/hypertracker/state/status")).json()
         assert m.tick_count == 1 and h0 != h1 and s1["lastUpdate"] > s0["lastUpdate"]
@@ -366,17 +356,17 @@ async def test_ticks_change_http_aggregates() -> None:
 
 
 async def test_rate_limit_and_quota() -> None:
-    clk = Clock()
+    clk = FrozenClock(T0)
     m = Market(seed=7, scale="small", clock=clk)
     async with client_for(create_app(m, rate_limit_per_minute=3), headers=AUTH) as c:
         for _ in range(3):
             assert (await c.get("/segments")).status_code == 200
-        clk.step(18)
+        clk.advance(18)
         r = await c.get("/segments")
         assert r.status_code == 429 and r.headers["retry-after"] == "42"
         assert r.json() == {"error": "rate_limit_exceeded", "message": "Rate limit exceeded, retry in 42 seconds",
                             "retry_after": 42}
-        clk.step(43)
+        clk.advance(43)
         assert (await c.get("/segments")).status_code == 200
     async with client_for(create_app(m, daily_quota=2), headers=AUTH) as c:
         assert (await c.get("/segments")).status_code == 200
@@ -388,7 +378,7 @@ async def test_rate_limit_and_quota() -> None:
 async def test_cursor_stable_across_ticks_and_concurrency() -> None:
     import asyncio
 
-    clk = Clock()
+    clk = FrozenClock(T0)
     m = Market(seed=5, scale="small", clock=clk, update_interval=15)
     async with client_for(create_app(m), headers=AUTH) as c:
         params = {"start": "2026-11-01T00:00:00.000Z", "coin": "BTC", "limit": 200}
@@ -399,11 +389,11 @@ async def test_cursor_stable_across_ticks_and_concurrency() -> None:
             if not page["nextCursor"] or not page["positions"]:
                 break
             params["nextCursor"] = page["nextCursor"]
-            clk.step(15)  # a state update between pages
+            clk.advance(15)  # a state update between pages
         assert m.tick_count >= 3
         assert keys == sorted(keys) and len(keys) == len(set(keys))
         # concurrent requests while ticks are due: all succeed, consistent heatmap
-        clk.step(60)
+        clk.advance(60)
         rs = await asyncio.gather(*[c.get("/positions/heatmap") for _ in range(6)],
                                   *[c.get("/9/assets/liquidation-risk") for _ in range(6)])
         assert all(r.status_code == 200 for r in rs)
