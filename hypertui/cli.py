@@ -222,8 +222,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "dump":
             asyncio.run(_dump(args, settings))
             return 0
+        from hypertui.config import setup_logging
         from hypertui.ui.app import run_app
 
+        setup_logging()
         return run_app(settings)
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)

@@ -58,6 +58,28 @@ def config_path() -> Path:
     return platformdirs.user_config_path("hypertui") / "config.toml"
 
 
+def log_path() -> Path:
+    """Where the dashboard writes its log (errors naming endpoint and field, fired alerts)."""
+    import platformdirs
+
+    return platformdirs.user_log_path("hypertui") / "hypertui.log"
+
+
+def setup_logging(path: Path | None = None) -> Path:
+    """Log to a small rotating file: a full-screen app has no stderr to write to."""
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    path = path or log_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger("hypertui")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
+
+
 def read_config_file(path: Path) -> tuple[dict[str, Any], list[str]]:
     """The file's table (empty if absent) and warnings about it."""
     try:

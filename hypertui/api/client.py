@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -43,6 +44,8 @@ from hypertui.api.models import (
     StateStatus,
 )
 from hypertui.api.text import one_line
+
+log = logging.getLogger("hypertui.api")
 
 DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
 POSITION_AGES = ("all", "24h", "7d", "30d")
@@ -303,9 +306,14 @@ class HyperTrackerClient:
             sleep=self._sleep,
             reraise=True,
         )
-        async for attempt in retrying:
-            with attempt:
-                return await self._fetch_once(path, params, model, export)
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    return await self._fetch_once(path, params, model, export)
+        except ApiError as exc:
+            # The log names endpoint and field; the token is never part of an error message.
+            log.warning("%s failed after %d attempt(s): %s", path, retrying.statistics.get("attempt_number", 1), exc)
+            raise
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     def _is_transient(self, exc: BaseException) -> bool:

@@ -281,3 +281,16 @@ async def test_client_errors_are_not_retried():
             with pytest.raises((BadRequestError, AuthError, NotFoundError)):
                 await client.segments()
         assert len(calls) == 1
+
+
+async def test_a_failure_is_logged_with_endpoint_and_field_but_never_the_token(caplog):
+    def handler(request):
+        return httpx.Response(200, json={"totalCount": "many", "items": []})
+
+    with caplog.at_level("DEBUG"):
+        async with client_for(handler) as client:
+            with pytest.raises(BadResponseError):
+                await client.liquidation_risk(9)
+    messages = [r.getMessage() for r in caplog.records if r.name == "hypertui.api"]
+    assert any("/9/assets/liquidation-risk" in m and "totalCount" in m for m in messages)
+    assert not any("secret-token" in r.getMessage() for r in caplog.records)
