@@ -9,13 +9,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
 
 from hypertui import __version__
 from hypertui.api.errors import (
@@ -30,7 +37,6 @@ from hypertui.api.errors import (
     ServerError,
 )
 from hypertui.api.models import (
-    iso,
     BiasHistoryPage,
     Heatmap,
     LiquidationRiskPage,
@@ -42,6 +48,7 @@ from hypertui.api.models import (
     SegmentsBias24h,
     SegmentSummary,
     StateStatus,
+    iso,
 )
 from hypertui.api.text import one_line
 
@@ -57,6 +64,29 @@ Params = list[tuple[str, str]]
 _SEGMENTS = TypeAdapter(list[Segment])
 _REDIRECTS = (301, 302, 303, 307, 308)
 _BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0, jitter=0.5)
+
+
+class _BearerAuth(httpx.Auth):
+    """Adds the token for the API host only, never for an export's download (S3) host.
+
+    Held here rather than in a headers dict so no stack frame (a traceback with locals) shows it:
+    httpx masks the Authorization header in the request's repr.
+    """
+
+    def __init__(self, token: str, host: str) -> None:
+        self._header = SecretStr(f"Bearer {token}")
+        self._host = host
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if request.url.host == self._host:
+            request.headers["Authorization"] = self._header.get_secret_value()
+        yield request
+
+
+def _path_segment(value: str) -> str:
+    """A server-provided name as exactly one path segment: `../x`, `?` or `#` cannot steer the URL."""
+    segment = quote(value, safe=":")
+    return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
 def _age_suffix(position_age: str) -> str:
@@ -79,7 +109,7 @@ class HyperTrackerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_host = httpx.URL(self.base_url).host
-        self._token = token
+        self._auth = _BearerAuth(token, self._api_host) if token else None
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
@@ -187,12 +217,12 @@ class HyperTrackerClient:
 
     async def position_breakdown(self, coin: str, position_age: str = "all") -> PositionBreakdown:
         """`GET /exports/coins/{coin}/position-breakdown-by-cohort[-24h|-7d|-30d]` (redirect)."""
-        path = f"/exports/coins/{coin}/position-breakdown-by-cohort{_age_suffix(position_age)}"
+        path = f"/exports/coins/{_path_segment(coin)}/position-breakdown-by-cohort{_age_suffix(position_age)}"
         return await self._get(path, [], PositionBreakdown, export=True)
 
     async def segment_metrics(self, coin: str, position_age: str = "all") -> SegmentMetrics:
         """`GET /exports/coins/{coin}/segment-metrics[-24h|-7d|-30d]` (redirect)."""
-        path = f"/exports/coins/{coin}/segment-metrics{_age_suffix(position_age)}"
+        path = f"/exports/coins/{_path_segment(coin)}/segment-metrics{_age_suffix(position_age)}"
         return await self._get(path, [], SegmentMetrics, export=True)
 
     async def position_metrics(
@@ -215,7 +245,7 @@ class HyperTrackerClient:
             params.append(("nextCursor", next_cursor))
         if recency != "all":
             params.append(("positionRecencyTimeframe", recency))
-        path = f"/position-metrics/coin/{coin}/segment/{segment_id}"
+        path = f"/position-metrics/coin/{_path_segment(coin)}/segment/{segment_id}"
         return await self._get(path, params, PositionMetricsPage)
 
     def iter_position_metrics(
@@ -227,7 +257,7 @@ class HyperTrackerClient:
             )
             return page, len(page.metrics), page.next_cursor
 
-        return self._cursor_pages(f"/position-metrics/coin/{coin}/segment/{segment_id}", fetch)
+        return self._cursor_pages(f"/position-metrics/coin/{_path_segment(coin)}/segment/{segment_id}", fetch)
 
     async def heatmap(self, opened_within: str = "all") -> Heatmap:
         """`GET /positions/heatmap`: every coin with per-cohort totals."""
@@ -343,14 +373,10 @@ class HyperTrackerClient:
         return _parse(endpoint, response.content, model)
 
     async def _send(self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False) -> httpx.Response:
-        headers = {}
-        # The token goes to the API host only: never to the download (S3) host of an export.
-        if self._token and url.host == self._api_host and not download:
-            headers["Authorization"] = f"Bearer {self._token}"
         self.requests_made += 1
         try:
             # Pass no params at all for a download: even [] would drop the link's signed query.
-            return await self._http.get(url, params=params or None, headers=headers)
+            return await self._http.get(url, params=params or None, auth=None if download else self._auth)
         except httpx.TimeoutException:
             raise NetworkError(endpoint, "timed out") from None
         except httpx.TransportError as exc:
