@@ -56,6 +56,21 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     )
 
 
+def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
+    _connection_options(parser, suppress=suppress)
+    parser.add_argument("--format", choices=("json", "csv"), default=argparse.SUPPRESS, help="output format (default json)")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hypertui",
@@ -91,52 +106,60 @@ def build_parser() -> argparse.ArgumentParser:
     shots.add_argument("directory", nargs="?", default="screenshots", help="output directory (default ./screenshots)")
 
     dump = sub.add_parser(
-        "dump", help="print one endpoint's data (JSON or CSV) to stdout", description="Print one endpoint's validated data."
+        "dump",
+        help="print one endpoint's data (JSON or CSV) to stdout",
+        description="Print one endpoint's validated data. Options may come before or after KIND.",
+        epilog="Cohort ids: size 16 Shrimp, 1 Fish, 2 Dolphin, 3 Apex Predator, 4 Small Whale, 5 Whale, "
+        "6 Tidal Whale, 7 Leviathan; pnl 8 Money Printer, 9 Smart Money, 10 Grinder, 11 Humble Earner, "
+        "12 Exit Liquidity, 13 Semi-Rekt, 14 Full Rekt, 15 Giga-Rekt (`hypertui dump segments` lists them).",
     )
-    _connection_options(dump, suppress=True)
-    dump.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    _dump_options(dump, suppress=True)
+    dump.set_defaults(format="json")
     kinds = dump.add_subparsers(dest="kind", metavar="KIND", required=True)
+    # Each KIND takes the same options again, so `dump heatmap --format csv` works too.
+    common = argparse.ArgumentParser(add_help=False)
+    _dump_options(common, suppress=True)
 
-    k = kinds.add_parser("segments", help="the cohort legend")
-    k = kinds.add_parser("summary", help="a cohort's summary")
+    k = kinds.add_parser("segments", parents=[common], help="the cohort legend")
+    k = kinds.add_parser("summary", parents=[common], help="a cohort's summary")
     k.add_argument("segment", type=_segment_id, help="cohort id 1-16")
     k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("positions", help="positions (24 h by default; --all pages through everything)")
-    k.add_argument("--coin")
-    k.add_argument("--segment", type=_segment_id)
-    k.add_argument("--address", action="append", help="wallet address (repeatable)")
+    k = kinds.add_parser("positions", parents=[common], help="positions (24 h by default; --all pages through everything)")
+    k.add_argument("--coin", help="coin, case-sensitive (BTC, kPEPE, xyz:GOLD)")
+    k.add_argument("--segment", type=_segment_id, help="cohort id 1-16 (see below)")
+    k.add_argument("--address", action="append", help="wallet address, lowercase 0x... (repeatable)")
     state = k.add_mutually_exclusive_group()
     state.add_argument("--open", dest="open", action="store_const", const=True, default=None, help="open positions only")
     state.add_argument("--closed", dest="open", action="store_const", const=False, help="closed positions only")
     k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago)")
     k.add_argument("--end", type=_iso_date, help="opened before (default: now)")
     amount = k.add_mutually_exclusive_group()
-    amount.add_argument("--limit", type=int, default=100, help="at most N positions (default 100)")
+    amount.add_argument("--limit", type=_positive_int, default=100, help="at most N positions (default 100)")
     amount.add_argument("--all", action="store_true", help="every matching position, page by page")
-    k = kinds.add_parser("bias-history", help="a cohort's perp bias over time")
+    k = kinds.add_parser("bias-history", parents=[common], help="a cohort's perp bias over time")
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--start", type=_iso_date)
     k.add_argument("--end", type=_iso_date)
     k.add_argument("--recency", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("breakdown", help="a coin's positions by cohort")
+    k = kinds.add_parser("breakdown", parents=[common], help="a coin's positions by cohort")
     k.add_argument("coin")
     k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("segment-metrics", help="a coin's per-cohort metrics over ~7 days")
+    k = kinds.add_parser("segment-metrics", parents=[common], help="a coin's per-cohort metrics over ~7 days")
     k.add_argument("coin")
     k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("position-metrics", help="coin x cohort time series (7 days by default)")
+    k = kinds.add_parser("position-metrics", parents=[common], help="coin x cohort time series (7 days by default)")
     k.add_argument("coin")
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--start", type=_iso_date)
     k.add_argument("--end", type=_iso_date)
-    k = kinds.add_parser("heatmap", help="every coin's per-cohort totals")
+    k = kinds.add_parser("heatmap", parents=[common], help="every coin's per-cohort totals")
     k.add_argument("--opened-within", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("liquidation-risk", help="a cohort's assets by liquidation risk")
+    k = kinds.add_parser("liquidation-risk", parents=[common], help="a cohort's assets by liquidation risk")
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--offset", type=int, default=0)
-    k.add_argument("--limit", type=int, default=100)
-    kinds.add_parser("bias-24h", help="every cohort's bias over the last ~72 h")
-    kinds.add_parser("status", help="when the data last changed and will next")
+    k.add_argument("--limit", type=_positive_int, default=100, help="1-500 (default 100)")
+    kinds.add_parser("bias-24h", parents=[common], help="every cohort's bias (positions opened in the last 24 h), over ~72 h")
+    kinds.add_parser("status", parents=[common], help="when the data last changed and will next")
 
     config = sub.add_parser("config", help="the config file", description="Show or create the config file.")
     config.add_argument("action", choices=("path", "init"), help="path: print where it lives; init: write a commented one")
@@ -220,6 +243,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for warning in settings.warnings:
             print(f"hypertui: warning: {warning}", file=sys.stderr)
         if args.command == "dump":
+            start, end = getattr(args, "start", None), getattr(args, "end", None)
+            if start and end and start >= end:
+                return _fail(f"--start ({start}) must be before --end ({end})", EXIT_USAGE)
             asyncio.run(_dump(args, settings))
             return 0
         from hypertui.config import setup_logging

@@ -59,6 +59,16 @@ def test_api_error_is_one_line_on_stderr(capsys):
     assert err.strip().count("\n") == 0 and "NOPE not found" in err and "Traceback" not in err
 
 
+def test_options_may_follow_the_kind_and_bad_ranges_are_refused(capsys):
+    code, out, _ = run(capsys, "dump", "heatmap", "--format", "csv")
+    assert code == 0 and out.startswith("coin,segmentId,")
+    with pytest.raises(SystemExit) as info:
+        run(capsys, "dump", "positions", "--limit", "0")
+    assert info.value.code == 2 and "must be at least 1" in capsys.readouterr().err
+    code, _, err = run(capsys, "dump", "positions", "--start", "2026-12-01", "--end", "2026-11-01")
+    assert code == 2 and "must be before --end" in err
+
+
 def test_refuses_plain_http_to_a_remote_host(capsys):
     code, _, err = run(capsys, "dump", "--base-url", "http://example.com/api", "--token", "t", "segments")
     assert code == 2 and "refusing plain http" in err

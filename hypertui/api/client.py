@@ -391,7 +391,7 @@ class HyperTrackerClient:
         if status == 400:
             raise BadRequestError(endpoint, _validation_messages(body, response.text))
         if status in (401, 403):
-            raise AuthError(endpoint, f"token rejected ({status}): check HYPERTRACKER_API_TOKEN")
+            raise AuthError(endpoint, f"token rejected ({status}): check the API token")
         if status == 404:
             message = body.get("message") if isinstance(body, dict) else None
             if not isinstance(message, str):
