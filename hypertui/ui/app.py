@@ -48,6 +48,7 @@ from hypertui.monitor.plan import (
     Request,
     View,
 )
+from hypertui.monitor.positions import PositionQuery
 from hypertui.monitor.rows import (
     AXES,
     heatmap_lines,
@@ -60,6 +61,7 @@ from hypertui.monitor.rows import (
 from hypertui.monitor.staleness import Freshness
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
+from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.heatmap import HeatmapTable
@@ -70,6 +72,8 @@ from hypertui.ui.widgets.synced_table import SyncedTable
 
 AGES = ("all", "24h", "7d", "30d")
 INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
+# Keys that act on the dashboard: not while a drill-down is on top of it.
+DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter"})
 DAILY_QUOTA_WAIT = 3600.0  # after a daily-quota 429, look again in an hour
 PANEL_PARTS = frozenset({SUMMARY, RISK, HEATMAP})
 LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
@@ -468,6 +472,22 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if stale:
             self.request_refresh(stale)
 
+    def on_dashboard_screen_positions_wanted(self, message: DashboardScreen.PositionsWanted) -> None:
+        sid = message.segment_id
+        if sid is None and not message.all_cohorts:
+            sid = self.view.segment_id if self.view else None
+        self.open_positions(message.coin, sid)
+
+    def open_positions(self, coin: str, segment_id: int | None) -> None:
+        """Push the positions drill-down for coin × cohort over the (living) dashboard."""
+        if isinstance(self.screen, PositionsScreen):
+            self.pop_screen()
+        query = PositionQuery(coin=coin, segment_id=segment_id)
+        self.push_screen(PositionsScreen(query, cohort_label(self.segments, segment_id)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return not (action in DASHBOARD_ONLY and self.screen is not self.dashboard)
+
     # --- actions --------------------------------------------------------------------------
 
     def action_refresh(self) -> None:
@@ -538,11 +558,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
             ("Liquidation risk", list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
+            ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then every hypertui action by name (run where its key works)."""
         yield from super().get_system_commands(screen)
+        if screen is not self.dashboard:
+            return  # a drill-down on top: its own keys are in its footer
+        yield from self._positions_commands()
         owners: list[tuple[Any, list[Binding]]] = [
             (self, [b for b in self.BINDINGS if isinstance(b, Binding) and b.action != "quit"]),
             (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
@@ -556,6 +580,32 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                         f"key: {binding.key_display or binding.key}",
                         partial(owner.run_action, binding.action),
                     )
+
+    def _positions_commands(self) -> Iterable[SystemCommand]:
+        """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
+        if self.segments is None or self.view is None:
+            return
+        seen: set[tuple[str, int | None]] = set()
+        picks: list[tuple[str, int | None]] = []
+        chosen = self.dashboard.heatmap_selection()
+        if chosen is not None:
+            picks.append(chosen)
+        risk = self.dashboard.query_one(RiskTable)
+        if risk.cursor_key is not None:
+            picks.append((risk.cursor_key, self.view.segment_id))
+        top = self.dashboard.query_one("#top-assets", SyncedTable)
+        if top.row_count and 0 <= top.cursor_row < top.row_count:
+            cell = top.get_row_at(top.cursor_row)[0]
+            picks.append((getattr(cell, "plain", str(cell)), self.view.segment_id))
+        for coin, sid in picks:
+            if (coin, sid) in seen:
+                continue
+            seen.add((coin, sid))
+            yield SystemCommand(
+                f"Positions for {coin} × {cohort_label(self.segments, sid)}",
+                "open the positions drill-down (GET /positions)",
+                partial(self.open_positions, coin, sid),
+            )
 
 
 def run_app(settings: Any) -> int:

@@ -138,15 +138,47 @@ class DashboardScreen(Screen):
             box.display = False
         self.focus_heatmap()
 
-    # --- drill-downs are not there yet: say so instead of doing nothing --------------------
+    # --- drill-downs ------------------------------------------------------------------------
+
+    class PositionsWanted(Message):
+        """Enter on a coin: its positions for `segment_id` (None: the cohort selected in the app)."""
+
+        def __init__(self, coin: str, segment_id: int | None, all_cohorts: bool = False) -> None:
+            self.coin = coin
+            self.segment_id = segment_id
+            self.all_cohorts = all_cohorts
+            super().__init__()
+
+    def heatmap_selection(self) -> tuple[str, int | None] | None:
+        """(coin, cohort id or None for the coin and value columns) under the heatmap cursor."""
+        table = self.query_one(HeatmapTable)
+        keys = table.row_keys
+        if not keys or not 0 <= table.cursor_row < len(keys):
+            return None
+        columns = list(table.columns)
+        column = columns[table.cursor_column].value if 0 <= table.cursor_column < len(columns) else None
+        return keys[table.cursor_row], int(column) if column and column.isdigit() else None
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()
-        self.notify("Drill-down is coming in a later version.", title="coming", timeout=3)
+        if event.data_table.id != "heatmap":
+            return
+        chosen = self.heatmap_selection()
+        if chosen is not None:
+            self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.notify("Drill-down is coming in a later version.", title="coming", timeout=3)
+        table = event.data_table
+        if table.row_count == 0:
+            return
+        if isinstance(table, RiskTable):
+            coin = table.row_keys[event.cursor_row] if event.cursor_row < len(table.row_keys) else ""
+        else:  # top assets: keyed by rank, the coin is the first cell
+            cell = table.get_row_at(event.cursor_row)[0]
+            coin = cell.plain if isinstance(cell, Text) else str(cell)
+        if coin:
+            self.post_message(self.PositionsWanted(coin, None))
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

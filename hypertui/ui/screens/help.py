@@ -14,7 +14,7 @@ from textual.widgets import Static
 
 EXTRA_KEYS = (  # keys handled by widgets' own built-in bindings
     ("↑ ↓ ← → pgup pgdn home end", "Move in the focused panel"),
-    ("enter", "Drill down (coming; shows a note)"),
+    ("enter", "Positions of the coin under the cursor (heatmap, risk, top assets)"),
     ("ctrl+p", "Command palette: every action by name"),
 )
 

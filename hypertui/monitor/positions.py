@@ -1,0 +1,352 @@
+"""The positions drill-down without Textual: filters, a bounded window of cursor pages, cells.
+
+`PageWindow` holds the pages of one `/positions` query. Pages are numbered in the order the
+cursors chain; each keeps the cursor that fetches it and, once loaded, how many rows it holds,
+so row numbers stay put when a far page's rows are dropped to bound memory. A dropped page is
+fetched again (with its kept cursor) only if the view comes back to it; a page that is held or
+on its way is never asked for twice.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+
+from hypertui.api.models import Position, PositionsPage
+from hypertui.monitor import format as fmt
+
+FIRST_PAGE = 300  # small first page: a fast first paint
+PAGE = 1000  # the API's maximum afterwards
+MAX_PAGES = 10  # pages whose rows are held at once (≈ 10,000 rows, ≈ 25 MiB)
+DATA_START = datetime(2025, 4, 4, tzinfo=UTC)
+
+STATUSES = ("open", "closed", "all")
+ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+WINDOWS = ("since 2025-04-04", "30d", "7d", "24h")
+SIDES = ("all", "long", "short")
+WINDOW_SPAN = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+@dataclass(frozen=True)
+class PositionQuery:
+    """What the drill-down asks for; the side is filtered here, the API has no side parameter."""
+
+    coin: str
+    segment_id: int | None = None
+    status: str = "open"
+    window: str = WINDOWS[0]
+    side: str = "all"
+    address: str | None = None  # one wallet (lowercase 0x + 40 hex), or every wallet
+
+    def cycled(self, name: str) -> PositionQuery:
+        options = {"status": STATUSES, "window": WINDOWS, "side": SIDES}[name]
+        current = getattr(self, name)
+        return replace(self, **{name: options[(options.index(current) + 1) % len(options)]})
+
+    def start(self, now: datetime) -> datetime:
+        span = WINDOW_SPAN.get(self.window)
+        return DATA_START if span is None else now - span
+
+    def api_params(self, now: datetime) -> dict:
+        """Keyword arguments for `HyperTrackerClient.positions` (without limit and cursor)."""
+        open_ = {"open": True, "closed": False}.get(self.status)
+        addresses = (self.address,) if self.address else ()
+        return {
+            "start": self.start(now),
+            "coin": self.coin,
+            "segment_id": self.segment_id,
+            "open": open_,
+            "addresses": addresses,
+        }
+
+    def keep(self, position: Position) -> bool:
+        return self.side == "all" or position.side == self.side
+
+    def describe(self) -> str:
+        side = "long + short" if self.side == "all" else f"{self.side} only (filtered here)"
+        wallet = f"wallet {short_address(self.address)}" if self.address else "every wallet"
+        return f"{self.status} (o) · opened {self.window} (t) · {side} (s) · {wallet} (/ or w)"
+
+
+@dataclass
+class Page:
+    cursor: str | None  # the cursor that fetches this page (None: the first)
+    limit: int
+    rows: list[Position] | None = None  # None: not loaded yet, or dropped
+    count: int = 0  # rows it holds once loaded (after the side filter); kept when dropped
+    loaded: bool = False  # loaded at least once
+
+
+@dataclass
+class PageWindow:
+    """The pages of one query, at most `max_pages` of them holding rows."""
+
+    keep: Callable[[Position], bool] = lambda p: True
+    first_limit: int = FIRST_PAGE
+    limit: int = PAGE
+    max_pages: int = MAX_PAGES
+    pages: list[Page] = field(default_factory=list)
+    done: bool = False  # the last page had no next cursor (or came back empty)
+    inflight: set[int] = field(default_factory=set)
+    fetches: int = 0
+    params: dict = field(default_factory=dict)  # the query, fixed for all its pages (e.g. `start`)
+    _starts: list[int] = field(default_factory=list)  # first row number of each loaded page
+    _total: int = 0
+
+    def __post_init__(self) -> None:
+        if not self.pages:
+            self.pages.append(Page(None, self.first_limit))
+
+    # --- what is held ----------------------------------------------------------------------
+
+    @property
+    def row_count(self) -> int:
+        """Rows known (loaded at least once), held or not."""
+        return self._total
+
+    @property
+    def rows_held(self) -> int:
+        return sum(len(p.rows) for p in self.pages if p.rows is not None)
+
+    @property
+    def pages_held(self) -> int:
+        return sum(1 for p in self.pages if p.rows is not None)
+
+    @property
+    def loading(self) -> bool:
+        return bool(self.inflight)
+
+    def locate(self, row: int) -> tuple[int, int] | None:
+        """(page number, index in page) of a row number, or None past the end."""
+        if row < 0 or not self._starts:
+            return None
+        i = bisect.bisect_right(self._starts, row) - 1
+        while i >= 0 and self.pages[i].count == 0:
+            i -= 1
+        if i < 0 or not self.pages[i].loaded or row - self._starts[i] >= self.pages[i].count:
+            return None
+        return i, row - self._starts[i]
+
+    def row(self, row: int) -> Position | None:
+        """The position at a row number; None if past the end or its page is dropped."""
+        where = self.locate(row)
+        if where is None:
+            return None
+        rows = self.pages[where[0]].rows
+        return None if rows is None else rows[where[1]]
+
+    # --- what to fetch ---------------------------------------------------------------------
+
+    def wanted(self, first: int, last: int) -> list[int]:
+        """Pages to fetch so rows first..last can be shown: dropped ones in range, or the next one
+        if `last` reaches past what is loaded. Never a page held or already on its way."""
+        out: list[int] = []
+        n = self.row_count
+        if n:
+            a = self.locate(min(max(first, 0), n - 1))
+            b = self.locate(min(max(last, 0), n - 1))
+            if a is not None and b is not None:
+                for i in range(a[0], b[0] + 1):
+                    p = self.pages[i]
+                    if p.loaded and p.rows is None and i not in self.inflight:
+                        out.append(i)
+        tail = len(self.pages) - 1
+        if (
+            not self.done
+            and last >= self.row_count
+            and not self.pages[tail].loaded
+            and tail not in self.inflight
+        ):
+            out.append(tail)
+        return out
+
+    def begin(self, i: int) -> tuple[str | None, int]:
+        """Mark page `i` as on its way; its cursor and limit."""
+        assert i not in self.inflight and self.pages[i].rows is None
+        self.inflight.add(i)
+        self.fetches += 1
+        return self.pages[i].cursor, self.pages[i].limit
+
+    def failed(self, i: int) -> None:
+        self.inflight.discard(i)
+
+    def loaded(self, i: int, result: PositionsPage, center_row: int, shown: tuple[int, int] | None = None) -> None:
+        """Store page `i`; chain the next cursor; drop the pages farthest from `center_row`."""
+        self.inflight.discard(i)
+        page = self.pages[i]
+        page.rows = [p for p in result.positions if self.keep(p)]
+        page.count = len(page.rows)
+        first_time = not page.loaded
+        page.loaded = True
+        if first_time and i == len(self.pages) - 1:
+            cursor = result.next_cursor
+            if not result.positions or not cursor or cursor == page.cursor:
+                self.done = True
+            else:
+                self.pages.append(Page(cursor, self.limit))
+        self._reindex()
+        self.evict(center_row, shown)
+
+    def evict(self, center_row: int, shown: tuple[int, int] | None = None) -> None:
+        """Drop the held pages farthest from `center_row` beyond `max_pages`; never one with a row
+        in `shown` (first, last row on screen), so a screen of sparse pages cannot thrash."""
+        held = [i for i, p in enumerate(self.pages) if p.rows is not None]
+        if len(held) <= self.max_pages:
+            return
+        where = self.locate(self._clamp(center_row))
+        center = where[0] if where else len(self.pages) - 1
+        keep: set[int] = set()
+        if shown is not None:
+            a, b = self.locate(self._clamp(shown[0])), self.locate(self._clamp(shown[1]))
+            if a is not None and b is not None:
+                keep = set(range(a[0], b[0] + 1))
+        droppable = sorted((i for i in held if i not in keep), key=lambda i: abs(i - center), reverse=True)
+        for i in droppable[: len(held) - self.max_pages]:
+            self.pages[i].rows = None
+
+    def _clamp(self, row: int) -> int:
+        return min(max(row, 0), max(self.row_count - 1, 0))
+
+    def _reindex(self) -> None:
+        starts, total = [], 0
+        for p in self.pages:
+            starts.append(total)
+            if p.loaded:
+                total += p.count
+        self._starts, self._total = starts, total
+
+
+# --- cells ------------------------------------------------------------------------------------
+
+COLUMNS: tuple[tuple[str, str, int, str], ...] = (  # key, label, width, justify
+    ("address", "Address", 13, "left"),
+    ("side", "Side", 5, "left"),
+    ("size", "Size", 10, "right"),
+    ("value", "Value", 8, "right"),
+    ("entry", "Entry", 10, "right"),
+    ("mark", "Mark", 10, "right"),
+    ("liq", "Liq. price", 10, "right"),
+    ("dist", "To liq.", 7, "right"),
+    ("pnl", "uPnL", 8, "right"),
+    ("funding", "Funding", 8, "right"),
+    ("leverage", "Leverage", 12, "left"),
+    ("opened", "Opened", 16, "left"),
+    ("closed", "Closed", 16, "left"),
+)
+
+
+def short_address(address: str) -> str:
+    return address if len(address) <= 13 else f"{address[:6]}…{address[-4:]}"
+
+
+def price(value: float | None) -> str:
+    """Prices over a wide range: 97,250.5 · 3.4521 · 0.00001234."""
+    if value is None or math.isnan(value):
+        return fmt.DASH
+    v = abs(value)
+    if v >= 10_000:
+        return f"{value:,.1f}"
+    if v >= 100:
+        return f"{value:,.2f}"
+    if v >= 1:
+        return f"{value:.4f}"
+    return f"{value:.4g}" if v else "0"
+
+
+def amount(value: float | None) -> str:
+    """Coin units: 1,234.5 · 0.0123."""
+    if value is None or math.isnan(value):
+        return fmt.DASH
+    v = abs(value)
+    if v >= 1_000_000:
+        return f"{value / 1e6:,.2f}M"
+    if v >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+def signed_money(value: float | None) -> str:
+    """+$1.2K, -$3.40, +$0.01; cents below $100 so small PnL and funding are not all "$0"."""
+    if value is None or math.isnan(value):
+        return fmt.DASH
+    v = abs(value)
+    sign = "" if round(v, 2) == 0 else "+" if value > 0 else "-"
+    text = f"${v:.2f}" if v < 100 else fmt.money(v)
+    return sign + text
+
+
+def leverage(p: Position) -> str:
+    lev = p.leverage
+    if lev is None:
+        return fmt.DASH
+    x, kind = lev
+    return f"{x:g}× {kind}"
+
+
+def when(value: datetime | None) -> str:
+    return fmt.DASH if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def distance(p: Position) -> str:
+    d = p.liquidation_distance
+    return fmt.DASH if d is None else f"{d * 100:.1f}%"
+
+
+def cells(p: Position) -> dict[str, str]:
+    return {
+        "address": short_address(p.address),
+        "side": p.side,
+        "size": amount(p.size),
+        "value": fmt.money(p.position_value),
+        "entry": price(p.entry_price),
+        "mark": price(p.mark_price),
+        "liq": price(p.liquidation_price),
+        "dist": distance(p),
+        "pnl": signed_money(p.unrealized_pnl),
+        "funding": signed_money(p.funding),
+        "leverage": leverage(p),
+        "opened": when(p.open_time),
+        "closed": when(p.close_time),
+    }
+
+
+def detail_fields(p: Position) -> list[tuple[str, str]]:
+    """Every field of the position, labelled, for the detail view."""
+    lev = p.leverage
+    return [
+        ("Id", p.id),
+        ("Address", p.address),
+        ("Coin", p.coin),
+        ("Dex", p.dex or fmt.DASH),
+        ("Side", p.side),
+        ("Size", f"{p.size:,.{p.sz_decimals if p.sz_decimals is not None else 6}f}"),
+        ("Position value", fmt.money(p.position_value) + f"  ({p.position_value:,.2f})"),
+        ("Entry price", price(p.entry_price)),
+        ("Mark price", price(p.mark_price)),
+        ("Mid price", price(p.mid_price)),
+        ("Premium price", price(p.premium_price)),
+        ("Liquidation price", price(p.liquidation_price)),
+        ("Distance to liquidation", distance(p)),
+        ("Unrealised PnL", signed_money(p.unrealized_pnl)),
+        ("Funding", signed_money(p.funding)),
+        ("Leverage", leverage(p) if lev else fmt.DASH),
+        ("Cross leverage", fmt.ratio(p.cross_leverage, 1)),
+        ("Isolated leverage", fmt.ratio(p.isolated_leverage, 1)),
+        ("Max leverage", fmt.ratio(p.max_leverage, 1)),
+        ("Asset max leverage", fmt.ratio(p.asset_max_leverage, 1)),
+        ("Size decimals", fmt.DASH if p.sz_decimals is None else str(p.sz_decimals)),
+        ("Opened", when(p.open_time)),
+        ("Closed", when(p.close_time) if p.close_time else "open"),
+        ("Created", when(p.created_at)),
+        ("Updated", when(p.updated_at)),
+    ]
+
+
+def parse_address(text: str) -> str | None:
+    """A wallet address as the API wants it (lowercase), or None if `text` is not one."""
+    value = text.strip().lower()
+    return value if ADDRESS.fullmatch(value) else None

@@ -1,0 +1,265 @@
+"""The positions drill-down (GET /positions) for one coin × cohort, and a position's details.
+
+Pushed over the dashboard, which stays alive underneath (its cursor and scroll are untouched).
+Rows load lazily: a small first page, then 1,000-row pages fetched in a worker when the view
+comes within a screen of the end of what is loaded. At most `MAX_PAGES` pages hold rows; the
+pages far from the cursor are dropped and fetched again (by their kept cursor) if revisited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Footer, Input, Static
+
+from hypertui.api.errors import ApiError
+from hypertui.api.models import Position, Segment
+from hypertui.api.text import one_line
+from hypertui.clock import utc_now
+from hypertui.monitor import format as fmt
+from hypertui.monitor.positions import PageWindow, PositionQuery, detail_fields, parse_address
+from hypertui.ui.widgets.coin_filter import _without_forbidden
+from hypertui.ui.widgets.positions_view import PositionsView
+
+
+def cohort_label(segments: list[Segment] | None, segment_id: int | None) -> str:
+    if segment_id is None:
+        return "all cohorts"
+    seg = next((s for s in segments or [] if s.id == segment_id), None)
+    return f"{seg.emoji} {seg.name}".strip() if seg else f"cohort {segment_id}"
+
+
+class PositionsScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="positions.back"),
+        Binding("o", "cycle('status')", "Open/closed", id="positions.status"),
+        Binding("t", "cycle('window')", "Opened within", id="positions.window"),
+        Binding("s", "cycle('side')", "Side", id="positions.side"),
+        Binding("r", "retry", "Retry/reload", id="positions.retry"),
+        Binding("w", "wallet", "This wallet", id="positions.wallet"),
+        Binding("slash", "address", "Address", key_display="/", id="positions.address"),
+    ]
+
+    def __init__(self, query: PositionQuery, cohort: str) -> None:
+        super().__init__(id="positions")
+        self.filters = query
+        self.cohort = cohort
+        self.window = self._new_window()
+        self.error: str | None = None
+        self._shown: dict[str, Text] = {}
+
+    def _new_window(self) -> PageWindow:
+        return PageWindow(keep=self.filters.keep)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="positions-crumb")
+        yield Static(id="positions-filters")
+        yield AddressFilter()
+        yield PositionsView(id="positions-view")
+        yield Static(id="positions-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        f = self.filters
+        crumb = Text.assemble(("Dashboard", "dim"), " › ", (f.coin, "bold"), " › ", self.cohort, " › ", ("positions", "bold"))
+        self.query_one("#positions-crumb", Static).update(crumb)
+        self.view.focus()
+        self._show()
+        self.call_after_refresh(self._fetch_wanted)
+
+    @property
+    def view(self) -> PositionsView:
+        return self.query_one(PositionsView)
+
+    @property
+    def rows_held(self) -> int:
+        return self.window.rows_held
+
+    # --- paging ----------------------------------------------------------------------------
+
+    def _fetch_wanted(self) -> None:
+        """Start a worker for each page the view needs (none while an error waits for `r`)."""
+        if self.error is not None or not self.is_attached:
+            return
+        view = self.view
+        first, last = view.visible_rows()
+        if view.anchor == view.cursor:
+            first, last = min(first, view.cursor), max(last, view.cursor)
+        ahead = view.page_height  # prefetch: within one screen of the end of what is loaded
+        if not self.window.params:  # "24h" means 24 h before the first page, for every page
+            self.window.params = self.filters.api_params(getattr(self.app, "clock", utc_now)())
+        for i in self.window.wanted(first, last + ahead):
+            cursor, limit = self.window.begin(i)
+            self.run_worker(
+                self._load(self.window, i, cursor, limit), group="positions", exit_on_error=False
+            )
+        self._show()
+
+    async def _load(self, window: PageWindow, i: int, cursor: str | None, limit: int) -> None:
+        app: Any = self.app
+        try:
+            page = await app.client.positions(limit=limit, next_cursor=cursor, **window.params)
+        except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
+            if window is self.window:
+                window.failed(i)
+                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
+                self.error = one_line(text)
+                self._show()
+            return
+        if window is not self.window:
+            return  # the filters changed while it was on its way
+        window.loaded(i, page, self.view.anchor, self.view.visible_rows())
+        self._show()
+        self.call_after_refresh(self._fetch_wanted)  # a filtered-out page may leave the view short
+
+    def on_positions_view_moved(self, event: PositionsView.Moved) -> None:
+        event.stop()
+        self.window.evict(self.view.anchor, self.view.visible_rows())
+        self._fetch_wanted()
+
+    # --- showing ---------------------------------------------------------------------------
+
+    def _tail(self) -> str:
+        w = self.window
+        if self.error is not None:
+            return "✗ page failed — r retries"
+        if w.done:
+            return "" if w.row_count else "no positions match"
+        if w.loading:
+            return "⋯ loading…"
+        return "⋯ more below"
+
+    def status_text(self) -> Text:
+        w = self.window
+        n = w.row_count
+        if w.done:
+            count = f"{fmt.count(n)} position{'' if n == 1 else 's'} (all loaded)"
+        elif w.loading and not n:
+            count = "loading…"
+        else:
+            count = f"{fmt.count(n)} loaded · more…"
+        parts: list[Any] = [f" {count}", (f" · {fmt.count(w.rows_held)} rows held", "dim")]
+        if self.error is not None:
+            parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+    def _show(self) -> None:
+        if not self.is_attached:
+            return
+        for where, text in (
+            ("#positions-filters", Text(" " + self.filters.describe(), style="dim")),
+            ("#positions-status", self.status_text()),
+        ):
+            if self._shown.get(where) != text:  # an update relayouts: only when the line changed
+                self._shown[where] = text
+                self.query_one(where, Static).update(text)
+        self.view.show(self.window, self._tail())
+
+    # --- actions ---------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        box = self.query_one(AddressFilter)
+        if box.display:  # escape in the address box closes it
+            box.display = False
+            self.view.focus()
+            return
+        self.app.pop_screen()
+
+    def action_wallet(self) -> None:
+        """Only the wallet under the cursor (again: every wallet)."""
+        if self.filters.address:
+            self._set_address(None)
+            return
+        p = self.view.cursor_position
+        if p is not None:
+            self._set_address(parse_address(p.address) or p.address)
+
+    def action_address(self) -> None:
+        box = self.query_one(AddressFilter)
+        box.value = self.filters.address or ""
+        box.display = True
+        self.call_after_refresh(box.focus)  # after this key is done: it must not be typed into the box
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        address = parse_address(text)
+        if text and address is None:
+            self.notify("Not an address: 0x and 40 hex digits", severity="warning", timeout=3)
+            return
+        event.input.display = False
+        self.view.focus()
+        self._set_address(address)
+
+    def _set_address(self, address: str | None) -> None:
+        if address != self.filters.address:
+            self.filters = replace(self.filters, address=address)
+            self._restart()
+
+    def action_cycle(self, name: str) -> None:
+        self.filters = self.filters.cycled(name)
+        self._restart()
+
+    def _restart(self) -> None:
+        self.workers.cancel_group(self, "positions")
+        self.window = self._new_window()
+        self.error = None
+        self._show()
+        self._fetch_wanted()
+
+    def action_retry(self) -> None:
+        """After a failure: ask again for the page that failed. Otherwise: reload from the top."""
+        if self.error is None:
+            self._restart()
+            return
+        self.error = None
+        self._fetch_wanted()
+
+    def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
+        event.stop()
+        app: Any = self.app
+        self.app.push_screen(PositionDetail(event.position, getattr(app, "segments", None)))
+
+
+class AddressFilter(Input, inherit_bindings=False):
+    """`/`: one wallet's positions (enter applies, empty clears, escape closes)."""
+
+    BINDINGS = _without_forbidden(Input.BINDINGS)
+
+    def __init__(self) -> None:
+        super().__init__(placeholder="wallet address 0x…  (enter applies, empty clears)", id="positions-address",
+                         select_on_focus=False)
+        self.cursor_blink = False
+
+
+class PositionDetail(ModalScreen[None]):
+    BINDINGS = [Binding("escape,backspace,q,enter", "dismiss", "Close", id="position.close")]
+
+    def __init__(self, position: Position, segments: list[Segment] | None) -> None:
+        super().__init__(id="position-detail")
+        self.position = position
+        self.segments = segments
+
+    def cohorts(self) -> list[str]:
+        ids = self.position.profile.segments if self.position.profile else []
+        return [cohort_label(self.segments, sid) for sid in ids]
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="dim", no_wrap=True)
+        table.add_column()
+        cohorts = self.cohorts()
+        table.add_row(Text("Cohorts"), Text(" · ".join(cohorts) if cohorts else fmt.DASH, style="bold"))
+        for label, value in detail_fields(self.position):
+            table.add_row(Text(label), Text(value))
+        with VerticalScroll(id="position-box") as box:
+            box.border_title = Text(f"{self.position.coin} {self.position.side}")
+            box.border_subtitle = "escape closes"
+            yield Static(table, id="position-fields")

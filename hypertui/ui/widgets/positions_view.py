@@ -1,0 +1,263 @@
+"""A virtual table of positions on Textual's Line API: only the visible lines are ever drawn.
+
+The widget reads rows from a `PageWindow` (hypertui.monitor.positions) and never fetches: when
+the view moves it posts `Moved` with the rows it shows, and the screen decides what to load.
+A fixed header line, a cursor row, and a tail line (loading / more / end) below the last row.
+Server strings become `Text` (never markup).
+"""
+
+from __future__ import annotations
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from hypertui.api.models import Position
+from hypertui.monitor.positions import COLUMNS, PageWindow, cells
+
+GAP = 1
+WIDTH = sum(w for _, _, w, _ in COLUMNS) + GAP * (len(COLUMNS) - 1) + 1
+FROZEN = 1 + COLUMNS[0][2] + GAP  # the address column stays put when scrolling sideways
+
+
+def _line(values: dict[str, str], styles: dict[str, str] | None = None) -> Text:
+    text = Text(" ", no_wrap=True, end="")
+    for n, (key, _, width, justify) in enumerate(COLUMNS):
+        value = values.get(key, "")
+        if len(value) > width:
+            value = value[: width - 1] + "…"
+        value = value.rjust(width) if justify == "right" else value.ljust(width)
+        text.append(value, (styles or {}).get(key, ""))
+        if n < len(COLUMNS) - 1:
+            text.append(" " * GAP)
+    return text
+
+
+def _styles(p: Position) -> dict[str, str]:
+    out = {"side": "green" if p.side == "long" else "red"}
+    if p.unrealized_pnl:
+        out["pnl"] = "green" if p.unrealized_pnl > 0 else "red"
+    d = p.liquidation_distance
+    if d is not None:
+        out["dist"] = "bold red" if d < 0.05 else "yellow" if d < 0.15 else ""
+    return out
+
+
+class PositionsView(ScrollView, can_focus=True):
+    BINDINGS = [
+        Binding("up,k", "cursor_up", "Up", show=False, id="positions.up"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="positions.down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="positions.page_up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="positions.page_down"),
+        Binding("home", "first", "First", show=False, id="positions.first"),
+        Binding("end", "last", "Last loaded", show=False, id="positions.last"),
+        Binding("left,h", "scroll_left", "Left", show=False, id="positions.left"),
+        Binding("right,l", "scroll_right", "Right", show=False, id="positions.right"),
+        Binding("enter", "select", "Details", id="positions.select"),
+    ]
+    COMPONENT_CLASSES = {"positions-view--header", "positions-view--cursor", "positions-view--tail"}
+    DEFAULT_CSS = """
+    PositionsView {
+        height: 1fr;
+        scrollbar-size-vertical: 1;
+    }
+    PositionsView > .positions-view--header {
+        text-style: bold;
+        background: $panel;
+    }
+    PositionsView > .positions-view--cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: bold;
+    }
+    PositionsView:blur > .positions-view--cursor {
+        background: $block-cursor-blurred-background;
+        text-style: none;
+    }
+    PositionsView > .positions-view--tail {
+        color: $text-muted;
+        text-style: italic;
+    }
+    """
+
+    cursor = reactive(0, always_update=False, repaint=False)
+
+    class Moved(Message):
+        """The cursor or the scroll moved: rows first..last are on (or near) screen."""
+
+        def __init__(self, first: int, last: int) -> None:
+            self.first = first
+            self.last = last
+            super().__init__()
+
+    class Selected(Message):
+        def __init__(self, position: Position) -> None:
+            self.position = position
+            super().__init__()
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.window: PageWindow | None = None
+        self.tail = ""  # what the line under the last row says ("" when there is none)
+        self._header = _line({key: label for key, label, _, _ in COLUMNS})
+        self._signature: tuple | None = None
+        self._lines: dict[tuple[int, bool], tuple[Strip, Style]] = {}  # drawn rows (uncropped), until the data changes
+
+    # --- data --------------------------------------------------------------------------------
+
+    def show(self, window: PageWindow, tail: str) -> None:
+        """Point at (new or grown) data; keeps the cursor and scroll unless the window changed."""
+        signature = (id(window), window.row_count, tail, window.fetches, len(window.inflight), window.pages_held)
+        if signature == self._signature:
+            return  # nothing new: the cursor moving repaints by itself
+        self._signature = signature
+        if window is not self.window:
+            self.window = window
+            self.cursor = 0
+            self.scroll_to(0, 0, animate=False, immediate=True)
+        self.tail = tail
+        self._lines.clear()
+        self.virtual_size = Size(WIDTH, 1 + window.row_count + (1 if tail else 0))
+        self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._lines.clear()  # focus, blur and theme change the cursor's colours
+        super().notify_style_update()
+
+    @property
+    def row_count(self) -> int:
+        return self.window.row_count if self.window else 0
+
+    @property
+    def page_height(self) -> int:
+        return max(1, self.scrollable_content_region.height - 1)
+
+    @property
+    def anchor(self) -> int:
+        """The row the view is about: the cursor if on screen, else the top row (mouse scrolling)."""
+        top, bottom = self.visible_rows()
+        return self.cursor if top <= self.cursor <= bottom else top
+
+    def visible_rows(self) -> tuple[int, int]:
+        top = int(self.scroll_y)
+        return top, top + self.page_height - 1
+
+    # --- drawing -----------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x = int(self.scroll_x)
+        base = self.rich_style
+        if y == 0:
+            style = self.get_component_rich_style("positions-view--header")
+            return self._strip(self._header, base + style, scroll_x, width)
+        row = int(self.scroll_y) + y - 1
+        n = self.row_count
+        if row < n:
+            key = (row, row == self.cursor)
+            drawn = self._lines.get(key)
+            if drawn is None:
+                drawn = self._row_strip(row, base)
+                if len(self._lines) > 500:
+                    self._lines.clear()
+                self._lines[key] = drawn
+            return self._crop(*drawn, scroll_x, width)
+        if row == n and self.tail:
+            style = self.get_component_rich_style("positions-view--tail")
+            return self._strip(Text(" " + self.tail, no_wrap=True, end=""), base + style, 0, width)
+        return Strip.blank(width, base)
+
+    def _row_strip(self, row: int, base: Style) -> tuple[Strip, Style]:
+        assert self.window is not None
+        p = self.window.row(row)
+        if p is None:  # its page was dropped and is on its way again
+            text = Text(" ⋯ loading…", no_wrap=True, end="")
+            style = self.get_component_rich_style("positions-view--tail")
+        else:
+            text = _line(cells(p), _styles(p))
+            style = Style()
+        if row == self.cursor:
+            style = style + self.get_component_rich_style("positions-view--cursor")
+        return self._full_strip(text, base + style), base + style
+
+    def _full_strip(self, text: Text, style: Style) -> Strip:
+        segments = [Segment(s.text, style + s.style if s.style else style) for s in text.render(self.app.console)]
+        return Strip(segments, text.cell_len)
+
+    def _strip(self, text: Text, style: Style, scroll_x: int, width: int) -> Strip:
+        return self._crop(self._full_strip(text, style), style, scroll_x, width)
+
+    def _crop(self, strip: Strip, style: Style, scroll_x: int, width: int) -> Strip:
+        if scroll_x <= 0 or width <= FROZEN * 2:
+            return strip.crop_extend(scroll_x, scroll_x + width, style)
+        left = strip.crop_extend(0, FROZEN, style)
+        right = strip.crop_extend(FROZEN + scroll_x, scroll_x + width, style)
+        return Strip.join([left, right])
+
+    # --- moving ------------------------------------------------------------------------------
+
+    def move_to(self, row: int) -> None:
+        """Put the cursor on a row (clamped to the rows known) and scroll it into view."""
+        n = self.row_count
+        row = max(0, min(row, n - 1)) if n else 0
+        self.cursor = row
+        top, bottom = self.visible_rows()
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row > bottom:
+            self.scroll_to(y=row - self.page_height + 1, animate=False, immediate=True)
+        self.refresh()
+        self._moved()
+
+    def _moved(self) -> None:
+        top, bottom = self.visible_rows()
+        first, last = min(top, self.cursor), max(bottom, self.cursor)
+        self.post_message(self.Moved(first, last))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if int(old) != int(new):
+            self._moved()
+
+    def action_cursor_up(self) -> None:
+        self.move_to(self.cursor - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_to(self.cursor + 1)
+
+    def action_page_up(self) -> None:
+        self.move_to(self.cursor - self.page_height)
+
+    def action_page_down(self) -> None:
+        self.move_to(self.cursor + self.page_height)
+
+    def action_first(self) -> None:
+        self.move_to(0)
+
+    def action_last(self) -> None:
+        self.move_to(self.row_count - 1)
+
+    def action_select(self) -> None:
+        if self.window is not None:
+            p = self.window.row(self.cursor)
+            if p is not None:
+                self.post_message(self.Selected(p))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y >= 1:
+            row = int(self.scroll_y) + event.y - 1
+            if row < self.row_count:
+                if row == self.cursor and event.chain > 1:
+                    self.action_select()
+                self.move_to(row)
+
+    @property
+    def cursor_position(self) -> Position | None:
+        return self.window.row(self.cursor) if self.window else None

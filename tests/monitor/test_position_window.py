@@ -1,0 +1,88 @@
+"""The positions page window (pure): chaining cursors, never asking twice, bounded rows, cells."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from hypertui.api.models import Position, PositionsPage
+from hypertui.monitor.positions import (
+    PageWindow,
+    PositionQuery,
+    cells,
+    short_address,
+    signed_money,
+)
+
+T0 = datetime(2025, 4, 4, tzinfo=UTC)
+
+
+def _page(first: int, n: int, more: bool = True) -> PositionsPage:
+    rows = [
+        Position(
+            id=f"{i:x}", address=f"0x{i:040x}", coin="BTC", side="long" if i % 2 else "short", size=1,
+            position_value=10, open_time=T0 + timedelta(seconds=i),
+        )
+        for i in range(first, first + n)
+    ]
+    return PositionsPage(positions=rows, next_cursor=str(first + n) if more else None)
+
+
+def test_pages_chain_by_cursor_and_are_asked_for_once():
+    w = PageWindow(first_limit=3, limit=5)
+    assert w.wanted(0, 10) == [0]
+    assert w.begin(0) == (None, 3)
+    assert w.wanted(0, 10) == []  # on its way: not again
+    w.loaded(0, _page(0, 3), 0)
+    assert w.row_count == 3 and w.row(2).id == "2" and w.row(3) is None
+    assert w.wanted(0, 2) == []  # everything shown is there
+    assert w.wanted(0, 3) == [1]  # the next page when the view reaches past the end
+    assert w.begin(1) == ("3", 5)
+    w.loaded(1, _page(3, 5, more=False), 0)
+    assert w.done and w.row_count == 8 and w.wanted(0, 100) == []
+
+
+def test_far_pages_are_dropped_and_fetched_again_by_their_cursor():
+    w = PageWindow(first_limit=10, limit=10, max_pages=3)
+    for i in range(6):
+        _, limit = w.begin(i)
+        w.loaded(i, _page(i * 10, limit), center_row=i * 10)
+        assert w.pages_held <= 3
+    assert w.rows_held == 30 and w.row_count == 60
+    assert w.row(5) is None and w.row(55).id == f"{55:x}"  # dropped rows keep their numbers
+    assert w.wanted(0, 5) == [0]
+    assert w.begin(0) == (None, 10)
+    w.loaded(0, _page(0, 10), center_row=0)
+    assert w.row(5).id == "5" and w.pages_held == 3 and w.row(55) is None
+
+
+def test_side_filter_keeps_row_numbers_consistent_and_failed_page_can_be_asked_again():
+    q = PositionQuery(coin="BTC", side="long")
+    w = PageWindow(keep=q.keep, first_limit=4, limit=4)
+    w.begin(0)
+    w.failed(0)
+    assert w.wanted(0, 10) == [0]
+    w.begin(0)
+    w.loaded(0, _page(0, 4), 0)
+    assert w.row_count == 2 and all(w.row(i).side == "long" for i in range(2))
+    assert "filtered here" in q.describe()
+    assert q.cycled("status").status == "closed" and q.cycled("window").start(T0) == T0 - timedelta(days=30)
+
+
+def test_cells_are_compact():
+    p = _page(0, 1).positions[0]
+    c = cells(p)
+    assert c["address"] == short_address(p.address) == "0x0000…0000"
+    assert c["closed"] == "—" and c["leverage"] == "—"
+    assert signed_money(-0.004) == "$0.00" and signed_money(1234.5) == "+$1.23K"
+
+
+def test_pages_on_screen_are_never_dropped_even_when_sparse():
+    q = PositionQuery(coin="BTC", side="long")
+    w = PageWindow(keep=q.keep, first_limit=2, limit=2, max_pages=2)
+    for i in range(5):  # one long per page: five pages for five rows on screen
+        w.begin(i)
+        w.loaded(i, _page(i * 2, 2), center_row=0, shown=(0, 4))
+    assert w.row_count == 5 and w.pages_held == 5
+    assert w.wanted(0, 4) == [] and w.wanted(0, 5) == [5]  # nothing on screen is fetched again
+    w.evict(4, shown=(4, 4))  # scrolled on: the far ones go
+    assert w.pages_held == 2 and w.row(4) is not None

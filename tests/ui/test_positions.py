@@ -1,0 +1,278 @@
+"""The positions drill-down: open from the dashboard, lazy paging, bounded memory, details."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypertui.api.errors import NetworkError
+from hypertui.api.models import Position, PositionsPage, Profile
+from hypertui.monitor.positions import FIRST_PAGE, MAX_PAGES, PAGE
+from hypertui.ui.screens.positions import PositionDetail, PositionsScreen
+from hypertui.ui.screenshots import settled as settle
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.positions_view import PositionsView
+from hypertui.ui.widgets.risk_table import RiskTable
+
+T0 = datetime(2025, 4, 4, tzinfo=UTC)
+
+
+class EndlessPositions:
+    """Wraps the app's client; `positions` serves a synthetic result of `total` rows, built on demand.
+
+    The cursor is the number of the next row; every call is recorded.
+    """
+
+    def __init__(self, inner: Any, total: int = 1_000_000) -> None:
+        self._inner = inner
+        self.total = total
+        self.cursors: list[str | None] = []
+        self.error: Exception | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    async def positions(self, *, limit: int = 1000, next_cursor: str | None = None, coin: str | None = None,
+                        segment_id: int | None = None, **_: Any) -> PositionsPage:
+        self.cursors.append(next_cursor)
+        if self.error is not None:
+            raise self.error
+        first = int(next_cursor) if next_cursor else 0
+        last = min(first + limit, self.total)
+        proto = _position(first, coin or "BTC", segment_id or 9)
+        rows = [proto.model_copy(update=_varying(i)) for i in range(first, last)]
+        return PositionsPage.model_construct(positions=rows, next_cursor=str(last) if last < self.total else None)
+
+
+def _varying(i: int) -> dict[str, Any]:
+    return {"id": f"{i:x}", "address": f"0x{i:040x}", "side": "long" if i % 3 else "short",
+            "open_time": T0 + timedelta(seconds=i)}
+
+
+def _position(i: int, coin: str, segment_id: int) -> Position:
+    return Position.model_construct(
+        id=f"{i:x}",
+        address=f"0x{i:040x}",
+        coin=coin,
+        side="long" if i % 3 else "short",
+        size=1.5,
+        entry_price=100.0,
+        mark_price=101.0,
+        position_value=151.5,
+        liquidation_price=80.0,
+        unrealized_pnl=1.5,
+        funding=-0.1,
+        cross_leverage=5.0,
+        isolated_leverage=0.0,
+        open_time=T0 + timedelta(seconds=i),
+        close_time=None,
+        profile=Profile.model_construct(address=f"0x{i:040x}", segments=[4, segment_id]),
+    )
+
+
+async def _open_from_heatmap(pilot) -> tuple[str, int]:
+    """Put the heatmap cursor on a cohort cell and press enter; (coin, cohort id) chosen."""
+    app = pilot.app
+    app.dashboard.focus_heatmap()
+    await pilot.press("l", "l", "j")  # past the coin and value columns, second coin
+    await pilot.pause()
+    heat = app.dashboard.query_one(HeatmapTable)
+    coin, sid = app.dashboard.heatmap_selection()
+    assert sid is not None and heat.cursor_row == 1
+    await pilot.press("enter")
+    await _loaded(pilot)
+    return coin, sid
+
+
+async def _loaded(pilot) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        coin, sid = await _open_from_heatmap(pilot)
+        cursor_before, scroll_before = heat.cursor_coordinate, (heat.scroll_x, heat.scroll_y)
+        screen = app.screen
+        assert isinstance(screen, PositionsScreen)
+        call = next(c for c in reversed(app.client.calls) if c[0] == "positions")
+        assert call[2]["coin"] == coin and call[2]["segment_id"] == sid and call[2]["open"] is True
+        assert call[2]["limit"] == FIRST_PAGE and call[2]["next_cursor"] is None
+        view = screen.query_one(PositionsView)
+        assert view.row_count > 0
+        rows = [view.window.row(i) for i in range(view.row_count)]
+        assert all(p.coin == coin and sid in p.profile.segments for p in rows)
+        assert all(p.is_open for p in rows)
+        crumb = str(screen.query_one("#positions-crumb").render())
+        seg = next(s for s in app.segments if s.id == sid)
+        assert f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions" in crumb
+        assert "(all loaded)" in screen.status_text().plain
+
+        await pilot.press("down")
+        assert view.cursor == 1
+        await pilot.press("enter")
+        await pilot.pause()
+        detail = app.screen
+        assert isinstance(detail, PositionDetail) and detail.position == rows[1]
+        size_id, pnl_id = rows[1].profile.segments
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.segments}
+        assert detail.cohorts() == [names[size_id], names[pnl_id]]
+
+        await pilot.press("escape")
+        assert app.screen is screen and view.cursor == 1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+        assert heat.cursor_coordinate == cursor_before
+        assert (heat.scroll_x, heat.scroll_y) == scroll_before
+        assert app.focused is heat
+
+
+async def test_filters_restart_paging_and_side_is_filtered_here(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await _open_from_heatmap(pilot)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        all_sides = view.row_count
+        await pilot.press("s")  # long only: same request, filtered in the client
+        await _loaded(pilot)
+        longs = [view.window.row(i) for i in range(view.row_count)]
+        assert longs and all(p.side == "long" for p in longs) and len(longs) < all_sides
+        assert "filtered here" in str(screen.query_one("#positions-filters").render())
+        await pilot.press("o")  # closed
+        await _loaded(pilot)
+        call = next(c for c in reversed(app.client.calls) if c[0] == "positions")
+        assert call[2]["open"] is False and call[2]["next_cursor"] is None
+        assert all(not view.window.row(i).is_open for i in range(view.row_count))
+        await pilot.press("t")  # opened within 30 days
+        await _loaded(pilot)
+        call = next(c for c in reversed(app.client.calls) if c[0] == "positions")
+        assert call[2]["start"] == app.clock() - timedelta(days=30)
+
+        await pilot.press("t", "t", "t", "o", "s", "s")  # back to all open positions, both sides
+        await _loaded(pilot)
+        wallet = view.cursor_position.address
+        await pilot.press("w")  # only the wallet under the cursor
+        await _loaded(pilot)
+        call = next(c for c in reversed(app.client.calls) if c[0] == "positions")
+        assert call[2]["addresses"] == (wallet,) and view.row_count >= 1
+        assert all(view.window.row(i).address == wallet for i in range(view.row_count))
+        await pilot.press("slash", *"0xnope", "enter")  # not an address: nothing changes
+        await pilot.pause()
+        assert screen.filters.address == wallet
+        await pilot.press("escape")  # closes the box, not the screen
+        await pilot.pause()
+        assert app.screen is screen and app.focused is view
+        await pilot.press("slash", "ctrl+u", "enter")  # empty: every wallet again
+        await _loaded(pilot)
+        assert screen.filters.address is None and view.row_count > 1
+
+
+async def test_risk_row_and_palette_open_positions_for_the_selected_cohort(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        risk.focus()
+        await pilot.press("j", "enter")
+        await _loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, PositionsScreen)
+        assert (screen.filters.coin, screen.filters.segment_id) == (risk.cursor_key, app.view.segment_id)
+        await pilot.press("backspace")
+        await pilot.pause()
+        assert app.screen is app.dashboard and risk.cursor_row == 1
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert any(t.startswith(f"Positions for {risk.cursor_key} × ") for t in titles)
+        await pilot.press("ctrl+p")
+        await pilot.press(*f"Positions for {risk.cursor_key}")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("enter")
+        await _loaded(pilot)
+        assert isinstance(app.screen, PositionsScreen) and app.screen.filters.coin == risk.cursor_key
+
+
+async def test_lazy_paging_never_asks_twice_and_memory_stays_bounded(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        client = EndlessPositions(app.client)
+        app.client = client
+        await _open_from_heatmap(pilot)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        # First paint: one small page only, and the next one not until the view gets near its end.
+        assert client.cursors == [None] and view.row_count == FIRST_PAGE
+        assert "300 loaded · more…" in screen.status_text().plain
+        await pilot.press("pagedown")  # still more than a screen away from row 300
+        await _loaded(pilot)
+        assert client.cursors == [None]
+        view.move_to(FIRST_PAGE - view.page_height)  # within a screen of the end: page 2 comes
+        await _loaded(pilot)
+        assert client.cursors == [None, str(FIRST_PAGE)]
+        assert view.row_count == FIRST_PAGE + PAGE
+        for _ in range(3):  # staying put asks for nothing
+            await pilot.press("down")
+        await _loaded(pilot)
+        assert len(client.cursors) == 2
+
+        # Far down a million-row result: rows held never exceed the cap.
+        while view.row_count < 100_000:
+            view.move_to(view.row_count - 1)
+            await pilot.pause()  # the view's Moved message starts the worker
+            await app.workers.wait_for_complete()
+            assert screen.rows_held <= MAX_PAGES * PAGE
+        assert len(client.cursors) == len(set(client.cursors))  # no page asked for twice
+        assert view.cursor >= 99_000 and view.cursor_position.id == f"{view.cursor:x}"
+        assert screen.window.pages[0].rows is None  # the first pages were dropped...
+        await pilot.press("home")  # ...and come back, by their kept cursor, when revisited
+        await _loaded(pilot)
+        assert client.cursors[-1] is None and view.cursor_position.id == "0"
+        assert screen.rows_held <= MAX_PAGES * PAGE
+        asked = len(client.cursors)
+        view.scroll_to(y=50_000, animate=False, immediate=True)  # the wheel: the view moves, the cursor stays
+        await _loaded(pilot)
+        assert view.window.row(50_000).id == f"{50_000:x}" and view.cursor == 0
+        assert len(client.cursors) - asked <= 2 and screen.rows_held <= MAX_PAGES * PAGE
+
+
+async def test_a_failed_page_keeps_the_rows_and_r_retries(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        client = EndlessPositions(app.client, total=5000)
+        app.client = client
+        await _open_from_heatmap(pilot)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        client.error = NetworkError("/positions", "cannot connect: connection refused")
+        await pilot.press("end")
+        await _loaded(pilot)
+        assert view.row_count == FIRST_PAGE
+        status = screen.status_text().plain
+        assert "cannot connect: connection refused" in status and "\n" not in status
+        await pilot.press("down", "up")  # moving does not hammer a failing server
+        await _loaded(pilot)
+        assert len(client.cursors) == 2
+        client.error = None
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert view.row_count == FIRST_PAGE + PAGE and screen.error is None
+
+
+def test_positions_snapshot(snap_compare, make_app):
+    async def drill(pilot):
+        await settle(pilot)
+        await _open_from_heatmap(pilot)
+        await pilot.press("down", "down")
+
+    assert snap_compare(make_app(), terminal_size=(160, 45), run_before=drill)
