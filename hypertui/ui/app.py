@@ -236,10 +236,12 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 follow_cadence=self.interval is None,
                 now=self.clock(),
             )
+            # Attributed now: the selection may change while the requests are out, and a failed
+            # summary of the cohort that *was* selected must not linger as a background failure.
+            parts_of = [self._part(r) for r in requests]
             results = await asyncio.gather(*(self._fetch(r) for r in requests), return_exceptions=True)
             with self.batch_update():
-                for request, result in zip(requests, results, strict=True):
-                    part = self._part(request)
+                for request, part, result in zip(requests, parts_of, results, strict=True):
                     if isinstance(result, BaseException):
                         failed[part] = result
                     else:

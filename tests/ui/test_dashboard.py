@@ -359,3 +359,35 @@ async def test_rate_limit_waits_as_told(make_app, clock):
         await settle(pilot)
         assert (app._next_at - clock()).total_seconds() == 42.0  # not the 15 s interval
         assert "rate limited, retry in 42s" in _status(app)
+
+
+async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_selection(make_app):
+    """The summary of the selected cohort fails after the user moved on: the status must not stay
+    STALE until that cohort's background refresh (15 min later)."""
+    import asyncio
+
+    from hypertui.api.errors import ServerError
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        first = app.view.segment_id
+        gate = asyncio.Event()
+        original = app.client.summary
+
+        async def slow_failure(segment_id, position_age="all"):
+            if segment_id == first:
+                await gate.wait()
+                raise ServerError(f"/segments/{segment_id}/summary", 500)
+            return await original(segment_id, position_age)
+
+        app.client.summary = slow_failure
+        await pilot.press("r")
+        await pilot.pause()
+        app.dashboard.query_one(SegmentList).focus()
+        await pilot.press("j")  # another cohort while the first one's summary is out
+        await pilot.pause()
+        gate.set()
+        await settle(pilot)
+        assert app.view.segment_id != first
+        assert app.last_error is None and "STALE" not in _status(app)
