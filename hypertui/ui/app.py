@@ -59,6 +59,7 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
@@ -124,6 +125,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         super().__init__()
+        self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
         self.client = client
         self.source_label = source_label
         self.clock = clock

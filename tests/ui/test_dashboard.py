@@ -391,3 +391,19 @@ async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_s
         await settle(pilot)
         assert app.view.segment_id != first
         assert app.last_error is None and "STALE" not in _status(app)
+
+
+def test_no_color_keeps_dark_text_readable():
+    """Textual's monochrome turns red text dark grey on a dark panel; ours lifts it to full contrast."""
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.color import Color
+
+    from hypertui.ui.no_color import ReadableMonochrome
+
+    panel = Color.parse("#1e1e1e")
+    (red,) = ReadableMonochrome().apply([Segment("‼63%", Style(color="#d03030"))], panel)
+    (grey,) = ReadableMonochrome().apply([Segment("ok", Style(color="#c0c0c0"))], panel)
+    assert Color.from_rich_color(red.style.color).brightness > 0.9 and red.style.bold
+    assert Color.from_rich_color(grey.style.color).brightness > 0.7 and not grey.style.bold
+    assert Color.from_rich_color(red.style.color).monochrome == Color.from_rich_color(red.style.color)
