@@ -77,7 +77,6 @@ def setup_logging(path: Path | None = None) -> Path:
     root = logging.getLogger("hypertui")
     root.addHandler(handler)
     root.setLevel(logging.INFO)
-    root.propagate = False  # the screen belongs to the app: nothing goes to stderr
     return path
 
 

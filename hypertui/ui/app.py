@@ -59,6 +59,7 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
@@ -176,6 +177,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         # What is on screen first; the other cohorts' counts for the list in a cycle right after.
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
+        watch_terminal(self)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -308,10 +310,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     # --- results into the model cache -----------------------------------------------------
 
     def _set_legend(self, segments: list[Segment]) -> None:
-        self.segments = segments
         first = ordered_by_range(segments, AXES[0]) or segments
-        if not first:
+        if not first:  # not kept: the next cycle asks for the legend again
             raise ApiError("/segments", "the cohort legend is empty")
+        self.segments = segments
         self.view = View(segment_id=first[0].id)
         lines = {s.id: segment_line(s, None) for s in segments}
         self.dashboard.query_one(SegmentList).set_groups(segment_groups(segments), lines, self.view.segment_id)
