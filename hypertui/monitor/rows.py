@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from hypertui.api.models import (
     Heatmap,
+    HeatmapRow,
     RiskItem,
     Segment,
     SegmentSummary,
@@ -198,14 +199,22 @@ class HeatLine:
     changed: tuple[bool, ...]  # the cell's value differs from the previous refresh
 
 
-def _cell_value(heatmap: Heatmap, coin_index: dict[str, int], coin: str, sid: int, mode: str) -> float | None:
-    i = coin_index.get(coin)
-    if i is None:
-        return None
-    cell = heatmap.heatmap[i].cell(sid)
+def _cell_value(row: HeatmapRow | None, sid: int, mode: str) -> float | None:
+    cell = row.cell(sid) if row is not None else None
     if cell is None:
         return None
     return cell.bias if mode == "share" else cell.total_value if mode == "value" else cell.count
+
+
+def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
+    """Rows by coin name, leaving out names that occur twice (two coins whose names clean alike)."""
+    seen: dict[str, HeatmapRow] = {}
+    twice: set[str] = set()
+    for row in heatmap.heatmap:
+        if row.coin in seen:
+            twice.add(row.coin)
+        seen[row.coin] = row
+    return {coin: row for coin, row in seen.items() if coin not in twice}
 
 
 def heatmap_lines(
@@ -232,22 +241,24 @@ def heatmap_lines(
             default=0.0,
         )
     needle = name_filter.casefold()
-    prev_index = {r.coin: i for i, r in enumerate(previous.heatmap)} if previous else {}
-    cur_index = {r.coin: i for i, r in enumerate(heatmap.heatmap)}
+    # A row's own cells come from the row itself; the previous refresh is matched by coin name,
+    # so a name that is not unique (hostile names can clean to the same text) gets no change mark.
+    prev_rows = _rows_by_coin(previous) if previous else {}
+    unique = _rows_by_coin(heatmap)
     out = []
     for row in rows:
         if needle and needle not in row.coin.casefold():
             continue
         cells, changed = [], []
         for sid in cohort_ids:
-            value = _cell_value(heatmap, cur_index, row.coin, sid, mode)
+            value = _cell_value(row, sid, mode)
             if value is None:
                 cells.append(EMPTY)
             elif mode == "share":
                 cells.append(share_cell(value, palette))
             else:
                 cells.append(magnitude_cell(value, largest, mode, palette))
-            old = _cell_value(previous, prev_index, row.coin, sid, mode) if previous else None
+            old = _cell_value(prev_rows.get(row.coin), sid, mode) if row.coin in unique else None
             changed.append(old is not None and value is not None and deltas.change(old, value) != deltas.SAME)
         out.append(HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed)))
     return out

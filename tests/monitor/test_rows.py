@@ -124,6 +124,16 @@ def test_heatmap_lines_sort_filter_and_change():
     assert values[1].cells[0].text.endswith("$80")
 
 
+
+def test_heatmap_rows_whose_names_clean_alike_keep_their_own_cells():
+    # "\x1b]0;a\x07" and "\x1b]0;b\x07" both clean to "": each row must still show its own cells.
+    old = _heatmap([("\x1b]0;a\x07", 200.0, [(1, 40.0, 0.9)]), ("\x1b]0;b\x07", 100.0, [(1, 40.0, 0.1)])])
+    new = _heatmap([("\x1b]0;a\x07", 200.0, [(1, 40.0, 0.8)]), ("\x1b]0;b\x07", 100.0, [(1, 40.0, 0.2)])])
+    lines = heatmap_lines(new, [1], "share", PALETTES[0], previous=old)
+    assert [line.coin for line in lines] == ["", ""]
+    assert [line.cells[0].text for line in lines] == ["▓▲80%", "▓▼20%"]
+    assert [line.changed for line in lines] == [(False,), (False,)]  # ambiguous: no mark rather than a wrong one
+
 def test_risk_lines_sort_levels_and_marks():
     items = [
         RiskItem(coin="BTC", total_value=100, risk_value=12, percent_risk=12.0),
