@@ -45,12 +45,11 @@ def percent(value: float | None, digits: int = 1) -> str:
 
 
 def long_share(share: float | None) -> str:
-    """A long share in [0, 1]: 62.6% L, or 61.0% S when shorts dominate."""
+    """A long share in [0, 1] as a percentage of long value: always the long side (39.0%), so a
+    column headed "Long share" never switches meaning; the ▲▼ beside it tells the lean."""
     if _missing(share):
         return DASH
-    if share >= 0.5:
-        return f"{share * 100:.1f}% L"
-    return f"{(1 - share) * 100:.1f}% S"
+    return f"{share * 100:.1f}%"
 
 
 def signed_count(value: int | None) -> str:

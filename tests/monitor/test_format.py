@@ -28,8 +28,8 @@ def test_counts_bias_and_shares():
     assert fmt.count(23755) == "23,755"
     assert fmt.signed(0.8105) == "+0.81"
     assert fmt.signed(-0.12) == "-0.12"
-    assert fmt.long_share(0.626) == "62.6% L"
-    assert fmt.long_share(0.39) == "61.0% S"
+    assert fmt.long_share(0.626) == "62.6%"
+    assert fmt.long_share(0.39) == "39.0%"
     assert fmt.long_share(None) == fmt.DASH
     assert fmt.percent(0.02, 2) == "0.02%"
     assert fmt.signed_count(1204) == "+1,204"

@@ -106,7 +106,7 @@ def _heatmap(rows):
 def test_top_assets_fall_back_to_the_heatmap():
     hm = _heatmap([("BTC", 100.0, [(1, 40.0, 0.6)]), ("ETH", 300.0, [(1, 80.0, 0.3)]), ("SOL", 50.0, [(2, 5.0, 0.5)])])
     lines = top_assets(_summary(sid=1), hm)
-    assert [(a.coin, a.value, a.long_share) for a in lines] == [("ETH", "$80", "70.0% S"), ("BTC", "$40", "60.0% L")]
+    assert [(a.coin, a.value, a.long_share) for a in lines] == [("ETH", "$80", "30.0%"), ("BTC", "$40", "60.0%")]
     given = _summary(sid=1, top=[{"coin": "HYPE", "totalValue": 10.0, "totalLongValue": 7.5}])
     assert [a.coin for a in top_assets(given, hm)] == ["HYPE"]
 
