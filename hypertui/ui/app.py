@@ -112,6 +112,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
         Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
+        # The risk table owns s/S when focused; from any other panel they sort it too.
+        Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
+        Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
         Binding("plus,equals_sign", "slower", "Slower refresh", key_display="+", show=False, id="slower"),
         Binding("minus", "faster", "Faster refresh", key_display="-", show=False, id="faster"),
         Binding("ctrl+c", "quit", show=False, id="quit_ctrl_c"),
@@ -449,9 +452,22 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._render_risk()
         self.request_refresh({SUMMARY, RISK})
 
+    def action_sort_risk(self) -> None:
+        self.dashboard.query_one(RiskTable).action_sort()
+
+    def action_sort_risk_reverse(self) -> None:
+        self.dashboard.query_one(RiskTable).action_sort_reverse()
+
     def on_risk_table_sort_changed(self, message: RiskTable.SortChanged) -> None:
         self.risk_sort = (message.column, message.descending)
+        if self.view is not None and len(self.risk_items) < self.risk_total:
+            # Sort every coin the cohort holds, not just the first page.
+            self.view = replace(self.view, risk_rows=max(self.view.risk_rows, self.risk_total))
+            self.request_refresh({RISK_MORE})
         self._render_risk()
+        table = self.dashboard.query_one(RiskTable)
+        table.move_cursor(row=0)  # the top of the new order is what was asked for
+        table.scroll_home(animate=False)
 
     def on_risk_table_more_wanted(self, _: RiskTable.MoreWanted) -> None:
         if self.view is None or self.view.risk_rows > len(self.risk_items):

@@ -61,16 +61,28 @@ async def test_sort_and_cursor_survive_a_refresh(make_app):
         await pilot.pause()
         assert app.risk_sort == ("coin", False)
         assert risk.row_keys == sorted(risk.row_keys, key=str.casefold)
+        await pilot.press("S")  # reverse
+        await settle(pilot)
+        assert risk.row_keys == sorted(risk.row_keys, key=str.casefold, reverse=True)
+        assert risk.cursor_row == 0  # a new order shows its top
+        assert risk.row_count == app.risk_total  # every coin the cohort holds is in the sort
         await pilot.press("j", "j")
         key = risk.cursor_key
-        await pilot.press("S")  # reverse
-        await pilot.pause()
-        assert risk.row_keys == sorted(risk.row_keys, key=str.casefold, reverse=True)
-        assert risk.cursor_key == key  # the cursor follows its row
         await pilot.press("r")
         await settle(pilot)
         assert app.risk_sort == ("coin", True)
-        assert risk.cursor_key == key
+        assert risk.cursor_key == key  # a refresh keeps the cursor on its row
+
+
+async def test_s_sorts_the_risk_table_from_any_panel(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.dashboard.query_one(SegmentList).focus()
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.risk_sort == ("coin", False)
+        assert app.view.segment_id == ordered_by_range(app.segments, "size")[0].id  # nothing else moved
 
 
 async def test_filter_coins_by_name(make_app):

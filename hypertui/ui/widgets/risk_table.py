@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -18,10 +17,7 @@ LOAD_AHEAD = 5  # ask for the next page this many rows before the end
 
 
 class RiskTable(SyncedTable):
-    BINDINGS = [
-        Binding("s", "sort", "Sort column", id="risk.sort"),
-        Binding("S", "sort_reverse", "Reverse sort", id="risk.sort_reverse"),
-    ]
+    """Sorted by the app's `s`/`S` keys (from any panel) or a header click."""
 
     class SortChanged(Message):
         def __init__(self, column: str, descending: bool) -> None:
