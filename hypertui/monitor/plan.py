@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from hypertui.api.models import StateStatus
 
@@ -131,3 +131,9 @@ def next_delay(
         return floor * 2
     due = (status.next_update - now).total_seconds() + grace
     return min(ceiling, max(floor, due))
+
+
+def until_quota_reset(now: datetime, *, floor: float = 60.0) -> float:
+    """Seconds until a daily quota can have reset: the next UTC midnight (at least `floor`)."""
+    midnight = (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(floor, (midnight - now).total_seconds())

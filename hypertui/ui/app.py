@@ -76,7 +76,6 @@ AGES = ("all", "24h", "7d", "30d")
 INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
 # Keys that act on the dashboard: not while a drill-down is on top of it.
 DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter"})
-DAILY_QUOTA_WAIT = 3600.0  # after a daily-quota 429, look again in an hour
 PANEL_PARTS = frozenset({SUMMARY, RISK, HEATMAP})
 LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
 # The panel marked stale when a part's refresh fails ("main": all of them).
@@ -286,7 +285,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             else:
                 self._failures[part] = f"internal error: {type(exc).__name__}: {exc}"
             if isinstance(exc, RateLimitError):
-                wait = DAILY_QUOTA_WAIT if exc.daily else exc.retry_after or 60.0
+                wait = plan.until_quota_reset(self.clock()) if exc.daily else exc.retry_after or 60.0
                 self._wait_at_least = max(self._wait_at_least, wait)
         if not self._failures:
             self._last_ok = self.clock()

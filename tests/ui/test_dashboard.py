@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.ui.screens.help import HelpScreen
@@ -127,7 +129,6 @@ async def test_pause_freezes_tables_but_status_ticks(make_app, clock):
         await pilot.pause()
         assert app.paused and app._timer is None
         assert "PAUSED" in _status(app)
-        calls = len(app.client.calls)
         clock.advance(42)
         app._tick()
         assert "(42s ago)" in _status(app)
@@ -371,6 +372,19 @@ async def test_rate_limit_waits_as_told(make_app, clock):
         await settle(pilot)
         assert (app._next_at - clock()).total_seconds() == 42.0  # not the 15 s interval
         assert "rate limited, retry in 42s" in _status(app)
+
+
+async def test_daily_quota_stops_polling_until_utc_midnight(make_app, clock):
+    from hypertui.api.errors import RateLimitError
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.client.error = RateLimitError("/positions/heatmap", daily=True, retry_after=None, limit=100, plan="FREE")
+        await pilot.press("r")
+        await settle(pilot)
+        assert app._next_at == clock().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        assert "daily request quota used up" in _status(app)
 
 
 async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_selection(make_app):
