@@ -129,6 +129,7 @@ async def test_pause_freezes_tables_but_status_ticks(make_app, clock):
         await pilot.pause()
         assert app.paused and app._timer is None
         assert "PAUSED" in _status(app)
+        calls = len(app.client.calls)
         clock.advance(42)
         app._tick()
         assert "(42s ago)" in _status(app)
