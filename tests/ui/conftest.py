@@ -17,3 +17,14 @@ def make_app(clock: Callable[[], datetime]) -> Callable[..., HyperTuiApp]:
         return screenshots.make_app(scale=scale, clock=clock, refresh=refresh)
 
     return make
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """One rerun for pilot tests, recorded in the report (R).
+
+    test_hostile failed once in five full runs on a loaded 2-core machine and never alone (20+
+    runs, also under CPU load); the cause is not found yet. A regression fails both runs.
+    """
+    for item in items:
+        if item.nodeid.startswith("tests/ui/"):  # node ids are relative to the project root
+            item.add_marker(pytest.mark.flaky(reruns=1))
