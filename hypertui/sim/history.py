@@ -8,11 +8,11 @@ deterministic noise factor" evaluated at any timestamp.  No web code, no Textual
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 
 import numpy as np
 
-UTC = timezone.utc
+UTC = UTC
 HISTORY_START = datetime(2025, 4, 4, tzinfo=UTC)
 HISTORY_START_MS = int(HISTORY_START.timestamp() * 1000)
 DAY_MS = 86_400_000

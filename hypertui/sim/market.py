@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import threading
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import datetime, timezone, UTC
+from collections.abc import Callable
 
 import numpy as np
 
@@ -35,7 +35,7 @@ from .history import (
     smooth_factor,
 )
 
-UTC = timezone.utc
+UTC = UTC
 
 # --------------------------------------------------------------------------- cohort legend
 

@@ -14,7 +14,7 @@ import math
 import re
 import threading
 from collections import OrderedDict, deque
-from datetime import datetime, timezone
+from datetime import datetime, timezone, UTC
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -26,7 +26,7 @@ from . import chaos as _chaos
 from .chaos import ChaosSpec
 from .market import AGES, SEGMENT_BY_ID, Market, decode_cursor, to_ms
 
-UTC = timezone.utc
+UTC = UTC
 API = "/api/external"
 DAY_MS = 86_400_000
 TTL_COIN = 30  # seconds, per-coin files and summary
