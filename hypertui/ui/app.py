@@ -588,10 +588,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if screen is not self.dashboard:
             return  # a drill-down on top: its own keys are in its footer
         yield from self._positions_commands()
+        yield from self._cohort_commands()
         owners: list[tuple[Any, list[Binding]]] = [
             (self, [b for b in self.BINDINGS if isinstance(b, Binding) and b.action != "quit"]),
             (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
-            (self.dashboard.query_one(RiskTable), list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
         ]
         for owner, bindings in owners:
             for binding in bindings:
@@ -601,6 +601,17 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                         f"key: {binding.key_display or binding.key}",
                         partial(owner.run_action, binding.action),
                     )
+
+    def _cohort_commands(self) -> Iterable[SystemCommand]:
+        """"Cohort: 🐋 Whale" for each cohort, so one can be chosen by typing its name."""
+        segment_list = self.dashboard.query_one(SegmentList)
+        for _, segments in segment_groups(self.segments or []):
+            for seg in segments:
+                yield SystemCommand(
+                    f"Cohort: {seg.emoji} {seg.name}",
+                    f"{seg.category} cohort: its summary, top assets and liquidation risk",
+                    partial(segment_list.select, seg.id),
+                )
 
     def _positions_commands(self) -> Iterable[SystemCommand]:
         """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""

@@ -265,15 +265,20 @@ async def test_command_palette_lists_and_runs_every_action(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         titles = {c.title for c in app.get_system_commands(app.screen)}
-        for binding in [*app.BINDINGS, *DashboardScreen.BINDINGS, *RiskTable.BINDINGS]:
+        for binding in [*app.BINDINGS, *DashboardScreen.BINDINGS]:
             if binding.description and binding.action != "quit":
                 assert binding.description in titles
         await pilot.press("ctrl+p", *"pause", "enter")
         await pilot.pause()
         assert app.paused
-        await pilot.press("ctrl+p", *"reverse sort", "enter")
+        await pilot.press("ctrl+p", *"reverse risk sort", "enter")
         await pilot.pause()
         assert app.risk_sort == ("percent_risk", False)
+        leviathan = next(s for s in app.segments if s.name == "Leviathan")
+        assert f"Cohort: {leviathan.emoji} Leviathan" in titles
+        await pilot.press("ctrl+p", *"leviathan", "enter")
+        await settle(pilot)
+        assert app.view.segment_id == leviathan.id and app.summary.segment.id == leviathan.id
 
 
 async def test_risk_loads_the_next_page_past_the_first(make_app):

@@ -59,7 +59,11 @@ class SegmentList(OptionList):
                 self._prompts[str(seg.id)] = prompt
                 options.append(Option(prompt, id=str(seg.id)))
         self.set_options(options)
-        self.highlighted = self.get_option_index(str(selected))
+        self.select(selected)
+
+    def select(self, segment_id: int) -> None:
+        """Highlight a cohort; the highlight posts `Chosen` as a key press would."""
+        self.highlighted = self.get_option_index(str(segment_id))
 
     def update_lines(self, lines: dict[int, SegmentLine]) -> None:
         """Replace only the prompts whose text changed."""
