@@ -346,6 +346,7 @@ async def test_no_data_yet_then_recovery(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert "waiting for data" in _status(app) and "cannot connect" in _status(app)
+        assert "NO DATA" in _status(app) and "STALE" not in _status(app)
         for key in ["a", "w", "x", "v", "c", "s", "S", "j", "tab", "enter", "slash", "escape"]:
             await pilot.press(key)
         app.client.error = None
@@ -353,6 +354,18 @@ async def test_no_data_yet_then_recovery(make_app):
         await settle(pilot)
         assert app.last_error is None and app.summary is not None and app.heatmap is not None
         assert len(app.list_summaries) == 16  # the list's counts came right after
+
+
+async def test_narrow_status_keeps_the_reason_of_a_failure(make_app):
+    from hypertui.api.errors import AuthError
+
+    app = make_app()
+    app.client.error = AuthError("/segments/16/summary", "token rejected (401): check the API token")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = _status(app)
+        assert "✗ token rejected (401): check the API token" in status  # the path gave way, not the reason
+        assert "/segments" not in status
 
 
 async def test_header_click_sorts_the_risk_table(make_app):

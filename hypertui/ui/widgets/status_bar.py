@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from rich.text import Text
@@ -11,29 +12,48 @@ from hypertui.monitor import format as fmt
 from hypertui.monitor.staleness import Freshness
 
 
+# "/segments/9/summary: " in front of an error: the reason matters more than the path when narrow.
+_ENDPOINT = re.compile(r"^/\S*: ")
+
+
 class StatusBar(Static):
     def __init__(self) -> None:
         super().__init__(id="status-bar")
         self._last: Text | None = None
 
     def show(self, *, source: str, freshness: Freshness, now: datetime, requests: int, interval: float | None) -> None:
+        text = self._line(source, freshness, now, requests, interval, compact=False)
+        width = self.size.width
+        if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
+            text = self._line(source, freshness, now, requests, interval, compact=True)
+        if text != self._last:  # the bar ticks every second: repaint only if the line moved
+            self._last = text
+            self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
+
+    @staticmethod
+    def _line(
+        source: str, freshness: Freshness, now: datetime, requests: int, interval: float | None, *, compact: bool
+    ) -> Text:
         sep = (" │ ", "dim")
+        age = fmt.age(freshness.age(now))
         parts: list[tuple[str, str] | str] = [(f" {source} ", "bold reverse")]
         if freshness.paused:
             parts += [" ", (" PAUSED ", "bold black on yellow")]
         if freshness.stale:
-            parts += [" ", (f" STALE {fmt.age(freshness.age(now))} ", "bold white on red")]
+            badge = " NO DATA " if freshness.last_ok is None else f" STALE {age} "
+            parts += [" ", (badge, "bold white on red")]
         parts.append(sep)
         if freshness.last_error:  # before the rest: on a narrow terminal the line is cut at the right
-            parts += [("✗ " + freshness.last_error, "bold red"), sep]
+            error = _ENDPOINT.sub("", freshness.last_error) if compact else freshness.last_error
+            parts += [("✗ " + error, "bold red"), sep]
         if freshness.last_ok is None:
             parts.append("waiting for data…")
+        elif compact:
+            parts.append(f"{freshness.last_ok:%H:%M:%S} ({age} ago)")
         else:
-            parts.append(f"updated {freshness.last_ok:%H:%M:%S} UTC ({fmt.age(freshness.age(now))} ago)")
-        cadence = "auto cadence" if interval is None else f"every {fmt.interval(interval)}"
-        parts += [sep, freshness.describe_next(now), f" · {cadence}"]
-        parts += [sep, f"{fmt.count(requests)} req"]
-        text = Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
-        if text != self._last:  # the bar ticks every second: repaint only if the line moved
-            self._last = text
-            self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
+            parts.append(f"updated {freshness.last_ok:%H:%M:%S} UTC ({age} ago)")
+        parts += [sep, freshness.describe_next(now)]
+        if not compact:
+            cadence = "auto cadence" if interval is None else f"every {fmt.interval(interval)}"
+            parts += [f" · {cadence}", sep, f"{fmt.count(requests)} req"]
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
