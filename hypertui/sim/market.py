@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import threading
-from datetime import datetime, timezone, UTC
+from datetime import datetime, UTC
 from collections.abc import Callable
 
 import numpy as np
