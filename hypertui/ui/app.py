@@ -63,6 +63,7 @@ from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
+from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
@@ -506,6 +507,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         query = PositionQuery(coin=coin, segment_id=segment_id)
         self.push_screen(PositionsScreen(query, cohort_label(self.segments, segment_id)))
 
+    def on_dashboard_screen_history_wanted(self, message: DashboardScreen.HistoryWanted) -> None:
+        self.open_history(message.segment_id)
+
+    def open_history(self, segment_id: int) -> None:
+        """Push the cohort's bias history over the (living) dashboard."""
+        if isinstance(self.screen, HistoryScreen):
+            self.pop_screen()
+        self.push_screen(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in DASHBOARD_ONLY and self.screen is not self.dashboard)
 
@@ -580,6 +590,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Liquidation risk", list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -611,6 +622,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                     f"Cohort: {seg.emoji} {seg.name}",
                     f"{seg.category} cohort: its summary, top assets and liquidation risk",
                     partial(segment_list.select, seg.id),
+                )
+        for _, segments in segment_groups(self.segments or []):
+            for seg in segments:
+                yield SystemCommand(
+                    f"History of {seg.emoji} {seg.name}".replace("  ", " "),
+                    "perp bias and exposure over time (GET /segments/{id}/bias-history)",
+                    partial(self.open_history, seg.id),
                 )
 
     def _positions_commands(self) -> Iterable[SystemCommand]:

@@ -8,7 +8,7 @@ make a run deterministic (`FrozenClock`, `FaultyClient`, `settled`) serve the UI
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,12 +34,30 @@ class FaultyClient:
         attr = getattr(self._inner, name)
         if name.startswith("_") or name == "aclose" or not callable(attr):
             return attr
+        if name.startswith("iter_"):  # an async iterator of pages: recorded, then failing per page
+            return self._pages(name, attr)
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append((name, args, kwargs))
             if self.error is not None:
                 raise self.error
             return await attr(*args, **kwargs)
+
+        return call
+
+    def _pages(self, name: str, attr: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+
+            async def pages() -> AsyncIterator[Any]:
+                if self.error is not None:
+                    raise self.error
+                async for page in attr(*args, **kwargs):
+                    yield page
+                    if self.error is not None:
+                        raise self.error
+
+            return pages()
 
         return call
 

@@ -180,9 +180,18 @@ class DashboardScreen(Screen):
         if coin:
             self.post_message(self.PositionsWanted(coin, None))
 
+    class HistoryWanted(Message):
+        """Enter on a cohort in the list: its bias history."""
+
+        def __init__(self, segment_id: int) -> None:
+            self.segment_id = segment_id
+            super().__init__()
+
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        self.notify("Cohort history is coming in a later version.", title="coming", timeout=3)
+        sid = event.option.id
+        if sid and sid.isdigit():
+            self.post_message(self.HistoryWanted(int(sid)))
 
     def set_stale(self, panels: set[str]) -> None:
         """Mark the panels (ids; "main" for all) whose last refresh failed."""

@@ -1,0 +1,260 @@
+"""A cohort's history (GET /segments/{id}/bias-history): perp bias and exposure over a window.
+
+Pushed over the dashboard, which stays alive underneath. The snapshots (2-hourly, newest first,
+the newest one live) are fetched in a worker, paging with `iter_bias_history` from
+`now - window`; a failure is shown on one line and the last data stays on screen.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Sparkline, Static
+
+from hypertui.api.errors import ApiError
+from hypertui.api.models import BiasSnapshot
+from hypertui.api.text import one_line
+from hypertui.clock import utc_now
+from hypertui.monitor import format as fmt
+from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
+
+WINDOWS: dict[str, timedelta] = {
+    "24h": timedelta(hours=24),
+    "7d": timedelta(days=7),
+    "30d": timedelta(days=30),
+    "60d": timedelta(days=60),
+}
+RECENCIES = ("all", "24h", "7d", "30d")
+COLUMNS: list[Column] = [
+    ("time", "Time (UTC)", 16),
+    *((key, Text(label.rjust(width)), width) for key, label, width in (  # numbers: right-aligned
+        ("bias", "Perp bias", 9),
+        ("exposure", "Exposure ×", 10),
+        ("open", "Open value", 10),
+        ("long", "Long", 10),
+        ("short", "Short", 10),
+        ("equity", "Active equity", 13),
+    )),
+]
+
+
+WIDTH = {key: width for key, _, width in COLUMNS}
+
+
+def _right(text: str, column: str) -> Text:
+    return Text(text.rjust(WIDTH[column]))
+
+
+def _money(value: float | None, column: str) -> Text:
+    return _right(fmt.money(value), column)
+
+
+def snapshot_row(s: BiasSnapshot) -> Row:
+    bias = _right(fmt.signed(s.bias, 4), "bias")
+    if s.bias is not None:
+        bias.stylize("green" if s.bias > 0 else "red" if s.bias < 0 else "")
+    exposure = _right(fmt.ratio(s.exposure_ratio, 3) + ("×" if s.exposure_ratio is not None else ""), "exposure")
+    return (
+        s.timestamp.isoformat(),
+        [
+            Text(s.timestamp.strftime("%Y-%m-%d %H:%M")),
+            bias,
+            exposure,
+            _money(s.open_value, "open"),
+            _money(s.open_long_value, "long"),
+            _money(s.open_short_value, "short"),
+            _money(s.active_perp_equity, "equity"),
+        ],
+    )
+
+
+def chart_label(title: str, values: list[float], digits: int, suffix: str = "") -> Text:
+    if not values:
+        return Text.assemble((title, "bold"), "  ", ("no data", "dim"))
+    f = (lambda v: fmt.signed(v, digits)) if not suffix else (lambda v: fmt.ratio(v, digits) + suffix)
+    return Text.assemble(
+        (title, "bold"),
+        "  ", ("min", "dim"), " ", f(min(values)),
+        "  ", ("max", "dim"), " ", f(max(values)),
+        "  ", ("last", "dim"), " ", (f(values[-1]), "bold"),
+        no_wrap=True, overflow="ellipsis",
+    )
+
+
+class HistoryScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="history.back"),
+        Binding("1", "window('24h')", "24h", show=False, id="history.24h"),
+        Binding("2", "window('7d')", "7d", show=False, id="history.7d"),
+        Binding("3", "window('30d')", "30d", show=False, id="history.30d"),
+        Binding("4", "window('60d')", "60d", show=False, id="history.60d"),
+        Binding("t", "cycle_window", "Window", id="history.window"),
+        Binding("f", "cycle_recency", "Position recency", id="history.recency"),
+        Binding("r", "reload", "Reload", id="history.reload"),
+    ]
+
+    def __init__(self, segment_id: int, cohort: str) -> None:
+        super().__init__(id="history")
+        self.segment_id = segment_id
+        self.cohort = cohort
+        self.window = "7d"
+        self.recency = "all"
+        self.snapshots: list[BiasSnapshot] = []  # newest first, the last good load
+        self.error: str | None = None
+        self.loading = False
+        self.started: datetime | None = None  # `start` of the last request
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="history-crumb")
+        yield Static(id="history-filters")
+        with Horizontal(id="history-charts"):
+            with Vertical(classes="history-chart"):
+                yield Static(id="bias-label")
+                yield Sparkline([], id="bias-chart")
+            with Vertical(classes="history-chart"):
+                yield Static(id="exposure-label")
+                yield Sparkline([], id="exposure-chart")
+        yield SyncedTable(id="history-table")
+        yield Static(id="history-cursor")
+        yield Static(id="history-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        crumb = Text.assemble(("Dashboard", "dim"), " › ", self.cohort, " › ", ("history", "bold"))
+        self.query_one("#history-crumb", Static).update(crumb)
+        table = self.table
+        table.cursor_type = "row"
+        table.set_columns(COLUMNS)
+        table.focus()
+        self._show()
+        self.load()
+
+    @property
+    def table(self) -> SyncedTable:
+        return self.query_one("#history-table", SyncedTable)
+
+    # --- fetching ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)fetch the window in a worker; an older load still on its way is dropped."""
+        self.workers.cancel_group(self, "history")
+        self._generation += 1
+        app: Any = self.app
+        now = getattr(app, "clock", utc_now)()
+        self.started = now - WINDOWS[self.window]
+        self.loading = True
+        self._show()
+        self.run_worker(
+            self._load(self._generation, self.started, self.recency),
+            group="history", exit_on_error=False,
+        )
+
+    async def _load(self, generation: int, start: datetime, recency: str) -> None:
+        app: Any = self.app
+        rows: list[BiasSnapshot] = []
+        try:
+            async for page in app.client.iter_bias_history(self.segment_id, start=start, recency=recency):
+                rows.extend(page.snapshots)
+        except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
+            if generation == self._generation:
+                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
+                self.error = one_line(text)
+                self.loading = False
+                self._show()
+            return
+        if generation != self._generation:
+            return  # the window or recency changed while it was on its way
+        rows.sort(key=lambda s: s.timestamp, reverse=True)
+        self.snapshots = rows
+        self.error = None
+        self.loading = False
+        self._show()
+
+    # --- showing -----------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        if not self.is_attached:
+            return
+        filters = Text.assemble(
+            " window ", (self.window, "bold"), " ", ("(1 2 3 4 / t)", "dim"),
+            " · positions opened ", (self.recency, "bold"), " ", ("(f)", "dim"),
+        )
+        self.query_one("#history-filters", Static).update(filters)
+        oldest_first = list(reversed(self.snapshots))
+        bias = [s.bias for s in oldest_first if s.bias is not None]
+        exposure = [s.exposure_ratio for s in oldest_first if s.exposure_ratio is not None]
+        self.query_one("#bias-chart", Sparkline).data = bias
+        self.query_one("#exposure-chart", Sparkline).data = exposure
+        self.query_one("#bias-label", Static).update(chart_label("Perp bias", bias, 4))
+        self.query_one("#exposure-label", Static).update(chart_label("Exposure ratio", exposure, 3, "×"))
+        self.table.sync([snapshot_row(s) for s in self.snapshots])
+        self._show_cursor()
+        self.query_one("#history-status", Static).update(self.status_text())
+
+    def status_text(self) -> Text:
+        n = len(self.snapshots)
+        count = f" {fmt.count(n)} snapshot{'' if n == 1 else 's'}"
+        if n:
+            count += f" · {self.snapshots[-1].timestamp:%Y-%m-%d %H:%M} → {self.snapshots[0].timestamp:%Y-%m-%d %H:%M} UTC"
+        parts: list[Any] = [count]
+        if self.loading:
+            parts.append((" · ⋯ loading…", "dim"))
+        if self.error is not None:
+            parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+    def cursor_snapshot(self) -> BiasSnapshot | None:
+        row = self.table.cursor_row
+        return self.snapshots[row] if 0 <= row < len(self.snapshots) else None
+
+    def _show_cursor(self) -> None:
+        s = self.cursor_snapshot()
+        line = Text(" ")
+        if s is not None:
+            line = Text.assemble(
+                " at ", (f"{s.timestamp:%Y-%m-%d %H:%M}", "bold"),
+                ": bias ", (fmt.signed(s.bias, 4), "bold"),
+                " · exposure ", (fmt.ratio(s.exposure_ratio, 3), "bold"),
+                " · open ", fmt.money(s.open_value),
+                " (long ", fmt.money(s.open_long_value), ", short ", fmt.money(s.open_short_value), ")",
+                " · active equity ", fmt.money(s.active_perp_equity),
+                no_wrap=True, overflow="ellipsis",
+            )
+        self.query_one("#history-cursor", Static).update(line)
+
+    def on_data_table_row_highlighted(self, event: SyncedTable.RowHighlighted) -> None:
+        event.stop()
+        self._show_cursor()
+
+    def on_data_table_row_selected(self, event: SyncedTable.RowSelected) -> None:
+        event.stop()  # not the dashboard's: enter here opens nothing
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.workers.cancel_group(self, "history")
+        self.app.pop_screen()
+
+    def action_window(self, window: str) -> None:
+        if window != self.window:
+            self.window = window
+            self.load()
+
+    def action_cycle_window(self) -> None:
+        names = list(WINDOWS)
+        self.window = names[(names.index(self.window) + 1) % len(names)]
+        self.load()
+
+    def action_cycle_recency(self) -> None:
+        self.recency = RECENCIES[(RECENCIES.index(self.recency) + 1) % len(RECENCIES)]
+        self.load()
+
+    def action_reload(self) -> None:
+        self.load()

@@ -1,0 +1,145 @@
+"""The cohort history drill-down: open from the segment list, window keys, errors, back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from hypertui.api.errors import NetworkError
+from hypertui.ui.screens.history import HistoryScreen
+from hypertui.ui.screenshots import settled as settle
+from hypertui.ui.widgets.segment_list import SegmentList
+
+
+async def _loaded(pilot) -> HistoryScreen:
+    """Wait for the history load (and any dashboard refresh) to finish; the history screen."""
+    await pilot.pause()
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HistoryScreen)
+    assert not screen.loading
+    return screen
+
+
+async def _open(pilot) -> HistoryScreen:
+    """Select the second cohort in the list and press enter on it."""
+    await settle(pilot)
+    await pilot.press("j")  # the list has focus: another cohort than the first
+    await settle(pilot)
+    await pilot.press("enter")
+    return await _loaded(pilot)
+
+
+def _history_calls(app) -> list[tuple[tuple, dict]]:
+    return [(args, kwargs) for name, args, kwargs in app.client.calls if name == "iter_bias_history"]
+
+
+async def test_enter_on_a_cohort_opens_its_history(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(pilot)
+        sid = app.view.segment_id
+        assert screen.segment_id == sid
+        (args, kwargs), = _history_calls(app)
+        assert args == (sid,)
+        assert kwargs["start"] == app.clock() - timedelta(days=7)  # default window
+        assert kwargs["recency"] == "all"
+        rows = screen.snapshots
+        assert len(rows) > 0
+        times = [s.timestamp for s in rows]
+        assert times == sorted(times, reverse=True)
+        assert screen.table.row_count == len(rows)
+        # The simulator's newest snapshot is live: it is the dashboard's perp bias.
+        assert app.summary is not None and app.summary.segment.id == sid
+        assert abs(rows[0].bias - app.summary.open_perps_summary.perp_bias) <= 1e-4
+        crumb = str(screen.query_one("#history-crumb").render())
+        assert "Dashboard › " in crumb and crumb.endswith("› history")
+        # The cursor row's values are readable as numbers.
+        assert f"{rows[0].bias:+.4f}" in str(screen.query_one("#history-cursor").render())
+        await pilot.press("j")
+        await pilot.pause()
+        assert screen.cursor_snapshot() is rows[1]
+        assert f"{rows[1].bias:+.4f}" in str(screen.query_one("#history-cursor").render())
+
+
+async def test_window_and_recency_keys_change_the_request(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(pilot)
+        now = app.clock()
+        week = len(screen.snapshots)
+        await pilot.press("1")
+        await _loaded(pilot)
+        assert _history_calls(app)[-1][1]["start"] == now - timedelta(hours=24)
+        assert screen.window == "24h"
+        assert 0 < len(screen.snapshots) < week
+        await pilot.press("4")
+        await _loaded(pilot)
+        assert _history_calls(app)[-1][1]["start"] == now - timedelta(days=60)
+        assert len(screen.snapshots) > week
+        await pilot.press("t")  # cycles: 60d → 24h
+        await _loaded(pilot)
+        assert _history_calls(app)[-1][1]["start"] == now - timedelta(hours=24)
+        await pilot.press("f")
+        await _loaded(pilot)
+        assert _history_calls(app)[-1][1]["recency"] == "24h"
+        assert screen.recency == "24h"
+
+
+async def test_error_keeps_the_last_data_and_r_reloads(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(pilot)
+        before = list(screen.snapshots)
+        app.client.error = NetworkError("/segments/bias-history", "cannot connect: connection refused")
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert screen.error is not None and "connection refused" in screen.error
+        assert screen.snapshots == before
+        assert screen.table.row_count == len(before)
+        status = str(screen.query_one("#history-status").render())
+        assert "connection refused" in status and "\n" not in status
+        app.client.error = None
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert screen.error is None
+        assert len(screen.snapshots) == len(before)
+
+
+async def test_escape_returns_to_the_dashboard_as_it_was(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await _open(pilot)
+        sid = app.view.segment_id
+        await pilot.press("j")  # move in the history table: not the dashboard's list
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.dashboard
+        assert app.view.segment_id == sid
+        segments = app.dashboard.query_one(SegmentList)
+        assert segments.highlighted is not None
+        assert segments.get_option_at_index(segments.highlighted).id == str(sid)
+        await pilot.press("enter")
+        await _loaded(pilot)
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert app.screen is app.dashboard and app.view.segment_id == sid
+
+
+async def test_palette_command_opens_a_cohorts_history(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        seg = app.segments[3]
+        title = f"History of {seg.emoji} {seg.name}".replace("  ", " ")
+        command = next(c for c in app.get_system_commands(app.dashboard) if c.title == title)
+        command.callback()
+        screen = await _loaded(pilot)
+        assert screen.segment_id == seg.id
+        assert len(screen.snapshots) > 0
+
+
+def test_history_snapshot(snap_compare, make_app):
+    async def drill(pilot):
+        await _open(pilot)
+
+    assert snap_compare(make_app(), terminal_size=(160, 45), run_before=drill)
