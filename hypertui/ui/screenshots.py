@@ -93,10 +93,30 @@ async def _live(pilot: Any) -> None:
     return None
 
 
+async def _drilled_down(pilot: Any) -> None:
+    """Let the drill-down screen just pushed load its first page."""
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def _history(pilot: Any) -> None:
+    pilot.app.open_history(pilot.app.view.segment_id)
+    await _drilled_down(pilot)
+
+
+async def _positions(pilot: Any) -> None:
+    app = pilot.app
+    app.open_positions(app.heatmap.heatmap[0].coin, app.view.segment_id)
+    await _drilled_down(pilot)
+
+
 STATES: dict[str, tuple[tuple[int, int], Callable[[Any], Awaitable[None]]]] = {
     "dashboard-160x45": ((160, 45), _live),
     "dashboard-80x24": ((80, 24), _live),
     "dashboard-stale": ((160, 45), _stale),
+    "history-160x45": ((160, 45), _history),
+    "positions-160x45": ((160, 45), _positions),
 }
 
 
