@@ -25,6 +25,42 @@ def money(value: float | None) -> str:
     return f"{sign}${v:.0f}"
 
 
+def price(value: float | None) -> str:
+    """Prices over a wide range: 97,250.5 · 3.4521 · 0.00001234."""
+    if _missing(value):
+        return DASH
+    v = abs(value)
+    if v >= 10_000:
+        return f"{value:,.1f}"
+    if v >= 100:
+        return f"{value:,.2f}"
+    if v >= 1:
+        return f"{value:.4f}"
+    return f"{value:.4g}" if v else "0"
+
+
+def amount(value: float | None) -> str:
+    """Coin units: 1,234.5 · 0.0123."""
+    if _missing(value):
+        return DASH
+    v = abs(value)
+    if v >= 1_000_000:
+        return f"{value / 1e6:,.2f}M"
+    if v >= 1000:
+        return f"{value:,.1f}"
+    return f"{value:.4g}"
+
+
+def signed_money(value: float | None) -> str:
+    """+$1.2K, -$3.40, +$0.01; cents below $100 so small PnL and funding are not all "$0"."""
+    if _missing(value):
+        return DASH
+    v = abs(value)
+    sign = "" if round(v, 2) == 0 else "+" if value > 0 else "-"
+    text = f"${v:.2f}" if v < 100 else money(v)
+    return sign + text
+
+
 def count(value: int | float | None) -> str:
     """Thousands separators: 12,345."""
     return DASH if _missing(value) else f"{value:,.0f}"

@@ -10,7 +10,6 @@ on its way is never asked for twice.
 from __future__ import annotations
 
 import bisect
-import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -243,42 +242,6 @@ def short_address(address: str) -> str:
     return address if len(address) <= 13 else f"{address[:6]}…{address[-4:]}"
 
 
-def price(value: float | None) -> str:
-    """Prices over a wide range: 97,250.5 · 3.4521 · 0.00001234."""
-    if value is None or math.isnan(value):
-        return fmt.DASH
-    v = abs(value)
-    if v >= 10_000:
-        return f"{value:,.1f}"
-    if v >= 100:
-        return f"{value:,.2f}"
-    if v >= 1:
-        return f"{value:.4f}"
-    return f"{value:.4g}" if v else "0"
-
-
-def amount(value: float | None) -> str:
-    """Coin units: 1,234.5 · 0.0123."""
-    if value is None or math.isnan(value):
-        return fmt.DASH
-    v = abs(value)
-    if v >= 1_000_000:
-        return f"{value / 1e6:,.2f}M"
-    if v >= 1000:
-        return f"{value:,.1f}"
-    return f"{value:.4g}"
-
-
-def signed_money(value: float | None) -> str:
-    """+$1.2K, -$3.40, +$0.01; cents below $100 so small PnL and funding are not all "$0"."""
-    if value is None or math.isnan(value):
-        return fmt.DASH
-    v = abs(value)
-    sign = "" if round(v, 2) == 0 else "+" if value > 0 else "-"
-    text = f"${v:.2f}" if v < 100 else fmt.money(v)
-    return sign + text
-
-
 def leverage(p: Position) -> str:
     lev = p.leverage
     if lev is None:
@@ -293,21 +256,21 @@ def when(value: datetime | None) -> str:
 
 def distance(p: Position) -> str:
     d = p.liquidation_distance
-    return fmt.DASH if d is None else f"{d * 100:.1f}%"
+    return fmt.percent(None if d is None else d * 100)
 
 
 def cells(p: Position) -> dict[str, str]:
     return {
         "address": short_address(p.address),
         "side": p.side,
-        "size": amount(p.size),
+        "size": fmt.amount(p.size),
         "value": fmt.money(p.position_value),
-        "entry": price(p.entry_price),
-        "mark": price(p.mark_price),
-        "liq": price(p.liquidation_price),
+        "entry": fmt.price(p.entry_price),
+        "mark": fmt.price(p.mark_price),
+        "liq": fmt.price(p.liquidation_price),
         "dist": distance(p),
-        "pnl": signed_money(p.unrealized_pnl),
-        "funding": signed_money(p.funding),
+        "pnl": fmt.signed_money(p.unrealized_pnl),
+        "funding": fmt.signed_money(p.funding),
         "leverage": leverage(p),
         "opened": when(p.open_time),
         "closed": when(p.close_time),
@@ -325,14 +288,14 @@ def detail_fields(p: Position) -> list[tuple[str, str]]:
         ("Side", p.side),
         ("Size", f"{p.size:,.{p.sz_decimals if p.sz_decimals is not None else 6}f}"),
         ("Position value", fmt.money(p.position_value) + f"  ({p.position_value:,.2f})"),
-        ("Entry price", price(p.entry_price)),
-        ("Mark price", price(p.mark_price)),
-        ("Mid price", price(p.mid_price)),
-        ("Premium price", price(p.premium_price)),
-        ("Liquidation price", price(p.liquidation_price)),
+        ("Entry price", fmt.price(p.entry_price)),
+        ("Mark price", fmt.price(p.mark_price)),
+        ("Mid price", fmt.price(p.mid_price)),
+        ("Premium price", fmt.price(p.premium_price)),
+        ("Liquidation price", fmt.price(p.liquidation_price)),
         ("Distance to liquidation", distance(p)),
-        ("Unrealised PnL", signed_money(p.unrealized_pnl)),
-        ("Funding", signed_money(p.funding)),
+        ("Unrealised PnL", fmt.signed_money(p.unrealized_pnl)),
+        ("Funding", fmt.signed_money(p.funding)),
         ("Leverage", leverage(p) if lev else fmt.DASH),
         ("Cross leverage", fmt.ratio(p.cross_leverage, 1)),
         ("Isolated leverage", fmt.ratio(p.isolated_leverage, 1)),

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from hypertui.api.models import Position, PositionsPage
+from hypertui.monitor.format import signed_money
 from hypertui.monitor.positions import (
     PageWindow,
     PositionQuery,
     cells,
     short_address,
-    signed_money,
 )
 
 T0 = datetime(2025, 4, 4, tzinfo=UTC)
