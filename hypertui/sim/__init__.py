@@ -3,6 +3,4 @@
 from .market import Market
 from .server import create_app, main_serve
 
-SIM_BASE_URL = "http://simulator.local/api/external"
-
-__all__ = ["Market", "create_app", "main_serve", "SIM_BASE_URL"]
+__all__ = ["Market", "create_app", "main_serve"]

@@ -8,7 +8,7 @@ deterministic noise factor" evaluated at any timestamp.  No web code, no Textual
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 
 import numpy as np
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import base64
 import threading
-from datetime import datetime, UTC
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 import numpy as np
 

@@ -14,7 +14,7 @@ import math
 import re
 import threading
 from collections import OrderedDict, deque
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from urllib.parse import quote
 
 from starlette.applications import Starlette

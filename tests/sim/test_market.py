@@ -8,9 +8,9 @@ from datetime import datetime, timezone
 import numpy as np
 import pytest
 
-from hypertui.sim import Market
 from hypertui.clock import FrozenClock
-from hypertui.sim.market import PNL_EDGES, PNL_IDS, SIZE_EDGES, SIZE_IDS, SEGMENTS
+from hypertui.sim import Market
+from hypertui.sim.market import PNL_EDGES, PNL_IDS, SEGMENTS, SIZE_EDGES, SIZE_IDS
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

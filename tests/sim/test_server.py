@@ -9,8 +9,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from hypertui.sim import SIM_BASE_URL, Market, create_app
 from hypertui.clock import FrozenClock
+from hypertui.sim import Market, create_app
+from hypertui.source import SIM_BASE_URL
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 AUTH = {"Authorization": "Bearer test-token"}
