@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.binding import Binding
 from textual.widgets import DataTable
 
@@ -21,6 +24,16 @@ Column = tuple[str, str | Text, int]  # key, label, width
 def _signature(cell: Text) -> tuple:
     # Text.__eq__ ignores the base style; a recoloured cell must count as changed.
     return cell.plain, str(cell.style), tuple(cell.spans)
+
+
+def _one_line(console: object, cell: Text, width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
+    """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line."""
+    inner = max(width - 2 * padding, 0)
+    line = cell.wrap(console, inner, justify=cell.justify or "default", overflow=cell.overflow or "fold", no_wrap=True)[0]  # type: ignore[arg-type]
+    # Text.render ignores the base style of a Text without spans (Rich applies it when joining lines).
+    body = line.render(console) if line.spans else [Segment(line.plain, console.get_style(line.style))]  # type: ignore[attr-defined,arg-type]
+    segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - line.cell_len, 0))]
+    return list(Segment.apply_style([s for s in segments if s.text], pre, post))
 
 
 class SyncedTable(DataTable):
@@ -37,6 +50,7 @@ class SyncedTable(DataTable):
         self._keys: list[str] = []  # the row key shown at each position
         self._signatures: list[list[tuple]] = []  # per position, per column
         self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
+        self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
 
     @property
     def row_keys(self) -> list[str]:
@@ -63,6 +77,40 @@ class SyncedTable(DataTable):
         self._columns_now = list(columns)
         self._keys, self._signatures = [], []
         self._restore = (cursor_key, scroll)
+
+    def _render_cell(
+        self,
+        row_index: int,
+        column_index: int,
+        base_style: Style,
+        width: int,
+        cursor: bool = False,
+        hover: bool = False,
+    ) -> list[list[Segment]]:
+        """DataTable's cell rendering, cached by what the cell shows instead of by table version.
+
+        DataTable drops every rendered cell on each `update_cell` and lays each one out again
+        through Rich's Padding/Styled; a one-line Text cell needs only its own segments, so a
+        refresh that changes some cells no longer re-lays out all the others.
+        """
+        if not (0 <= row_index < len(self._signatures) and 0 <= column_index < len(self._columns_now)):
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        signature = self._signatures[row_index][column_index]
+        key = (row_index, column_index, signature, base_style, width, cursor, hover, self.show_cursor,
+               self._show_hover_cursor, self._pseudo_class_state)
+        lines = self._cell_lines.get(key)
+        if lines is None:
+            cell = self.get_cell_at((row_index, column_index))
+            if not isinstance(cell, Text) or "\n" in cell.plain or self.ordered_rows[row_index].height != 1:
+                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+            component, post = self._get_styles_to_render_cell(
+                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            )
+            pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
+            lines = [_one_line(self.app.console, cell, width, self.cell_padding, pre, post)]
+            self._cell_lines[key] = lines
+        return lines
 
     def sync(self, rows: list[Row]) -> None:
         """Show exactly `rows`, in order, repainting only cells whose content changed."""
