@@ -58,6 +58,7 @@ DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
 POSITION_AGES = ("all", "24h", "7d", "30d")
 CURSOR_PAGE_MAX = 1000
 RISK_PAGE_MAX = 500
+_LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
 
 M = TypeVar("M", bound=BaseModel)
 Params = list[tuple[str, str]]
@@ -120,6 +121,7 @@ class HyperTrackerClient:
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
+        self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
         self.requests_made = 0
 
     def __repr__(self) -> str:  # never show the token
@@ -171,7 +173,7 @@ class HyperTrackerClient:
         params.append(("limit", str(limit)))
         if next_cursor:
             params.append(("nextCursor", next_cursor))
-        return await self._get("/positions", params, PositionsPage)
+        return await self._get("/positions", params, PositionsPage, paged=True)
 
     def iter_positions(self, *, page_size: int = CURSOR_PAGE_MAX, **filters: Any) -> AsyncIterator[PositionsPage]:
         """Pages of `/positions` until the cursor runs out; fetches one page per step."""
@@ -204,7 +206,7 @@ class HyperTrackerClient:
             params.append(("nextCursor", next_cursor))
         if recency != "all":
             params.append(("positionRecencyTimeframe", recency))
-        return await self._get(f"/segments/{segment_id}/bias-history", params, BiasHistoryPage)
+        return await self._get(f"/segments/{segment_id}/bias-history", params, BiasHistoryPage, paged=True)
 
     def iter_bias_history(
         self, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
@@ -246,7 +248,7 @@ class HyperTrackerClient:
         if recency != "all":
             params.append(("positionRecencyTimeframe", recency))
         path = f"/position-metrics/coin/{_path_segment(coin)}/segment/{segment_id}"
-        return await self._get(path, params, PositionMetricsPage)
+        return await self._get(path, params, PositionMetricsPage, paged=True)
 
     def iter_position_metrics(
         self, coin: str, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
@@ -306,8 +308,12 @@ class HyperTrackerClient:
                 raise BadResponseError(endpoint, "nextCursor", "repeats the cursor just sent")
             cursor = next_cursor
 
-    async def _get(self, path: str, params: Params, model: Any, *, export: bool = False) -> Any:
-        """GET and validate, sharing an identical request already in flight."""
+    async def _get(self, path: str, params: Params, model: Any, *, export: bool = False, paged: bool = False) -> Any:
+        """GET and validate, sharing an identical request already in flight.
+
+        A polled (not `paged`) answer whose body is byte-for-byte the last one is not parsed
+        again: the same object comes back, so callers can tell "unchanged" by identity.
+        """
         key = (path, tuple(params))
         pending = self._inflight.get(key)
         if pending is not None:
@@ -315,7 +321,7 @@ class HyperTrackerClient:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._fetch(path, params, model, export)
+            result = await self._fetch(path, params, model, export, None if paged else key)
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc)
@@ -327,7 +333,7 @@ class HyperTrackerClient:
         finally:
             del self._inflight[key]
 
-    async def _fetch(self, path: str, params: Params, model: Any, export: bool) -> Any:
+    async def _fetch(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         """One GET, retried with capped exponential backoff and jitter when the fault is transient."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retries + 1),
@@ -339,7 +345,7 @@ class HyperTrackerClient:
         try:
             async for attempt in retrying:
                 with attempt:
-                    return await self._fetch_once(path, params, model, export)
+                    return await self._fetch_once(path, params, model, export, reuse_key)
         except ApiError as exc:
             # The log names endpoint and field; the token is never part of an error message.
             log.warning("%s failed after %d attempt(s): %s", path, retrying.statistics.get("attempt_number", 1), exc)
@@ -360,7 +366,7 @@ class HyperTrackerClient:
             return exc.retry_after
         return _BACKOFF(state)
 
-    async def _fetch_once(self, path: str, params: Params, model: Any, export: bool) -> Any:
+    async def _fetch_once(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         endpoint = path
         response = await self._send(endpoint, httpx.URL(self.base_url + path), params)
         if export and response.status_code in _REDIRECTS:
@@ -370,7 +376,15 @@ class HyperTrackerClient:
             response = await self._send(endpoint, response.url.join(location), [], download=True)
         if response.status_code != 200:
             self._raise_for_status(endpoint, response, download=export)
-        return _parse(endpoint, response.content, model)
+        if reuse_key is None:
+            return _parse(endpoint, response.content, model)
+        last = self._last_parsed.pop(reuse_key, None)
+        if last is None or last[0] != response.content:
+            last = (response.content, _parse(endpoint, response.content, model))
+        self._last_parsed[reuse_key] = last  # re-inserted: the oldest key is dropped first
+        if len(self._last_parsed) > _LAST_PARSED_KEEP:
+            del self._last_parsed[next(iter(self._last_parsed))]
+        return last[1]
 
     async def _send(self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False) -> httpx.Response:
         self.requests_made += 1

@@ -294,3 +294,27 @@ async def test_a_failure_is_logged_with_endpoint_and_field_but_never_the_token(c
     messages = [r.getMessage() for r in caplog.records if r.name == "hypertui.api"]
     assert any("/9/assets/liquidation-risk" in m and "totalCount" in m for m in messages)
     assert not any("secret-token" in r.getMessage() for r in caplog.records)
+
+
+async def test_an_unchanged_polled_answer_is_the_same_object_and_a_changed_one_is_new():
+    bodies = iter([[SEGMENT], [SEGMENT], [{**SEGMENT, "name": "Smarter"}], [{**SEGMENT, "name": "Smarter"}]])
+
+    def handler(request):
+        return httpx.Response(200, json=next(bodies))
+
+    async with client_for(handler) as client:
+        first, same, changed, again = [await client.segments() for _ in range(4)]
+    assert same is first  # not parsed again: callers skip redrawing by identity
+    assert changed is not first and changed[0].name == "Smarter"
+    assert again is changed
+    assert client.requests_made == 4  # still asked each time: only parsing is saved
+
+
+async def test_pages_are_always_parsed_anew():
+    def handler(request):
+        return httpx.Response(200, json={"positions": [position(1)], "nextCursor": None})
+
+    async with client_for(handler) as client:
+        first = await client.positions(start="2026-01-01T00:00:00.000Z")
+        second = await client.positions(start="2026-01-01T00:00:00.000Z")
+    assert first is not second and first == second
