@@ -32,6 +32,8 @@ class CohortSummary(Vertical):
             self.border_subtitle = f"age {age} (a)"
         key = tuple(figures)
         if key != self._figures_key:
+            # A layout pass repaints the whole screen: only when the figures take more or fewer lines.
+            relayout = self._figures_key is None or len(key) != len(self._figures_key)
             self._figures_key = key
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)
@@ -39,7 +41,7 @@ class CohortSummary(Vertical):
             grid.add_column(width=1)
             for f in figures:
                 grid.add_row(f.label, Text(f.value), mark_text(f.mark))
-            self.query_one("#figures", Static).update(grid)
+            self.query_one("#figures", Static).update(grid, layout=relayout)
         rows = [
             (
                 str(rank),

@@ -22,6 +22,7 @@ def _style(foreground: str, background: str, changed: bool) -> Style:
     return Style(color=foreground, bgcolor=background, bold=changed, underline=changed)
 
 
+@lru_cache(maxsize=4096)  # a few hundred distinct cells: a refresh reuses them instead of building Text anew
 def _cell(cell: HeatCell, changed: bool, width: int) -> Text:
     if not cell.text:
         return Text("", no_wrap=True)

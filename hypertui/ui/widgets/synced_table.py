@@ -9,13 +9,17 @@ view. Cells must be `Text` (a plain `str` would be parsed as markup).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import accumulate
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.binding import Binding
+from textual.coordinate import Coordinate
+from textual.geometry import Region
 from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 Row = tuple[str, Sequence[Text]]  # key (e.g. the coin), cells in column order
 Column = tuple[str, str | Text, int]  # key, label, width
@@ -112,12 +116,26 @@ class SyncedTable(DataTable):
             self._cell_lines[key] = lines
         return lines
 
+    def _refresh_cells(self, cells: list[Coordinate]) -> None:
+        """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one)."""
+        edges = list(accumulate((c.get_render_width(self) for c in self.ordered_columns), initial=self._row_label_column_width))
+        top = self.header_height if self.show_header else 0
+        window, scroll = self.window_region, self.scroll_offset
+        regions = [
+            Region(edges[column], top + row, edges[column + 1] - edges[column], 1)  # every row is one line high
+            for row, column in cells
+        ]
+        visible = [region.translate(-scroll) for region in regions if window.overlaps(region)]
+        if visible:
+            self.refresh(*visible)
+
     def sync(self, rows: list[Row]) -> None:
         """Show exactly `rows`, in order, repainting only cells whose content changed."""
         cursor_key = self._restore[0] if self._restore else self.cursor_key
         cursor_row = self.cursor_row
         column_keys = [key for key, _, _ in self._columns_now]
         new_keys = [key for key, _ in rows]
+        dirty: list[Coordinate] = []
         for position, (_, cells) in enumerate(rows):
             signature = [_signature(c) for c in cells]
             if position >= len(self._signatures):
@@ -127,8 +145,13 @@ class SyncedTable(DataTable):
             old = self._signatures[position]
             for i, (before, after) in enumerate(zip(old, signature, strict=True)):
                 if before != after:
-                    self.update_cell(f"r{position}", column_keys[i], cells[i])
+                    # Not update_cell: it repaints the whole table, and every byte goes to the terminal.
+                    self._data[RowKey(f"r{position}")][ColumnKey(column_keys[i])] = cells[i]
+                    dirty.append(Coordinate(position, i))
             self._signatures[position] = signature
+        if dirty:
+            self._update_count += 1  # DataTable's row and line caches are keyed by it
+            self._refresh_cells(dirty)
         for position in range(len(self._signatures) - 1, len(rows) - 1, -1):
             self.remove_row(f"r{position}")
         del self._signatures[len(rows) :]

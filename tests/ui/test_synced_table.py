@@ -1,0 +1,49 @@
+"""SyncedTable repaints only the cells whose content changed (terminal bytes follow repaints)."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.geometry import Region
+
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+COLUMNS = [("coin", "Coin", 6), ("a", "A", 5), ("b", "B", 5)]
+
+
+def rows(n: int, changed: dict[tuple[int, int], str] | None = None) -> list:
+    changed = changed or {}
+    return [
+        (f"c{i}", tuple(Text(changed.get((i, col), f"{i}.{col}")) for col in range(3)))
+        for i in range(n)
+    ]
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield SyncedTable(id="t")
+
+
+async def test_only_changed_visible_cells_are_repainted():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        table.sync(rows(50))
+        await pilot.pause()
+        repainted: list[Region] = []
+        original = table.refresh
+
+        def spy(*regions, **kwargs):
+            repainted.extend(regions)
+            return original(*regions, **kwargs)
+
+        table.refresh = spy  # type: ignore[method-assign]
+        table.sync(rows(50, {(2, 1): "new", (40, 2): "far"}))  # row 40 is below the window
+        assert repainted == [Region(8, 1 + 2, 7, 1)]  # below the header, row 2; column "a" with its padding
+        assert table.get_cell("r2", "a").plain == "new" and table.get_cell("r40", "b").plain == "far"
+        repainted.clear()
+        table.sync(rows(50, {(2, 1): "new", (40, 2): "far"}))
+        assert repainted == []  # nothing changed: nothing to paint
+        await pilot.pause()
+        assert "new" in "".join(s.text for s in table.render_line(3))
