@@ -26,6 +26,7 @@ from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import ApiError, RateLimitError
 from hypertui.api.models import (
     Heatmap,
+    LiquidationRiskPage,
     RiskItem,
     Segment,
     SegmentSummary,
@@ -152,6 +153,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.risk_total = 0
         self._risk_for: int | None = None
         self._prev_risk: dict[str, RiskItem] | None = None
+        self._risk_first_page: LiquidationRiskPage | None = None
         self.heatmap: Heatmap | None = None
         self._heatmap_for: str | None = None
         self._prev_heatmap: Heatmap | None = None
@@ -247,14 +249,16 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             # summary of the cohort that *was* selected must not linger as a background failure.
             parts_of = [self._part(r) for r in requests]
             results = await asyncio.gather(*(self._fetch(r) for r in requests), return_exceptions=True)
+            changed = {LEGEND} & succeeded
             with self.batch_update():
                 for request, part, result in zip(requests, parts_of, results, strict=True):
                     if isinstance(result, BaseException):
                         failed[part] = result
                     else:
                         succeeded.add(part)
-                        self._apply(request, result)
-                self._render_all()
+                        if self._apply(request, result):
+                            changed.add(part)
+                self._render_changed(changed)
             succeeded.add(INTERNAL)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
             self.log.error("refresh failed", exc)
@@ -321,43 +325,63 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         lines = {s.id: segment_line(s, None) for s in segments}
         self.dashboard.query_one(SegmentList).set_groups(segment_groups(segments), lines, self.view.segment_id)
 
-    def _apply(self, request: Request, result: Any) -> None:
+    def _apply(self, request: Request, result: Any) -> bool:
+        """Keep `result`; whether what the screen shows changed.
+
+        The client hands back the very same object for an unchanged answer: then nothing is
+        redrawn, and the ▲▼ marks keep showing the last real change.
+        """
         view = self.view
         assert view is not None
         now = self.clock()
         if request.kind == "state_status":
             self.status = result
-        elif request.kind == "summary":
+            return False
+        if request.kind == "summary":
             sid, age = request.args
+            changed = False
             if age == "all":
+                changed = self.list_summaries.get(sid) is not result
                 self.list_summaries[sid] = result
                 self.summaries_at[sid] = now
             if (sid, age) == (view.segment_id, view.position_age):
+                self._fetched_in[SUMMARY] = self._timed_no
+                if result is self.summary:
+                    return False
                 same = self.summary is not None and self.summary.segment.id == sid
                 self._prev_summary = self.summary if same else None
                 self.summary = result
-                self._fetched_in[SUMMARY] = self._timed_no
-        elif request.kind == "liquidation_risk":
+                changed = True
+            return changed
+        if request.kind == "liquidation_risk":
             sid, offset, _ = request.args
             if sid != view.segment_id:
-                return
+                return False
+            self._fetched_in[RISK] = self._timed_no
             if offset == 0:
+                if self._risk_for == sid and result is self._risk_first_page:
+                    return False
                 self._prev_risk = {i.coin: i for i in self.risk_items} if self._risk_for == sid else None
                 self.risk_items = list(result.items)
+                self._risk_first_page = result
             else:
                 have = {i.coin for i in self.risk_items}
                 self.risk_items += [i for i in result.items if i.coin not in have]
             self._risk_for = sid
             self.risk_total = result.total_count
-            self._fetched_in[RISK] = self._timed_no
-        elif request.kind == "heatmap":
+            return True
+        if request.kind == "heatmap":
             (within,) = request.args
             if within != view.opened_within:
-                return
+                return False
+            self._fetched_in[HEATMAP] = self._timed_no
+            if self._heatmap_for == within and result is self.heatmap:
+                return False
             self._prev_heatmap = self.heatmap if self._heatmap_for == within else None
             self.heatmap = result
             self._heatmap_for = within
-            self._fetched_in[HEATMAP] = self._timed_no
+            return True
+        return False
 
     # --- rendering (cached data → widgets) ------------------------------------------------
 
@@ -366,6 +390,19 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._render_summary()
         self._render_risk()
         self._render_heatmap()
+
+    def _render_changed(self, parts: set[str]) -> None:
+        if LEGEND in parts:
+            self._render_all()
+            return
+        if BACKGROUND in parts or SUMMARY in parts:
+            self._render_segments()  # the list shows each cohort's summary
+        if parts & {SUMMARY, HEATMAP}:
+            self._render_summary()  # top assets come from the heatmap
+        if RISK in parts:
+            self._render_risk()
+        if HEATMAP in parts:
+            self._render_heatmap()
 
     def _render_segments(self) -> None:
         if self.segments is None:
@@ -425,9 +462,12 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         )
 
     def _render_status(self) -> None:
-        freshness = self.freshness()
         screen = self.dashboard
-        screen.query_one(StatusBar).show(
+        bar = next(iter(screen.query(StatusBar)), None)
+        if bar is None:  # closing: the 1 s tick can outlive the dashboard's widgets
+            return
+        freshness = self.freshness()
+        bar.show(
             source=self.source_label,
             freshness=freshness,
             now=self.clock(),

@@ -452,3 +452,30 @@ def test_no_color_keeps_dark_text_readable():
     assert Color.from_rich_color(red.style.color).brightness > 0.9 and red.style.bold
     assert Color.from_rich_color(grey.style.color).brightness > 0.7 and not grey.style.bold
     assert Color.from_rich_color(red.style.color).monochrome == Color.from_rich_color(red.style.color)
+
+
+async def test_an_unchanged_refresh_repaints_nothing_and_keeps_the_marks(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        clock.advance(3 * 15)
+        await pilot.press("r")
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        marked = [c.plain for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain and c.style.underline]
+        assert marked
+        version, heatmap = heat._update_count, app.heatmap
+        await pilot.press("r")  # the market has not moved: the same answers come back
+        await settle(pilot)
+        assert app.heatmap is heatmap and heat._update_count == version
+        assert [c.plain for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain and c.style.underline] == marked
+
+
+async def test_the_status_tick_after_the_dashboard_is_torn_down_is_harmless(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await app.dashboard.query_one(StatusBar).remove()  # as when the app closes between ticks
+        app._tick()
+        await pilot.pause()
+    assert app.return_code in (None, 0)
