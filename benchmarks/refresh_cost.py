@@ -1,12 +1,12 @@
 """Main-thread time to apply one full dashboard refresh (summary + heatmap + risk) to the screen.
 
-    python benchmarks/refresh_cost.py [--size 160x45] [--scale default] [--runs 20] [--profile]
+    python benchmarks/refresh_cost.py [--size 160x45] [--scale default] [--runs 20] [--profile tree|flat]
 
 Two market states (15 s apart) are fetched once from the simulator; the app then alternates
 between them, so every cycle changes what is shown, while the network and the simulator cost
 nothing. Timed: CPU time of the event-loop thread from asking for the refresh to the repainted
 screen (headless: the compositor renders the update, nothing is written). Median (min-max).
-`--profile` prints a pyinstrument profile of the runs instead (pip install pyinstrument).
+`--profile tree|flat` also prints a pyinstrument profile of the runs (pip install pyinstrument).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class ReplayClient:
         return call
 
 
-async def measure(size: tuple[int, int], scale: str, runs: int, profile: bool) -> list[float]:
+async def measure(size: tuple[int, int], scale: str, runs: int, profile: str | None = None) -> list[float]:
     clock = FrozenClock(FROZEN)
     client = ReplayClient(simulator_client(seed=7, scale=scale, clock=clock))
     app = HyperTuiApp(client, SIMULATOR_LABEL, refresh=3600, clock=clock)  # type: ignore[arg-type]
@@ -73,7 +73,7 @@ async def measure(size: tuple[int, int], scale: str, runs: int, profile: bool) -
             times.append(time.thread_time() - start)
         if profiler is not None:
             profiler.stop()
-            print(profiler.output_text(unicode=True, color=False, show_all=bool(__import__("os").environ.get("ALL")), flat=bool(__import__("os").environ.get("FLAT"))))
+            print(profiler.output_text(unicode=True, color=False, flat=profile == "flat"))
     return times
 
 
@@ -82,7 +82,7 @@ def main() -> None:
     ap.add_argument("--size", default="160x45")
     ap.add_argument("--scale", default="default", choices=("small", "default", "large"))
     ap.add_argument("--runs", type=int, default=20)
-    ap.add_argument("--profile", action="store_true")
+    ap.add_argument("--profile", choices=("tree", "flat"), help="print a pyinstrument profile")
     args = ap.parse_args()
     cols, rows = (int(x) for x in args.size.split("x"))
     times = asyncio.run(measure((cols, rows), args.scale, args.runs, args.profile))
