@@ -36,6 +36,7 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="ignore",
         frozen=True,
+        defer_build=True,  # validators are built on first use: start-up only pays for what it parses
     )
 
 
