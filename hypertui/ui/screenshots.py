@@ -111,12 +111,25 @@ async def _positions(pilot: Any) -> None:
     await _drilled_down(pilot)
 
 
+async def _coin(pilot: Any) -> None:
+    app = pilot.app
+    app.open_coin(app.heatmap.heatmap[0].coin)
+    await _drilled_down(pilot)
+
+
+async def _bias(pilot: Any) -> None:
+    pilot.app.open_bias_overview()
+    await _drilled_down(pilot)
+
+
 STATES: dict[str, tuple[tuple[int, int], Callable[[Any], Awaitable[None]]]] = {
     "dashboard-160x45": ((160, 45), _live),
     "dashboard-80x24": ((80, 24), _live),
     "dashboard-stale": ((160, 45), _stale),
     "history-160x45": ((160, 45), _history),
     "positions-160x45": ((160, 45), _positions),
+    "coin-160x45": ((160, 45), _coin),
+    "bias-160x45": ((160, 45), _bias),
 }
 
 

@@ -22,6 +22,8 @@ from hypertui.api.models import BiasSnapshot
 from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
+from hypertui.monitor.export import Table, snapshot_json
+from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
@@ -85,6 +87,8 @@ class HistoryScreen(Screen):
         Binding("t", "cycle_window", "Window", id="history.window"),
         Binding("f", "cycle_recency", "Position recency", id="history.recency"),
         Binding("r", "reload", "Reload", id="history.reload"),
+        Binding("e", "export('csv')", "Export CSV", id="history.export_csv"),
+        Binding("E", "export('json')", "Export JSON", id="history.export_json"),
     ]
 
     def __init__(self, segment_id: int, cohort: str) -> None:
@@ -240,3 +244,8 @@ class HistoryScreen(Screen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_export(self, fmt: str) -> None:
+        rows = list(self.snapshots)
+        name = f"history {self.cohort} {self.window} {self.recency}"
+        export_tables(self, [Table(name, lambda: [snapshot_json(s) for s in rows])] if rows else [], fmt)

@@ -13,11 +13,11 @@ from textual.widgets import Sparkline, Static
 def chart_label(title: str, values: list[float], f: Callable[[float], str]) -> Text:
     if not values:
         return Text.assemble((title, "bold"), "  ", ("no data", "dim"), no_wrap=True, overflow="ellipsis")
-    return Text.assemble(
+    return Text.assemble(  # the last value first: it survives a narrow terminal's ellipsis
         (title, "bold"),
+        "  ", ("last", "dim"), " ", (f(values[-1]), "bold"),
         "  ", ("min", "dim"), " ", f(min(values)),
         "  ", ("max", "dim"), " ", f(max(values)),
-        "  ", ("last", "dim"), " ", (f(values[-1]), "bold"),
         no_wrap=True, overflow="ellipsis",
     )
 
