@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Static
 
 from hypertui.api.errors import ApiError
@@ -103,7 +102,6 @@ class CoinScreen(Screen):
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
         self.loading = False
         self.series_loading: tuple[int, str, str] | None = None
-        self._series_timer: Timer | None = None
         self._generation = 0
 
     def compose(self) -> ComposeResult:
@@ -172,9 +170,9 @@ class CoinScreen(Screen):
         self._show()
         self.load_series()
 
-    def load_series(self) -> None:
-        """Fetch the cursor cohort's position-metrics unless they are held or on their way."""
-        self._series_timer = None
+    def load_series(self, delay: float = 0.0) -> None:
+        """Fetch the cursor cohort's position-metrics, after `delay` seconds unless the cursor moves
+        on (each cohort passed over would cost a request), unless held or already on their way."""
         sid = self.cohort_id
         if sid is None or not self.is_attached:
             return
@@ -185,12 +183,14 @@ class CoinScreen(Screen):
         self.workers.cancel_group(self, "series")
         self.series_loading = key
         self._show_series()
-        self.run_worker(self._load_series(key), group="series", exit_on_error=False)
+        self.run_worker(self._load_series(key, delay), group="series", exit_on_error=False)
 
-    async def _load_series(self, key: tuple[int, str, str]) -> None:
+    async def _load_series(self, key: tuple[int, str, str], delay: float) -> None:
         sid, window, age = key
         app: Any = self.app
         rows: list[PositionMetric] = []
+        if delay:
+            await asyncio.sleep(delay)  # cancelled here if the cursor moves on
         try:
             pages = app.client.iter_position_metrics(self.coin, sid, start=self._now() - WINDOWS[window], recency=age)
             async for page in pages:
@@ -261,13 +261,7 @@ class CoinScreen(Screen):
 
     def on_data_table_row_highlighted(self, event: SyncedTable.RowHighlighted) -> None:
         event.stop()
-        self._show_series()
-        sid = self.cohort_id
-        if sid is None or (sid, self.window, self.age) in self.series:
-            return
-        if self._series_timer is not None:
-            self._series_timer.stop()
-        self._series_timer = self.set_timer(SERIES_DELAY, self.load_series)
+        self.load_series(SERIES_DELAY)
 
     def on_data_table_row_selected(self, event: SyncedTable.RowSelected) -> None:
         event.stop()

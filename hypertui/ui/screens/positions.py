@@ -25,7 +25,7 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
-from hypertui.monitor.export import Table, api_json
+from hypertui.monitor import export
 from hypertui.monitor.positions import PageWindow, PositionQuery, detail_fields, parse_address
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
@@ -232,7 +232,7 @@ class PositionsScreen(Screen):
         held = [p for page in self.window.pages if page.rows for p in page.rows]
         f = self.filters
         name = f"positions {f.coin} {self.cohort} {f.status}" + (f" {f.side}" if f.side != "all" else "")
-        export_tables(self, [Table(name, lambda: [api_json(p) for p in held])] if held else [], fmt)
+        export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt)
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
         event.stop()
