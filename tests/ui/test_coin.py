@@ -34,6 +34,15 @@ async def _loaded(pilot):
     return pilot.app.screen
 
 
+async def _open_coin(pilot, rank: int = 0) -> CoinScreen:
+    """The coin view of the heatmap's `rank`-th coin, loaded."""
+    await settle(pilot)
+    pilot.app.open_coin(pilot.app.heatmap.heatmap[rank].coin)
+    screen = await _loaded(pilot)
+    assert isinstance(screen, CoinScreen)
+    return screen
+
+
 def _crumb(screen, selector: str) -> str:
     return str(screen.query_one(selector).render())
 
@@ -87,10 +96,8 @@ async def test_dashboard_coin_view_positions_and_back_keep_cursors(make_app):
 async def test_breakdown_shows_what_the_client_returns(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        coin = app.heatmap.heatmap[1].coin
-        app.open_coin(coin)
-        screen = await _loaded(pilot)
+        screen = await _open_coin(pilot, 1)
+        coin = screen.coin
         expected = await app.client.position_breakdown(coin)
         table = screen.table
         assert sorted(table.row_keys) == sorted(str(c.segment.id) for c in expected.data)
@@ -110,10 +117,8 @@ async def test_breakdown_shows_what_the_client_returns(make_app):
 async def test_cursor_cohort_series_come_from_position_metrics(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        coin = app.heatmap.heatmap[0].coin
-        app.open_coin(coin)
-        screen = await _loaded(pilot)
+        screen = await _open_coin(pilot, 0)
+        coin = screen.coin
         await pilot.press("j")
         screen = await _loaded(pilot)
         sid = screen.cohort_id
@@ -141,9 +146,7 @@ async def test_cursor_cohort_series_come_from_position_metrics(make_app):
 async def test_failure_keeps_the_table_and_r_retries(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        app.open_coin(app.heatmap.heatmap[0].coin)
-        screen = await _loaded(pilot)
+        screen = await _open_coin(pilot)
         keys = screen.table.row_keys
         app.client.error = NetworkError("/exports/coins", "cannot connect: connection refused")
         await pilot.press("r")
@@ -208,10 +211,8 @@ async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
     app = make_app()
     app.export_dir = str(tmp_path)
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        coin = app.heatmap.heatmap[0].coin
-        app.open_coin(coin)
-        screen = await _loaded(pilot)
+        screen = await _open_coin(pilot, 0)
+        coin = screen.coin
         await pilot.press("e")
         await drained(pilot)
         files = sorted(tmp_path.iterdir())

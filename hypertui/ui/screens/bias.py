@@ -16,9 +16,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Sparkline, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import SegmentsBias24h
-from hypertui.api.text import one_line
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import BiasStrip, bias_strips
 from hypertui.monitor.export import Table
@@ -78,8 +77,7 @@ class BiasOverviewScreen(Screen):
         try:
             data = await app.client.segments_bias_24h()
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
-            text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
-            self.error = one_line(text)
+            self.error = error_line(exc)
         else:
             self.data, self.error = data, None
             await self._show_strips()

@@ -19,9 +19,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
-from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import SERIES, BreakdownLine, breakdown_lines, metric_series, position_metric_series
@@ -74,10 +73,6 @@ def breakdown_row(line: BreakdownLine, with_value_change: bool) -> Row:
         "near_share": _right(line.near_liq_share, "near_share", LEVEL_STYLE[line.near_level]),
     }
     return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
-
-
-def _error_text(exc: BaseException) -> str:
-    return one_line(str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}")
 
 
 class CoinScreen(Screen):
@@ -162,7 +157,7 @@ class CoinScreen(Screen):
             return  # the age changed while they were on their way
         for part, result in (("breakdown", breakdown), ("metrics", metrics)):
             if isinstance(result, BaseException):
-                self.errors[part] = _error_text(result)
+                self.errors[part] = error_line(result)
             else:
                 self.errors.pop(part, None)
                 setattr(self, part, result)
@@ -196,7 +191,7 @@ class CoinScreen(Screen):
             async for page in pages:
                 rows.extend(page.metrics)
         except Exception as exc:  # noqa: BLE001 - shown on the status line
-            self.errors["series"] = _error_text(exc)
+            self.errors["series"] = error_line(exc)
         else:
             self.errors.pop("series", None)
             self.series[key] = rows

@@ -17,9 +17,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import BiasSnapshot
-from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor.export import Table, snapshot_json
@@ -152,8 +151,7 @@ class HistoryScreen(Screen):
                 rows.extend(page.snapshots)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             if generation == self._generation:
-                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
-                self.error = one_line(text)
+                self.error = error_line(exc)
                 self.loading = False
                 self._show()
             return

@@ -19,9 +19,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import Position, Segment
-from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
@@ -114,8 +113,7 @@ class PositionsScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
             if window is self.window:
                 window.failed(i)
-                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
-                self.error = one_line(text)
+                self.error = error_line(exc)
                 self._show()
             return
         if window is not self.window:
