@@ -657,10 +657,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 )
 
     def _coin_commands(self) -> Iterable[SystemCommand]:
-        """"Coin: BTC" for every coin in the heatmap (biggest first), and the risk table's (the narrow
-        layout may not have fetched the heatmap yet): any coin's view by name."""
+        """"Coin: BTC" for every coin in the heatmap (biggest first), then the top assets' and the risk
+        table's (the narrow layout fetches only the page on screen): any coin's view by name."""
         rows = sorted(self.heatmap.heatmap, key=lambda r: r.total_value, reverse=True) if self.heatmap else []
-        for coin in dict.fromkeys([*(r.coin for r in rows), *(i.coin for i in self.risk_items)]):
+        top = self.summary.top_open_perps if self.summary else []
+        for coin in dict.fromkeys([*(r.coin for r in rows), *(a.coin for a in top), *(i.coin for i in self.risk_items)]):
             yield SystemCommand(
                 f"Coin: {coin}",
                 "breakdown by cohort and cohort series (position-breakdown-by-cohort, segment-metrics)",
