@@ -37,6 +37,7 @@ class Settings:
     sim_seed: int = 7
     sim_scale: str = "default"
     sim_update_interval: float = 15.0
+    export_dir: str | None = None  # where `e` writes; None: Downloads/hypertui
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -168,6 +169,7 @@ def load_settings(
         sim_update_interval=_number(
             pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
         ),
+        export_dir=_path(data.get("export_dir"), "export_dir"),
         warnings=tuple(warnings),
     )
     return settings
@@ -185,6 +187,14 @@ def _number(value: Any, name: str, *, minimum: float | None = None, default: flo
     if minimum is not None and number < minimum:
         raise ConfigError(f"{name} must be at least {minimum:g}, got {number:g}")
     return number
+
+
+def _path(value: Any, name: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"config: {name} must be a directory path (a non-empty string)")
+    return str(Path(value.strip()).expanduser())
 
 
 def _choice(value: Any, name: str, choices: tuple[str, ...], default: str) -> str:
@@ -208,6 +218,9 @@ CONFIG_TEMPLATE = """\
 
 # Seconds between refreshes. Unset: follow the data's own update cadence (live) or 15 s (simulator).
 # refresh = 15
+
+# Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
+# export_dir = "~/hypertui-exports"
 
 [simulator]
 # seed = 7

@@ -74,3 +74,12 @@ def test_config_init_writes_private_file_once(tmp_path):
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert not write_config_template(path)
     assert load_settings(env={}, path=path).uses_simulator  # the template itself is valid TOML
+
+
+def test_export_dir_from_the_file(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert load_settings(env={}, path=tmp_path / "absent.toml").export_dir is None
+    cfg = write(tmp_path / "c.toml", 'export_dir = "~/exports"\n')
+    assert load_settings(env={}, path=cfg).export_dir == str(tmp_path / "exports")
+    with pytest.raises(ConfigError, match="export_dir"):
+        load_settings(env={}, path=write(tmp_path / "bad.toml", "export_dir = 3\n"))

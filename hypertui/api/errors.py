@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from hypertui.api.text import one_line
+
 
 class ApiError(Exception):
     """Base of every error the client raises; `str(err)` is one line for a human."""
@@ -75,3 +77,8 @@ class BadResponseError(ApiError):
 
 class ExportExpiredError(ApiError):
     """The pre-signed download link of an export expired before it was fetched."""
+
+
+def error_line(exc: BaseException) -> str:
+    """One line for a status line: an ApiError's own message, anything else as an internal error."""
+    return one_line(str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}")

@@ -62,6 +62,8 @@ from hypertui.monitor.rows import (
 from hypertui.monitor.staleness import Freshness
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.no_color import replace_monochrome
+from hypertui.ui.screens.bias import BiasOverviewScreen
+from hypertui.ui.screens.coin import CoinScreen
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
@@ -77,7 +79,7 @@ from hypertui.ui.widgets.synced_table import SyncedTable
 AGES = ("all", "24h", "7d", "30d")
 INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
 # Keys that act on the dashboard: not while a drill-down is on top of it.
-DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter"})
+DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter", "bias_overview"})
 PANEL_PARTS = frozenset({SUMMARY, RISK, HEATMAP})
 LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
 # The panel marked stale when a part's refresh fails ("main": all of them).
@@ -113,6 +115,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
         Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
+        Binding("b", "bias_overview", "Bias overview", show=False, id="bias_overview"),
         # The risk table owns s/S when focused; from any other panel they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
@@ -128,6 +131,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         *,
         refresh: float | None = 15.0,
         clock: Callable[[], datetime] = utc_now,
+        export_dir: str | None = None,
     ) -> None:
         super().__init__()
         self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
@@ -135,6 +139,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.source_label = source_label
         self.clock = clock
         self.interval = refresh
+        self.export_dir = export_dir  # None: Downloads/hypertui (hypertui.monitor.export.default_dir)
         self.paused = False
         # What the user asked for: the View drives requests; the rest only how data is shown.
         self.view: View | None = None
@@ -556,6 +561,20 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.pop_screen()
         self.push_screen(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
 
+    def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
+        self.open_coin(message.coin)
+
+    def open_coin(self, coin: str) -> None:
+        """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
+        if isinstance(self.screen, CoinScreen):
+            self.pop_screen()
+        self.push_screen(CoinScreen(coin, self.segments))
+
+    def open_bias_overview(self) -> None:
+        """Push every cohort's bias over the last ~72 h."""
+        if not isinstance(self.screen, BiasOverviewScreen):
+            self.push_screen(BiasOverviewScreen())
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         return not (action in DASHBOARD_ONLY and self.screen is not self.dashboard)
 
@@ -603,6 +622,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def action_filter(self) -> None:
         self.dashboard.open_filter()
 
+    def action_bias_overview(self) -> None:
+        self.open_bias_overview()
+
     def _step_interval(self, step: int) -> None:
         current = self.interval if self.interval in INTERVALS else 15.0
         self.interval = _cycle(INTERVALS, current, step)
@@ -631,6 +653,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Coin view", list(CoinScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Bias overview", list(BiasOverviewScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -640,6 +664,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return  # a drill-down on top: its own keys are in its footer
         yield from self._positions_commands()
         yield from self._cohort_commands()
+        yield from self._coin_commands()
         owners: list[tuple[Any, list[Binding]]] = [
             (self, [b for b in self.BINDINGS if isinstance(b, Binding) and b.action != "quit"]),
             (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
@@ -670,6 +695,18 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                     "perp bias and exposure over time (GET /segments/{id}/bias-history)",
                     partial(self.open_history, seg.id),
                 )
+
+    def _coin_commands(self) -> Iterable[SystemCommand]:
+        """"Coin: BTC" for every coin in the heatmap (biggest first), then the top assets' and the risk
+        table's (the narrow layout fetches only the page on screen): any coin's view by name."""
+        rows = sorted(self.heatmap.heatmap, key=lambda r: r.total_value, reverse=True) if self.heatmap else []
+        top = self.summary.top_open_perps if self.summary else []
+        for coin in dict.fromkeys([*(r.coin for r in rows), *(a.coin for a in top), *(i.coin for i in self.risk_items)]):
+            yield SystemCommand(
+                f"Coin: {coin}",
+                "breakdown by cohort and cohort series (position-breakdown-by-cohort, segment-metrics)",
+                partial(self.open_coin, coin),
+            )
 
     def _positions_commands(self) -> Iterable[SystemCommand]:
         """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
@@ -706,5 +743,5 @@ def run_app(settings: Any) -> int:
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    app = HyperTuiApp(client, label, refresh=refresh)
+    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir)
     return app.run() or 0

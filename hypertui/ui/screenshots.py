@@ -93,22 +93,36 @@ async def _live(pilot: Any) -> None:
     return None
 
 
-async def _drilled_down(pilot: Any) -> None:
-    """Let the drill-down screen just pushed load its first page."""
+async def drained(pilot: Any) -> None:
+    """Let the drill-down screen just pushed load, including loads its first load starts."""
+    app = pilot.app
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    while any(not w.is_finished for w in app.workers):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
     await pilot.pause()
 
 
 async def _history(pilot: Any) -> None:
     pilot.app.open_history(pilot.app.view.segment_id)
-    await _drilled_down(pilot)
+    await drained(pilot)
 
 
 async def _positions(pilot: Any) -> None:
     app = pilot.app
     app.open_positions(app.heatmap.heatmap[0].coin, app.view.segment_id)
-    await _drilled_down(pilot)
+    await drained(pilot)
+
+
+async def _coin(pilot: Any) -> None:
+    app = pilot.app
+    app.open_coin(app.heatmap.heatmap[0].coin)
+    await drained(pilot)
+
+
+async def _bias(pilot: Any) -> None:
+    pilot.app.open_bias_overview()
+    await drained(pilot)
 
 
 STATES: dict[str, tuple[tuple[int, int], Callable[[Any], Awaitable[None]]]] = {
@@ -117,6 +131,8 @@ STATES: dict[str, tuple[tuple[int, int], Callable[[Any], Awaitable[None]]]] = {
     "dashboard-stale": ((160, 45), _stale),
     "history-160x45": ((160, 45), _history),
     "positions-160x45": ((160, 45), _positions),
+    "coin-160x45": ((160, 45), _coin),
+    "bias-160x45": ((160, 45), _bias),
 }
 
 

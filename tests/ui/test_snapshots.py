@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from hypertui.api.errors import NetworkError
+from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
 
 
@@ -56,3 +57,23 @@ def test_help(snap_compare, make_app):
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(100, 40), run_before=help_)
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["wide", "narrow"])
+def test_coin_view(snap_compare, make_app, size):
+    async def coin(pilot):
+        await settle(pilot)
+        pilot.app.open_coin("BTC")  # the narrow layout has not fetched the heatmap
+        await drained(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=coin)
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)], ids=["wide", "narrow"])
+def test_bias_overview(snap_compare, make_app, size):
+    async def bias(pilot):
+        await settle(pilot)
+        await pilot.press("b")
+        await drained(pilot)
+
+    assert snap_compare(make_app(), terminal_size=size, run_before=bias)

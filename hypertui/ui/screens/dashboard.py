@@ -41,6 +41,7 @@ class DashboardScreen(Screen):
     BINDINGS = [
         Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
         Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
+        Binding("i", "coin_view", "Coin view", show=False, id="coin_view"),
     ]
 
     class PageChanged(Message):
@@ -167,18 +168,42 @@ class DashboardScreen(Screen):
         if chosen is not None:
             self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
+    @staticmethod
+    def _row_coin(table: DataTable, row: int) -> str:
+        """The coin on a row of the risk table (keyed by coin) or top assets (coin in the first cell)."""
+        if not 0 <= row < table.row_count:
+            return ""
+        if isinstance(table, RiskTable):
+            return table.row_keys[row] if row < len(table.row_keys) else ""
+        cell = table.get_row_at(row)[0]
+        return cell.plain if isinstance(cell, Text) else str(cell)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        table = event.data_table
-        if table.row_count == 0:
-            return
-        if isinstance(table, RiskTable):
-            coin = table.row_keys[event.cursor_row] if event.cursor_row < len(table.row_keys) else ""
-        else:  # top assets: keyed by rank, the coin is the first cell
-            cell = table.get_row_at(event.cursor_row)[0]
-            coin = cell.plain if isinstance(cell, Text) else str(cell)
+        coin = self._row_coin(event.data_table, event.cursor_row)
         if coin:
             self.post_message(self.PositionsWanted(coin, None))
+
+    class CoinWanted(Message):
+        """`i`: the coin view of the coin under the cursor."""
+
+        def __init__(self, coin: str) -> None:
+            self.coin = coin
+            super().__init__()
+
+    def action_coin_view(self) -> None:
+        """The focused panel's coin; from the cohort list, the heatmap's (else the top asset's)."""
+        focused = self.focused
+        if isinstance(focused, DataTable) and focused.id in ("risk", "top-assets"):
+            coin = self._row_coin(focused, focused.cursor_row)
+        else:
+            chosen = self.heatmap_selection()
+            top = self.query_one("#top-assets", DataTable)
+            coin = chosen[0] if chosen else self._row_coin(top, top.cursor_row)
+        if coin:
+            self.post_message(self.CoinWanted(coin))
+        else:
+            self.notify("No coin under the cursor", severity="warning", timeout=2)
 
     class HistoryWanted(Message):
         """Enter on a cohort in the list: its bias history."""

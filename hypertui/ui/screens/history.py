@@ -13,15 +13,17 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Sparkline, Static
+from textual.widgets import Footer, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import BiasSnapshot
-from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
+from hypertui.monitor.export import Table, snapshot_json
+from hypertui.ui.export_key import export_tables
+from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
 WINDOWS: dict[str, timedelta] = {
@@ -74,19 +76,6 @@ def snapshot_row(s: BiasSnapshot) -> Row:
     )
 
 
-def chart_label(title: str, values: list[float], digits: int, suffix: str = "") -> Text:
-    if not values:
-        return Text.assemble((title, "bold"), "  ", ("no data", "dim"))
-    f = (lambda v: fmt.signed(v, digits)) if not suffix else (lambda v: fmt.ratio(v, digits) + suffix)
-    return Text.assemble(
-        (title, "bold"),
-        "  ", ("min", "dim"), " ", f(min(values)),
-        "  ", ("max", "dim"), " ", f(max(values)),
-        "  ", ("last", "dim"), " ", (f(values[-1]), "bold"),
-        no_wrap=True, overflow="ellipsis",
-    )
-
-
 class HistoryScreen(Screen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="history.back"),
@@ -97,6 +86,8 @@ class HistoryScreen(Screen):
         Binding("t", "cycle_window", "Window", id="history.window"),
         Binding("f", "cycle_recency", "Position recency", id="history.recency"),
         Binding("r", "reload", "Reload", id="history.reload"),
+        Binding("e", "export('csv')", "Export CSV", id="history.export_csv"),
+        Binding("E", "export('json')", "Export JSON", id="history.export_json"),
     ]
 
     def __init__(self, segment_id: int, cohort: str) -> None:
@@ -115,12 +106,8 @@ class HistoryScreen(Screen):
         yield Static(id="history-crumb")
         yield Static(id="history-filters")
         with Horizontal(id="history-charts"):
-            with Vertical(classes="history-chart"):
-                yield Static(id="bias-label")
-                yield Sparkline([], id="bias-chart")
-            with Vertical(classes="history-chart"):
-                yield Static(id="exposure-label")
-                yield Sparkline([], id="exposure-chart")
+            yield Chart("Perp bias", lambda v: fmt.signed(v, 4), id="bias-chart", classes="history-chart")
+            yield Chart("Exposure ratio", lambda v: fmt.ratio(v, 3) + "×", id="exposure-chart", classes="history-chart")
         yield SyncedTable(id="history-table")
         yield Static(id="history-cursor")
         yield Static(id="history-status")
@@ -164,8 +151,7 @@ class HistoryScreen(Screen):
                 rows.extend(page.snapshots)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             if generation == self._generation:
-                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
-                self.error = one_line(text)
+                self.error = error_line(exc)
                 self.loading = False
                 self._show()
             return
@@ -190,10 +176,8 @@ class HistoryScreen(Screen):
         oldest_first = list(reversed(self.snapshots))
         bias = [s.bias for s in oldest_first if s.bias is not None]
         exposure = [s.exposure_ratio for s in oldest_first if s.exposure_ratio is not None]
-        self.query_one("#bias-chart", Sparkline).data = bias
-        self.query_one("#exposure-chart", Sparkline).data = exposure
-        self.query_one("#bias-label", Static).update(chart_label("Perp bias", bias, 4))
-        self.query_one("#exposure-label", Static).update(chart_label("Exposure ratio", exposure, 3, "×"))
+        self.query_one("#bias-chart", Chart).show(bias)
+        self.query_one("#exposure-chart", Chart).show(exposure)
         self.table.sync([snapshot_row(s) for s in self.snapshots])
         self._show_cursor()
         self.query_one("#history-status", Static).update(self.status_text())
@@ -258,3 +242,8 @@ class HistoryScreen(Screen):
 
     def action_reload(self) -> None:
         self.load()
+
+    def action_export(self, fmt: str) -> None:
+        rows = list(self.snapshots)
+        name = f"history {self.cohort} {self.window} {self.recency}"
+        export_tables(self, [Table(name, lambda: [snapshot_json(s) for s in rows])] if rows else [], fmt)

@@ -19,12 +19,14 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Footer, Input, Static
 
-from hypertui.api.errors import ApiError
+from hypertui.api.errors import error_line
 from hypertui.api.models import Position, Segment
-from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
+from hypertui.monitor.coin_rows import cohort_title
+from hypertui.monitor import export
 from hypertui.monitor.positions import PageWindow, PositionQuery, detail_fields, parse_address
+from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
 from hypertui.ui.widgets.positions_view import PositionsView
 
@@ -33,7 +35,7 @@ def cohort_label(segments: list[Segment] | None, segment_id: int | None) -> str:
     if segment_id is None:
         return "all cohorts"
     seg = next((s for s in segments or [] if s.id == segment_id), None)
-    return f"{seg.emoji} {seg.name}".strip() if seg else f"cohort {segment_id}"
+    return cohort_title(seg) if seg else f"cohort {segment_id}"
 
 
 class PositionsScreen(Screen):
@@ -45,6 +47,8 @@ class PositionsScreen(Screen):
         Binding("r", "retry", "Retry/reload", id="positions.retry"),
         Binding("w", "wallet", "This wallet", id="positions.wallet"),
         Binding("slash", "address", "Address", key_display="/", id="positions.address"),
+        Binding("e", "export('csv')", "Export CSV", id="positions.export_csv"),
+        Binding("E", "export('json')", "Export JSON", id="positions.export_json"),
     ]
 
     def __init__(self, query: PositionQuery, cohort: str) -> None:
@@ -109,8 +113,7 @@ class PositionsScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
             if window is self.window:
                 window.failed(i)
-                text = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
-                self.error = one_line(text)
+                self.error = error_line(exc)
                 self._show()
             return
         if window is not self.window:
@@ -221,6 +224,13 @@ class PositionsScreen(Screen):
             return
         self.error = None
         self._fetch_wanted()
+
+    def action_export(self, fmt: str) -> None:
+        """The rows held now (pages far from the cursor may have been dropped: not those)."""
+        held = [p for page in self.window.pages if page.rows for p in page.rows]
+        f = self.filters
+        name = f"positions {f.coin} {self.cohort} {f.status}" + (f" {f.side}" if f.side != "all" else "")
+        export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt)
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
         event.stop()

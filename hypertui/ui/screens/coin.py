@@ -1,0 +1,307 @@
+"""A coin's view: its positions by cohort, each cohort's history, one cohort's per-update series.
+
+Pushed over the dashboard. Three endpoints: position-breakdown-by-cohort (the table) and
+segment-metrics (12-hourly, ~7 d, every cohort at once) load together; position-metrics for
+the cohort under the cursor loads when the cursor rests there, and is kept per cohort, so
+moving back is free. A failure is shown on one line; the last data stays on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from hypertui.api.errors import error_line
+from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
+from hypertui.clock import utc_now
+from hypertui.monitor import export
+from hypertui.monitor.coin_rows import SERIES, BreakdownLine, breakdown_lines, metric_series, position_metric_series
+from hypertui.monitor.export import Table
+from hypertui.ui.export_key import export_tables
+from hypertui.ui.screens.positions import cohort_label
+from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.risk_table import LEVEL_STYLE
+from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
+
+AGES = ("all", "24h", "7d", "30d")
+WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+SERIES_DELAY = 0.3  # seconds the cursor rests on a cohort before its series is asked for (quota)
+TREND_STYLE = {1: "green", -1: "red", 0: ""}
+COLUMNS: list[tuple[str, str, int]] = [  # key, label, width; all but the cohort right-aligned
+    ("cohort", "Cohort", 17),
+    ("positions", "Positions", 9),
+    ("positions_change", "Δ 24h", 6),
+    ("value", "Value", 7),
+    ("value_change", "Δ 24h", 7),  # only when the server sends the value 24 h ago
+    ("long", "Long", 7),
+    ("near", "Near liq.", 9),
+    ("near_share", "% near", 6),
+]
+WIDTH = {key: width for key, _, width in COLUMNS}
+
+
+def table_columns(with_value_change: bool) -> list[Column]:
+    return [
+        (key, label if key == "cohort" else Text(label.rjust(width)), width)
+        for key, label, width in COLUMNS
+        if with_value_change or key != "value_change"
+    ]
+
+
+def _right(text: str, key: str, style: str = "") -> Text:
+    return Text(text.rjust(WIDTH[key]), style=style)
+
+
+def breakdown_row(line: BreakdownLine, with_value_change: bool) -> Row:
+    lean = {"▲": "green", "▼": "red"}.get(line.lean, "")
+    cells = {
+        "cohort": Text(line.cohort, no_wrap=True, overflow="ellipsis"),
+        "positions": _right(line.positions, "positions"),
+        "positions_change": _right(line.positions_change, "positions_change", TREND_STYLE[line.positions_trend]),
+        "value": _right(line.value, "value"),
+        "value_change": _right(line.value_change, "value_change", TREND_STYLE[line.value_trend]),
+        "long": Text.assemble(line.long_share.rjust(WIDTH["long"] - 2), " ", (line.lean, lean)),
+        "near": _right(line.near_liq, "near"),
+        "near_share": _right(line.near_liq_share, "near_share", LEVEL_STYLE[line.near_level]),
+    }
+    return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
+
+
+class CoinScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back", id="coin.back"),
+        Binding("p", "positions", "Positions", id="coin.positions"),
+        Binding("f", "cycle_age", "Position age", id="coin.age"),
+        Binding("t", "cycle_window", "Series window", id="coin.window"),
+        Binding("r", "reload", "Reload", id="coin.reload"),
+        Binding("e", "export('csv')", "Export CSV", id="coin.export_csv"),
+        Binding("E", "export('json')", "Export JSON", id="coin.export_json"),
+    ]
+    def __init__(self, coin: str, segments: list[Segment] | None) -> None:
+        super().__init__(id="coin")
+        self.coin = coin
+        self.segments = segments
+        self.age = "all"
+        self.window = "7d"
+        self.breakdown: PositionBreakdown | None = None
+        self.metrics: SegmentMetrics | None = None
+        self.series: dict[tuple[int, str, str], list[PositionMetric]] = {}  # (cohort, window, age) -> rows
+        self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
+        self.loading = False
+        self.series_loading: tuple[int, str, str] | None = None
+        self._generation = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="coin-crumb")
+        yield Static(id="coin-filters")
+        yield SyncedTable(id="coin-table")
+        yield Static(id="metrics-title", classes="coin-charts-title")
+        with Horizontal(id="metrics-charts", classes="coin-charts"):
+            for key, title, f in SERIES:
+                yield Chart(title, f, id=f"metrics-{key}", classes="coin-chart")
+        yield Static(id="series-title", classes="coin-charts-title")
+        with Horizontal(id="series-charts", classes="coin-charts"):
+            for key, title, f in SERIES:
+                yield Chart(title, f, id=f"series-{key}", classes="coin-chart")
+        yield Static(id="coin-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        crumb = Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold"))
+        self.query_one("#coin-crumb", Static).update(crumb)
+        table = self.table
+        table.cursor_type = "row"
+        table.set_columns(table_columns(False))
+        table.focus()
+        self._show()
+        self.load()
+
+    @property
+    def table(self) -> SyncedTable:
+        return self.query_one("#coin-table", SyncedTable)
+
+    @property
+    def cohort_id(self) -> int | None:
+        """The cohort under the table's cursor."""
+        key = self.table.cursor_key
+        return int(key) if key is not None and key.isdigit() else None
+
+    def _now(self) -> Any:
+        return getattr(self.app, "clock", utc_now)()
+
+    # --- fetching ----------------------------------------------------------------------------
+
+    def load(self) -> None:
+        """(Re)fetch the breakdown and every cohort's metrics; then the cursor cohort's series."""
+        self.workers.cancel_group(self, "coin")
+        self._generation += 1
+        self.loading = True
+        self._show()
+        self.run_worker(self._load(self._generation, self.age), group="coin", exit_on_error=False)
+
+    async def _load(self, generation: int, age: str) -> None:
+        app: Any = self.app
+        breakdown, metrics = await asyncio.gather(
+            app.client.position_breakdown(self.coin, age), app.client.segment_metrics(self.coin, age),
+            return_exceptions=True,
+        )
+        if generation != self._generation:
+            return  # the age changed while they were on their way
+        for part, result in (("breakdown", breakdown), ("metrics", metrics)):
+            if isinstance(result, BaseException):
+                self.errors[part] = error_line(result)
+            else:
+                self.errors.pop(part, None)
+                setattr(self, part, result)
+        self.loading = False
+        self._show()
+        self.load_series()
+
+    def load_series(self, delay: float = 0.0) -> None:
+        """Fetch the cursor cohort's position-metrics, after `delay` seconds unless the cursor moves
+        on (each cohort passed over would cost a request), unless held or already on their way."""
+        sid = self.cohort_id
+        if sid is None or not self.is_attached:
+            return
+        key = (sid, self.window, self.age)
+        if key in self.series or key == self.series_loading:
+            self._show_series()
+            return
+        self.workers.cancel_group(self, "series")
+        self.series_loading = key
+        self._show_series()
+        self.run_worker(self._load_series(key, delay), group="series", exit_on_error=False)
+
+    async def _load_series(self, key: tuple[int, str, str], delay: float) -> None:
+        sid, window, age = key
+        app: Any = self.app
+        rows: list[PositionMetric] = []
+        if delay:
+            await asyncio.sleep(delay)  # cancelled here if the cursor moves on
+        try:
+            pages = app.client.iter_position_metrics(self.coin, sid, start=self._now() - WINDOWS[window], recency=age)
+            async for page in pages:
+                rows.extend(page.metrics)
+        except Exception as exc:  # noqa: BLE001 - shown on the status line
+            self.errors["series"] = error_line(exc)
+        else:
+            self.errors.pop("series", None)
+            self.series[key] = rows
+        finally:
+            if self.series_loading == key:
+                self.series_loading = None
+        self._show()
+
+    # --- showing -----------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        if not self.is_attached:
+            return
+        filters = Text.assemble(
+            " position age ", (self.age, "bold"), " ", ("(f)", "dim"),
+            " · cohort series over ", (self.window, "bold"), " ", ("(t)", "dim"),
+            no_wrap=True, overflow="ellipsis",
+        )
+        if self.breakdown is not None and self.breakdown.timestamp is not None:
+            filters.append(f" · as of {self.breakdown.timestamp:%Y-%m-%d %H:%M} UTC", "dim")
+        self.query_one("#coin-filters", Static).update(filters)
+        items = self.breakdown.data if self.breakdown else []
+        with_change = any(c.past_total_position_value for c in items)
+        self.table.set_columns(table_columns(with_change))
+        self.table.sync([breakdown_row(line, with_change) for line in breakdown_lines(self.breakdown)] if self.breakdown else [])
+        self._show_series()
+        self.query_one("#coin-status", Static).update(self.status_text())
+
+    def _show_series(self) -> None:
+        sid = self.cohort_id
+        cohort = cohort_label(self.segments, sid) if sid is not None else "—"
+        rows = next((c.rows for c in self.metrics.data if c.segment.id == sid), []) if self.metrics else []
+        self._fill("metrics", metric_series(rows))
+        self.query_one("#metrics-title", Static).update(
+            Text.assemble(" ", (cohort, "bold"), f" on {self.coin}", ("  12-hourly, last ~7 d (segment-metrics)", "dim"),
+                          no_wrap=True, overflow="ellipsis")
+        )
+        key = (sid, self.window, self.age) if sid is not None else None
+        held = self.series.get(key) if key else None
+        self._fill("series", position_metric_series(held or []))
+        note = "  ⋯ loading…" if key is not None and key == self.series_loading else ""
+        self.query_one("#series-title", Static).update(
+            Text.assemble(" ", (cohort, "bold"), f" on {self.coin}",
+                          (f"  every update, last {self.window} (position-metrics)", "dim"), (note, "dim"),
+                          no_wrap=True, overflow="ellipsis")
+        )
+
+    def _fill(self, prefix: str, series: dict[str, list[float]]) -> None:
+        for key, _, _ in SERIES:
+            self.query_one(f"#{prefix}-{key}", Chart).show(series[key])
+
+    def status_text(self) -> Text:
+        n = len(self.breakdown.data) if self.breakdown else 0
+        parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'} hold {self.coin}" if self.breakdown else " "]
+        if self.loading:
+            parts.append((" · ⋯ loading…", "dim"))
+        parts.append((" · enter or p: positions of the cohort", "dim"))
+        if self.errors:
+            newest = next(reversed(self.errors.values()))
+            parts = [(f" ✗ {newest}", "bold red"), " (r retries) │", *parts]
+        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+    def on_data_table_row_highlighted(self, event: SyncedTable.RowHighlighted) -> None:
+        event.stop()
+        self.load_series(SERIES_DELAY)
+
+    def on_data_table_row_selected(self, event: SyncedTable.RowSelected) -> None:
+        event.stop()
+        self.action_positions()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        self.workers.cancel_group(self, "coin")
+        self.workers.cancel_group(self, "series")
+        self.app.pop_screen()
+
+    def action_positions(self) -> None:
+        sid = self.cohort_id
+        if sid is not None:
+            app: Any = self.app
+            app.open_positions(self.coin, sid)
+
+    def action_cycle_age(self) -> None:
+        self.age = AGES[(AGES.index(self.age) + 1) % len(AGES)]
+        self.load()
+
+    def action_cycle_window(self) -> None:
+        names = list(WINDOWS)
+        self.window = names[(names.index(self.window) + 1) % len(names)]
+        self.load_series()
+
+    def action_reload(self) -> None:
+        self.series.clear()
+        self.load()
+
+    def export_tables(self) -> list[Table]:
+        tables = []
+        if self.breakdown is not None:
+            breakdown = self.breakdown
+            tables.append(Table(f"coin {self.coin} breakdown {self.age}", lambda: export.breakdown_records(breakdown)))
+        if self.metrics is not None:
+            metrics = self.metrics
+            tables.append(Table(f"coin {self.coin} segment-metrics {self.age}", lambda: export.segment_metric_records(metrics)))
+        sid = self.cohort_id
+        held = self.series.get((sid, self.window, self.age)) if sid is not None else None
+        if held is not None:
+            name = f"coin {self.coin} {cohort_label(self.segments, sid)} position-metrics {self.window} {self.age}"
+            tables.append(Table(name, lambda: [export.api_json(m) for m in held]))
+        return tables
+
+    def action_export(self, fmt: str) -> None:
+        export_tables(self, self.export_tables(), fmt)

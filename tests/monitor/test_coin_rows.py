@@ -1,0 +1,63 @@
+"""The coin view's rows and series and the bias overview's strips, from API models."""
+
+from __future__ import annotations
+
+from hypertui.api.models import PositionBreakdown, PositionMetric, SegmentMetrics, SegmentsBias24h
+from hypertui.monitor.coin_rows import bias_strips, breakdown_lines, metric_series, position_metric_series
+
+
+def seg(sid: int, name: str, category: str, low: float) -> dict:
+    key = "minSize" if category == "size" else "minPnl"
+    return {"id": sid, "name": name, "emoji": "", "category": category, "criteria": {key: low}}
+
+
+SHRIMP, FISH, SMART, REKT = seg(16, "Shrimp", "size", 0), seg(1, "Fish", "size", 250), seg(9, "Smart", "pnl", 1e5), seg(13, "Rekt", "pnl", -1e5)
+
+
+def test_breakdown_lines_order_by_range_and_compute_changes():
+    breakdown = PositionBreakdown.model_validate({"data": [
+        {"segment": SMART, "positionCount": 10, "pastPositionCount": 12, "totalPositionValue": 1000.0,
+         "valueCloseToLiquidation": 150.0, "bias": 0.7, "pastTotalPositionValue": 800.0},
+        {"segment": FISH, "positionCount": 5, "totalPositionValue": 0.0, "bias": 0.5},
+        {"segment": SHRIMP, "positionCount": 3, "pastPositionCount": 3, "totalPositionValue": 50.0, "bias": 0.3},
+        {"segment": REKT, "positionCount": 1, "pastPositionCount": 0, "totalPositionValue": 20.0,
+         "valueCloseToLiquidation": 0.1},
+    ]})
+    lines = breakdown_lines(breakdown)
+    assert [line.segment_id for line in lines] == [16, 1, 9, 13]  # size by range (Shrimp first), then pnl
+    shrimp, fish, smart, rekt = lines
+    assert (smart.positions_change, smart.positions_trend) == ("-2", -1)
+    assert (smart.value_change, smart.value_trend) == ("+25.0%", 1)
+    assert (smart.long_share, smart.lean) == ("70.0%", "▲")
+    assert (smart.near_liq, smart.near_liq_share, smart.near_level) == ("$150", "15.0%", 2)
+    assert (shrimp.positions_change, shrimp.positions_trend, shrimp.lean) == ("0", 0, "▼")
+    assert (fish.positions_change, fish.value_change, fish.near_liq_share, fish.lean) == ("—", "—", "—", "·")
+    assert (rekt.positions_change, rekt.near_level, rekt.long_share) == ("+1", 0, "—")
+
+
+def test_series_read_oldest_first_and_skip_gaps():
+    metrics = SegmentMetrics.model_validate({"data": [{"segment": SMART, "metrics": {
+        "columns": ["timestamp", "positionCount", "totalPositionValue", "bias"],
+        "data": [["2026-03-04T09:10:00.000Z", 3, 30.0, 0.6], ["2026-03-03T21:10:00.000Z", 2, None, 0.5],
+                 ["2026-03-03T09:10:00.000Z", 1, 10.0, 0.4]],
+    }}]})
+    assert metric_series(metrics.data[0].rows) == {"positions": [1, 2, 3], "value": [10.0, 30.0], "long": [0.4, 0.5, 0.6]}
+    rows = [PositionMetric.model_validate({"createdAt": f"2026-03-04T0{h}:00:00.000Z", "positionCount": h,
+                                           "totalPositionValue": 100.0, "totalPositionValueLong": 10.0 * h}) for h in (3, 1, 2)]
+    assert position_metric_series(rows) == {"positions": [1, 2, 3], "value": [100.0] * 3, "long": [0.1, 0.2, 0.3]}
+    assert position_metric_series([]) == {"positions": [], "value": [], "long": []}
+
+
+def test_bias_strips_one_per_cohort_size_then_pnl():
+    cols = ["timestamp", "bias", "exposureRatio", "openValue", "openLongValue", "openShortValue", "activePerpEquity"]
+
+    def series(s: dict, biases: list[float | None]) -> dict:
+        data = [[f"2026-03-0{4 - i}T08:10:00.000Z", b, 1, 1, 1, 1, 1] for i, b in enumerate(biases)]  # newest first
+        return {"segment": s, "history": {"columns": cols, "data": data}}
+
+    data = SegmentsBias24h.model_validate({"data": [series(SMART, [0.3, None, -0.1]), series(FISH, []), series(SHRIMP, [0.05])]})
+    strips = bias_strips(data)
+    assert [(s.segment_id, s.category) for s in strips] == [(16, "size"), (1, "size"), (9, "pnl")]
+    smart = strips[2]
+    assert smart.values == [-0.1, 0.3] and (smart.last, smart.low, smart.high) == ("+0.30", "-0.10", "+0.30")
+    assert strips[1].values == [] and strips[1].last == "—"

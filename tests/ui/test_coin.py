@@ -1,0 +1,289 @@
+"""The coin view, the bias overview and the e/E export, on the small simulator."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from hypertui.api.errors import NetworkError
+from hypertui.monitor import format as fmt
+from hypertui.monitor.coin_rows import position_metric_series
+from hypertui.ui.screens import coin as coin_screen
+from hypertui.ui.screens.bias import BiasOverviewScreen
+from hypertui.ui.screens.coin import CoinScreen
+from hypertui.ui.screens.history import HistoryScreen
+from hypertui.ui.screens.positions import PositionsScreen
+from hypertui.ui.screenshots import drained
+from hypertui.ui.screenshots import settled as settle
+from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
+
+
+@pytest.fixture(autouse=True)
+def _no_series_delay(monkeypatch):
+    """The cursor's rest before a series is asked for: none, so tests wait only for the worker."""
+    monkeypatch.setattr(coin_screen, "SERIES_DELAY", 0.0)
+
+
+async def _loaded(pilot):
+    await settle(pilot)
+    await drained(pilot)
+    return pilot.app.screen
+
+
+async def _open_coin(pilot, rank: int = 0) -> CoinScreen:
+    """The coin view of the heatmap's `rank`-th coin, loaded."""
+    await settle(pilot)
+    pilot.app.open_coin(pilot.app.heatmap.heatmap[rank].coin)
+    screen = await _loaded(pilot)
+    assert isinstance(screen, CoinScreen)
+    return screen
+
+
+def _crumb(screen, selector: str) -> str:
+    return str(screen.query_one(selector).render())
+
+
+def _csv(path) -> list[dict[str, str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _toasts(app) -> list:
+    return list(app._notifications)
+
+
+async def test_dashboard_coin_view_positions_and_back_keep_cursors(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_heatmap()
+        await pilot.press("j", "j", "l")
+        heat = app.dashboard.query_one(HeatmapTable)
+        heat_cursor = heat.cursor_coordinate
+        coin, _ = app.dashboard.heatmap_selection()
+        await pilot.press("i")
+        screen = await _loaded(pilot)
+        assert isinstance(screen, CoinScreen) and screen.coin == coin
+        assert _crumb(screen, "#coin-crumb").strip() == f"Dashboard › {coin}"
+        await pilot.press("j", "j")
+        screen = await _loaded(pilot)
+        sid = screen.cohort_id
+        assert screen.table.cursor_row == 2
+        await pilot.press("enter")
+        positions = await _loaded(pilot)
+        assert isinstance(positions, PositionsScreen)
+        assert (positions.filters.coin, positions.filters.segment_id) == (coin, sid)
+        seg = next(s for s in app.segments if s.id == sid)
+        assert _crumb(positions, "#positions-crumb").strip() == f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen and screen.table.cursor_row == 2 and screen.cohort_id == sid
+        await pilot.press("p")  # the same drill-down by key
+        assert isinstance(await _loaded(pilot), PositionsScreen)
+        await pilot.press("backspace")
+        await pilot.pause()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.dashboard
+        assert heat.cursor_coordinate == heat_cursor
+        assert app.dashboard.focused is heat
+
+
+async def test_breakdown_shows_what_the_client_returns(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 1)
+        coin = screen.coin
+        expected = await app.client.position_breakdown(coin)
+        table = screen.table
+        assert sorted(table.row_keys) == sorted(str(c.segment.id) for c in expected.data)
+        for c in expected.data:
+            key = str(c.segment.id)
+            assert table.cell_text(key, "positions").plain.strip() == fmt.count(c.position_count)
+            assert table.cell_text(key, "value").plain.strip() == fmt.money(c.total_position_value)
+            assert table.cell_text(key, "long").plain.startswith(fmt.long_share(c.bias).rjust(5))
+            assert table.cell_text(key, "near").plain.strip() == fmt.money(c.value_close_to_liquidation)
+            change = c.position_count - c.past_position_count
+            assert table.cell_text(key, "positions_change").plain.strip() == fmt.signed_count(change)
+        # Size cohorts by range first, then pnl: the table never mixes the axes.
+        categories = [next(c.segment.category for c in expected.data if str(c.segment.id) == k) for k in table.row_keys]
+        assert categories == sorted(categories, key=lambda c: c != "size")
+
+
+async def test_cursor_cohort_series_come_from_position_metrics(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 0)
+        coin = screen.coin
+        await pilot.press("j")
+        screen = await _loaded(pilot)
+        sid = screen.cohort_id
+        calls = [args for name, args, _ in app.client.calls if name == "iter_position_metrics"]
+        assert calls[-1] == (coin, sid)
+        rows = screen.series[(sid, "7d", "all")]
+        assert rows
+        assert screen.query_one("#series-positions", Chart).values == position_metric_series(rows)["positions"]
+        metrics = next(c for c in screen.metrics.data if c.segment.id == sid)
+        # segment-metrics rows come newest first; the chart reads oldest first.
+        assert screen.query_one("#metrics-value", Chart).values == [r.total_position_value for r in reversed(metrics.rows)]
+        # Back to the first cohort: its series is held, nothing is asked again.
+        before = len(app.client.calls)
+        await pilot.press("k")
+        await _loaded(pilot)
+        assert len(app.client.calls) == before
+        # The age key asks every endpoint again with that age.
+        await pilot.press("f")
+        await _loaded(pilot)
+        names = {name: args for name, args, _ in app.client.calls[before:]}
+        assert names["position_breakdown"] == (coin, "24h") and names["segment_metrics"] == (coin, "24h")
+        assert [kw["recency"] for name, _, kw in app.client.calls[before:] if name == "iter_position_metrics"] == ["24h"]
+
+
+async def test_failure_keeps_the_table_and_r_retries(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot)
+        keys = screen.table.row_keys
+        app.client.error = NetworkError("/exports/coins", "cannot connect: connection refused")
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert screen.table.row_keys == keys
+        status = str(screen.query_one("#coin-status").render())
+        assert "connection refused" in status and "\n" not in status
+        app.client.error = None
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert not screen.errors
+
+
+async def test_palette_coin_command_opens_any_coin(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.dashboard) if c.title.startswith("Coin: ")]
+        assert len(titles) == len(app.heatmap.heatmap)
+        coin = sorted(app.heatmap.heatmap, key=lambda r: r.total_value)[0].coin  # the smallest
+        command = next(c for c in app.get_system_commands(app.dashboard) if c.title == f"Coin: {coin}")
+        command.callback()
+        screen = await _loaded(pilot)
+        assert isinstance(screen, CoinScreen) and screen.coin == coin
+
+
+async def test_i_opens_the_coin_under_the_risk_cursor(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        risk.focus()
+        await pilot.press("j")
+        await pilot.press("i")
+        screen = await _loaded(pilot)
+        assert isinstance(screen, CoinScreen) and screen.coin == risk.row_keys[1]
+
+
+async def test_bias_overview_lists_every_cohort(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        screen = await _loaded(pilot)
+        assert isinstance(screen, BiasOverviewScreen)
+        shown = [w.id for w in screen.query(".bias-strip")]
+        assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.segments)
+        data = await app.client.segments_bias_24h()
+        whale = next(s for s in data.data if s.segment.id == app.segments[0].id)
+        last = max(whale.snapshots, key=lambda s: s.timestamp).bias
+        label = str(screen.query_one(f"#bias-{whale.segment.id} .bias-label").render())
+        assert f"last {fmt.signed(last)}" in label
+        await pilot.press("r")  # reload: the same strips, updated in place
+        await _loaded(pilot)
+        assert [w.id for w in screen.query(".bias-strip")] == shown
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is app.dashboard
+
+
+async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
+    app = make_app()
+    app.export_dir = str(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 0)
+        coin = screen.coin
+        await pilot.press("e")
+        await drained(pilot)
+        files = sorted(tmp_path.iterdir())
+        assert [f.name for f in files] == sorted(
+            f"hypertui-coin-{coin}-{what}-20261120-120000.csv"
+            for what in ("breakdown-all", "segment-metrics-all", f"{app.segments[0].name}-position-metrics-7d-all")
+        )
+        breakdown = _csv(next(f for f in files if "breakdown" in f.name))
+        assert sorted(r["segmentId"] for r in breakdown) == sorted(screen.table.row_keys)
+        for r in breakdown:
+            assert screen.table.cell_text(r["segmentId"], "positions").plain.strip() == fmt.count(int(r["positionCount"]))
+        toast = _toasts(app)[-1]
+        assert str(tmp_path) in toast.message and "(16 rows)" in toast.message
+
+
+async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch):
+    monkeypatch.setattr("hypertui.ui.export_key.default_dir", lambda: tmp_path / "default")
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        coin = app.heatmap.heatmap[0].coin
+        app.open_positions(coin, app.view.segment_id)
+        screen = await _loaded(pilot)
+        await pilot.press("e")
+        await drained(pilot)
+        (path,) = (tmp_path / "default").glob("hypertui-positions-*.csv")
+        rows = _csv(path)
+        window = screen.window
+        assert [r["id"] for r in rows] == [window.row(i).id for i in range(window.row_count)]
+        assert {r["coin"] for r in rows} == {coin}
+        await pilot.press("escape")
+        await settle(pilot)
+
+        app.open_history(app.view.segment_id)
+        history = await _loaded(pilot)
+        assert isinstance(history, HistoryScreen)
+        await pilot.press("E")
+        await drained(pilot)
+        (path,) = (tmp_path / "default").glob("hypertui-history-*.json")
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert [d["timestamp"] for d in data] == [s.model_dump(mode="json")["timestamp"] for s in history.snapshots]
+        assert [d["bias"] for d in data] == [s.bias for s in history.snapshots]
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("b")
+        bias = await _loaded(pilot)
+        await pilot.press("e")
+        await pilot.press("e")  # twice in the same second: a second file, never an overwrite
+        await drained(pilot)
+        paths = sorted((tmp_path / "default").glob("hypertui-bias-*.csv"))
+        assert [p.name for p in paths] == [
+            "hypertui-bias-72h-every-cohort-20261120-120000-2.csv",
+            "hypertui-bias-72h-every-cohort-20261120-120000.csv",
+        ]
+        rows = _csv(paths[1])
+        assert len(rows) == sum(len(s.snapshots) for s in bias.data.data)
+        assert {int(r["segmentId"]) for r in rows} == {s.id for s in app.segments}
+
+
+async def test_export_failure_is_a_toast(make_app, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    app = make_app()
+    app.export_dir = str(blocker / "sub")
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        await _loaded(pilot)
+        await pilot.press("e")
+        await drained(pilot)
+        toast = _toasts(app)[-1]
+        assert toast.severity == "error" and toast.title == "Export failed"
+        assert str(blocker) in toast.message
