@@ -37,6 +37,8 @@ class Settings:
     sim_seed: int = 7
     sim_scale: str = "default"
     sim_update_interval: float = 15.0
+    alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alerts
+    alert_problems: tuple[str, ...] = field(default=(), compare=False)  # invalid rules: reported, skipped
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -159,6 +161,9 @@ def load_settings(
         if token_value is None:
             raise ConfigError(f"a base URL is set but no token: set {ENV_TOKEN} (any value for a local `hypertui sim`)")
 
+    from hypertui.monitor.alerts import parse_rules
+
+    alerts, alert_problems = parse_rules(data.get("alerts"))
     settings = Settings(
         token=SecretStr(token_value) if token_value else None,
         base_url=url_value or None,
@@ -168,7 +173,9 @@ def load_settings(
         sim_update_interval=_number(
             pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
         ),
-        warnings=tuple(warnings),
+        alerts=tuple(alerts),
+        alert_problems=tuple(alert_problems),
+        warnings=tuple(warnings + alert_problems),
     )
     return settings
 
@@ -213,6 +220,26 @@ CONFIG_TEMPLATE = """\
 # seed = 7
 # scale = "default"        # small | default | large
 # update_interval = 15     # seconds of wall time between simulated market state updates
+
+# Alerts: a toast, the terminal bell and a line in alerts.log when a value crosses a level
+# (once per crossing). Press ! in the dashboard for what fired and each rule's current value.
+# [[alerts]]
+# kind = "bias"              # a cohort's perp bias: above / below = N, or sign_change = true
+# cohort = "Smart Money"     # name or id 1-16
+# above = 0.6
+# [[alerts]]
+# kind = "long_share"        # a coin's long share (0-1) for a cohort, from the heatmap
+# coin = "BTC"
+# cohort = "Whale"
+# above = 0.7
+# [[alerts]]
+# kind = "liquidation_risk"  # % of value near liquidation (0-100); selected cohort only
+# cohort = "Whale"           # coin = "ETH" for one coin, else the cohort's highest
+# above = 25
+# [[alerts]]
+# kind = "traders"           # % change of the cohort's trader count
+# cohort = "Shrimp"
+# below = -5                 # versus = "24h" (default, as the API sends it) or "start"
 """
 
 

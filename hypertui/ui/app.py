@@ -36,6 +36,7 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
+from hypertui.monitor.alerts import AlertData
 from hypertui.monitor.heat import MODES, PALETTES
 from hypertui.monitor.plan import (
     BACKGROUND,
@@ -59,8 +60,10 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.no_color import replace_monochrome
+from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
@@ -112,6 +115,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
         Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", id="alerts"),
         # The risk table owns s/S when focused; from any other panel they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
@@ -127,8 +131,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         *,
         refresh: float | None = 15.0,
         clock: Callable[[], datetime] = utc_now,
+        alerts: AlertCenter | None = None,
     ) -> None:
         super().__init__()
+        self.alerts = alerts or AlertCenter()
         self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
         self.client = client
         self.source_label = source_label
@@ -181,6 +187,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
         watch_terminal(self)
+        if self.alerts.problems:
+            self.notify("Press ! to see which and why", title="Invalid alert rules skipped", severity="error", timeout=10)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -255,6 +263,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                         succeeded.add(part)
                         self._apply(request, result)
                 self._render_all()
+                self._check_alerts()
             succeeded.add(INTERNAL)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
             self.log.error("refresh failed", exc)
@@ -358,6 +367,19 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.heatmap = result
             self._heatmap_for = within
             self._fetched_in[HEATMAP] = self._timed_no
+
+    def _check_alerts(self) -> None:
+        """Evaluate the alert rules on what is cached now (rules never fetch anything)."""
+        data = AlertData(
+            segments=self.segments or [],
+            summaries=self.list_summaries,  # positionAge=all, every cohort
+            heatmap=self.heatmap if self._heatmap_for == "all" else None,
+            risk_cohort=self._risk_for,
+            risk_items=self.risk_items,
+        )
+        self.alerts.check(self, data, self.clock())
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.show()
 
     # --- rendering (cached data → widgets) ------------------------------------------------
 
@@ -577,6 +599,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def action_faster(self) -> None:
         self._step_interval(-1)
 
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.alerts))
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -591,6 +617,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Alerts", list(AlertsScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -666,5 +693,9 @@ def run_app(settings: Any) -> int:
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    app = HyperTuiApp(client, label, refresh=refresh)
+    from hypertui.config import config_path
+    from hypertui.monitor.alerts import alerts_log_path
+
+    alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
+    app = HyperTuiApp(client, label, refresh=refresh, alerts=alerts)
     return app.run() or 0
