@@ -37,7 +37,7 @@ class AlertCenter:
         alerts = self.evaluator.evaluate(data, now)
         self.fired += alerts
         for alert in alerts:
-            app.notify(alert.text, title=f"Alert #{alert.number}", severity="warning", timeout=10, markup=False)
+            app.notify(alert.text, title=f"Alert #{alert.number} (! lists them)", severity="warning", timeout=10, markup=False)
         if alerts:
             app.bell()
             if self.log_path is not None:

@@ -115,7 +115,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
         Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
-        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", id="alerts"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="alerts"),
         # The risk table owns s/S when focused; from any other panel they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
