@@ -109,13 +109,13 @@ def check_base_url(url: str) -> str:
     if parsed.scheme == "https" and parsed.host:
         return url.rstrip("/")
     if parsed.scheme == "http" and parsed.host:
-        if _is_loopback(parsed.host):
+        if is_loopback(parsed.host):
             return url.rstrip("/")
         raise ConfigError(f"refusing plain http to {parsed.host}: use https (http is allowed only for loopback hosts)")
     raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
