@@ -244,16 +244,35 @@ def _risk(rule: RiskRule, seg: Segment, data: AlertData, subject: str) -> Readin
     return Reading(subject, item.percent_risk)
 
 
-def format_value(rule: AlertRule, value: float | None) -> str:
+def format_value(rule: AlertRule, value: float | None, digits: int | None = None) -> str:
+    """A value in the rule's unit. Decimals: as many as its level and hysteresis have, and more
+    if needed so a value other than the level never reads the same as the level."""
     if value is None:
         return fmt.DASH
+    scale = 100.0 if isinstance(rule, LongShareRule) else 1.0  # long share shows as a percentage
+    if digits is None:
+        digits = value_digits(rule, value)
     if isinstance(rule, BiasRule):
-        return fmt.signed(value)
-    if isinstance(rule, LongShareRule):
-        return fmt.long_share(value)
-    if isinstance(rule, RiskRule):
-        return fmt.percent(value, 2)
-    return f"{value:+.1f}%"
+        return fmt.signed(value, digits)
+    if isinstance(rule, TradersRule):
+        return f"{value:+.{digits}f}%"
+    return f"{value * scale:.{digits}f}%"
+
+
+def value_digits(rule: AlertRule, value: float) -> int:
+    scale = 100.0 if isinstance(rule, LongShareRule) else 1.0
+    digits = max(
+        [{"bias": 2, "long_share": 1, "liquidation_risk": 2, "traders": 1}[rule.kind]]
+        + [_decimals(x * scale) for x in (rule.level, rule.margin) if x is not None]
+    )
+    level = rule.level
+    while level is not None and value != level and digits < 6 and round(value * scale, digits) == round(level * scale, digits):
+        digits += 1
+    return digits
+
+
+def _decimals(number: float) -> int:
+    return len(f"{number:.6f}".rstrip("0").split(".")[1])
 
 
 def describe(rule: AlertRule) -> str:
@@ -319,7 +338,7 @@ def step(rule: AlertRule, state: RuleState, value: float) -> str | None:
     if beyond and (first or state.armed):
         state.armed = False
         verb = ("is above" if up else "is below") if first else ("rose above" if up else "fell below")
-        return f"{verb} {format_value(rule, level)}" + (" (when first seen)" if first else "")
+        return f"{verb} {format_value(rule, level, value_digits(rule, value))}" + (" (when first seen)" if first else "")
     if first or back:
         state.armed = True
     return None

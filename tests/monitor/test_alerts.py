@@ -18,6 +18,7 @@ from hypertui.monitor.alerts import (
     TradersRule,
     append_log,
     describe,
+    format_value,
     parse_rules,
     step,
 )
@@ -255,3 +256,14 @@ def test_each_alert_is_one_log_line(tmp_path):
     append_log(path, alerts)
     line = "2026-11-20T12:00:00.000Z\t#4\tbias\tx Fish perp bias +0.80 is above +0.50 (when first seen)\n"
     assert path.read_text(encoding="utf-8") == line * 2
+
+
+def test_a_value_never_reads_the_same_as_the_level_it_crossed():
+    r = rule(kind="bias", cohort="X", above=0.6)
+    state = RuleState()
+    assert step(r, state, 0.6004) == "is above +0.6000 (when first seen)"
+    assert format_value(r, 0.6004) == "+0.6004" and format_value(r, 0.6049) == "+0.605"
+    assert format_value(r, 0.6) == "+0.60" and format_value(r, 0.7) == "+0.70"
+    fine = rule(kind="long_share", cohort="X", coin="BTC", above=0.455, hysteresis=0.001)
+    assert format_value(fine, 0.4) == "40.0%" and format_value(fine, 0.45549) == "45.55%"
+    assert describe(fine) == "BTC X long share above 45.5%, re-arms below 45.4%"

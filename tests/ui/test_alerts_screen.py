@@ -22,10 +22,11 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
         selected = app.view.segment_id
         other = next(s for s in app.segments if s.id != selected)
         bias = app.list_summaries[selected].open_perps_summary.perp_bias
+        level = round(round(bias, 2) - 0.05, 2)
         # Levels relative to what the simulator (seed 7, frozen clock) shows: the first is crossed.
         rules, problems = parse_rules([
-            {"kind": "bias", "cohort": selected, "above": round(bias - 0.05, 4)},
-            {"kind": "bias", "cohort": selected, "below": round(bias - 0.05, 4)},
+            {"kind": "bias", "cohort": selected, "above": level},
+            {"kind": "bias", "cohort": selected, "below": level},
             {"kind": "liquidation_risk", "cohort": other.name, "above": 50},
             {"kind": "bias"},
         ])
@@ -36,7 +37,7 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
         await pilot.press("r")
         await settled(pilot)
         (text,) = [a.text for a in app.alerts.fired]
-        assert text.endswith(f"is above {bias - 0.05:+.2f} (when first seen)")
+        assert text.endswith(f"is above {level:+.2f} (when first seen)")
         assert bells == [1]
         await pilot.pause()
         assert any(text in t for t in toasts(app))
