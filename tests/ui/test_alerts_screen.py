@@ -55,6 +55,7 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
         rules_table = screen.query_one("#alerts-rules")
         assert rules_table.row_keys == ["1", "2", "3"]
         assert rules_table.cell_text("1", "value").plain.strip() == f"{bias:+.2f}"
+        assert [c.label.plain for c in rules_table.columns.values()] == ["#", "      Now", "Rule", "State"]
         assert rules_table.cell_text("1", "state").plain == "fired, waiting to re-arm"
         assert rules_table.cell_text("2", "state").plain == "armed"
         assert rules_table.cell_text("3", "state").plain == (

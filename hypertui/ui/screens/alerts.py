@@ -17,13 +17,17 @@ from hypertui.monitor.alerts import describe, format_value
 from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
-RULE_COLUMNS: list[Column] = [
-    ("number", "#", 3),
-    ("rule", "Rule", 60),
-    ("subject", "Watching", 32),
-    ("value", Text("Now".rjust(9)), 9),
-    ("state", "State", 60),
-]
+
+def rule_columns(rule_width: int, state_width: int) -> list[Column]:
+    """Sized to their text, the current value first: the state stays in view on 80 columns."""
+    return [
+        ("number", "#", 3),
+        ("value", Text("Now".rjust(9)), 9),
+        ("rule", "Rule", rule_width),
+        ("state", "State", state_width),
+    ]
+
+
 FIRED_COLUMNS: list[Column] = [
     ("time", "Time (UTC)", 19),
     ("number", "#", 3),
@@ -50,10 +54,9 @@ class AlertsScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        for table_id, columns in (("#alerts-rules", RULE_COLUMNS), ("#alerts-fired", FIRED_COLUMNS)):
-            table = self.query_one(table_id, SyncedTable)
+        for table in self.query(SyncedTable):
             table.cursor_type = "row"
-            table.set_columns(columns)
+        self.query_one("#alerts-fired", SyncedTable).set_columns(FIRED_COLUMNS)
         self.query_one("#alerts-fired", SyncedTable).focus()
         self.show()
 
@@ -66,7 +69,11 @@ class AlertsScreen(Screen):
         if not rules:
             title.append(f" · none: add [[alerts]] tables to {center.config_file}", style="dim")
         self.query_one("#alerts-rules-title", Static).update(title)
-        self.query_one("#alerts-rules", SyncedTable).sync([self._rule_row(n, r) for n, r in rules])
+        rows = [self._rule_row(n, r) for n, r in rules]
+        table = self.query_one("#alerts-rules", SyncedTable)
+        widest = [max([least, *(len(cells[i].plain) for _, cells in rows)]) for i, least in ((2, 12), (3, 24))]
+        table.set_columns(rule_columns(*widest))  # only rebuilt when a width changes
+        table.sync(rows)
         problems = [*center.problems, *([center.log_error] if center.log_error else [])]
         box = self.query_one("#alerts-problems", Static)
         box.update(Text("\n".join(problems), style="red"))
@@ -92,16 +99,8 @@ class AlertsScreen(Screen):
             status = Text(f"no data: {reading.missing}", style="dim")
         else:
             status = Text(state.describe(rule), style="bold yellow" if state.armed is False else "")
-        return (
-            str(number),
-            [
-                Text(f"#{number}"),
-                Text(f"{rule.name}: {describe(rule)}" if rule.name else describe(rule)),
-                Text(reading.subject if reading else "—"),
-                Text(value.rjust(9)),
-                status,
-            ],
-        )
+        rule_text = f"{rule.name}: {describe(rule)}" if rule.name else describe(rule)
+        return (str(number), [Text(f"#{number}"), Text(value.rjust(9)), Text(rule_text), status])
 
     def action_back(self) -> None:
         self.app.pop_screen()
