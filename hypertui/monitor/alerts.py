@@ -219,7 +219,7 @@ def read(rule: AlertRule, data: AlertData, base: int | None = None) -> Reading:
 
 def _long_share(rule: LongShareRule, seg: Segment, heatmap: Heatmap | None, subject: str) -> Reading:
     if heatmap is None:
-        return Reading(subject, missing="the heatmap (positions opened within all) is not loaded")
+        return Reading(subject, missing="no heatmap of all positions yet (fetched while its panel shows opened all)")
     row = next((r for r in heatmap.heatmap if r.coin == rule.coin), None)
     if row is None:
         row = next((r for r in heatmap.heatmap if r.coin.casefold() == rule.coin.casefold()), None)

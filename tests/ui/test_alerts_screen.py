@@ -68,3 +68,19 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.dashboard
+
+
+async def test_invalid_rules_are_announced_at_start_and_listed(make_app):
+    app = make_app()
+    rules, problems = parse_rules([{"kind": "bias", "cohort": "Whale"}])
+    app.alerts = AlertCenter(rules, problems)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await settled(pilot)
+        assert any("Invalid alert rules skipped" in t for t in toasts(app))
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert "none: add [[alerts]] tables to the config file" in str(app.screen.query_one("#alerts-rules-title").render())
+        assert "#1 (kind bias): set exactly one of above" in str(app.screen.query_one("#alerts-problems").render())
+        await pilot.press("exclamation_mark")  # ! closes it too
+        await pilot.pause()
+        assert app.screen is app.dashboard
