@@ -2,6 +2,7 @@
 
     hypertui [options]                 the live dashboard (simulator when no token is set)
     hypertui sim [--host --port ...]   the market simulator as a local HTTP server
+    hypertui serve [--host --port]     the dashboard in a web browser (textual-serve)
     hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
     hypertui config path|init          where the config file lives / write a commented one
     hypertui screenshots [DIR]         SVGs of the main screens, rendered by the app itself
@@ -76,7 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hypertui",
         description="Live terminal monitor for HyperTracker cohort analytics of Hyperliquid perpetuals. "
         "With no token configured it runs on a built-in market simulator.",
-        epilog="Environment: HYPERTRACKER_API_TOKEN, HYPERTRACKER_BASE_URL, HYPERTUI_CONFIG (config file path).",
+        epilog="Environment: HYPERTRACKER_API_TOKEN, HYPERTRACKER_BASE_URL, HYPERTUI_CONFIG (config file path). "
+        "Alert rules are [[alerts]] tables in the config file (`hypertui config init` writes examples); "
+        "press ! in the dashboard for what fired.",
     )
     parser.add_argument("--version", action="version", version=f"hypertui {__version__}")
     _connection_options(parser, suppress=False)
@@ -97,6 +100,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="inject faults: a preset (off, mild, storm, hostile) or kind=rate pairs, e.g. "
         "'mild,500=0.1,seed=3' (kinds: latency hostile 500 502 503 429 quota reset truncate drift expired)",
     )
+
+    serve = sub.add_parser(
+        "serve",
+        help="serve the dashboard to a web browser",
+        description="Serve the dashboard over HTTP: each browser tab gets its own hypertui, with the same "
+        "data source and settings as `hypertui` would have here (the token goes through the environment).",
+        epilog="Only loopback by default: a dashboard served on another address has no login, and reaches "
+        "the API with your token. To view it from elsewhere prefer an SSH tunnel: ssh -L 8000:127.0.0.1:8000 HOST.",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
+    serve.add_argument(
+        "--public-url", default=None, metavar="URL", help="URL browsers reach this server at (default http://HOST:PORT)"
+    )
+    _connection_options(serve, suppress=True)
+    serve.add_argument("--refresh", type=float, default=argparse.SUPPRESS, metavar="SECONDS", help="refresh interval")
 
     shots = sub.add_parser(
         "screenshots",
@@ -216,6 +235,19 @@ def _serve_simulator(args: argparse.Namespace) -> int:
     return 0
 
 
+def _serve_dashboard(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+    from hypertui.serve import exposure_warning, serve
+
+    warning = exposure_warning(args.host, settings)
+    if warning:
+        print(f"hypertui serve: warning: {warning}", file=sys.stderr)
+    try:
+        serve(settings, host=args.host, port=args.port, public_url=args.public_url)
+    except OSError as exc:
+        return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_USAGE)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from hypertui.api.errors import ApiError
@@ -248,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _fail(f"--start ({start}) must be before --end ({end})", EXIT_USAGE)
             asyncio.run(_dump(args, settings))
             return 0
+        if args.command == "serve":
+            return _serve_dashboard(args, settings)
         from hypertui.config import setup_logging
         from hypertui.ui.app import run_app
 

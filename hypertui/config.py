@@ -38,6 +38,8 @@ class Settings:
     sim_scale: str = "default"
     sim_update_interval: float = 15.0
     export_dir: str | None = None  # where `e` writes; None: Downloads/hypertui
+    alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alerts
+    alert_problems: tuple[str, ...] = field(default=(), compare=False)  # invalid rules: reported, skipped
     warnings: tuple[str, ...] = field(default=(), compare=False)
 
     @property
@@ -108,13 +110,13 @@ def check_base_url(url: str) -> str:
     if parsed.scheme == "https" and parsed.host:
         return url.rstrip("/")
     if parsed.scheme == "http" and parsed.host:
-        if _is_loopback(parsed.host):
+        if is_loopback(parsed.host):
             return url.rstrip("/")
         raise ConfigError(f"refusing plain http to {parsed.host}: use https (http is allowed only for loopback hosts)")
     raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
     if host == "localhost" or host.endswith(".localhost"):
         return True
     try:
@@ -160,6 +162,9 @@ def load_settings(
         if token_value is None:
             raise ConfigError(f"a base URL is set but no token: set {ENV_TOKEN} (any value for a local `hypertui sim`)")
 
+    from hypertui.monitor.alerts import parse_rules
+
+    alerts, alert_problems = parse_rules(data.get("alerts"))
     settings = Settings(
         token=SecretStr(token_value) if token_value else None,
         base_url=url_value or None,
@@ -170,7 +175,9 @@ def load_settings(
             pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
         ),
         export_dir=_path(data.get("export_dir"), "export_dir"),
-        warnings=tuple(warnings),
+        alerts=tuple(alerts),
+        alert_problems=tuple(alert_problems),
+        warnings=tuple(warnings + alert_problems),
     )
     return settings
 
@@ -226,6 +233,26 @@ CONFIG_TEMPLATE = """\
 # seed = 7
 # scale = "default"        # small | default | large
 # update_interval = 15     # seconds of wall time between simulated market state updates
+
+# Alerts: a toast, the terminal bell and a line in alerts.log when a value crosses a level
+# (once per crossing). Press ! in the dashboard for what fired and each rule's current value.
+# [[alerts]]
+# kind = "bias"              # a cohort's perp bias: above / below = N, or sign_change = true
+# cohort = "Smart Money"     # name or id 1-16
+# above = 0.6
+# [[alerts]]
+# kind = "long_share"        # a coin's long share (0-1) for a cohort, from the heatmap
+# coin = "BTC"
+# cohort = "Whale"
+# above = 0.7
+# [[alerts]]
+# kind = "liquidation_risk"  # % of value near liquidation (0-100); selected cohort only
+# cohort = "Whale"           # coin = "ETH" for one coin, else the cohort's highest
+# above = 25
+# [[alerts]]
+# kind = "traders"           # % change of the cohort's trader count
+# cohort = "Shrimp"
+# below = -5                 # versus = "24h" (default, as the API sends it) or "start"
 """
 
 

@@ -37,6 +37,7 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
+from hypertui.monitor.alerts import AlertData
 from hypertui.monitor.heat import MODES, PALETTES
 from hypertui.monitor.plan import (
     BACKGROUND,
@@ -60,10 +61,12 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
+from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
@@ -116,6 +119,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
         Binding("b", "bias_overview", "Bias overview", show=False, id="bias_overview"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="alerts"),
         # The risk table owns s/S when focused; from any other panel they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
@@ -132,8 +136,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         refresh: float | None = 15.0,
         clock: Callable[[], datetime] = utc_now,
         export_dir: str | None = None,
+        alerts: AlertCenter | None = None,
     ) -> None:
         super().__init__()
+        self.alerts = alerts or AlertCenter()
         self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
         self.client = client
         self.source_label = source_label
@@ -188,6 +194,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
         watch_terminal(self)
+        if self.alerts.problems:
+            self.notify("Press ! to see which and why", title="Invalid alert rules skipped", severity="error", timeout=10)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -264,6 +272,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                         if self._apply(request, result):
                             changed.add(part)
                 self._render_changed(changed)
+                self._check_alerts()
             succeeded.add(INTERNAL)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
             self.log.error("refresh failed", exc)
@@ -387,6 +396,19 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._heatmap_for = within
             return True
         return False
+
+    def _check_alerts(self) -> None:
+        """Evaluate the alert rules on what is cached now (rules never fetch anything)."""
+        data = AlertData(
+            segments=self.segments or [],
+            summaries=self.list_summaries,  # positionAge=all, every cohort
+            heatmap=self.heatmap if self._heatmap_for == "all" else None,
+            risk_cohort=self._risk_for,
+            risk_items=self.risk_items,
+        )
+        self.alerts.check(self, data, self.clock())
+        if isinstance(self.screen, AlertsScreen):
+            self.screen.show()
 
     # --- rendering (cached data → widgets) ------------------------------------------------
 
@@ -639,6 +661,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def action_faster(self) -> None:
         self._step_interval(-1)
 
+    def action_alerts(self) -> None:
+        if not isinstance(self.screen, AlertsScreen):
+            self.push_screen(AlertsScreen(self.alerts))
+
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
             return
@@ -655,6 +681,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Coin view", list(CoinScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Bias overview", list(BiasOverviewScreen.BINDINGS)),  # type: ignore[arg-type]
+            ("Alerts", list(AlertsScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
@@ -743,5 +770,9 @@ def run_app(settings: Any) -> int:
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir)
+    from hypertui.config import config_path
+    from hypertui.monitor.alerts import alerts_log_path
+
+    alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
+    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts)
     return app.run() or 0
