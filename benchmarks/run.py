@@ -1,11 +1,19 @@
 """The benchmark table: hypertui next to htop and btop, measured in one run on this machine.
 
-    python benchmarks/run.py [--runs 3] [--seconds 20] [--size 160x45]
+    python benchmarks/run.py [--runs 3] [--seconds 20] [--sizes 160x45,80x24]
 
-Rows: cold start to first data (with the bare import floor), model parsing vs json.loads,
-simulator page times, and idle CPU and terminal bytes per refresh at a 2 s interval for
-hypertui, `htop -d 20` and `btop` in tmux (installed with apt-get if missing). Prints the
-median of the runs with min-max. Never part of the test suite.
+Against `hypertui sim` servers started here (seed 7; in their own processes, as a remote API
+would be), in tmux panes of fixed sizes:
+1. cold start: process start → first frame and → first data on screen (tmux, polled every
+   10 ms), next to the bare import floor in the same run; plus the headless figure for the
+   embedded simulator (`first_data.py`), whose market is built inside the UI's process;
+2. main-thread time of one full refresh (`refresh_cost.py`);
+3. CPU % and terminal bytes per refresh at a 2 s interval: hypertui on data that does not
+   change between refreshes (the API updates every 15-30 min) and on data that changes every
+   refresh, `htop -d 20` and `btop` (installed with apt-get if missing);
+4. the positions drill-down at --scale large: first page and RSS after 100,000 rows;
+5. parsing: models vs json.loads (`bench_parse.py`).
+Prints medians of the runs with min-max. Never part of the test suite.
 """
 
 from __future__ import annotations
@@ -13,15 +21,19 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INTERVAL = 2.0
+FLOOR = "import textual.app, httpx, pydantic"
 
 
 def spread(values: list[float], unit: str, digits: int = 2) -> str:
@@ -35,25 +47,79 @@ def ensure_installed(*programs: str) -> None:
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, capture_output=True)
 
 
-def terminal_cost(command: str, seconds: float, cols: int, rows: int) -> tuple[float, float]:
-    """(bytes written to the terminal per second, CPU % of one core) after a 5 s warm-up."""
-    sock = f"bench-{os.getpid()}-{time.monotonic_ns()}"
-    out = Path(tempfile.mkstemp()[1])
-    tmux = ["tmux", "-L", sock]
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def simulator(*args: str) -> Iterator[str]:
+    """A `hypertui sim` server for the duration; yields its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hypertui", "sim", "--port", str(port), *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}/api/external"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def hypertui_command(url: str) -> str:
+    return f"HYPERTRACKER_API_TOKEN=benchmark {sys.executable} -m hypertui --base-url {url} --refresh {INTERVAL:g}"
+
+
+@contextmanager
+def pane(command: str, cols: int, rows: int) -> Iterator[list[str]]:
+    """A detached tmux session running `command`; yields the tmux command prefix."""
+    tmux = ["tmux", "-L", f"bench-{os.getpid()}-{time.monotonic_ns()}"]
     subprocess.run([*tmux, "new-session", "-d", "-s", "b", "-x", str(cols), "-y", str(rows), command], check=True)
     try:
-        time.sleep(5)
-        pid = subprocess.run([*tmux, "display", "-p", "-t", "b", "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
-        children = subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()
-        pid = children[0] if children else pid
-        subprocess.run([*tmux, "pipe-pane", "-t", "b", "-o", f"cat >> {out}"], check=True)
-        ticks0 = _cpu_ticks(pid)
-        time.sleep(seconds)
-        ticks1 = _cpu_ticks(pid)
-        subprocess.run([*tmux, "pipe-pane", "-t", "b"], check=True)
-        written = out.stat().st_size
+        yield tmux
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def tty_start(command: str, cols: int, rows: int) -> tuple[float, float]:
+    """Seconds from starting `command` in a pane to its first frame and to data on screen."""
+    frame = data = 0.0
+    start = time.perf_counter()
+    with pane(command, cols, rows) as tmux:
+        while time.perf_counter() - start < 30 and not data:
+            text = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+            now = time.perf_counter() - start
+            frame = frame or (now if "Cohorts" in text else 0.0)
+            data = now if "updated" in text else 0.0  # the status bar's "updated …" follows the first cycle
+            time.sleep(0.01)
+    return frame, data
+
+
+def terminal_cost(command: str, seconds: float, cols: int, rows: int) -> tuple[float, float]:
+    """(bytes written to the terminal per second, CPU % of one core) after a 5 s warm-up."""
+    out = Path(tempfile.mkstemp()[1])
+    try:
+        with pane(command, cols, rows) as tmux:
+            time.sleep(5)
+            pid = subprocess.run([*tmux, "display", "-p", "-t", "b", "#{pane_pid}"], capture_output=True, text=True).stdout.strip()
+            children = subprocess.run(["pgrep", "-P", pid], capture_output=True, text=True).stdout.split()
+            pid = children[0] if children else pid
+            subprocess.run([*tmux, "pipe-pane", "-t", "b", "-o", f"cat >> {out}"], check=True)
+            ticks0 = _cpu_ticks(pid)
+            time.sleep(seconds)
+            ticks1 = _cpu_ticks(pid)
+            subprocess.run([*tmux, "pipe-pane", "-t", "b"], check=True)
+            written = out.stat().st_size
+    finally:
         out.unlink(missing_ok=True)
     hz = os.sysconf("SC_CLK_TCK")
     return written / seconds, 100 * (ticks1 - ticks0) / hz / seconds
@@ -69,44 +135,73 @@ def output_lines(*argv: str) -> list[str]:
     return out.strip().splitlines()
 
 
+def import_floor() -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", FLOOR], check=True)
+    return time.perf_counter() - start
+
+
+def numbers(line: str) -> list[float]:
+    return [float(w) for w in line.replace(":", " ").replace("(", " ").split() if w.replace(".", "", 1).isdigit()]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=20.0)
-    ap.add_argument("--size", default="160x45")
+    ap.add_argument("--sizes", default="160x45,80x24")
     args = ap.parse_args()
-    cols, rows = (int(x) for x in args.size.split("x"))
-    ensure_installed("htop", "btop")
+    sizes = [tuple(int(x) for x in size.split("x")) for size in args.sizes.split(",")]
+    ensure_installed("htop", "btop", "tmux")
+    print(f"# hypertui benchmarks — {os.cpu_count()} cores, Python {sys.version.split()[0]}, runs={args.runs}")
 
-    print(f"# hypertui benchmarks — {os.cpu_count()} cores, Python {sys.version.split()[0]}, {args.size}, runs={args.runs}")
-    first, floor = [], []
-    for _ in range(args.runs):
-        line = output_lines(str(HERE / "first_data.py"))[-1]
-        # "first data on screen (default): 0.88 s   import floor (new process): 0.20 s"
-        parts = [p for p in line.replace(":", " ").split() if p.replace(".", "").isdigit()]
-        first.append(float(parts[0]))
-        floor.append(float(parts[1]))
-    print(f"cold start → first data on screen   {spread(first, 's')}")
-    print(f"import floor (textual, httpx, pydantic) {spread(floor, 's')}")
+    with simulator("--update-interval", "600") as still, simulator("--update-interval", str(INTERVAL)) as moving:
+        print("\n## Cold start (medians, min-max)")
+        for cols, rows in sizes:
+            frames, datas, floors = [], [], []
+            for _ in range(args.runs):
+                frame, data = tty_start(hypertui_command(still), cols, rows)
+                frames.append(frame)
+                datas.append(data)
+                floors.append(import_floor())
+            print(f"{cols}x{rows} in tmux: first frame {spread(frames, 's')}, first data {spread(datas, 's')}, "
+                  f"import floor {spread(floors, 's')}")
+        embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
+        print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
+              f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
+
+        print("\n## One full refresh, main thread")
+        for cols, rows in sizes:
+            print(output_lines(str(HERE / "refresh_cost.py"), "--size", f"{cols}x{rows}")[-1])
+
+        print(f"\n## CPU and terminal bytes at a {INTERVAL:g} s refresh")
+        tools = {
+            "hypertui, data unchanged": hypertui_command(still),
+            "hypertui, data changing": hypertui_command(moving),
+            "htop -d 20": "htop -d 20",
+            "btop": "btop",
+        }
+        print(f"{'program':<26} {'size':<7} {'CPU % (one core)':<24} {'bytes per refresh':<24}")
+        for name, command in tools.items():
+            if shutil.which(command.split()[0]) is None and not command.startswith("HYPER"):
+                print(f"{name:<26} not installed")
+                continue
+            for cols, rows in sizes:
+                cpu, per_refresh = [], []
+                for _ in range(args.runs):
+                    rate, load = terminal_cost(command, args.seconds, cols, rows)
+                    cpu.append(load)
+                    per_refresh.append(rate * INTERVAL)
+                print(f"{name:<26} {cols}x{rows:<4} {spread(cpu, '%'):<24} {spread(per_refresh, 'B', 0):<24}")
+
+    print("\n## Positions drill-down, --scale large, BTC since 2025-04-04 (one run)")
+    with simulator("--scale", "large") as large:
+        for line in output_lines(str(HERE / "drilldown.py"), "--url", large):
+            print(line)
+
+    print("\n## Parsing")
     for line in output_lines(str(HERE / "bench_parse.py")):
-        print(f"parsing {line}")
-
-    tools = {
-        "hypertui": f"{sys.executable} -m hypertui --refresh {INTERVAL:g} --update-interval {INTERVAL:g}",
-        "htop -d 20": "htop -d 20",
-        "btop": "btop",
-    }
-    print(f"\n{'program':<12} {'CPU % (one core)':<26} {'bytes per refresh':<28}")
-    for name, command in tools.items():
-        if shutil.which(command.split()[0]) is None:
-            print(f"{name:<12} not installed")
-            continue
-        cpu, per_refresh = [], []
-        for _ in range(args.runs):
-            rate, load = terminal_cost(command, args.seconds, cols, rows)
-            cpu.append(load)
-            per_refresh.append(rate * INTERVAL)
-        print(f"{name:<12} {spread(cpu, '%'):<26} {spread(per_refresh, 'B', 0):<28}")
+        print(line)
 
 
 if __name__ == "__main__":
