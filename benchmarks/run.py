@@ -10,7 +10,8 @@ would be), in tmux panes of fixed sizes:
 2. main-thread time of one full refresh (`refresh_cost.py`);
 3. CPU % and terminal bytes per refresh at a 2 s interval: hypertui on data that does not
    change between refreshes (the API updates every 15-30 min) and on data that changes every
-   refresh, `htop -d 20` and `btop` (installed with apt-get if missing);
+   refresh, hypertui at its default interval (it follows the data's cadence; bytes per 2 s),
+   `htop -d 20` and `btop` (installed with apt-get if missing);
 4. the positions drill-down at --scale large: first page and RSS after 100,000 rows;
 5. parsing: models vs json.loads (`bench_parse.py`).
 Prints medians of the runs with min-max. Never part of the test suite.
@@ -75,8 +76,9 @@ def simulator(*args: str) -> Iterator[str]:
         proc.wait(timeout=10)
 
 
-def hypertui_command(url: str) -> str:
-    return f"HYPERTRACKER_API_TOKEN=benchmark {sys.executable} -m hypertui --base-url {url} --refresh {INTERVAL:g}"
+def hypertui_command(url: str, refresh: float | None = INTERVAL) -> str:
+    every = f" --refresh {refresh:g}" if refresh else ""  # none: follow the data's cadence (state/status)
+    return f"HYPERTRACKER_API_TOKEN=benchmark {sys.executable} -m hypertui --base-url {url}{every}"
 
 
 @contextmanager
@@ -178,6 +180,7 @@ def main() -> None:
         tools = {
             "hypertui, data unchanged": hypertui_command(still),
             "hypertui, data changing": hypertui_command(moving),
+            "hypertui, default interval": hypertui_command(still, None),
             "htop -d 20": "htop -d 20",
             "btop": "btop",
         }
