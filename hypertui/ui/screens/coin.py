@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hypertui.api.errors import error_line
 from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
@@ -28,6 +28,7 @@ from hypertui.monitor.export import Table
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.screens.positions import cohort_label
 from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.risk_table import LEVEL_STYLE
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 

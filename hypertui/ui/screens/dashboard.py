@@ -12,10 +12,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, OptionList, Tab, Tabs
+from textual.widgets import DataTable, OptionList, Tab, Tabs
 
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.segment_list import SegmentList

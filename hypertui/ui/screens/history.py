@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from hypertui.api.errors import error_line
 from hypertui.api.models import BiasSnapshot
@@ -24,6 +24,7 @@ from hypertui.monitor import format as fmt
 from hypertui.monitor.export import Table, snapshot_json
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
 WINDOWS: dict[str, timedelta] = {

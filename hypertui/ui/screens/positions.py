@@ -17,17 +17,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from hypertui.api.errors import error_line
 from hypertui.api.models import Position, Segment
 from hypertui.clock import utc_now
+from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
-from hypertui.monitor import export
 from hypertui.monitor.positions import PageWindow, PositionQuery, detail_fields, parse_address
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.positions_view import PositionsView
 
 
@@ -76,7 +77,7 @@ class PositionsScreen(Screen):
         self.query_one("#positions-crumb", Static).update(crumb)
         self.view.focus()
         self._show()
-        self.call_after_refresh(self._fetch_wanted)
+        self._fetch_wanted()  # at once: the first page is on its way while the screen sets itself up
 
     @property
     def view(self) -> PositionsView:
