@@ -38,6 +38,9 @@ class Settings:
     sim_scale: str = "default"
     sim_update_interval: float = 15.0
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    theme: str | None = None  # None: hypertui-dark (hypertui-mono when NO_COLOR is set)
+    keys: dict[str, str] = field(default_factory=dict, compare=False)  # binding id -> "key,key"
+    config_file: Path | None = field(default=None, compare=False)  # where a theme chosen in the app is saved
 
     @property
     def uses_simulator(self) -> bool:
@@ -130,12 +133,14 @@ def load_settings(
     seed: int | None = None,
     scale: str | None = None,
     update_interval: float | None = None,
+    theme: str | None = None,
     env: dict[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
     """Merge flags > environment > config file into one validated `Settings`."""
     env = os.environ if env is None else env
-    data, warnings = read_config_file(path or config_path())
+    path = path or config_path()
+    data, warnings = read_config_file(path)
     sim = data.get("simulator", {})
     if not isinstance(sim, dict):
         raise ConfigError("config: [simulator] must be a table")
@@ -169,8 +174,32 @@ def load_settings(
             pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
         ),
         warnings=tuple(warnings),
+        theme=_string(pick(theme, None, "theme"), "theme"),
+        keys=_keys(data.get("keys", {})),
+        config_file=path,
     )
     return settings
+
+
+def _string(value: Any, name: str) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ConfigError(f"config: {name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _keys(table: Any, prefix: str = "") -> dict[str, str]:
+    """[keys]: binding id = "key,key"; an unquoted dotted id (positions.back = ...) is a nested table."""
+    if not isinstance(table, dict):
+        raise ConfigError('config: [keys] must be a table of binding id = "key,key"')
+    out: dict[str, str] = {}
+    for name, value in table.items():
+        if isinstance(value, dict):
+            out |= _keys(value, f"{prefix}{name}.")
+        elif isinstance(value, str):
+            out[prefix + name] = value
+        else:
+            raise ConfigError(f'config: [keys] {prefix}{name} must be a string like "f5" or "escape,h", got {value!r}')
+    return out
 
 
 def _number(value: Any, name: str, *, minimum: float | None = None, default: float | None = None, allow_none: bool = False) -> Any:
@@ -209,20 +238,31 @@ CONFIG_TEMPLATE = """\
 # Seconds between refreshes. Unset: follow the data's own update cadence (live) or 15 s (simulator).
 # refresh = 15
 
+# Colour theme: hypertui-dark (the default), hypertui-light, hypertui-colorblind (blue/orange
+# instead of green/red), hypertui-mono (greys; the default when NO_COLOR is set), one of your
+# own theme files (`hypertui config check` shows the folder) or a Textual theme (nord, ...).
+# A theme chosen in the app (ctrl+p, "Theme") is saved here.
+# theme = "hypertui-dark"
+
 [simulator]
 # seed = 7
 # scale = "default"        # small | default | large
 # update_interval = 15     # seconds of wall time between simulated market state updates
+
+[keys]
+# Remap keys: binding id = "key" or "key,key" (Textual key names: f5, escape, ctrl+x,
+# question_mark, ...). Quote an id with a dot in it. `hypertui config check` reports ids
+# that do not exist and keys that clash. The ids and their default keys:
 """
 
 
-def write_config_template(path: Path) -> bool:
-    """Create a commented config file (mode 0600); False if one already exists."""
+def write_config_template(path: Path, keys: str = "") -> bool:
+    """Create a commented config file (mode 0600), `keys` listing the bindings; False if one exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(CONFIG_TEMPLATE)
+        fh.write(CONFIG_TEMPLATE + keys)
     return True

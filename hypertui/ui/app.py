@@ -36,7 +36,7 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
-from hypertui.monitor.heat import MODES, PALETTES
+from hypertui.monitor.heat import MODES
 from hypertui.monitor.plan import (
     BACKGROUND,
     HEATMAP,
@@ -59,12 +59,15 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui import prefs as preferences
 from hypertui.ui.hangup import watch_terminal
+from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
+from hypertui.ui.signals import Signals
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.heatmap import HeatmapTable
@@ -127,6 +130,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         *,
         refresh: float | None = 15.0,
         clock: Callable[[], datetime] = utc_now,
+        prefs: preferences.Preferences = preferences.Preferences(),
     ) -> None:
         super().__init__()
         self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
@@ -168,6 +172,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._fetched_in: dict[str, int] = {}  # part -> full-screen cycle it was last fetched in
         self.cycles_done = 0
         self.dashboard = DashboardScreen()
+        self.prefs = prefs
+        self.signals = Signals()  # the theme's, from watch_theme
+        self._prefs_problems = preferences.apply_preferences(self, prefs)  # sets the theme
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -181,6 +188,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
         watch_terminal(self)
+        preferences.start(self, self._prefs_problems)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -411,7 +419,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 heatmap,
                 [c.id for c in cohorts],
                 self.heat_mode,
-                PALETTES[self.palette_index],
+                self.signals.palettes()[self.palette_index],
                 self.coin_filter,
                 self._prev_heatmap,
             )
@@ -421,7 +429,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         filt = f" · filter “{self.coin_filter}”" if self.coin_filter else ""
         self.dashboard.set_subtitle(
             "heatmap-panel",
-            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {PALETTES[self.palette_index].name} (c){filt}",
+            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {self.signals.palettes()[self.palette_index].name} (c){filt}",
         )
 
     def _render_status(self) -> None:
@@ -557,8 +565,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._render_heatmap()
 
     def action_palette(self) -> None:
-        self.palette_index = (self.palette_index + 1) % len(PALETTES)
+        self.palette_index = (self.palette_index + 1) % len(self.signals.palettes())
         self._render_heatmap()
+
+    def watch_theme(self) -> None:
+        self.signals = Signals.of(self.current_theme.variables)
+        self.palette_index = 0  # the theme chooses the heatmap palette
+        if self.is_running:  # chosen in the app: the first theme is set before it runs
+            self._render_all()
+            preferences.remember_theme(self, self.theme)
 
     def action_filter(self) -> None:
         self.dashboard.open_filter()
@@ -583,7 +598,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
-        return [
+        """The bindings by where they work, with the keys in effect (after the [keys] remaps)."""
+        sections = [
             ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
@@ -592,6 +608,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
+        return [(title, remapped(bindings, self.prefs.keys)) for title, bindings in sections]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then every hypertui action by name (run where its key works)."""
@@ -605,7 +622,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
         for owner, bindings in owners:
-            for binding in bindings:
+            for binding in remapped(bindings, self.prefs.keys):
                 if binding.description:
                     yield SystemCommand(
                         binding.description,
@@ -666,5 +683,5 @@ def run_app(settings: Any) -> int:
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    app = HyperTuiApp(client, label, refresh=refresh)
+    app = HyperTuiApp(client, label, refresh=refresh, prefs=preferences.from_settings(settings))
     return app.run() or 0

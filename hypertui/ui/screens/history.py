@@ -22,6 +22,7 @@ from hypertui.api.models import BiasSnapshot
 from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
 WINDOWS: dict[str, timedelta] = {
@@ -55,10 +56,10 @@ def _money(value: float | None, column: str) -> Text:
     return _right(fmt.money(value), column)
 
 
-def snapshot_row(s: BiasSnapshot) -> Row:
+def snapshot_row(s: BiasSnapshot, signals: Signals) -> Row:
     bias = _right(fmt.signed(s.bias, 4), "bias")
     if s.bias is not None:
-        bias.stylize("green" if s.bias > 0 else "red" if s.bias < 0 else "")
+        bias.stylize(signals.sign(s.bias))
     exposure = _right(fmt.ratio(s.exposure_ratio, 3) + ("×" if s.exposure_ratio is not None else ""), "exposure")
     return (
         s.timestamp.isoformat(),
@@ -135,6 +136,7 @@ class HistoryScreen(Screen):
         table.focus()
         self._show()
         self.load()
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._show())  # recolour the bias
 
     @property
     def table(self) -> SyncedTable:
@@ -194,7 +196,7 @@ class HistoryScreen(Screen):
         self.query_one("#exposure-chart", Sparkline).data = exposure
         self.query_one("#bias-label", Static).update(chart_label("Perp bias", bias, 4))
         self.query_one("#exposure-label", Static).update(chart_label("Exposure ratio", exposure, 3, "×"))
-        self.table.sync([snapshot_row(s) for s in self.snapshots])
+        self.table.sync([snapshot_row(s, signals_of(self)) for s in self.snapshots])
         self._show_cursor()
         self.query_one("#history-status", Static).update(self.status_text())
 

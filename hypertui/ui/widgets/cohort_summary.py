@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from hypertui.monitor.rows import AssetLine, Figure
+from hypertui.ui.signals import signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -30,7 +31,8 @@ class CohortSummary(Vertical):
             self._titles = (title, age)
             self.border_title = Text(title)  # Text: a cohort name is never markup
             self.border_subtitle = f"age {age} (a)"
-        key = tuple(figures)
+        signals = signals_of(self)
+        key = (tuple(figures), signals)  # a new theme recolours the marks
         if key != self._figures_key:
             self._figures_key = key
             grid = Table.grid(padding=(0, 1))
@@ -38,7 +40,7 @@ class CohortSummary(Vertical):
             grid.add_column(justify="right", no_wrap=True)
             grid.add_column(width=1)
             for f in figures:
-                grid.add_row(f.label, Text(f.value), mark_text(f.mark))
+                grid.add_row(f.label, Text(f.value), mark_text(f.mark, signals))
             self.query_one("#figures", Static).update(grid)
         rows = [
             (
@@ -46,7 +48,7 @@ class CohortSummary(Vertical):
                 (
                     Text(a.coin, no_wrap=True, overflow="ellipsis"),
                     Text(a.value, justify="right"),
-                    Text.assemble(a.long_share, " ", mark_text(a.mark), justify="right"),
+                    Text.assemble(a.long_share, " ", mark_text(a.mark, signals), justify="right"),
                 ),
             )
             for rank, a in enumerate(assets)
