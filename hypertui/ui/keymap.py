@@ -45,13 +45,18 @@ def known_ids() -> set[str]:
 
 
 def _with_keymap(bindings: BindingsMap, keymap: Mapping[str, str], owner: str) -> tuple[BindingsMap, list[str]]:
-    """The bindings as they are after the keymap, and the clashes inside them."""
+    """The bindings as they are after the keymap, and the ones a remap took the key of.
+
+    Textual's own clash report misses a binding without a remap losing its key, so compare.
+    """
     effective = bindings.copy()
-    clashed = effective.apply_keymap(keymap).clashed_bindings
+    effective.apply_keymap(keymap)
     problems = []
-    for lost in sorted(clashed, key=lambda b: b.key):
-        for key in lost.key.split(","):
-            winners = [b for b in effective.key_to_bindings.get(key, []) if b.id in keymap]
+    for key, on_key in bindings.key_to_bindings.items():
+        for lost in on_key:
+            if lost.id in keymap:
+                continue  # moved away on purpose
+            winners = [b for b in effective.key_to_bindings.get(key, []) if b.id in keymap and b.action != lost.action]
             if winners:
                 problems.append(_clash(key, winners[0], lost, owner, owner))
     return effective, problems
