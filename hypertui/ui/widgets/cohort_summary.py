@@ -9,7 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from hypertui.monitor.rows import AssetLine, Figure
-from hypertui.ui.signals import signals_of
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -18,6 +18,7 @@ class CohortSummary(Vertical):
     def __init__(self) -> None:
         super().__init__(id="summary")
         self._figures_key: tuple | None = None
+        self._figures_signals: Signals | None = None  # a new theme recolours the marks
         self._titles: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -32,9 +33,9 @@ class CohortSummary(Vertical):
             self.border_title = Text(title)  # Text: a cohort name is never markup
             self.border_subtitle = f"age {age} (a)"
         signals = signals_of(self)
-        key = (tuple(figures), signals)  # a new theme recolours the marks
-        if key != self._figures_key:
-            self._figures_key = key
+        key = tuple(figures)
+        if (key, signals) != (self._figures_key, self._figures_signals):
+            self._figures_key, self._figures_signals = key, signals
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)
             grid.add_column(justify="right", no_wrap=True)
