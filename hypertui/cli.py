@@ -4,7 +4,7 @@
     hypertui sim [--host --port ...]   the market simulator as a local HTTP server
     hypertui serve [--host --port]     the dashboard in a web browser (textual-serve)
     hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
-    hypertui config path|init          where the config file lives / write a commented one
+    hypertui config path|init|check    where the config file lives / write a commented one / check it
     hypertui screenshots [DIR]         SVGs of the main screens, rendered by the app itself
 """
 
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hypertui {__version__}")
     _connection_options(parser, suppress=False)
     parser.add_argument("--refresh", type=float, default=None, metavar="SECONDS", help="refresh interval")
+    parser.add_argument("--theme", default=None, metavar="NAME", help="colour theme (default hypertui-dark; `hypertui config check` lists them)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the market simulator as a local HTTP server", description="Serve the simulated HyperTracker API over HTTP.")
@@ -181,7 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     kinds.add_parser("status", parents=[common], help="when the data last changed and will next")
 
     config = sub.add_parser("config", help="the config file", description="Show or create the config file.")
-    config.add_argument("action", choices=("path", "init"), help="path: print where it lives; init: write a commented one")
+    config.add_argument(
+        "action",
+        choices=("path", "init", "check"),
+        help="path: print where it lives; init: write a commented one; check: list themes and problems with theme and keys",
+    )
     return parser
 
 
@@ -195,6 +200,7 @@ def _load_settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, import
         seed=getattr(args, "seed", None),
         scale=getattr(args, "scale", None),
         update_interval=getattr(args, "update_interval", None),
+        theme=getattr(args, "theme", None),
     )
 
 
@@ -248,6 +254,24 @@ def _serve_dashboard(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
     return 0
 
 
+def _keys_reference() -> str:
+    from hypertui.ui.app import HyperTuiApp
+    from hypertui.ui.keymap import reference
+
+    return reference(HyperTuiApp)
+
+
+def _check_config(args: argparse.Namespace) -> int:
+    from hypertui.ui.app import HyperTuiApp
+    from hypertui.ui.prefs import check
+
+    facts, problems = check(_load_settings(args), HyperTuiApp)
+    print("\n".join(facts))
+    for problem in problems:
+        print(f"problem: {problem}")
+    return EXIT_API_ERROR if problems else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     from hypertui.api.errors import ApiError
@@ -258,7 +282,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             path = config_path()
             if args.action == "path":
                 print(path)
-            elif write_config_template(path):
+            elif args.action == "check":
+                return _check_config(args)
+            elif write_config_template(path, _keys_reference()):
                 print(f"wrote {path}")
             else:
                 return _fail(f"{path} already exists; not overwritten", EXIT_USAGE)

@@ -41,6 +41,9 @@ class Settings:
     alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alerts
     alert_problems: tuple[str, ...] = field(default=(), compare=False)  # invalid rules: reported, skipped
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    theme: str | None = None  # None: hypertui-dark (hypertui-mono when NO_COLOR is set)
+    keys: dict[str, str] = field(default_factory=dict, compare=False)  # binding id -> "key,key"
+    config_file: Path | None = field(default=None, compare=False)  # where a theme chosen in the app is saved
 
     @property
     def uses_simulator(self) -> bool:
@@ -133,12 +136,14 @@ def load_settings(
     seed: int | None = None,
     scale: str | None = None,
     update_interval: float | None = None,
+    theme: str | None = None,
     env: dict[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
     """Merge flags > environment > config file into one validated `Settings`."""
     env = os.environ if env is None else env
-    data, warnings = read_config_file(path or config_path())
+    path = path or config_path()
+    data, warnings = read_config_file(path)
     sim = data.get("simulator", {})
     if not isinstance(sim, dict):
         raise ConfigError("config: [simulator] must be a table")
@@ -178,8 +183,32 @@ def load_settings(
         alerts=tuple(alerts),
         alert_problems=tuple(alert_problems),
         warnings=tuple(warnings + alert_problems),
+        theme=_string(pick(theme, None, "theme"), "theme"),
+        keys=_keys(data.get("keys", {})),
+        config_file=path,
     )
     return settings
+
+
+def _string(value: Any, name: str) -> str | None:
+    if value is not None and not (isinstance(value, str) and value.strip()):
+        raise ConfigError(f"config: {name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _keys(table: Any, prefix: str = "") -> dict[str, str]:
+    """[keys]: binding id = "key,key"; an unquoted dotted id (positions.back = ...) is a nested table."""
+    if not isinstance(table, dict):
+        raise ConfigError('config: [keys] must be a table of binding id = "key,key"')
+    out: dict[str, str] = {}
+    for name, value in table.items():
+        if isinstance(value, dict):
+            out |= _keys(value, f"{prefix}{name}.")
+        elif isinstance(value, str):
+            out[prefix + name] = value
+        else:
+            raise ConfigError(f'config: [keys] {prefix}{name} must be a string like "f5" or "escape,h", got {value!r}')
+    return out
 
 
 def _number(value: Any, name: str, *, minimum: float | None = None, default: float | None = None, allow_none: bool = False) -> Any:
@@ -228,6 +257,11 @@ CONFIG_TEMPLATE = """\
 
 # Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
 # export_dir = "~/hypertui-exports"
+# Colour theme: hypertui-dark (the default), hypertui-light, hypertui-colorblind (blue/orange
+# instead of green/red), hypertui-mono (greys; the default when NO_COLOR is set), one of your
+# own theme files (`hypertui config check` shows the folder) or a Textual theme (nord, ...).
+# A theme chosen in the app (ctrl+p, "Theme") is saved here.
+# theme = "hypertui-dark"
 
 [simulator]
 # seed = 7
@@ -253,16 +287,20 @@ CONFIG_TEMPLATE = """\
 # kind = "traders"           # % change of the cohort's trader count
 # cohort = "Shrimp"
 # below = -5                 # versus = "24h" (default, as the API sends it) or "start"
+[keys]
+# Remap keys: binding id = "key" or "key,key" (Textual key names: f5, escape, ctrl+x,
+# question_mark, ...). Quote an id with a dot in it. `hypertui config check` reports ids
+# that do not exist and keys that clash. The ids and their default keys:
 """
 
 
-def write_config_template(path: Path) -> bool:
-    """Create a commented config file (mode 0600); False if one already exists."""
+def write_config_template(path: Path, keys: str = "") -> bool:
+    """Create a commented config file (mode 0600), `keys` listing the bindings; False if one exists."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return False
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(CONFIG_TEMPLATE)
+        fh.write(CONFIG_TEMPLATE + keys)
     return True

@@ -90,3 +90,28 @@ def test_console_entry_point_runs_in_a_fresh_process(tmp_path):
     )
     assert out.returncode == 0, out.stderr
     assert {"lastUpdate", "nextUpdate"} <= json.loads(out.stdout).keys()
+
+
+def test_config_init_documents_theme_and_every_key_then_check_reports(capsys, tmp_path, monkeypatch):
+    from hypertui.ui import prefs
+    from hypertui.ui.app import HyperTuiApp
+
+    monkeypatch.setattr(prefs, "user_themes_dir", lambda: tmp_path / "themes")
+    assert main(["config", "init"]) == 0
+    text = (tmp_path / "config.toml").read_text()
+    assert '# theme = "hypertui-dark"' in text and "\n[keys]\n" in text
+    for binding in HyperTuiApp.BINDINGS:
+        assert f'# {binding.id} = "{binding.key}"' in text
+    assert '# "positions.back" = "escape,backspace"' in text
+    capsys.readouterr()
+    assert main(["config", "check"]) == 0  # the template, all commented out, is fine
+    out = capsys.readouterr().out
+    assert "theme: hypertui-dark" in out and "hypertui-colorblind" in out and "problem" not in out
+    (tmp_path / "themes").mkdir()
+    (tmp_path / "themes" / "bad.toml").write_text('name = "bad"\n')
+    with (tmp_path / "config.toml").open("a") as fh:
+        fh.write('refesh = "f5"\n')
+    assert main(["--theme", "nope", "config", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "problem: keys: no binding has the id 'refesh' (did you mean 'refresh'?)" in out
+    assert "problem: theme 'nope' not found" in out and "bad.toml: missing key 'primary'" in out

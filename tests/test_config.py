@@ -83,3 +83,25 @@ def test_export_dir_from_the_file(tmp_path, monkeypatch):
     assert load_settings(env={}, path=cfg).export_dir == str(tmp_path / "exports")
     with pytest.raises(ConfigError, match="export_dir"):
         load_settings(env={}, path=write(tmp_path / "bad.toml", "export_dir = 3\n"))
+
+
+def test_theme_flag_beats_file_and_keys_table(tmp_path):
+    cfg = write(
+        tmp_path / "c.toml",
+        'theme = "hypertui-light"\n[keys]\nrefresh = "f5"\n"positions.back" = "escape,h"\nhistory.reload = "ctrl+r"\n',
+    )
+    s = load_settings(env={}, path=cfg)
+    assert s.theme == "hypertui-light" and s.config_file == cfg
+    # A quoted id and an unquoted dotted one (a nested table to TOML) mean the same.
+    assert s.keys == {"refresh": "f5", "positions.back": "escape,h", "history.reload": "ctrl+r"}
+    assert load_settings(theme="hypertui-mono", env={}, path=cfg).theme == "hypertui-mono"
+    assert load_settings(env={}, path=tmp_path / "none.toml").theme is None
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [("theme = 3\n", "theme must be a non-empty string"), ("keys = 3\n", r"\[keys\] must be a table"), ("[keys]\nrefresh = 5\n", "refresh must be a string")],
+)
+def test_bad_theme_or_keys_are_clear_errors(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env={}, path=write(tmp_path / "c.toml", text))

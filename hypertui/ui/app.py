@@ -38,7 +38,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
 from hypertui.monitor.alerts import AlertData
-from hypertui.monitor.heat import MODES, PALETTES
+from hypertui.monitor.heat import MODES
 from hypertui.monitor.plan import (
     BACKGROUND,
     HEATMAP,
@@ -61,16 +61,19 @@ from hypertui.monitor.rows import (
     top_assets,
 )
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui import prefs as preferences
 from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
+from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
+from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
-from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
+from hypertui.ui.signals import Signals
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.heatmap import HeatmapTable
@@ -106,6 +109,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     CSS_PATH = "hypertui.tcss"
     TITLE = "hypertui"
+    DASHBOARD_ONLY = DASHBOARD_ONLY  # for the keymap check: these keys do nothing over a drill-down
     # No ctrl+a/s/q/h/j/k/l: terminals, tmux and screen own those.
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
@@ -137,6 +141,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         clock: Callable[[], datetime] = utc_now,
         export_dir: str | None = None,
         alerts: AlertCenter | None = None,
+        prefs: preferences.Preferences = preferences.Preferences(),
     ) -> None:
         super().__init__()
         self.alerts = alerts or AlertCenter()
@@ -181,6 +186,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._fetched_in: dict[str, int] = {}  # part -> full-screen cycle it was last fetched in
         self.cycles_done = 0
         self.dashboard = DashboardScreen()
+        self.prefs = prefs
+        self.signals = Signals()  # the theme's, from watch_theme
+        self._prefs_problems = preferences.apply_preferences(self, prefs)  # sets the theme
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -196,6 +204,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         watch_terminal(self)
         if self.alerts.problems:
             self.notify("Press ! to see which and why", title="Invalid alert rules skipped", severity="error", timeout=10)
+        preferences.start(self, self._prefs_problems)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -475,7 +484,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 heatmap,
                 [c.id for c in cohorts],
                 self.heat_mode,
-                PALETTES[self.palette_index],
+                self.signals.palettes()[self.palette_index],
                 self.coin_filter,
                 self._prev_heatmap,
             )
@@ -485,7 +494,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         filt = f" · filter “{self.coin_filter}”" if self.coin_filter else ""
         self.dashboard.set_subtitle(
             "heatmap-panel",
-            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {PALETTES[self.palette_index].name} (c){filt}",
+            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {self.signals.palettes()[self.palette_index].name} (c){filt}",
         )
 
     def _render_status(self) -> None:
@@ -638,8 +647,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._render_heatmap()
 
     def action_palette(self) -> None:
-        self.palette_index = (self.palette_index + 1) % len(PALETTES)
+        self.palette_index = (self.palette_index + 1) % len(self.signals.palettes())
         self._render_heatmap()
+
+    def watch_theme(self) -> None:
+        self.signals = Signals.of(self.current_theme.variables)
+        self.palette_index = 0  # the theme chooses the heatmap palette
+        if self.is_running:  # chosen in the app: the first theme is set before it runs
+            self._render_all()
+            preferences.remember_theme(self, self.theme)
 
     def action_filter(self) -> None:
         self.dashboard.open_filter()
@@ -671,7 +687,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
-        return [
+        """The bindings by where they work, with the keys in effect (after the [keys] remaps)."""
+        sections = [
             ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
@@ -683,6 +700,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Bias overview", list(BiasOverviewScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Alerts", list(AlertsScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
+        return [(title, remapped(bindings, self.prefs.keys)) for title, bindings in sections]
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, then every hypertui action by name (run where its key works)."""
@@ -697,7 +715,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             (self.dashboard, list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
         for owner, bindings in owners:
-            for binding in bindings:
+            for binding in remapped(bindings, self.prefs.keys):
                 if binding.description:
                     yield SystemCommand(
                         binding.description,
@@ -774,5 +792,5 @@ def run_app(settings: Any) -> int:
     from hypertui.monitor.alerts import alerts_log_path
 
     alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
-    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts)
+    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts, prefs=preferences.from_settings(settings))
     return app.run() or 0

@@ -18,6 +18,7 @@ from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import TIMED
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.prefs import Preferences
 
 FROZEN = datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
 
@@ -63,12 +64,16 @@ class FaultyClient:
 
 
 def make_app(
-    *, scale: str = "small", clock: Callable[[], datetime] | None = None, refresh: float | None = 15.0
+    *,
+    scale: str = "small",
+    clock: Callable[[], datetime] | None = None,
+    refresh: float | None = 15.0,
+    prefs: Preferences = Preferences(),
 ) -> HyperTuiApp:
     """The dashboard on the simulator (seed 7) behind a frozen clock and a `FaultyClient`."""
     clock = clock or FrozenClock(FROZEN)
     client = FaultyClient(simulator_client(seed=7, scale=scale, clock=clock))
-    return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock)  # type: ignore[arg-type]
+    return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock, prefs=prefs)  # type: ignore[arg-type]
 
 
 async def settled(pilot: Any) -> None:

@@ -9,12 +9,13 @@ import pytest
 
 from hypertui.ui import screenshots
 from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.prefs import Preferences
 
 
 @pytest.fixture
 def make_app(clock: Callable[[], datetime]) -> Callable[..., HyperTuiApp]:
-    def make(*, refresh: float | None = 15.0, scale: str = "small") -> HyperTuiApp:
-        return screenshots.make_app(scale=scale, clock=clock, refresh=refresh)
+    def make(*, refresh: float | None = 15.0, scale: str = "small", prefs: Preferences = Preferences()) -> HyperTuiApp:
+        return screenshots.make_app(scale=scale, clock=clock, refresh=refresh, prefs=prefs)
 
     return make
 

@@ -15,6 +15,7 @@ from textual.widgets import Static
 
 from hypertui.monitor.alerts import describe, format_value
 from hypertui.ui.alerts import AlertCenter
+from hypertui.ui.signals import signals_of
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
@@ -99,7 +100,7 @@ class AlertsScreen(Screen):
         if reading is not None and reading.missing:
             status = Text(f"no data: {reading.missing}", style="dim")
         else:
-            status = Text(state.describe(rule), style="bold yellow" if state.armed is False else "")
+            status = Text(state.describe(rule), style=f"bold {signals_of(self).caution}" if state.armed is False else "")
         rule_text = f"{rule.name}: {describe(rule)}" if rule.name else describe(rule)
         return (str(number), [Text(f"#{number}"), Text(value.rjust(9)), Text(rule_text), status])
 

@@ -27,15 +27,14 @@ from hypertui.monitor.coin_rows import SERIES, BreakdownLine, breakdown_lines, m
 from hypertui.monitor.export import Table
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.screens.positions import cohort_label
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
-from hypertui.ui.widgets.risk_table import LEVEL_STYLE
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
 AGES = ("all", "24h", "7d", "30d")
 WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 SERIES_DELAY = 0.3  # seconds the cursor rests on a cohort before its series is asked for (quota)
-TREND_STYLE = {1: "green", -1: "red", 0: ""}
 COLUMNS: list[tuple[str, str, int]] = [  # key, label, width; all but the cohort right-aligned
     ("cohort", "Cohort", 17),
     ("positions", "Positions", 9),
@@ -61,17 +60,16 @@ def _right(text: str, key: str, style: str = "") -> Text:
     return Text(text.rjust(WIDTH[key]), style=style)
 
 
-def breakdown_row(line: BreakdownLine, with_value_change: bool) -> Row:
-    lean = {"▲": "green", "▼": "red"}.get(line.lean, "")
+def breakdown_row(line: BreakdownLine, with_value_change: bool, signals: Signals) -> Row:
     cells = {
         "cohort": Text(line.cohort, no_wrap=True, overflow="ellipsis"),
         "positions": _right(line.positions, "positions"),
-        "positions_change": _right(line.positions_change, "positions_change", TREND_STYLE[line.positions_trend]),
+        "positions_change": _right(line.positions_change, "positions_change", signals.sign(line.positions_trend)),
         "value": _right(line.value, "value"),
-        "value_change": _right(line.value_change, "value_change", TREND_STYLE[line.value_trend]),
-        "long": Text.assemble(line.long_share.rjust(WIDTH["long"] - 2), " ", (line.lean, lean)),
+        "value_change": _right(line.value_change, "value_change", signals.sign(line.value_trend)),
+        "long": Text.assemble(line.long_share.rjust(WIDTH["long"] - 2), " ", (line.lean, signals.mark(line.lean))),
         "near": _right(line.near_liq, "near"),
-        "near_share": _right(line.near_liq_share, "near_share", LEVEL_STYLE[line.near_level]),
+        "near_share": _right(line.near_liq_share, "near_share", signals.risk(line.near_level)),
     }
     return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
 
@@ -217,7 +215,10 @@ class CoinScreen(Screen):
         items = self.breakdown.data if self.breakdown else []
         with_change = any(c.past_total_position_value for c in items)
         self.table.set_columns(table_columns(with_change))
-        self.table.sync([breakdown_row(line, with_change) for line in breakdown_lines(self.breakdown)] if self.breakdown else [])
+        signals = signals_of(self)
+        self.table.sync(
+            [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
+        )
         self._show_series()
         self.query_one("#coin-status", Static).update(self.status_text())
 

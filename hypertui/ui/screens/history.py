@@ -23,6 +23,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor.export import Table, snapshot_json
 from hypertui.ui.export_key import export_tables
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
@@ -58,10 +59,10 @@ def _money(value: float | None, column: str) -> Text:
     return _right(fmt.money(value), column)
 
 
-def snapshot_row(s: BiasSnapshot) -> Row:
+def snapshot_row(s: BiasSnapshot, signals: Signals) -> Row:
     bias = _right(fmt.signed(s.bias, 4), "bias")
     if s.bias is not None:
-        bias.stylize("green" if s.bias > 0 else "red" if s.bias < 0 else "")
+        bias.stylize(signals.sign(s.bias))
     exposure = _right(fmt.ratio(s.exposure_ratio, 3) + ("×" if s.exposure_ratio is not None else ""), "exposure")
     return (
         s.timestamp.isoformat(),
@@ -123,6 +124,7 @@ class HistoryScreen(Screen):
         table.focus()
         self._show()
         self.load()
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._show())  # recolour the bias
 
     @property
     def table(self) -> SyncedTable:
@@ -179,7 +181,7 @@ class HistoryScreen(Screen):
         exposure = [s.exposure_ratio for s in oldest_first if s.exposure_ratio is not None]
         self.query_one("#bias-chart", Chart).show(bias)
         self.query_one("#exposure-chart", Chart).show(exposure)
-        self.table.sync([snapshot_row(s) for s in self.snapshots])
+        self.table.sync([snapshot_row(s, signals_of(self)) for s in self.snapshots])
         self._show_cursor()
         self.query_one("#history-status", Static).update(self.status_text())
 

@@ -9,6 +9,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from hypertui.monitor.rows import AssetLine, Figure
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -17,6 +18,7 @@ class CohortSummary(Vertical):
     def __init__(self) -> None:
         super().__init__(id="summary")
         self._figures_key: tuple | None = None
+        self._figures_signals: Signals | None = None  # a new theme recolours the marks
         self._titles: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -30,17 +32,18 @@ class CohortSummary(Vertical):
             self._titles = (title, age)
             self.border_title = Text(title)  # Text: a cohort name is never markup
             self.border_subtitle = f"age {age} (a)"
+        signals = signals_of(self)
         key = tuple(figures)
-        if key != self._figures_key:
+        if (key, signals) != (self._figures_key, self._figures_signals):
             # A layout pass repaints the whole screen: only when the figures take more or fewer lines.
             relayout = self._figures_key is None or len(key) != len(self._figures_key)
-            self._figures_key = key
+            self._figures_key, self._figures_signals = key, signals
             grid = Table.grid(padding=(0, 1))
             grid.add_column(style="dim", no_wrap=True)
             grid.add_column(justify="right", no_wrap=True)
             grid.add_column(width=1)
             for f in figures:
-                grid.add_row(f.label, Text(f.value), mark_text(f.mark))
+                grid.add_row(f.label, Text(f.value), mark_text(f.mark, signals))
             self.query_one("#figures", Static).update(grid, layout=relayout)
         rows = [
             (
@@ -48,7 +51,7 @@ class CohortSummary(Vertical):
                 (
                     Text(a.coin, no_wrap=True, overflow="ellipsis"),
                     Text(a.value, justify="right"),
-                    Text.assemble(a.long_share, " ", mark_text(a.mark), justify="right"),
+                    Text.assemble(a.long_share, " ", mark_text(a.mark, signals), justify="right"),
                 ),
             )
             for rank, a in enumerate(assets)

@@ -1,12 +1,12 @@
-"""Colours of the direction marks (▲ up/long, ▼ down/short); the glyph carries the meaning."""
+"""Direction marks (▲ up/long, ▼ down/short) in the theme's colours; the glyph carries the meaning."""
 
 from __future__ import annotations
 
 from rich.text import Text
 
-MARK_STYLE = {"▲": "green", "▼": "red"}
+from hypertui.ui.signals import Signals
 
 
-def mark_text(mark: str) -> Text:
+def mark_text(mark: str, signals: Signals) -> Text:
     """A one-cell mark, blank when there is none."""
-    return Text(mark or " ", style=MARK_STYLE.get(mark, ""))
+    return Text(mark or " ", style=signals.mark(mark))

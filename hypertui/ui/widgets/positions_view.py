@@ -21,6 +21,7 @@ from textual.strip import Strip
 
 from hypertui.api.models import Position
 from hypertui.monitor.positions import COLUMNS, PageWindow, cells
+from hypertui.ui.signals import Signals, signals_of
 
 GAP = 1
 WIDTH = sum(w for _, _, w, _ in COLUMNS) + GAP * (len(COLUMNS) - 1) + 1
@@ -40,13 +41,13 @@ def _line(values: dict[str, str], styles: dict[str, str] | None = None) -> Text:
     return text
 
 
-def _styles(p: Position) -> dict[str, str]:
-    out = {"side": "green" if p.side == "long" else "red"}
+def _styles(p: Position, signals: Signals) -> dict[str, str]:
+    out = {"side": signals.long if p.side == "long" else signals.short}
     if p.unrealized_pnl:
-        out["pnl"] = "green" if p.unrealized_pnl > 0 else "red"
+        out["pnl"] = signals.sign(p.unrealized_pnl)
     d = p.liquidation_distance
     if d is not None:
-        out["dist"] = "bold red" if d < 0.05 else "yellow" if d < 0.15 else ""
+        out["dist"] = signals.risk(2 if d < 0.05 else 1 if d < 0.15 else 0)
     return out
 
 
@@ -181,7 +182,7 @@ class PositionsView(ScrollView, can_focus=True):
             text = Text(" ⋯ loading…", no_wrap=True, end="")
             style = self.get_component_rich_style("positions-view--tail")
         else:
-            text = _line(cells(p), _styles(p))
+            text = _line(cells(p), _styles(p, signals_of(self)))
             style = Style()
         if row == self.cursor:
             style = style + self.get_component_rich_style("positions-view--cursor")

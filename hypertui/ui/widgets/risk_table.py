@@ -7,12 +7,12 @@ from textual.message import Message
 from textual.widgets import DataTable
 
 from hypertui.monitor.rows import RISK_COLUMNS, RiskLine
+from hypertui.ui.signals import signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 LABELS = {"coin": "Coin", "total_value": "Value", "risk_value": "At risk", "percent_risk": "% risk"}
 WIDTHS = {"coin": 9, "total_value": 7, "risk_value": 7, "percent_risk": 9}
-LEVEL_STYLE = {0: "", 1: "yellow", 2: "bold red"}
 LOAD_AHEAD = 5  # ask for the next page this many rows before the end
 
 
@@ -38,9 +38,10 @@ class RiskTable(SyncedTable):
         self.sort_column, self.descending, self._total = column, descending, total
         arrow = "▼" if descending else "▲"
         self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
+        signals = signals_of(self)
         rows = []
         for line in lines:
-            style = LEVEL_STYLE[line.level]
+            style = signals.risk(line.level)
             values = (line.total_value, line.risk_value, line.percent_risk)
             rows.append(
                 (
@@ -48,7 +49,7 @@ class RiskTable(SyncedTable):
                     (
                         Text(line.coin, style=style, no_wrap=True, overflow="ellipsis"),
                         *(
-                            Text.assemble((v, style), mark_text(m), justify="right")
+                            Text.assemble((v, style), mark_text(m, signals), justify="right")
                             for v, m in zip(values, line.marks, strict=True)
                         ),
                     ),

@@ -10,15 +10,16 @@ from textual.widgets.option_list import Option
 
 from hypertui.api.models import Segment
 from hypertui.monitor.rows import SegmentLine
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 
 GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"}
 NAME_WIDTH = 14
 
 
-def _prompt(line: SegmentLine) -> Text:
+def _prompt(line: SegmentLine, signals: Signals) -> Text:
     name = line.name if len(line.name) <= NAME_WIDTH else line.name[: NAME_WIDTH - 1] + "…"
-    mark = mark_text(line.mark)
+    mark = mark_text(line.mark, signals)
     return Text.assemble(
         line.emoji or " ",
         " ",
@@ -55,7 +56,7 @@ class SegmentList(OptionList):
                 Option(Text(GROUP_TITLES.get(axis, axis), style="bold dim"), id=f"axis-{axis}", disabled=True)
             )
             for seg in segments:
-                prompt = _prompt(lines[seg.id])
+                prompt = _prompt(lines[seg.id], signals_of(self))
                 self._prompts[str(seg.id)] = prompt
                 options.append(Option(prompt, id=str(seg.id)))
         self.set_options(options)
@@ -69,7 +70,7 @@ class SegmentList(OptionList):
         """Replace only the prompts whose text changed."""
         for sid, line in lines.items():
             key = str(sid)
-            prompt = _prompt(line)
+            prompt = _prompt(line, signals_of(self))
             if key in self._prompts and self._prompts[key] != prompt:
                 self._prompts[key] = prompt
                 self.replace_option_prompt(key, prompt)

@@ -1,0 +1,91 @@
+"""The [keys] table: remaps work where the binding lives, problems are reported, help follows."""
+
+from __future__ import annotations
+
+import re
+
+from hypertui.ui import keymap
+from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.prefs import Preferences
+from hypertui.ui.screens.help import HelpScreen, key_table
+from hypertui.ui.screens.positions import PositionsScreen
+from hypertui.ui.screenshots import settled as settle
+from tests.ui.test_themes import recording
+
+
+def _refreshes(app) -> int:
+    return sum(name == "heatmap" for name, _, _ in app.client.calls)
+
+
+async def test_a_remapped_key_runs_the_action_and_the_old_one_does_not(make_app):
+    app = make_app(prefs=Preferences(keys={"refresh": "f5", "table.down": "n"}))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        before = _refreshes(app)
+        await pilot.press("r")
+        await settle(pilot)
+        assert _refreshes(app) == before
+        await pilot.press("f5")
+        await settle(pilot)
+        assert _refreshes(app) == before + 1
+        # A widget's binding too: the heatmap's j is now n.
+        app.dashboard.query_one("#heatmap").focus()
+        await pilot.pause()
+        table = app.dashboard.query_one("#heatmap")
+        await pilot.press("j")
+        assert table.cursor_row == 0
+        await pilot.press("n")
+        assert table.cursor_row == 1
+
+
+async def test_help_and_palette_show_the_keys_in_effect(make_app):
+    app = make_app(prefs=Preferences(keys={"refresh": "f5,ctrl+r", "help": "f1"}))
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        rows = [tuple(re.split(r"\s{2,}", line.strip())) for line in _plain(app.key_sections()).splitlines()]
+        assert ("f5 / ctrl+r", "Refresh") in rows and ("f1", "Help") in rows
+        assert ("p", "Pause") in rows and ("r", "Refresh") not in rows  # untouched keys as before
+        commands = {c.title: c.help for c in app.get_system_commands(app.dashboard)}
+        assert commands["Refresh"] == "key: f5 / ctrl+r"
+
+
+def _plain(sections) -> str:
+    from rich.console import Console
+
+    console = Console(width=100, record=True, color_system=None)
+    console.print(key_table(sections))
+    return console.export_text()
+
+
+def test_unknown_ids_and_clashes_are_found():
+    found = keymap.problems({"refesh": "f5", "pause": "r", "history.window": "f", "quit": ""}, HyperTuiApp)
+    assert "keys: no binding has the id 'refesh' (did you mean 'refresh'?)" in found
+    assert any("'r' is bound to both pause and refresh in HyperTuiApp" in p for p in found)
+    assert any("'f' is bound to both history.window and history.recency in HistoryScreen" in p for p in found)
+    assert "keys: 'quit' is given no key" in found
+    # The app's key under a screen that binds it first.
+    found = keymap.problems({"refresh": "tab"}, HyperTuiApp)
+    assert any("'tab' is bound to both next_panel and refresh (DashboardScreen comes before HyperTuiApp)" in p for p in found)
+    # b is the dashboard's bias overview, which the app turns off over a drill-down: no clash...
+    assert keymap.problems({"refresh": "f5", "positions.back": "escape,backspace,b"}, HyperTuiApp) == []
+    # ...but p (pause) acts everywhere.
+    assert any("'p' is bound to both" in p for p in keymap.problems({"positions.back": "escape,p"}, HyperTuiApp))
+
+
+async def test_problems_are_toasts_at_start_and_when_a_screen_opens(make_app):
+    app = make_app(prefs=Preferences(keys={"nothing.here": "x", "positions.back": "escape,h"}))
+    toasts = recording(app)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert any("no binding has the id 'nothing.here'" in t for t in toasts)
+        assert not any("positions.back" in t for t in toasts)
+        app.open_positions(app.heatmap.heatmap[0].coin, app.view.segment_id)
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(app.screen, PositionsScreen)
+        # The positions table has the focus and takes h (scroll left) before the screen's back.
+        assert any("'h' is bound to both positions.left and positions.back" in t for t in toasts)
