@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import json
 
 import pytest
+from textual.widgets import LoadingIndicator
 
 from hypertui.api.errors import NetworkError
 from hypertui.monitor import format as fmt
@@ -18,6 +20,7 @@ from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
 
@@ -287,3 +290,46 @@ async def test_export_failure_is_a_toast(make_app, tmp_path):
         toast = _toasts(app)[-1]
         assert toast.severity == "error" and toast.title == "Export failed"
         assert str(blocker) in toast.message
+
+
+@pytest.mark.parametrize(
+    ("open_screen", "endpoint"),
+    [
+        (lambda app: app.open_coin(app.heatmap.heatmap[0].coin), "position_breakdown"),
+        (lambda app: app.open_bias_overview(), "segments_bias_24h"),
+        (lambda app: app.open_history(app.view.segment_id), "iter_bias_history"),
+    ],
+)
+async def test_a_slow_first_load_leaves_the_screen_readable(make_app, open_screen, endpoint):
+    """While a drill-down waits for the API its crumb, status line and footer stay on screen
+    (a screen's own `loading` would cover them all with Textual's loading indicator)."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        gate = asyncio.Event()
+        inner = getattr(app.client, endpoint)
+        if endpoint.startswith("iter_"):
+
+            def held(*args, **kwargs):
+                async def pages():
+                    await gate.wait()
+                    async for page in inner(*args, **kwargs):
+                        yield page
+
+                return pages()
+        else:
+
+            async def held(*args, **kwargs):
+                await gate.wait()
+                return await inner(*args, **kwargs)
+
+        setattr(app.client, endpoint, held)
+        open_screen(app)
+        await pilot.pause()
+        screen = app.screen
+        assert screen.fetching and not screen.loading
+        assert not screen.query(LoadingIndicator)
+        assert screen.query_one(Footer).display
+        gate.set()
+        await _loaded(pilot)
+        assert not screen.fetching

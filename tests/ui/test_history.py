@@ -16,7 +16,7 @@ async def _loaded(pilot) -> HistoryScreen:
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, HistoryScreen)
-    assert not screen.loading
+    assert not screen.fetching
     return screen
 
 

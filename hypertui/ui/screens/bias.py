@@ -51,7 +51,7 @@ class BiasOverviewScreen(Screen):
         super().__init__(id="bias")
         self.data: SegmentsBias24h | None = None
         self.error: str | None = None
-        self.loading = False
+        self.fetching = False
 
     def compose(self) -> ComposeResult:
         yield Static(id="bias-crumb")
@@ -69,7 +69,7 @@ class BiasOverviewScreen(Screen):
 
     def load(self) -> None:
         self.workers.cancel_group(self, "bias")
-        self.loading = True
+        self.fetching = True
         self._show_status()
         self.run_worker(self._load(), group="bias", exit_on_error=False)
 
@@ -82,7 +82,7 @@ class BiasOverviewScreen(Screen):
         else:
             self.data, self.error = data, None
             await self._show_strips()
-        self.loading = False
+        self.fetching = False
         self._show_status()
 
     @property
@@ -125,7 +125,7 @@ class BiasOverviewScreen(Screen):
         parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'}"]
         if series:
             parts.append(f" · up to {max(len(one.snapshots) for one in series)} snapshots each")
-        if self.loading:
+        if self.fetching:
             parts.append((" · ⋯ loading…", "dim"))
         if self.error is not None:
             parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]

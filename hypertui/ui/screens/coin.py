@@ -94,7 +94,7 @@ class CoinScreen(Screen):
         self.metrics: SegmentMetrics | None = None
         self.series: dict[tuple[int, str, str], list[PositionMetric]] = {}  # (cohort, window, age) -> rows
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
-        self.loading = False
+        self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
         self._generation = 0
 
@@ -142,7 +142,7 @@ class CoinScreen(Screen):
         """(Re)fetch the breakdown and every cohort's metrics; then the cursor cohort's series."""
         self.workers.cancel_group(self, "coin")
         self._generation += 1
-        self.loading = True
+        self.fetching = True
         self._show()
         self.run_worker(self._load(self._generation, self.age), group="coin", exit_on_error=False)
 
@@ -160,7 +160,7 @@ class CoinScreen(Screen):
             else:
                 self.errors.pop(part, None)
                 setattr(self, part, result)
-        self.loading = False
+        self.fetching = False
         self._show()
         self.load_series()
 
@@ -248,7 +248,7 @@ class CoinScreen(Screen):
     def status_text(self) -> Text:
         n = len(self.breakdown.data) if self.breakdown else 0
         parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'} hold {self.coin}" if self.breakdown else " "]
-        if self.loading:
+        if self.fetching:
             parts.append((" · ⋯ loading…", "dim"))
         parts.append((" · enter or p: positions of the cohort", "dim"))
         if self.errors:

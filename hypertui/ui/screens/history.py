@@ -100,7 +100,7 @@ class HistoryScreen(Screen):
         self.recency = "all"
         self.snapshots: list[BiasSnapshot] = []  # newest first, the last good load
         self.error: str | None = None
-        self.loading = False
+        self.fetching = False
         self.started: datetime | None = None  # `start` of the last request
         self._generation = 0
 
@@ -139,7 +139,7 @@ class HistoryScreen(Screen):
         app: Any = self.app
         now = getattr(app, "clock", utc_now)()
         self.started = now - WINDOWS[self.window]
-        self.loading = True
+        self.fetching = True
         self._show()
         self.run_worker(
             self._load(self._generation, self.started, self.recency),
@@ -155,7 +155,7 @@ class HistoryScreen(Screen):
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             if generation == self._generation:
                 self.error = error_line(exc)
-                self.loading = False
+                self.fetching = False
                 self._show()
             return
         if generation != self._generation:
@@ -163,7 +163,7 @@ class HistoryScreen(Screen):
         rows.sort(key=lambda s: s.timestamp, reverse=True)
         self.snapshots = rows
         self.error = None
-        self.loading = False
+        self.fetching = False
         self._show()
 
     # --- showing -----------------------------------------------------------------------------
@@ -191,7 +191,7 @@ class HistoryScreen(Screen):
         if n:
             count += f" · {self.snapshots[-1].timestamp:%Y-%m-%d %H:%M} → {self.snapshots[0].timestamp:%Y-%m-%d %H:%M} UTC"
         parts: list[Any] = [count]
-        if self.loading:
+        if self.fetching:
             parts.append((" · ⋯ loading…", "dim"))
         if self.error is not None:
             parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
