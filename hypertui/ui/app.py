@@ -692,7 +692,6 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
-            ("Liquidation risk", list(RiskTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]

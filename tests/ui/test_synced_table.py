@@ -47,3 +47,12 @@ async def test_only_changed_visible_cells_are_repainted():
         assert repainted == []  # nothing changed: nothing to paint
         await pilot.pause()
         assert "new" in "".join(s.text for s in table.render_line(3))
+
+
+def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():
+    from hypertui.monitor.heat import HeatCell
+    from hypertui.ui.widgets.heatmap import _cell
+
+    wide = HeatCell("█$5.37M", 4, "#1a9850", "#ffffff")
+    assert _cell(wide, False, 7).plain == "$5.37M "  # neighbours stay apart; the colour shows the level
+    assert _cell(wide, False, 10).plain.strip() == "█$5.37M"

@@ -39,7 +39,7 @@ FIRED_COLUMNS: list[Column] = [
 
 class AlertsScreen(Screen):
     BINDINGS = [
-        Binding("escape,backspace,exclamation_mark", "back", "Back", id="alerts.back"),
+        Binding("escape,backspace,exclamation_mark", "back", "Back", key_display="esc / !", id="alerts.back"),
     ]
 
     def __init__(self, center: AlertCenter) -> None:

@@ -247,10 +247,10 @@ class CoinScreen(Screen):
 
     def status_text(self) -> Text:
         n = len(self.breakdown.data) if self.breakdown else 0
-        parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'} hold {self.coin}" if self.breakdown else " "]
+        parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'} hold {self.coin} ·" if self.breakdown else ""]
         if self.fetching:
-            parts.append((" · ⋯ loading…", "dim"))
-        parts.append((" · enter or p: positions of the cohort", "dim"))
+            parts.append((" ⋯ loading… ·", "dim"))
+        parts.append((" enter or p: positions of the cohort", "dim"))
         if self.errors:
             newest = next(reversed(self.errors.values()))
             parts = [(f" ✗ {newest}", "bold red"), " (r retries) │", *parts]

@@ -8,7 +8,7 @@ from rich.style import Style
 from rich.text import Text
 
 from hypertui.api.models import Segment
-from hypertui.monitor.heat import HeatCell
+from hypertui.monitor.heat import GLYPHS, HeatCell
 from hypertui.monitor.rows import HeatLine, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -27,7 +27,10 @@ def _cell(cell: HeatCell, changed: bool, width: int) -> Text:
     if not cell.text:
         return Text("", no_wrap=True)
     style = _style(cell.foreground, cell.background, changed)
-    return Text(cell.text.center(width), style=style, no_wrap=True, overflow="crop")
+    text = cell.text
+    if len(text) >= width and text[0] in GLYPHS:  # "█$5.37M█$11.2M": the colour alone shows the level
+        text = text[1:]
+    return Text(text.center(width), style=style, no_wrap=True, overflow="crop")
 
 
 class HeatmapTable(SyncedTable):
