@@ -317,6 +317,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 self._wait_at_least = max(self._wait_at_least, wait)
         if not self._failures:
             self._last_ok = self.clock()
+        if self.segments is None:  # nothing on screen yet: the panel says why, not just the status bar
+            self.dashboard.query_one(CohortSummary).waiting(self.last_error)
         self._busy = False
         self.cycles_done += 1
         if self._pending:

@@ -347,6 +347,8 @@ async def test_no_data_yet_then_recovery(make_app):
         await settle(pilot)
         assert "waiting for data" in _status(app) and "cannot connect" in _status(app)
         assert "NO DATA" in _status(app) and "STALE" not in _status(app)
+        figures = app.dashboard.query_one("#figures").render()
+        assert "no data yet" in str(figures) and "cannot connect" in str(figures)  # the panel says why too
         for key in ["a", "w", "x", "v", "c", "s", "S", "j", "tab", "enter", "slash", "escape"]:
             await pilot.press(key)
         app.client.error = None

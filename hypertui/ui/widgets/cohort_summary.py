@@ -27,6 +27,11 @@ class CohortSummary(Vertical):
         table.set_columns([("coin", "Top asset", 11), ("value", "Value", 8), ("long", "Long share", 11)])
         yield table
 
+    def waiting(self, reason: str | None) -> None:
+        """Before the first data: why there is none yet, when a request failed (a bad token...)."""
+        text = Text("waiting for data…", style="dim") if reason is None else Text(f"no data yet: {reason}", style="bold red")
+        self.query_one("#figures", Static).update(text)
+
     def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine]) -> None:
         if (title, age) != self._titles:  # setting a border title repaints the panel, even if equal
             self._titles = (title, age)
