@@ -67,7 +67,15 @@ class _Rule(BaseModel):
 
     @property
     def margin(self) -> float:
-        return self.hysteresis if self.hysteresis is not None else DEFAULT_HYSTERESIS[self.kind]  # type: ignore[attr-defined]
+        """The hysteresis, kept small enough that the value can come back past it (risk above 1 %
+        with the default 1 point would otherwise re-arm only below 0 %)."""
+        margin = self.hysteresis if self.hysteresis is not None else DEFAULT_HYSTERESIS[self.kind]  # type: ignore[attr-defined]
+        low, high = self._range()
+        if self.above is not None and self.above - margin <= low:
+            margin = (self.above - low) / 2
+        if self.below is not None and self.below + margin >= high:
+            margin = (high - self.below) / 2
+        return margin
 
 
 class BiasRule(_Rule):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from hypertui.monitor.alerts import Alert, AlertData, AlertEvaluator, AlertRule, append_log
+from hypertui.monitor.alerts import Alert, AlertData, AlertEvaluator, AlertRule, append_log, find_cohort
 
 
 class AlertCenter:
@@ -31,9 +31,20 @@ class AlertCenter:
         self.config_file = config_file  # where rules are added (named when there are none)
         self.fired: list[Alert] = []  # oldest first
         self.log_error: str | None = None
+        self._cohorts_checked = False  # rule cohorts can only be checked once the legend is in
 
     def check(self, app: App, data: AlertData, now: datetime) -> list[Alert]:
         """Evaluate after a refresh; announce what fires."""
+        if data.segments and not self._cohorts_checked:
+            self._cohorts_checked = True
+            unknown = [
+                f"rule #{number}: no cohort {rule.cohort!r} in the legend"
+                for number, rule in self.evaluator.rules
+                if find_cohort(data.segments, rule.cohort) is None
+            ]
+            if unknown:
+                self.problems += unknown
+                app.notify("\n".join(unknown), title="Alert rules that cannot fire", severity="error", timeout=10, markup=False)
         alerts = self.evaluator.evaluate(data, now)
         self.fired += alerts
         for alert in alerts:

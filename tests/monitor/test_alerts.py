@@ -267,3 +267,9 @@ def test_a_value_never_reads_the_same_as_the_level_it_crossed():
     fine = rule(kind="long_share", cohort="X", coin="BTC", above=0.455, hysteresis=0.001)
     assert format_value(fine, 0.4) == "40.0%" and format_value(fine, 0.45549) == "45.55%"
     assert describe(fine) == "BTC X long share above 45.5%, re-arms below 45.4%"
+
+
+def test_a_level_near_the_end_of_its_range_can_still_rearm():
+    r = rule(kind="liquidation_risk", cohort="X", above=1)  # default 1 point would re-arm below 0 %
+    assert r.margin == 0.5
+    assert fires(r, [0.0, 2.0, 0.4, 2.0]) == [1, 3]

@@ -84,3 +84,18 @@ async def test_invalid_rules_are_announced_at_start_and_listed(make_app):
         await pilot.press("exclamation_mark")  # ! closes it too
         await pilot.pause()
         assert app.screen is app.dashboard
+
+
+async def test_a_rule_for_an_unknown_cohort_is_announced_once_the_legend_is_in(make_app):
+    app = make_app()
+    rules, problems = parse_rules([{"kind": "bias", "cohort": "Nobody", "above": 0.5}])
+    app.alerts = AlertCenter(rules, problems)
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        assert [t for t in toasts(app) if "no cohort 'Nobody' in the legend" in t] != []
+        await pilot.press("r")
+        await settled(pilot)
+        assert len([t for t in toasts(app) if "no cohort 'Nobody'" in t]) == 1  # said once, not per refresh
+        await pilot.press("exclamation_mark")
+        await pilot.pause()
+        assert "no cohort 'Nobody'" in str(app.screen.query_one("#alerts-problems").render())
