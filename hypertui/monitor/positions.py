@@ -268,7 +268,7 @@ def cells(p: Position) -> dict[str, str]:
         "entry": fmt.price(p.entry_price),
         "mark": fmt.price(p.mark_price),
         "liq": fmt.price(p.liquidation_price),
-        "dist": distance(p),
+        "dist": distance(p) if p.is_open else fmt.DASH,  # nothing left to liquidate
         "pnl": fmt.signed_money(p.unrealized_pnl),
         "funding": fmt.signed_money(p.funding),
         "leverage": leverage(p),
@@ -280,6 +280,8 @@ def cells(p: Position) -> dict[str, str]:
 def detail_fields(p: Position) -> list[tuple[str, str]]:
     """Every field of the position, labelled, for the detail view."""
     lev = p.leverage
+    # A closed position keeps the values of its last update: say so rather than call them live.
+    last = "" if p.is_open else " (last seen)"
     return [
         ("Id", p.id),
         ("Address", p.address),
@@ -289,12 +291,12 @@ def detail_fields(p: Position) -> list[tuple[str, str]]:
         ("Size", f"{p.size:,.{p.sz_decimals if p.sz_decimals is not None else 6}f}"),
         ("Position value", fmt.money(p.position_value) + f"  ({p.position_value:,.2f})"),
         ("Entry price", fmt.price(p.entry_price)),
-        ("Mark price", fmt.price(p.mark_price)),
+        ("Mark price" + last, fmt.price(p.mark_price)),
         ("Mid price", fmt.price(p.mid_price)),
         ("Premium price", fmt.price(p.premium_price)),
         ("Liquidation price", fmt.price(p.liquidation_price)),
-        ("Distance to liquidation", distance(p)),
-        ("Unrealised PnL", fmt.signed_money(p.unrealized_pnl)),
+        ("Distance to liquidation", distance(p) if p.is_open else "closed"),
+        ("Unrealised PnL" + last, fmt.signed_money(p.unrealized_pnl)),
         ("Funding", fmt.signed_money(p.funding)),
         ("Leverage", leverage(p) if lev else fmt.DASH),
         ("Cross leverage", fmt.ratio(p.cross_leverage, 1)),

@@ -10,6 +10,7 @@ from hypertui.monitor.positions import (
     PageWindow,
     PositionQuery,
     cells,
+    detail_fields,
     short_address,
 )
 
@@ -86,3 +87,13 @@ def test_pages_on_screen_are_never_dropped_even_when_sparse():
     assert w.wanted(0, 4) == [] and w.wanted(0, 5) == [5]  # nothing on screen is fetched again
     w.evict(4, shown=(4, 4))  # scrolled on: the far ones go
     assert w.pages_held == 2 and w.row(4) is not None
+
+
+def test_a_closed_position_shows_no_distance_to_liquidation_and_last_seen_values():
+    open_ = _page(0, 1).positions[0].model_copy(update={"mark_price": 100.0, "liquidation_price": 90.0, "unrealized_pnl": 5.0})
+    closed = open_.model_copy(update={"close_time": T0 + timedelta(days=1)})
+    assert cells(open_)["dist"] == "10.0%" and cells(closed)["dist"] == "—"
+    labels = dict(detail_fields(closed))
+    assert labels["Distance to liquidation"] == "closed"
+    assert "Mark price (last seen)" in labels and "Unrealised PnL (last seen)" in labels
+    assert "Unrealised PnL" in dict(detail_fields(open_))
