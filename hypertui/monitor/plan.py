@@ -29,6 +29,10 @@ STATUS, SUMMARY, BACKGROUND, RISK, RISK_MORE, HEATMAP = (
     "heatmap",
 )
 TIMED = frozenset({STATUS, SUMMARY, BACKGROUND, RISK, HEATMAP})
+# Not a part: a timed cycle that asks `state/status` first and skips the panels when the data
+# has not been updated since they were fetched (data changes every 15-30 min; each request
+# costs quota). A refresh the user asks for is never skipped.
+IF_UPDATED = "if_updated"
 
 
 @dataclass(frozen=True)
@@ -81,6 +85,18 @@ def plan_cycle(
     if HEATMAP in parts and HEATMAP in view.visible:
         wanted.add(Request("heatmap", (view.opened_within,)))
     return sorted(wanted)
+
+
+PANELS_MAX_AGE = 5 * 60.0  # ...but the panels are fetched at least this often, whatever the status says
+
+
+def panels_current(
+    last_update: datetime | None, panels_as_of: datetime | None, fetched_at: datetime | None, now: datetime
+) -> bool:
+    """Whether the panels already show the data of the latest update (unknown: no)."""
+    if last_update is None or last_update != panels_as_of or fetched_at is None:
+        return False
+    return (now - fetched_at).total_seconds() < PANELS_MAX_AGE
 
 
 def risk_requests(segment_id: int, offset: int, rows: int) -> list[Request]:

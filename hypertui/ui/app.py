@@ -42,6 +42,7 @@ from hypertui.monitor.heat import MODES
 from hypertui.monitor.plan import (
     BACKGROUND,
     HEATMAP,
+    IF_UPDATED,
     RISK,
     RISK_MORE,
     STATUS,
@@ -184,6 +185,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._next_at: datetime | None = None
         self._timed_no = 0  # full-screen cycles started
         self._fetched_in: dict[str, int] = {}  # part -> full-screen cycle it was last fetched in
+        self._panels_as_of: datetime | None = None  # the state/status lastUpdate the panels show
+        self._panels_at: datetime | None = None  # when they were last all fetched
         self.cycles_done = 0
         self.dashboard = DashboardScreen()
         self.prefs = prefs
@@ -230,7 +233,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def request_refresh(self, parts: Iterable[str]) -> None:
         """Run a cycle for `parts` now, or right after the running one (never two at once)."""
-        self._pending |= set(parts)
+        parts = set(parts)
+        if self._pending and (IF_UPDATED in parts) != (IF_UPDATED in self._pending):
+            parts.discard(IF_UPDATED)  # joined with an unconditional refresh: unconditional
+            self._pending.discard(IF_UPDATED)
+        self._pending |= parts
         if self._busy or not self._pending:
             return
         if self._timer is not None:
@@ -254,6 +261,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 succeeded.add(LEGEND)
                 parts = parts | (TIMED - {BACKGROUND})  # nothing was on screen yet: fill it
             assert self.view is not None
+            as_of = None  # the update the panels will show, when known before they are asked for
+            if IF_UPDATED in parts:
+                parts, as_of = await self._unless_current(parts, failed, succeeded)
             if parts >= PANEL_PARTS:
                 self._timed_no += 1
             visible = frozenset(self.dashboard.visible_panels() & PANEL_PARTS)
@@ -282,12 +292,31 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                             changed.add(part)
                 self._render_changed(changed)
                 self._check_alerts()
+            if parts >= PANEL_PARTS and not PANEL_PARTS & failed.keys():
+                self._panels_as_of, self._panels_at = as_of, self.clock()
             succeeded.add(INTERNAL)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
             self.log.error("refresh failed", exc)
             failed[INTERNAL] = exc
         finally:
             self._finish_cycle(succeeded - failed.keys(), failed)
+
+    async def _unless_current(
+        self, parts: set[str], failed: dict, succeeded: set[str]
+    ) -> tuple[set[str], datetime | None]:
+        """`parts` without the panels if `state/status` says they show the latest update; and
+        that update (asked before the panels, so they cannot be older than it)."""
+        try:
+            self.status = await self.client.state_status()
+        except ApiError as exc:  # unknown: refresh as asked
+            failed[STATUS] = exc
+            return parts - {IF_UPDATED, STATUS}, None
+        succeeded.add(STATUS)
+        last_update = self.status.last_update
+        current = plan.panels_current(last_update, self._panels_as_of, self._panels_at, self.clock())
+        if current and not PANEL_PARTS & self._failures.keys():
+            return parts & {BACKGROUND}, None  # the list's counts still age out on their own
+        return parts - {IF_UPDATED, STATUS}, last_update
 
     def _part(self, request: Request) -> str:
         """Which part of the dashboard a request serves (errors are kept per part)."""
@@ -337,7 +366,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         now = self.clock()
         delay = max(plan.next_delay(self.interval, self.status, now), self._wait_at_least)
         self._next_at = now + timedelta(seconds=delay)
-        self._timer = self.set_timer(delay, lambda: self.request_refresh(TIMED), name="refresh-timer")
+        self._timer = self.set_timer(delay, lambda: self.request_refresh(TIMED | {IF_UPDATED}), name="refresh-timer")
 
     # --- results into the model cache -----------------------------------------------------
 

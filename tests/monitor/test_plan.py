@@ -86,3 +86,13 @@ def test_next_delay_follows_the_data_cadence():
     far = StateStatus(next_update=NOW + timedelta(hours=5))
     assert plan.next_delay(None, far, NOW) == 30 * 60
     assert plan.next_delay(None, None, NOW) == 60.0
+
+
+def test_panels_are_current_only_for_the_same_update_and_not_for_ever():
+    from hypertui.monitor.plan import PANELS_MAX_AGE, panels_current
+
+    update = NOW - timedelta(minutes=3)
+    assert panels_current(update, update, NOW, NOW)
+    assert not panels_current(update + timedelta(minutes=1), update, NOW, NOW)  # updated since
+    assert not panels_current(None, None, NOW, NOW)  # the status does not say: fetch
+    assert not panels_current(update, update, NOW - timedelta(seconds=PANELS_MAX_AGE), NOW)  # too long ago

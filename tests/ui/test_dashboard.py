@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
+from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.cohort_summary import CohortSummary
@@ -481,3 +482,25 @@ async def test_the_status_tick_after_the_dashboard_is_torn_down_is_harmless(make
         app._tick()
         await pilot.pause()
     assert app.return_code in (None, 0)
+
+
+async def test_a_timed_refresh_skips_the_panels_until_the_data_is_updated(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+
+        async def timer_cycle() -> set[str]:
+            app.client.calls.clear()
+            app.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
+            await settle(pilot)
+            return {name for name, _, _ in app.client.calls}
+
+        assert {"state_status", "summary", "heatmap", "liquidation_risk"} <= await timer_cycle()  # which update they show: not known yet
+        assert await timer_cycle() == {"state_status"}  # not updated since: one request, not five
+        assert await timer_cycle() == {"state_status"}
+        clock.advance(15)  # the market's next update
+        assert {"state_status", "summary", "heatmap", "liquidation_risk"} <= await timer_cycle()
+        app.client.calls.clear()
+        await pilot.press("r")  # asked for: never skipped
+        await settle(pilot)
+        assert {"summary", "heatmap", "liquidation_risk"} <= {name for name, _, _ in app.client.calls}

@@ -54,5 +54,6 @@ def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():
     from hypertui.ui.widgets.heatmap import _cell
 
     wide = HeatCell("█$5.37M", 4, "#1a9850", "#ffffff")
-    assert _cell(wide, False, 7).plain == "$5.37M "  # neighbours stay apart; the colour shows the level
+    narrow = _cell(wide, False, 7).plain
+    assert narrow.strip() == "$5.37M" and len(narrow) == 7  # a space keeps neighbours apart; colour shows the level
     assert _cell(wide, False, 10).plain.strip() == "█$5.37M"
