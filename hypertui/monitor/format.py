@@ -107,14 +107,18 @@ def direction(value: float | None, dead_zone: float = 0.0) -> str:
 
 
 def age(seconds: float | None) -> str:
-    """Compact age: 4s, 3m05s, 2h14m, 3d04h."""
+    """Compact age: 4s, 3m, 2h14m, 3d04h.
+
+    Seconds only within the first minute: the status line ticks every second, and a line that
+    does not change is not repainted, so an idle dashboard then costs next to nothing.
+    """
     if seconds is None:
         return DASH
     s = max(0, int(seconds))
     if s < 60:
         return f"{s}s"
     if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
+        return f"{s // 60}m"
     if s < 86400:
         return f"{s // 3600}h{s % 3600 // 60:02d}m"
     return f"{s // 86400}d{s % 86400 // 3600:02d}h"
