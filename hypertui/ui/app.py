@@ -754,19 +754,19 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                     )
 
     def _cohort_commands(self) -> Iterable[SystemCommand]:
-        """"Cohort: 🐋 Whale" for each cohort, so one can be chosen by typing its name."""
+        """"Cohort: Whale 🐋" for each cohort, so one can be chosen by typing its name."""
         segment_list = self.dashboard.query_one(SegmentList)
         for _, segments in segment_groups(self.segments or []):
             for seg in segments:
                 yield SystemCommand(
-                    f"Cohort: {seg.emoji} {seg.name}",
+                    f"Cohort: {seg.name} {seg.emoji}".rstrip(),  # name first: the palette lists commands by title
                     f"{seg.category} cohort: its summary, top assets and liquidation risk",
                     partial(segment_list.select, seg.id),
                 )
         for _, segments in segment_groups(self.segments or []):
             for seg in segments:
                 yield SystemCommand(
-                    f"History of {seg.emoji} {seg.name}".replace("  ", " "),
+                    f"History of {seg.name} {seg.emoji}".rstrip(),
                     "perp bias and exposure over time (GET /segments/{id}/bias-history)",
                     partial(self.open_history, seg.id),
                 )

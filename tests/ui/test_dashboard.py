@@ -276,7 +276,7 @@ async def test_command_palette_lists_and_runs_every_action(make_app):
         await pilot.pause()
         assert app.risk_sort == ("percent_risk", False)
         leviathan = next(s for s in app.segments if s.name == "Leviathan")
-        assert f"Cohort: {leviathan.emoji} Leviathan" in titles
+        assert f"Cohort: Leviathan {leviathan.emoji}" in titles
         await pilot.press("ctrl+p", *"leviathan", "enter")
         await settle(pilot)
         assert app.view.segment_id == leviathan.id and app.summary.segment.id == leviathan.id

@@ -130,7 +130,7 @@ async def test_palette_command_opens_a_cohorts_history(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         seg = app.segments[3]
-        title = f"History of {seg.emoji} {seg.name}".replace("  ", " ")
+        title = f"History of {seg.name} {seg.emoji}".rstrip()
         command = next(c for c in app.get_system_commands(app.dashboard) if c.title == title)
         command.callback()
         screen = await _loaded(pilot)
