@@ -7,6 +7,7 @@ terminal traffic low, and so the glyph alone carries the information (NO_COLOR, 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -42,7 +43,7 @@ class HeatCell:
 
 
 def _band(x: float, edges: tuple[float, ...]) -> int:
-    return sum(x >= e for e in edges)
+    return bisect_right(edges, x)  # how many (ascending) edges x has reached; called per heatmap cell
 
 
 def _mix(a: str, b: str, t: float) -> str:
