@@ -246,6 +246,11 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
         window = screen.window
         assert [r["id"] for r in rows] == [window.row(i).id for i in range(window.row_count)]
         assert {r["coin"] for r in rows} == {coin}
+        await pilot.press("t")  # another window: its export must not look like the first
+        await _loaded(pilot)
+        await pilot.press("e")
+        await drained(pilot)
+        assert len(list((tmp_path / "default").glob(f"hypertui-positions-{coin}-*-open-30d-*.csv"))) == 1
         await pilot.press("escape")
         await settle(pilot)
 

@@ -248,5 +248,5 @@ class HistoryScreen(Screen):
 
     def action_export(self, fmt: str) -> None:
         rows = list(self.snapshots)
-        name = f"history {self.cohort} {self.window} {self.recency}"
+        name = f"history {self.cohort} {self.window} opened-{self.recency}"
         export_tables(self, [Table(name, lambda: [snapshot_json(s) for s in rows])] if rows else [], fmt)

@@ -25,7 +25,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
-from hypertui.monitor.positions import PageWindow, PositionQuery, detail_fields, parse_address
+from hypertui.monitor.positions import WINDOWS, PageWindow, PositionQuery, detail_fields, parse_address
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
 from hypertui.ui.widgets.footer import Footer
@@ -230,7 +230,12 @@ class PositionsScreen(Screen):
         """The rows held now (pages far from the cursor may have been dropped: not those)."""
         held = [p for page in self.window.pages if page.rows for p in page.rows]
         f = self.filters
-        name = f"positions {f.coin} {self.cohort} {f.status}" + (f" {f.side}" if f.side != "all" else "")
+        name = " ".join(
+            ["positions", f.coin, self.cohort, f.status]
+            + ([] if f.window == WINDOWS[0] else [f.window])  # every filter in effect, so two files never look alike
+            + ([] if f.side == "all" else [f.side])
+            + ([f.address[:10]] if f.address else [])
+        )
         export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt)
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
