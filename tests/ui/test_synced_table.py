@@ -57,3 +57,13 @@ def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():
     narrow = _cell(wide, False, 7).plain
     assert narrow.strip() == "$5.37M" and len(narrow) == 7  # a space keeps neighbours apart; colour shows the level
     assert _cell(wide, False, 10).plain.strip() == "█$5.37M"
+
+
+def test_a_chart_label_keeps_its_range_when_narrow():
+    from hypertui.ui.widgets.chart import chart_label
+
+    values = [1.2, 2.5, 2.126]
+    wide = chart_label("Exposure ratio", values, lambda v: f"{v:.3f}×", width=80).plain
+    assert wide == "Exposure ratio  last 2.126×  min 1.200×  max 2.500×"
+    narrow = chart_label("Exposure ratio", values, lambda v: f"{v:.3f}×", width=36).plain
+    assert narrow == "Exposure ratio 2.126× (1.200×…2.500×)"

@@ -10,16 +10,24 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline, Static
 
 
-def chart_label(title: str, values: list[float], f: Callable[[float], str]) -> Text:
+def chart_label(title: str, values: list[float], f: Callable[[float], str], width: int = 0) -> Text:
+    """'Perp bias  last +0.12  min -0.30  max +0.41', or where that is wider than `width`
+    'Perp bias +0.12 (-0.30…+0.41)', so the range survives a narrow terminal."""
     if not values:
         return Text.assemble((title, "bold"), "  ", ("no data", "dim"), no_wrap=True, overflow="ellipsis")
-    return Text.assemble(  # the last value first: it survives a narrow terminal's ellipsis
+    last, low, high = f(values[-1]), f(min(values)), f(max(values))
+    label = Text.assemble(  # the last value first: it survives a narrow terminal's ellipsis
         (title, "bold"),
-        "  ", ("last", "dim"), " ", (f(values[-1]), "bold"),
-        "  ", ("min", "dim"), " ", f(min(values)),
-        "  ", ("max", "dim"), " ", f(max(values)),
+        "  ", ("last", "dim"), " ", (last, "bold"),
+        "  ", ("min", "dim"), " ", low,
+        "  ", ("max", "dim"), " ", high,
         no_wrap=True, overflow="ellipsis",
     )
+    if width and label.cell_len > width:
+        label = Text.assemble(
+            (title, "bold"), " ", (last, "bold"), " ", (f"({low}…{high})", "dim"), no_wrap=True, overflow="ellipsis"
+        )
+    return label
 
 
 class Chart(Vertical):
@@ -40,4 +48,10 @@ class Chart(Vertical):
         if title is not None:
             self.title = title
         self.query_one(Sparkline).data = values
-        self.query_one(Static).update(chart_label(self.title, values, self.format))
+        self._label()
+
+    def on_resize(self) -> None:
+        self._label()
+
+    def _label(self) -> None:
+        self.query_one(Static).update(chart_label(self.title, self.values, self.format, self.size.width))
