@@ -609,36 +609,37 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def open_positions(self, coin: str, segment_id: int | None) -> None:
         """Push the positions drill-down for coin × cohort over the (living) dashboard."""
-        if isinstance(self.screen, PositionsScreen):
-            self.pop_screen()
         query = PositionQuery(coin=coin, segment_id=segment_id)
-        self.push_screen(PositionsScreen(query, cohort_label(self.segments, segment_id)))
+        self._push_drill_down(PositionsScreen(query, cohort_label(self.segments, segment_id)))
 
     def on_dashboard_screen_history_wanted(self, message: DashboardScreen.HistoryWanted) -> None:
         self.open_history(message.segment_id)
 
     def open_history(self, segment_id: int) -> None:
         """Push the cohort's bias history over the (living) dashboard."""
-        if isinstance(self.screen, HistoryScreen):
-            self.pop_screen()
-        self.push_screen(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
+        self._push_drill_down(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
         self.open_coin(message.coin)
 
     def open_coin(self, coin: str) -> None:
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
-        if isinstance(self.screen, CoinScreen):
-            self.pop_screen()
-        self.push_screen(CoinScreen(coin, self.segments))
+        self._push_drill_down(CoinScreen(coin, self.segments))
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
         if not isinstance(self.screen, BiasOverviewScreen):
             self.push_screen(BiasOverviewScreen())
 
+    def _push_drill_down(self, screen: Screen) -> None:
+        """Push `screen`, replacing a drill-down of the same kind on top (the palette can open one
+        from another), so escape always leads back towards the dashboard."""
+        if type(self.screen) is type(screen):
+            self.pop_screen()
+        self.push_screen(screen)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in DASHBOARD_ONLY and self.screen is not self.dashboard)
+        return not (action in self.DASHBOARD_ONLY and self.screen is not self.dashboard)
 
     # --- actions --------------------------------------------------------------------------
 
