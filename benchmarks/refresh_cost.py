@@ -2,9 +2,9 @@
 
     python benchmarks/refresh_cost.py [--size 160x45] [--scale default] [--runs 20] [--profile tree|flat]
 
-Two market states (15 s apart) are fetched once from the simulator; the app then alternates
-between them, so every cycle changes what is shown, while the network and the simulator cost
-nothing. Timed: CPU time of the event-loop thread from asking for the refresh to the repainted
+One market state per run (15 s apart) is fetched from the simulator first; the app then steps
+through them, so every cycle shows values it has not shown before (no cache can answer from an
+earlier cycle), while the network and the simulator cost nothing. Timed: CPU time of the event-loop thread from asking for the refresh to the repainted
 screen (headless: the compositor renders the update, nothing is written). Median (min-max).
 `--profile tree|flat` also prints a pyinstrument profile of the runs (pip install pyinstrument).
 """
@@ -24,6 +24,10 @@ from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import FROZEN, settled
 
 
+async def _closed_nothing() -> None:
+    return None
+
+
 class ReplayClient:
     """Records what each call returned per market state, then answers from the chosen state."""
 
@@ -34,7 +38,9 @@ class ReplayClient:
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._inner, name)
-        if name.startswith("_") or name == "aclose" or not callable(attr):
+        if name == "aclose":  # the recording app closes it; the replaying one still needs it
+            return _closed_nothing
+        if name.startswith("_") or not callable(attr):
             return attr
 
         async def call(*args: Any, **kwargs: Any) -> Any:
@@ -48,15 +54,27 @@ class ReplayClient:
         return call
 
 
-async def measure(size: tuple[int, int], scale: str, runs: int, profile: str | None = None) -> list[float]:
+async def record(size: tuple[int, int], scale: str, states: int) -> tuple[ReplayClient, FrozenClock]:
+    """Fetch `states` market states, 15 s apart, through an app that is then thrown away."""
     clock = FrozenClock(FROZEN)
     client = ReplayClient(simulator_client(seed=7, scale=scale, clock=clock))
     app = HyperTuiApp(client, SIMULATOR_LABEL, refresh=3600, clock=clock)  # type: ignore[arg-type]
     async with app.run_test(size=size) as pilot:
         await settled(pilot)
-        clock.advance(15)  # the market ticks: every value moves
-        client.states.append({})
-        app.request_refresh(TIMED)
+        for _ in range(states - 1):  # the market ticks: every value moves
+            clock.advance(15)
+            client.states.append({})
+            app.request_refresh(TIMED)
+            await settled(pilot)
+    return client, FrozenClock(FROZEN)
+
+
+async def measure(size: tuple[int, int], scale: str, runs: int, profile: str | None = None) -> list[float]:
+    # A fresh app replays them, so no cell or line cache has seen a state before it is timed.
+    client, clock = await record(size, scale, runs + 1)
+    client.replay = 0
+    app = HyperTuiApp(client, SIMULATOR_LABEL, refresh=3600, clock=clock)  # type: ignore[arg-type]
+    async with app.run_test(size=size) as pilot:
         await settled(pilot)
         profiler = None
         if profile:
@@ -65,8 +83,9 @@ async def measure(size: tuple[int, int], scale: str, runs: int, profile: str | N
             profiler = Profiler(async_mode="disabled")
             profiler.start()
         times = []
-        for run in range(runs):
-            client.replay = run % 2
+        for run in range(1, runs + 1):
+            client.replay = run
+            clock.advance(15)
             start = time.thread_time()
             app.request_refresh(TIMED)
             await settled(pilot)
