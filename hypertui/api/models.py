@@ -8,6 +8,7 @@ server field never breaks us. Fields the contract marks [guess] are optional. Co
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
@@ -370,11 +371,13 @@ class HeatmapRow(ApiModel):
     count_short: int | None = None
     segments: list[HeatmapCell] = []
 
+    @cached_property
+    def by_segment(self) -> dict[int, HeatmapCell]:
+        # A heatmap refresh asks every row for every cohort: a scan of the row each time adds up.
+        return {c.segment_id: c for c in reversed(self.segments)}  # the first of a repeated id wins
+
     def cell(self, segment_id: int) -> HeatmapCell | None:
-        for c in self.segments:
-            if c.segment_id == segment_id:
-                return c
-        return None
+        return self.by_segment.get(segment_id)
 
 
 class Heatmap(ApiModel):

@@ -74,10 +74,13 @@ def share_level(share: float) -> int:
 
 def share_cell(share: float, palette: Palette) -> HeatCell:
     """▓▲62%: intensity glyph, direction mark, long share."""
-    level = share_level(share)
+    return _share_cell(share_level(share), f"{share * 100:.0f}", palette)
+
+
+@lru_cache(maxsize=2048)  # a few hundred level × percent pairs: a refresh reuses the cells, not rebuilds them
+def _share_cell(level: int, percent: str, palette: Palette) -> HeatCell:
     mark = "▲" if level > 0 else "▼" if level < 0 else "·"
-    text = f"{GLYPHS[abs(level)]}{mark}{share * 100:.0f}%"
-    return _cell(text, level, palette.high if level >= 0 else palette.low, palette)
+    return _cell(f"{GLYPHS[abs(level)]}{mark}{percent}%", level, palette.high if level >= 0 else palette.low, palette)
 
 
 def magnitude_level(value: float, largest: float) -> int:

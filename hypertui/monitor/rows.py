@@ -6,6 +6,7 @@ Widgets turn these rows into styled cells; marks (▲▼) compare with the previ
 from __future__ import annotations
 
 from dataclasses import dataclass
+from operator import attrgetter
 
 from hypertui.api.models import (
     Heatmap,
@@ -199,11 +200,7 @@ class HeatLine:
     changed: tuple[bool, ...]  # the cell's value differs from the previous refresh
 
 
-def _cell_value(row: HeatmapRow | None, sid: int, mode: str) -> float | None:
-    cell = row.cell(sid) if row is not None else None
-    if cell is None:
-        return None
-    return cell.bias if mode == "share" else cell.total_value if mode == "value" else cell.count
+_MEASURE = {"share": attrgetter("bias"), "value": attrgetter("total_value"), "count": attrgetter("count")}
 
 
 def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
@@ -230,35 +227,28 @@ def heatmap_lines(
     # The value/count scale is set by the whole axis, so filtering does not recolour cells.
     largest = 0.0
     if mode != "share":
-        largest = max(
-            (
-                v
-                for r in rows
-                for sid in cohort_ids
-                if (c := r.cell(sid))
-                for v in [c.total_value if mode == "value" else c.count]
-            ),
-            default=0.0,
-        )
+        largest = max((_MEASURE[mode](c) for r in rows for sid in cohort_ids if (c := r.cell(sid))), default=0.0)
     needle = name_filter.casefold()
     # A row's own cells come from the row itself; the previous refresh is matched by coin name,
     # so a name that is not unique (hostile names can clean to the same text) gets no change mark.
     prev_rows = _rows_by_coin(previous) if previous else {}
     unique = _rows_by_coin(heatmap)
-    out = []
+    measure, out = _MEASURE[mode], []
     for row in rows:
         if needle and needle not in row.coin.casefold():
             continue
+        mine = row.by_segment
+        before = prev_rows[row.coin].by_segment if row.coin in prev_rows and row.coin in unique else {}
         cells, changed = [], []
         for sid in cohort_ids:
-            value = _cell_value(row, sid, mode)
-            if value is None:
+            cell = mine.get(sid)
+            if cell is None:
                 cells.append(EMPTY)
-            elif mode == "share":
-                cells.append(share_cell(value, palette))
-            else:
-                cells.append(magnitude_cell(value, largest, mode, palette))
-            old = _cell_value(prev_rows.get(row.coin), sid, mode) if row.coin in unique else None
-            changed.append(old is not None and value is not None and deltas.change(old, value) != deltas.SAME)
+                changed.append(False)
+                continue
+            value = measure(cell)
+            cells.append(share_cell(value, palette) if mode == "share" else magnitude_cell(value, largest, mode, palette))
+            old = before.get(sid)
+            changed.append(old is not None and deltas.change(measure(old), value) != deltas.SAME)
         out.append(HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed)))
     return out

@@ -33,6 +33,16 @@ def _cell(cell: HeatCell, changed: bool, width: int) -> Text:
     return Text(text.center(width), style=style, no_wrap=True, overflow="crop")
 
 
+@lru_cache(maxsize=1024)  # the same objects each refresh: the table skips unchanged cells by identity
+def _coin(coin: str) -> Text:
+    return Text(" " + coin, no_wrap=True, overflow="ellipsis")
+
+
+@lru_cache(maxsize=1024)
+def _total(total: str) -> Text:
+    return Text(total + " ", justify="right", no_wrap=True)
+
+
 class HeatmapTable(SyncedTable):
     def __init__(self) -> None:
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
@@ -59,8 +69,8 @@ class HeatmapTable(SyncedTable):
                 (
                     line.coin,
                     (
-                        Text(" " + line.coin, no_wrap=True, overflow="ellipsis"),
-                        Text(line.total + " ", justify="right", no_wrap=True),
+                        _coin(line.coin),
+                        _total(line.total),
                         *(_cell(c, ch, width) for c, ch in zip(line.cells, line.changed, strict=True)),
                     ),
                 )

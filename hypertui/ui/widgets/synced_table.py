@@ -9,15 +9,18 @@ view. Cells must be `Text` (a plain `str` would be parsed as markup).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import accumulate
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
+from textual.color import Color
 from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -30,14 +33,29 @@ def _signature(cell: Text) -> tuple:
     return cell.plain, str(cell.style), tuple(cell.spans)
 
 
-def _one_line(console: object, cell: Text, width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
-    """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line."""
-    inner = max(width - 2 * padding, 0)
+def _line_body(console: object, cell: Text, inner: int) -> list[Segment]:
+    """The segments of a one-line cell fitted to `inner` columns, before padding and row styles."""
     line = cell.wrap(console, inner, justify=cell.justify or "default", overflow=cell.overflow or "fold", no_wrap=True)[0]  # type: ignore[arg-type]
     # Text.render ignores the base style of a Text without spans (Rich applies it when joining lines).
-    body = line.render(console) if line.spans else [Segment(line.plain, console.get_style(line.style))]  # type: ignore[attr-defined,arg-type]
-    segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - line.cell_len, 0))]
+    return list(line.render(console)) if line.spans else [Segment(line.plain, console.get_style(line.style))]  # type: ignore[attr-defined,arg-type]
+
+
+def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
+    """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line."""
+    used = sum(segment.cell_length for segment in body)
+    segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - used, 0))]
     return list(Segment.apply_style([s for s in segments if s.text], pre, post))
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What every line of one repaint shares."""
+
+    style: Style
+    header: Style
+    background: Color
+    widths: list[int]
+    spare: int  # columns right of the last cell
 
 
 class SyncedTable(DataTable):
@@ -54,7 +72,10 @@ class SyncedTable(DataTable):
         self._keys: list[str] = []  # the row key shown at each position
         self._signatures: list[list[tuple]] = []  # per position, per column
         self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
+        self._frame: _Frame | None = None  # set while render_lines runs
         self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
+        # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
+        self._bodies: LRUCache[tuple, list[Segment]] = LRUCache(4096)
 
     @property
     def row_keys(self) -> list[str]:
@@ -112,9 +133,74 @@ class SyncedTable(DataTable):
                 self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
             )
             pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-            lines = [_one_line(self.app.console, cell, width, self.cell_padding, pre, post)]
+            inner = max(width - 2 * self.cell_padding, 0)
+            body_key = (signature, inner, cell.justify, cell.overflow)
+            body = self._bodies.get(body_key)
+            if body is None:
+                body = self._bodies[body_key] = _line_body(self.app.console, cell, inner)
+            lines = [_one_line(body, width, self.cell_padding, pre, post)]
             self._cell_lines[key] = lines
         return lines
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # DataTable works these out again for every line (the widget style is a walk up the DOM).
+        widths = [column.get_render_width(self) for column in self.ordered_columns]
+        self._frame = _Frame(
+            style=self.rich_style,
+            header=self.get_component_styles("datatable--header").rich_style,
+            background=self.background_colors[1],
+            widths=widths,
+            spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
+        )
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._frame = None
+
+    def _plain_layout(self) -> bool:
+        """No row labels, fixed rows/columns or stripes: the layout the per-frame fast path draws."""
+        return not (
+            self.fixed_rows or self.fixed_columns or self.zebra_stripes or (self._labelled_row_exists and self.show_row_labels)
+        )
+
+    def render_line(self, y: int) -> Strip:
+        if self._frame is None or not self._plain_layout():
+            return super().render_line(y)
+        scroll_x, scroll_y = self.scroll_offset
+        if y >= (self.header_height if self.show_header else 0):
+            y += scroll_y
+        return self._render_line(y, scroll_x, scroll_x + self.size.width, self._frame.style)
+
+    def _render_line_in_row(
+        self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        """DataTable's row rendering for the plain layout, with the per-frame styles and widths."""
+        frame = self._frame
+        if frame is None or not self._plain_layout():
+            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+        row_style = frame.header if row_index == -1 else base_style
+        cursor_type, highlight = self.cursor_type, self._should_highlight
+        cells = []
+        for column_index, width in enumerate(frame.widths):
+            at = Coordinate(row_index, column_index)
+            cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)
+            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
+        if cursor_type == "row":
+            hover = highlight(hover_location, Coordinate(row_index or 0, 0), cursor_type)
+            extend, _ = self._get_styles_to_render_cell(
+                row_index == -1, False, False, hover, row_index == cursor_location.row,
+                self.show_cursor, self._show_hover_cursor, False, False,
+            )
+            extend = row_style + extend
+        elif row_style.bgcolor is not None:
+            faded = Color.from_rich_color(row_style.bgcolor).blend(frame.background, factor=0.25)
+            extend = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+        else:
+            extend = Style.from_color(row_style.color, row_style.bgcolor)
+        extend += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        cells.append([Segment(" " * frame.spare, extend)])
+        return [], cells
 
     def _refresh_cells(self, cells: list[Coordinate]) -> None:
         """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one)."""
@@ -124,6 +210,7 @@ class SyncedTable(DataTable):
         regions = [
             Region(edges[column], top + row, edges[column + 1] - edges[column], 1)  # every row is one line high
             for row, column in cells
+            if window.y <= top + row < window.bottom  # most dirty rows of a long table are out of view
         ]
         visible = [region.translate(-scroll) for region in regions if window.overlaps(region)]
         if visible:
@@ -133,22 +220,24 @@ class SyncedTable(DataTable):
         """Show exactly `rows`, in order, repainting only cells whose content changed."""
         cursor_key = self._restore[0] if self._restore else self.cursor_key
         cursor_row = self.cursor_row
-        column_keys = [key for key, _, _ in self._columns_now]
+        column_keys = [ColumnKey(key) for key, _, _ in self._columns_now]
         new_keys = [key for key, _ in rows]
         dirty: list[Coordinate] = []
         for position, (_, cells) in enumerate(rows):
-            signature = [_signature(c) for c in cells]
             if position >= len(self._signatures):
                 self.add_row(*cells, key=f"r{position}")
-                self._signatures.append(signature)
+                self._signatures.append([_signature(c) for c in cells])
                 continue
-            old = self._signatures[position]
-            for i, (before, after) in enumerate(zip(old, signature, strict=True)):
-                if before != after:
+            shown, old = self._data[RowKey(f"r{position}")], self._signatures[position]
+            for i, (column, cell) in enumerate(zip(column_keys, cells, strict=True)):
+                if shown[column] is cell:  # callers reuse unchanged cells: no signature to work out
+                    continue
+                signature = _signature(cell)
+                if signature != old[i]:
                     # Not update_cell: it repaints the whole table, and every byte goes to the terminal.
-                    self._data[RowKey(f"r{position}")][ColumnKey(column_keys[i])] = cells[i]
+                    shown[column] = cell
+                    old[i] = signature
                     dirty.append(Coordinate(position, i))
-            self._signatures[position] = signature
         if dirty:
             self._update_count += 1  # DataTable's row and line caches are keyed by it
             self._refresh_cells(dirty)
