@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
 from hypertui.monitor.rows import RISK_COLUMNS, RiskLine
-from hypertui.ui.signals import signals_of
+from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 LABELS = {"coin": "Coin", "total_value": "Value", "risk_value": "At risk", "percent_risk": "% risk"}
 WIDTHS = {"coin": 9, "total_value": 7, "risk_value": 7, "percent_risk": 9}
 LOAD_AHEAD = 5  # ask for the next page this many rows before the end
+
+
+@lru_cache(maxsize=1024)  # the same objects each refresh: the table skips unchanged cells by identity
+def _coin(coin: str, style: str) -> Text:
+    return Text(coin, style=style, no_wrap=True, overflow="ellipsis")
+
+
+@lru_cache(maxsize=4096)
+def _value(value: str, style: str, mark: str, signals: Signals) -> Text:
+    return Text.assemble((value, style), mark_text(mark, signals), justify="right")
 
 
 class RiskTable(SyncedTable):
@@ -47,11 +59,8 @@ class RiskTable(SyncedTable):
                 (
                     line.coin,
                     (
-                        Text(line.coin, style=style, no_wrap=True, overflow="ellipsis"),
-                        *(
-                            Text.assemble((v, style), mark_text(m, signals), justify="right")
-                            for v, m in zip(values, line.marks, strict=True)
-                        ),
+                        _coin(line.coin, style),
+                        *(_value(v, style, m, signals) for v, m in zip(values, line.marks, strict=True)),
                     ),
                 )
             )

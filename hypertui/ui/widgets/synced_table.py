@@ -15,9 +15,9 @@ from itertools import accumulate
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
-from textual.binding import Binding
 from textual.coordinate import Coordinate
 from textual.geometry import Region
 from textual.strip import Strip
