@@ -80,7 +80,6 @@ from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.segment_list import SegmentList
-from hypertui.ui.widgets.status_bar import StatusBar
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 AGES = ("all", "24h", "7d", "30d")
@@ -530,8 +529,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def _render_status(self) -> None:
         screen = self.dashboard
-        bar = next(iter(screen.query(StatusBar)), None)
-        if bar is None:  # closing: the 1 s tick can outlive the dashboard's widgets
+        bar = screen.status_bar
+        if not bar.is_attached:  # closing: the 1 s tick can outlive the dashboard's widgets
             return
         freshness = self.freshness()
         bar.show(

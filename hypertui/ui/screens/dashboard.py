@@ -52,6 +52,8 @@ class DashboardScreen(Screen):
         super().__init__(id="dashboard")
         self.page = "cohorts"
         self._subtitles: dict[str, str] = {}
+        self.status_bar = StatusBar()  # kept: the 1 s tick would otherwise search the DOM for it
+        self._stale: set[str] = set()
 
     def compose(self) -> ComposeResult:
         tabs = Tabs(
@@ -68,7 +70,7 @@ class DashboardScreen(Screen):
                 yield HeatmapTable()
             with Vertical(id="risk-panel", classes="panel-page"):
                 yield RiskTable()
-        yield StatusBar()
+        yield self.status_bar
         yield Footer()
 
     def on_mount(self) -> None:
@@ -221,6 +223,9 @@ class DashboardScreen(Screen):
 
     def set_stale(self, panels: set[str]) -> None:
         """Mark the panels (ids; "main" for all) whose last refresh failed."""
+        if panels == self._stale:  # asked every status tick; the query walks the whole screen
+            return
+        self._stale = set(panels)
         for panel in self.query(".panel-page"):
             panel.set_class("main" in panels or panel.id in panels, "-stale")
 
