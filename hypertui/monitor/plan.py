@@ -135,14 +135,19 @@ def next_delay(
     grace: float = 10.0,
     floor: float = 30.0,
     ceiling: float = 30 * 60.0,
+    early_check: float = 60.0,
 ) -> float:
     """Seconds until the next automatic cycle.
 
-    A fixed interval wins. Otherwise follow the data: a little after `nextUpdate`, never sooner
-    than `floor` (an overdue update is polled for, gently) nor later than `ceiling`.
+    A fixed interval is kept from `nextUpdate` on; before it, checking more often than once per
+    `early_check` seconds finds nothing new and only spends quota (100 requests a day on the free
+    plan: three minutes at 2 s). Without an interval follow the data: a little after `nextUpdate`,
+    never sooner than `floor` (an overdue update is polled for, gently) nor later than `ceiling`.
     """
     if interval is not None:
-        return interval
+        if status is None or status.next_update is None:
+            return interval
+        return max(interval, min((status.next_update - now).total_seconds(), early_check))
     if status is None or status.next_update is None:
         return floor * 2
     due = (status.next_update - now).total_seconds() + grace

@@ -96,3 +96,14 @@ def test_panels_are_current_only_for_the_same_update_and_not_for_ever():
     assert not panels_current(update + timedelta(minutes=1), update, NOW, NOW)  # updated since
     assert not panels_current(None, None, NOW, NOW)  # the status does not say: fetch
     assert not panels_current(update, update, NOW - timedelta(seconds=PANELS_MAX_AGE), NOW)  # too long ago
+
+
+def test_a_fixed_interval_waits_for_the_announced_update_checking_once_a_minute():
+    due = StateStatus(next_update=NOW + timedelta(minutes=12))
+    assert plan.next_delay(2.0, due, NOW) == 60.0  # not 360 requests for nothing
+    soon = StateStatus(next_update=NOW + timedelta(seconds=25))
+    assert plan.next_delay(2.0, soon, NOW) == 25.0
+    overdue = StateStatus(next_update=NOW - timedelta(seconds=5))
+    assert plan.next_delay(2.0, overdue, NOW) == 2.0  # from the announced time on, the interval asked for
+    assert plan.next_delay(300.0, due, NOW) == 300.0  # never more often than asked
+    assert plan.next_delay(2.0, StateStatus(), NOW) == 2.0  # no announcement: the interval

@@ -55,5 +55,8 @@ class StatusBar(Static):
         parts += [sep, freshness.describe_next(now)]
         if not compact:
             cadence = "auto cadence" if interval is None else f"every {fmt.interval(interval)}"
+            wait = freshness.next_in(now)
+            if interval is not None and wait is not None and wait > interval + 1:  # see plan.next_delay
+                cadence += " once the update is due"
             parts += [f" · {cadence}", sep, f"{fmt.count(requests)} req"]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
