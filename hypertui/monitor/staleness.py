@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from hypertui.monitor import format as fmt
-
 
 @dataclass(frozen=True)
 class Freshness:
@@ -34,5 +32,5 @@ class Freshness:
             return "refreshing…"
         if self.paused:
             return "paused"
-        wait = self.next_in(now)
-        return "next —" if wait is None else f"next in {fmt.age(wait)}"
+        # A clock time, not a countdown: it does not change every second (see format.age).
+        return "next —" if self.next_in(now) is None else f"next {self.next_at:%H:%M:%S}"

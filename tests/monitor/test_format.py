@@ -46,7 +46,7 @@ def test_direction_reads_without_colour():
 
 @pytest.mark.parametrize(
     ("seconds", "text"),
-    [(4.9, "4s"), (65, "1m"), (3599, "59m"), (3600 * 2 + 14 * 60, "2h14m"), (86400 * 3 + 3600 * 4, "3d04h"), (-3, "0s")],
+    [(4.9, "<1m"), (59.9, "<1m"), (65, "1m"), (3599, "59m"), (3600 * 2 + 14 * 60, "2h14m"), (86400 * 3 + 3600 * 4, "3d04h"), (-3, "<1m")],
 )
 def test_age(seconds, text):
     assert fmt.age(seconds) == text

@@ -52,7 +52,7 @@ class DashboardScreen(Screen):
         super().__init__(id="dashboard")
         self.page = "cohorts"
         self._subtitles: dict[str, str] = {}
-        self.status_bar = StatusBar()  # kept: the 1 s tick would otherwise search the DOM for it
+        self.status_bar = StatusBar()  # kept: the status tick would otherwise search the DOM for it
         self._stale: set[str] = set()
 
     def compose(self) -> ComposeResult:

@@ -26,7 +26,7 @@ class StatusBar(Static):
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
             text = self._line(source, freshness, now, requests, interval, compact=True)
-        if text != self._last:  # the bar ticks every second: repaint only if the line moved
+        if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
 
@@ -46,12 +46,14 @@ class StatusBar(Static):
         if freshness.last_error:  # before the rest: on a narrow terminal the line is cut at the right
             error = _ENDPOINT.sub("", freshness.last_error) if compact else freshness.last_error
             parts += [("✗ " + error, "bold red"), sep]
+        # Within its first minute the time alone says how fresh it is.
+        ago = f" ({age} ago)" if (freshness.age(now) or 0) >= 60 else ""
         if freshness.last_ok is None:
             parts.append("waiting for data…")
         elif compact:
-            parts.append(f"{freshness.last_ok:%H:%M:%S} ({age} ago)")
+            parts.append(f"{freshness.last_ok:%H:%M:%S}{ago}")
         else:
-            parts.append(f"updated {freshness.last_ok:%H:%M:%S} UTC ({age} ago)")
+            parts.append(f"updated {freshness.last_ok:%H:%M:%S} UTC{ago}")
         parts += [sep, freshness.describe_next(now)]
         if not compact:
             cadence = "auto cadence" if interval is None else f"every {fmt.interval(interval)}"
