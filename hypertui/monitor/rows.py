@@ -5,8 +5,10 @@ Widgets turn these rows into styled cells; marks (▲▼) compare with the previ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import overload
 
 from hypertui.api.models import (
     Heatmap,
@@ -214,6 +216,56 @@ def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
     return {coin: row for coin, row in seen.items() if coin not in twice}
 
 
+class HeatLines(Sequence[HeatLine]):
+    """The heatmap's lines in order, each worked out when first asked for.
+
+    A heatmap has ~200 coins and a screen shows ~40: the table asks for the lines it paints, so a
+    refresh does not build the cells of coins nobody is looking at.
+    """
+
+    def __init__(
+        self, rows: list[HeatmapRow], cohort_ids: list[int], mode: str, palette: Palette, largest: float,
+        prev_rows: dict[str, HeatmapRow],
+    ) -> None:
+        self._rows, self._cohort_ids, self._mode, self._palette = rows, cohort_ids, mode, palette
+        self._largest, self._prev_rows = largest, prev_rows
+        self._lines: dict[int, HeatLine] = {}
+        self.coins = [row.coin for row in rows]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> HeatLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[HeatLine]: ...
+    def __getitem__(self, index: int | slice) -> HeatLine | list[HeatLine]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        index = range(len(self))[index]  # negative indices; IndexError past the end
+        line = self._lines.get(index)
+        if line is None:
+            line = self._lines[index] = self._line(self._rows[index])
+        return line
+
+    def _line(self, row: HeatmapRow) -> HeatLine:
+        mode, palette, measure = self._mode, self._palette, _MEASURE[self._mode]
+        mine = row.by_segment
+        before = self._prev_rows[row.coin].by_segment if row.coin in self._prev_rows else {}
+        cells, changed = [], []
+        for sid in self._cohort_ids:
+            cell = mine.get(sid)
+            if cell is None:
+                cells.append(EMPTY)
+                changed.append(False)
+                continue
+            value = measure(cell)
+            cells.append(share_cell(value, palette) if mode == "share" else magnitude_cell(value, self._largest, mode, palette))
+            old = before.get(sid)
+            changed.append(old is not None and deltas.change(measure(old), value) != deltas.SAME)
+        return HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed))
+
+
 def heatmap_lines(
     heatmap: Heatmap,
     cohort_ids: list[int],
@@ -221,7 +273,7 @@ def heatmap_lines(
     palette: Palette,
     name_filter: str = "",
     previous: Heatmap | None = None,
-) -> list[HeatLine]:
+) -> HeatLines:
     """Coins by total value, filtered by name (case-insensitive substring), one cell per cohort."""
     rows = sorted(heatmap.heatmap, key=lambda r: r.total_value, reverse=True)
     # The value/count scale is set by the whole axis, so filtering does not recolour cells.
@@ -231,24 +283,7 @@ def heatmap_lines(
     needle = name_filter.casefold()
     # A row's own cells come from the row itself; the previous refresh is matched by coin name,
     # so a name that is not unique (hostile names can clean to the same text) gets no change mark.
-    prev_rows = _rows_by_coin(previous) if previous else {}
     unique = _rows_by_coin(heatmap)
-    measure, out = _MEASURE[mode], []
-    for row in rows:
-        if needle and needle not in row.coin.casefold():
-            continue
-        mine = row.by_segment
-        before = prev_rows[row.coin].by_segment if row.coin in prev_rows and row.coin in unique else {}
-        cells, changed = [], []
-        for sid in cohort_ids:
-            cell = mine.get(sid)
-            if cell is None:
-                cells.append(EMPTY)
-                changed.append(False)
-                continue
-            value = measure(cell)
-            cells.append(share_cell(value, palette) if mode == "share" else magnitude_cell(value, largest, mode, palette))
-            old = before.get(sid)
-            changed.append(old is not None and deltas.change(measure(old), value) != deltas.SAME)
-        out.append(HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed)))
-    return out
+    prev_rows = {coin: row for coin, row in (_rows_by_coin(previous) if previous else {}).items() if coin in unique}
+    shown = [row for row in rows if not needle or needle in row.coin.casefold()]
+    return HeatLines(shown, cohort_ids, mode, palette, largest, prev_rows)

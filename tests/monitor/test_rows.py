@@ -124,7 +124,6 @@ def test_heatmap_lines_sort_filter_and_change():
     assert values[1].cells[0].text.endswith("$80")
 
 
-
 def test_heatmap_rows_whose_names_clean_alike_keep_their_own_cells():
     # "\x1b]0;a\x07" and "\x1b]0;b\x07" both clean to "": each row must still show its own cells.
     old = _heatmap([("\x1b]0;a\x07", 200.0, [(1, 40.0, 0.9)]), ("\x1b]0;b\x07", 100.0, [(1, 40.0, 0.1)])])
@@ -155,3 +154,12 @@ def test_short_names_fit_a_heatmap_column():
     assert short_name("Shrimp", 6) == "Shrimp"
     assert short_name("Apex Predator", 6) == "Apex"
     assert short_name("Leviathan", 6) == "Levia…"
+
+
+def test_heatmap_lines_work_out_a_line_only_when_asked():
+    old = _heatmap([("BTC", 100.0, [(1, 40.0, 0.6)]), ("ETH", 300.0, [(1, 80.0, 0.3)])])
+    new = _heatmap([("BTC", 500.0, [(1, 40.0, 0.7)]), ("ETH", 300.0, [(1, 80.0, 0.3)]), ("SOL", 9.0, [])])
+    lines = heatmap_lines(new, [16, 1], "share", PALETTES[0], previous=old)
+    assert lines.coins == ["BTC", "ETH", "SOL"]
+    assert lines._lines == {}  # nothing built yet
+    assert lines[-1] is lines[len(lines) - 1] and list(lines._lines) == [len(lines) - 1]

@@ -67,3 +67,28 @@ def test_a_chart_label_keeps_its_range_when_narrow():
     assert wide == "Exposure ratio  last 2.126×  min 1.200×  max 2.500×"
     narrow = chart_label("Exposure ratio", values, lambda v: f"{v:.3f}×", width=36).plain
     assert narrow == "Exposure ratio 2.126× (1.200×…2.500×)"
+
+
+async def test_a_lazy_table_builds_only_the_rows_it_shows():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        await pilot.pause()
+        asked: list[int] = []
+        data = rows(50)
+
+        def cells(position: int):
+            asked.append(position)
+            return data[position][1]
+
+        table.sync_lazy([key for key, _ in data], cells)
+        await pilot.pause()
+        in_view = table.size.height - table.header_height
+        assert sorted(set(asked)) == list(range(in_view))  # not the 50 rows of the table
+        assert table.cell_text("c40", "b").plain == "40.2"  # read: built on demand
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        last = table.render_line(table.size.height - 1)
+        assert "49.0" in "".join(s.text for s in last)  # scrolled into view: built as it is painted
+        assert len(asked) < 50

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 
 from rich.style import Style
@@ -9,7 +10,7 @@ from rich.text import Text
 
 from hypertui.api.models import Segment
 from hypertui.monitor.heat import GLYPHS, HeatCell
-from hypertui.monitor.rows import HeatLine, short_name
+from hypertui.monitor.rows import HeatLine, HeatLines, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 MIN_CELL, MAX_CELL = 7, 10  # cohort columns widen to use a wide terminal
@@ -46,7 +47,7 @@ def _total(total: str) -> Text:
 class HeatmapTable(SyncedTable):
     def __init__(self) -> None:
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
-        self._shown: tuple[list[Segment], list[HeatLine]] = ([], [])
+        self._shown: tuple[list[Segment], Sequence[HeatLine]] = ([], [])
 
     def _cell_width(self, cohorts: int) -> int:
         room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
@@ -56,7 +57,7 @@ class HeatmapTable(SyncedTable):
         if self._shown[0]:
             self.show(*self._shown)
 
-    def show(self, cohorts: list[Segment], lines: list[HeatLine]) -> None:
+    def show(self, cohorts: list[Segment], lines: Sequence[HeatLine]) -> None:
         self._shown = (cohorts, lines)
         width = self._cell_width(len(cohorts))
         columns = [
@@ -64,16 +65,15 @@ class HeatmapTable(SyncedTable):
             ("total", Text("Value ".rjust(TOTAL_WIDTH)), TOTAL_WIDTH),
         ] + [(str(s.id), Text(f"{s.emoji}\n{short_name(s.name, width - 1)}", justify="center"), width) for s in cohorts]
         self.set_columns(columns)
-        self.sync(
-            [
-                (
-                    line.coin,
-                    (
-                        _coin(line.coin),
-                        _total(line.total),
-                        *(_cell(c, ch, width) for c, ch in zip(line.cells, line.changed, strict=True)),
-                    ),
-                )
-                for line in lines
-            ]
-        )
+
+        def cells(position: int) -> tuple[Text, ...]:
+            line = lines[position]
+            return (
+                _coin(line.coin),
+                _total(line.total),
+                *(_cell(c, ch, width) for c, ch in zip(line.cells, line.changed, strict=True)),
+            )
+
+        # HeatLines knows its coins without working out any line's cells.
+        keys = lines.coins if isinstance(lines, HeatLines) else [line.coin for line in lines]
+        self.sync_lazy(keys, cells)

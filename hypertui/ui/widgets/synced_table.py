@@ -8,7 +8,7 @@ view. Cells must be `Text` (a plain `str` would be parsed as markup).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 
@@ -73,6 +73,9 @@ class SyncedTable(DataTable):
         self._signatures: list[list[tuple]] = []  # per position, per column
         self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
         self._frame: _Frame | None = None  # set while render_lines runs
+        self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
+        self._stale: set[int] = set()  # positions whose cells were not asked for since the last sync
+        self._measuring = False
         self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
         # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
         self._bodies: LRUCache[tuple, list[Segment]] = LRUCache(4096)
@@ -89,7 +92,9 @@ class SyncedTable(DataTable):
 
     def cell_text(self, key: str, column: str) -> Text:
         """The cell shown for row `key` in `column`."""
-        return self.get_cell(f"r{self._keys.index(key)}", column)
+        position = self._keys.index(key)
+        self._materialize((position,), repaint=False)
+        return self.get_cell(f"r{position}", column)
 
     def set_columns(self, columns: list[Column]) -> None:
         """Replace the columns only if they differ; the rows are then rebuilt on the next sync."""
@@ -143,6 +148,8 @@ class SyncedTable(DataTable):
         return lines
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        # Rows scrolled into view since the last sync: their lines are being painted right now.
+        self._materialize(self._rows_in(crop.y + int(self.scroll_y), crop.bottom + int(self.scroll_y)), repaint=False)
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
         self._frame = _Frame(
@@ -218,18 +225,49 @@ class SyncedTable(DataTable):
 
     def sync(self, rows: list[Row]) -> None:
         """Show exactly `rows`, in order, repainting only cells whose content changed."""
+        self.sync_lazy([key for key, _ in rows], lambda position: rows[position][1])
+        self._materialize(range(len(rows)), repaint=True)
+
+    def sync_lazy(self, keys: list[str], cells_at: Callable[[int], Sequence[Text]]) -> None:
+        """Show rows `keys`, asking `cells_at(position)` for a row's cells only when it is in view
+        (now, or when scrolled to, or read): a long table's refresh builds only what is seen."""
         cursor_key = self._restore[0] if self._restore else self.cursor_key
         cursor_row = self.cursor_row
+        blank = [Text("") for _ in self._columns_now]
+        for position in range(len(self._signatures), len(keys)):
+            self.add_row(*blank, key=f"r{position}")
+            self._signatures.append([_signature(c) for c in blank])
+        for position in range(len(self._signatures) - 1, len(keys) - 1, -1):
+            self.remove_row(f"r{position}")
+        del self._signatures[len(keys) :]
+        self._keys, self._cells_at, self._stale = list(keys), cells_at, set(range(len(keys)))
+        if self._restore:
+            self.scroll_to(*self._restore[1], animate=False, immediate=True)
+            self._restore = None
+        if keys:
+            index = keys.index(cursor_key) if cursor_key in keys else min(cursor_row, len(keys) - 1)
+            if index != self.cursor_row:
+                self.move_cursor(row=index, column=self.cursor_column, scroll=False)
+        self._materialize(self._rows_in(self.window_region.y, self.window_region.bottom), repaint=True)
+
+    def _rows_in(self, top: int, bottom: int) -> range:
+        """Row positions on the lines [top, bottom) of the table's virtual area (header included)."""
+        header = self.header_height if self.show_header else 0
+        return range(max(0, top - header), max(0, bottom - header))  # every row is one line high
+
+    def _materialize(self, positions: Iterable[int], *, repaint: bool) -> None:
+        """Ask for the cells of these rows if not yet current; repaint those that changed if asked."""
+        stale = self._stale
+        if not stale:
+            return
         column_keys = [ColumnKey(key) for key, _, _ in self._columns_now]
-        new_keys = [key for key, _ in rows]
         dirty: list[Coordinate] = []
-        for position, (_, cells) in enumerate(rows):
-            if position >= len(self._signatures):
-                self.add_row(*cells, key=f"r{position}")
-                self._signatures.append([_signature(c) for c in cells])
+        for position in positions:
+            if position not in stale:
                 continue
+            stale.discard(position)
             shown, old = self._data[RowKey(f"r{position}")], self._signatures[position]
-            for i, (column, cell) in enumerate(zip(column_keys, cells, strict=True)):
+            for i, (column, cell) in enumerate(zip(column_keys, self._cells_at(position), strict=True)):
                 if shown[column] is cell:  # callers reuse unchanged cells: no signature to work out
                     continue
                 signature = _signature(cell)
@@ -240,15 +278,23 @@ class SyncedTable(DataTable):
                     dirty.append(Coordinate(position, i))
         if dirty:
             self._update_count += 1  # DataTable's row and line caches are keyed by it
-            self._refresh_cells(dirty)
-        for position in range(len(self._signatures) - 1, len(rows) - 1, -1):
-            self.remove_row(f"r{position}")
-        del self._signatures[len(rows) :]
-        self._keys = new_keys
-        if self._restore:
-            self.scroll_to(*self._restore[1], animate=False, immediate=True)
-            self._restore = None
-        if new_keys:
-            index = new_keys.index(cursor_key) if cursor_key in new_keys else min(cursor_row, len(new_keys) - 1)
-            if index != self.cursor_row:
-                self.move_cursor(row=index, column=self.cursor_column, scroll=False)
+            if repaint:
+                self._refresh_cells(dirty)
+
+    def get_row_at(self, row_index: int) -> list:
+        if not self._measuring:
+            self._materialize((row_index,), repaint=False)
+        return super().get_row_at(row_index)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        # DataTable measures every new row for auto-width columns; ours have fixed widths, so
+        # measuring must not build the cells of rows out of view (see sync_lazy).
+        self._measuring = True
+        try:
+            super()._update_dimensions(new_rows)
+        finally:
+            self._measuring = False
+
+    def get_cell_at(self, coordinate: Coordinate) -> object:
+        self._materialize((coordinate[0],), repaint=False)
+        return super().get_cell_at(coordinate)
