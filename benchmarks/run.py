@@ -7,12 +7,14 @@ would be), in tmux panes of fixed sizes:
 1. cold start: process start → first frame and → first data on screen (tmux, polled every
    10 ms), next to the bare import floor in the same run; plus the headless figure for the
    embedded simulator (`first_data.py`), whose market is built inside the UI's process;
-2. main-thread time of one full refresh (`refresh_cost.py`);
+2. main-thread time of one full refresh (`refresh_cost.py`), next to Textual's own cost of
+   repainting every line (`repaint_floor.py`);
 3. CPU % and terminal bytes per refresh at a 2 s interval: hypertui on data that does not
    change between refreshes (the API updates every 15-30 min) and on data that changes every
-   refresh, hypertui at its default interval (it follows the data's cadence; bytes per 2 s,
-   after its first minute),
-   `htop -d 20` and `btop` (installed with apt-get if missing);
+   refresh, hypertui at its default interval (it follows the data's cadence; bytes per 2 s),
+   `htop -d 20` and `btop` (installed with apt-get if missing), and an empty Textual app (the
+   framework's own idle floor); hypertui checks state/status once a minute until the announced
+   update, so use --seconds 60 or more for its idle rows to include a check;
 4. the positions drill-down at --scale large: first page and RSS after 100,000 rows;
 5. parsing: models vs json.loads (`bench_parse.py`).
 Prints medians of the runs with min-max. Never part of the test suite.
@@ -176,26 +178,26 @@ def main() -> None:
         print("\n## One full refresh, main thread")
         for cols, rows in sizes:
             print(output_lines(str(HERE / "refresh_cost.py"), "--size", f"{cols}x{rows}")[-1])
+            print(*output_lines(str(HERE / "repaint_floor.py"), "--size", f"{cols}x{rows}")[-2:], sep="\n")
 
         print(f"\n## CPU and terminal bytes at a {INTERVAL:g} s refresh")
         tools = {
             "hypertui, data unchanged": hypertui_command(still),
             "hypertui, data changing": hypertui_command(moving),
-            "hypertui, default interval": hypertui_command(still, None),  # measured after its first minute
+            "hypertui, default interval": hypertui_command(still, None),
             "htop -d 20": "htop -d 20",
             "btop": "btop",
+            "empty Textual app": f"{sys.executable} -c 'from textual.app import App; App().run()'",
         }
         print(f"{'program':<26} {'size':<7} {'CPU % (one core)':<24} {'bytes per refresh':<24}")
         for name, command in tools.items():
-            if shutil.which(command.split()[0]) is None and not command.startswith("HYPER"):
+            if shutil.which(command.split()[0]) is None and not command.startswith(("HYPER", sys.executable)):
                 print(f"{name:<26} not installed")
                 continue
             for cols, rows in sizes:
                 cpu, per_refresh = [], []
                 for _ in range(args.runs):
-                    # An idle dashboard's ages tick in seconds only in their first minute.
-                    warmup = 65.0 if name.endswith("default interval") else 5.0
-                    rate, load = terminal_cost(command, args.seconds, cols, rows, warmup)
+                    rate, load = terminal_cost(command, args.seconds, cols, rows)
                     cpu.append(load)
                     per_refresh.append(rate * INTERVAL)
                 print(f"{name:<26} {cols}x{rows:<4} {spread(cpu, '%'):<24} {spread(per_refresh, 'B', 0):<24}")
