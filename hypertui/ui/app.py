@@ -19,6 +19,7 @@ from typing import Any
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
 
@@ -75,6 +76,7 @@ from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.signals import Signals
+from hypertui.ui.terminal_output import compacting
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.heatmap import HeatmapTable
@@ -197,6 +199,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
+
+    def get_driver_class(self) -> type[Driver]:
+        return compacting(super().get_driver_class())  # same screen, fewer bytes (terminal_output)
 
     def on_ready(self) -> None:  # the dashboard is composed: start ticking and fetching
         # Ages show whole minutes and the next check a clock time, so nothing needs a 1 s tick:
