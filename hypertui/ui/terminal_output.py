@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache, lru_cache
+from typing import NamedTuple
 
 from textual.driver import Driver
 
@@ -18,37 +19,106 @@ RESETS = ("\x1b[0m", "\x1b[m")
 _TOKEN = re.compile(r"\x1b\[[0-9;]*m|\x1b\[\d*;?\d*H")
 
 
+class Attributes(NamedTuple):
+    flags: frozenset[str]  # bold "1", underline "4", …
+    fg: tuple[str, ...]  # the parameters that set it ("38", "5", "231"); () for the default
+    bg: tuple[str, ...]
+
+
+DEFAULT = Attributes(frozenset(), (), ())
+# Each flag Rich writes, and the code that turns it off (22 turns off both bold and dim).
+OFF = {"1": "22", "2": "22", "3": "23", "4": "24", "21": "24", "5": "25", "6": "25", "7": "27", "8": "28",
+       "9": "29", "51": "54", "52": "54", "53": "55"}
+
+
+@lru_cache(maxsize=4096)  # a few hundred distinct SGRs: the styles of the themes' colours
+def _attributes(sgr: str) -> Attributes | None:
+    """What one SGR sets, or None if it holds anything this does not model (then left as is)."""
+    params = sgr[2:-1].split(";")
+    flags: set[str] = set()
+    fg: tuple[str, ...] = ()
+    bg: tuple[str, ...] = ()
+    i = 0
+    while i < len(params):
+        p = params[i]
+        if p in ("38", "48"):  # 38;5;n or 38;2;r;g;b
+            kind = params[i + 1 : i + 2]
+            size = 3 if kind == ["5"] else 5 if kind == ["2"] else 0
+            if not size or i + size > len(params):
+                return None
+            if p == "38":
+                fg = tuple(params[i : i + size])
+            else:
+                bg = tuple(params[i : i + size])
+            i += size
+            continue
+        if p.isdigit() and (30 <= int(p) <= 39 or 90 <= int(p) <= 97):
+            fg = (p,)
+        elif p.isdigit() and (40 <= int(p) <= 49 or 100 <= int(p) <= 107):
+            bg = (p,)
+        elif p in OFF:
+            flags.add(p)
+        else:
+            return None
+        i += 1
+    return Attributes(frozenset(flags), fg, bg)
+
+
+@lru_cache(maxsize=16384)  # pairs of neighbouring styles recur every refresh
+def _transition(old: Attributes, new: Attributes) -> str:
+    """The SGR that takes the terminal from `old` to `new` ("" if they are the same)."""
+    offs = sorted({OFF[f] for f in old.flags - new.flags})
+    cleared = {f for f, off in OFF.items() if off in offs}
+    codes = [*offs, *sorted((new.flags - old.flags) | (new.flags & cleared))]
+    if new.fg != old.fg:
+        codes += new.fg or ("39",)
+    if new.bg != old.bg:
+        codes += new.bg or ("49",)
+    return "\x1b[" + ";".join(codes) + "m" if codes else ""
+
+
 def compact_sgr(data: str) -> str:
-    """`data` without resets that are immediately undone (across cursor moves) by the same SGR."""
+    """`data` with each change of attributes written as the shortest SGR that makes it.
+
+    Textual writes SGR text RESET for every segment. A reset is held back until it is known what
+    follows: text or another escape gets it (erasing uses the background), an SGR gets only the
+    difference from what is in effect, and a cursor move passes (it does not touch attributes).
+    """
     out: list[str] = []
-    current: str | None = RESETS[0]  # the SGR that set the attributes in effect; None: not known
+    current: Attributes | None = DEFAULT  # in effect on the terminal; None: not known
     pending = False  # a reset not written yet
     position = 0
     for match in _TOKEN.finditer(data):
         start, end = match.span()
-        if start > position:  # text, or another escape (erasing uses the background): as meant
+        if start > position:
             if pending:
                 out.append(RESETS[0])
-                pending, current = False, RESETS[0]
+                pending, current = False, DEFAULT
             out.append(data[position:start])
         token = match.group()
         position = end
-        if token.endswith("H"):  # moving the cursor does not touch the attributes
+        if token.endswith("H"):
             out.append(token)
-        elif token in RESETS:
-            pending = current != RESETS[0]
-        elif pending and token == current:
-            pending = False  # reset, then the same again: nothing changes
-        elif pending and current is not None and _covers(token, current):
-            out.append(token)  # sets everything the reset would clear: the reset is not needed
-            pending, current = False, token
+            continue
+        if token in RESETS:
+            pending = current != DEFAULT
+            continue
+        base = DEFAULT if pending else current  # what the token applies to
+        attributes = _attributes(token)
+        full = RESETS[0] + token if pending else token
+        if base is None or attributes is None:
+            out.append(full)
+            current = attributes if pending else None
         else:
-            if pending:
-                out.append(RESETS[0])
-                pending, current = False, RESETS[0]
-            out.append(token)
-            # On top of attributes already set, the result is a mix this does not track.
-            current = token if current == RESETS[0] or token.startswith("\x1b[0;") else None
+            target = (
+                attributes
+                if base is DEFAULT
+                else Attributes(base.flags | attributes.flags, attributes.fg or base.fg, attributes.bg or base.bg)
+            )
+            change = _transition(current, target) if current is not None else full
+            out.append(change if len(change) <= len(full) else full)
+            current = target
+        pending = False
     if position < len(data):
         if pending:
             out.append(RESETS[0])
@@ -57,34 +127,6 @@ def compact_sgr(data: str) -> str:
     if pending:
         out.append(RESETS[0])
     return "".join(out)
-
-
-@lru_cache(maxsize=4096)  # a few hundred distinct SGRs: the styles of the themes' colours
-def _attributes(sgr: str) -> tuple[frozenset[str], bool, bool]:
-    """(flags such as bold or underline, sets the foreground, sets the background) of one SGR."""
-    params = sgr[2:-1].split(";")
-    flags, fg, bg, i = set(), False, False, 0
-    while i < len(params):
-        p = params[i]
-        if p in ("38", "48"):  # 38;5;n or 38;2;r;g;b
-            fg, bg = fg or p == "38", bg or p == "48"
-            i += 3 if i + 1 < len(params) and params[i + 1] == "5" else 5
-            continue
-        if p.isdigit() and (30 <= int(p) <= 37 or 90 <= int(p) <= 97 or p == "39"):
-            fg = True
-        elif p.isdigit() and (40 <= int(p) <= 47 or 100 <= int(p) <= 107 or p == "49"):
-            bg = True
-        else:
-            flags.add(p)
-        i += 1
-    return frozenset(flags), fg, bg
-
-
-def _covers(new: str, old: str) -> bool:
-    """`new` alone leaves the terminal as `reset` + `new` would after `old`."""
-    new_flags, new_fg, new_bg = _attributes(new)
-    old_flags, old_fg, old_bg = _attributes(old)
-    return old_flags <= new_flags and (new_fg or not old_fg) and (new_bg or not old_bg)
 
 
 @cache

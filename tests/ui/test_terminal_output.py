@@ -80,3 +80,12 @@ def test_the_driver_writes_through_it():
 
     compacting(Recording).write(compacting(Recording).__new__(compacting(Recording)), "\x1b[1ma\x1b[0m\x1b[1mb\x1b[0m")
     assert written == ["\x1b[1mab\x1b[0m"]
+
+
+def test_turning_off_bold_keeps_dim():
+    # 22 turns off bold and dim together (pyte does not show dim, so this is checked by hand).
+    from hypertui.ui.terminal_output import Attributes, _transition
+
+    both, dim = Attributes(frozenset({"1", "2"}), (), ()), Attributes(frozenset({"2"}), (), ())
+    assert _transition(both, dim) == "\x1b[22;2m"
+    assert _transition(dim, dim) == ""
