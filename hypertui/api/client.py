@@ -10,7 +10,9 @@ import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
+from concurrent.futures import Future
 from datetime import datetime
+from threading import Thread
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -111,18 +113,35 @@ class HyperTrackerClient:
         self.base_url = base_url.rstrip("/")
         self._api_host = httpx.URL(self.base_url).host
         self._auth = _BearerAuth(token, self._api_host) if token else None
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            headers={"User-Agent": f"hypertui/{__version__}", "Accept": "application/json"},
-            follow_redirects=False,  # exports are followed by hand, without the token
-        )
+        settings = {
+            "transport": transport,
+            "timeout": httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            "headers": {"User-Agent": f"hypertui/{__version__}", "Accept": "application/json"},
+            "follow_redirects": False,  # exports are followed by hand, without the token
+        }
+        self._http_built: Future[httpx.AsyncClient] = Future()
+        if transport is None:
+            # A network client loads httpcore and the system's CA certificates (~0.1 s): built
+            # beside the UI's start-up instead of before it; the first request waits if need be.
+            Thread(target=self._build_http, args=(settings,), name="hypertui-http", daemon=True).start()
+        else:
+            self._build_http(settings)
         self._retries = retries
         self._max_retry_after = max_retry_after
         self._sleep = sleep
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
         self.requests_made = 0
+
+    def _build_http(self, settings: dict[str, Any]) -> None:
+        try:
+            self._http_built.set_result(httpx.AsyncClient(**settings))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the client
+            self._http_built.set_exception(exc)
+
+    @property
+    def _http(self) -> httpx.AsyncClient:
+        return self._http_built.result()
 
     def __repr__(self) -> str:  # never show the token
         return f"HyperTrackerClient({self.base_url!r})"
