@@ -8,7 +8,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import overload
 
 from hypertui.api.models import (
     Heatmap,
@@ -235,13 +234,7 @@ class HeatLines(Sequence[HeatLine]):
     def __len__(self) -> int:
         return len(self._rows)
 
-    @overload
-    def __getitem__(self, index: int) -> HeatLine: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[HeatLine]: ...
-    def __getitem__(self, index: int | slice) -> HeatLine | list[HeatLine]:
-        if isinstance(index, slice):
-            return [self[i] for i in range(*index.indices(len(self)))]
+    def __getitem__(self, index: int) -> HeatLine:  # type: ignore[override] - no slices asked for
         index = range(len(self))[index]  # negative indices; IndexError past the end
         line = self._lines.get(index)
         if line is None:
@@ -267,15 +260,16 @@ class HeatLines(Sequence[HeatLine]):
 
 
 def heatmap_lines(
-    heatmap: Heatmap,
+    heatmap: Heatmap | None,
     cohort_ids: list[int],
     mode: str,
     palette: Palette,
     name_filter: str = "",
     previous: Heatmap | None = None,
 ) -> HeatLines:
-    """Coins by total value, filtered by name (case-insensitive substring), one cell per cohort."""
-    rows = sorted(heatmap.heatmap, key=lambda r: r.total_value, reverse=True)
+    """Coins by total value, filtered by name (case-insensitive substring), one cell per cohort;
+    none while there is no heatmap."""
+    rows = sorted(heatmap.heatmap if heatmap else [], key=lambda r: r.total_value, reverse=True)
     # The value/count scale is set by the whole axis, so filtering does not recolour cells.
     largest = 0.0
     if mode != "share":
@@ -283,7 +277,7 @@ def heatmap_lines(
     needle = name_filter.casefold()
     # A row's own cells come from the row itself; the previous refresh is matched by coin name,
     # so a name that is not unique (hostile names can clean to the same text) gets no change mark.
-    unique = _rows_by_coin(heatmap)
+    unique = _rows_by_coin(heatmap) if heatmap else {}
     prev_rows = {coin: row for coin, row in (_rows_by_coin(previous) if previous else {}).items() if coin in unique}
     shown = [row for row in rows if not needle or needle in row.coin.casefold()]
     return HeatLines(shown, cohort_ids, mode, palette, largest, prev_rows)

@@ -516,16 +516,14 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return
         cohorts = ordered_by_range(self.segments, self.axis)
         heatmap = self.heatmap if self._heatmap_for == (self.view.opened_within if self.view else None) else None
-        lines = []
-        if heatmap is not None:
-            lines = heatmap_lines(
-                heatmap,
-                [c.id for c in cohorts],
-                self.heat_mode,
-                self.signals.palettes()[self.palette_index],
-                self.coin_filter,
-                self._prev_heatmap,
-            )
+        lines = heatmap_lines(
+            heatmap,
+            [c.id for c in cohorts],
+            self.heat_mode,
+            self.signals.palettes()[self.palette_index],
+            self.coin_filter,
+            self._prev_heatmap,
+        )
         self.dashboard.query_one(HeatmapTable).show(cohorts, lines)
         within = self.view.opened_within if self.view else "all"
         shown = "long share" if self.heat_mode == "share" else self.heat_mode

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from functools import lru_cache
 
 from rich.style import Style
@@ -10,7 +9,7 @@ from rich.text import Text
 
 from hypertui.api.models import Segment
 from hypertui.monitor.heat import GLYPHS, HeatCell
-from hypertui.monitor.rows import HeatLine, HeatLines, short_name
+from hypertui.monitor.rows import HeatLines, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 MIN_CELL, MAX_CELL = 7, 10  # cohort columns widen to use a wide terminal
@@ -47,17 +46,17 @@ def _total(total: str) -> Text:
 class HeatmapTable(SyncedTable):
     def __init__(self) -> None:
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
-        self._shown: tuple[list[Segment], Sequence[HeatLine]] = ([], [])
+        self._shown: tuple[list[Segment], HeatLines] | None = None
 
     def _cell_width(self, cohorts: int) -> int:
         room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
         return max(MIN_CELL, min(MAX_CELL, room // max(cohorts, 1)))
 
     def on_resize(self) -> None:
-        if self._shown[0]:
+        if self._shown:
             self.show(*self._shown)
 
-    def show(self, cohorts: list[Segment], lines: Sequence[HeatLine]) -> None:
+    def show(self, cohorts: list[Segment], lines: HeatLines) -> None:
         self._shown = (cohorts, lines)
         width = self._cell_width(len(cohorts))
         columns = [
@@ -74,6 +73,4 @@ class HeatmapTable(SyncedTable):
                 *(_cell(c, ch, width) for c, ch in zip(line.cells, line.changed, strict=True)),
             )
 
-        # HeatLines knows its coins without working out any line's cells.
-        keys = lines.coins if isinstance(lines, HeatLines) else [line.coin for line in lines]
-        self.sync_lazy(keys, cells)
+        self.sync_lazy(lines.coins, cells)  # the coins come without working out any line's cells
