@@ -2,10 +2,11 @@
 
     python benchmarks/refresh_cost.py [--size 160x45] [--scale default] [--runs 20] [--profile tree|flat]
 
-One market state per run (15 s apart) is fetched from the simulator first; the app then steps
-through them, so every cycle shows values it has not shown before (no cache can answer from an
-earlier cycle), while the network and the simulator cost nothing. Timed: CPU time of the event-loop thread from asking for the refresh to the repainted
-screen (headless: the compositor renders the update, nothing is written). Median (min-max).
+One market state per run (15 s apart) is fetched from the simulator first; a fresh app then
+steps through them, so every cycle shows values it has not shown before (no cache can answer
+from an earlier cycle), while the network and the simulator cost nothing. Timed: CPU time of the
+event-loop thread from asking for the refresh to the repainted screen (headless: the compositor
+renders the update, nothing is written). Median (min-max).
 `--profile tree|flat` also prints a pyinstrument profile of the runs (pip install pyinstrument).
 """
 

@@ -62,24 +62,18 @@ def _strips(rng: random.Random, width: int, height: int) -> list[Strip]:
     ]
 
 
-async def _settle(pilot) -> None:  # noqa: ANN001 - a textual Pilot
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def lines(size: tuple[int, int], runs: int) -> list[float]:
     rng, app = random.Random(1), LinesApp()
     frames = [_strips(rng, *size) for _ in range(runs)]
     times = []
     async with app.run_test(size=size) as pilot:
         widget = app.query_one(Lines)
-        await _settle(pilot)
+        await pilot.pause()  # bare apps: no workers, the screen catches up
         for strips in frames:
             start = time.thread_time()
             widget.strips = strips
             widget.refresh()
-            await _settle(pilot)
+            await pilot.pause()  # bare apps: no workers, the screen catches up
             times.append(time.thread_time() - start)
     return times
 
@@ -93,14 +87,14 @@ async def datatable(size: tuple[int, int], runs: int) -> list[float]:
             table.add_column(f"c{c}", key=f"c{c}", width=size[0] // COLUMNS - 2)
         for r in range(ROWS):
             table.add_row(*(Text(f"{rng.random():.2f}") for _ in range(COLUMNS)), key=f"r{r}")
-        await _settle(pilot)
+        await pilot.pause()  # bare apps: no workers, the screen catches up
         for _ in range(runs):
             start = time.thread_time()
             for r in range(size[1]):  # every row in view
                 for c in range(COLUMNS):
                     style = Style(color=_colour(rng), bgcolor=_colour(rng))
                     table.update_cell(f"r{r}", f"c{c}", Text(f"{rng.random():.2f}", style=style))
-            await _settle(pilot)
+            await pilot.pause()  # bare apps: no workers, the screen catches up
             times.append(time.thread_time() - start)
     return times
 

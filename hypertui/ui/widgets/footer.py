@@ -27,7 +27,7 @@ class Footer(TextualFooter):
 
     def compose(self) -> ComposeResult:
         # Narrow terminals: keys without padding, so "/ Filter coins" is not cut at 80 columns.
-        self.set_reactive(TextualFooter.compact, self.app.size.width < NARROW)
+        self.set_reactive(TextualFooter.compact, self._narrow())
         for widget in super().compose():
             if isinstance(widget, FooterKey):
                 # The command palette's key is not bound to the footer: it stays compact.
@@ -36,5 +36,8 @@ class Footer(TextualFooter):
                 widget.set_class(compact, "-compact", update=False)
             yield widget
 
+    def _narrow(self) -> bool:
+        return self.app.size.width < NARROW
+
     def on_resize(self) -> None:
-        self.compact = self.app.size.width < NARROW
+        self.compact = self._narrow()
