@@ -92,3 +92,42 @@ async def test_a_lazy_table_builds_only_the_rows_it_shows():
         last = table.render_line(table.size.height - 1)
         assert "49.0" in "".join(s.text for s in last)  # scrolled into view: built as it is painted
         assert len(asked) < 50
+
+
+async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
+    from hypertui.api.models import Segment
+    from hypertui.monitor.rows import SegmentLine
+    from hypertui.ui.widgets.segment_list import SegmentList
+
+    class ListApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield SegmentList()
+
+    segments = [Segment(id=i, name=f"Cohort {i}", category="size") for i in range(1, 13)]
+
+    def lines(bias: dict[int, str]) -> dict[int, SegmentLine]:
+        return {s.id: SegmentLine(s.id, "", s.name, "1,000", bias.get(s.id, "+0.10"), "▲") for s in segments}
+
+    app = ListApp()
+    async with app.run_test(size=(40, 6)) as pilot:  # six lines: the list scrolls
+        listed = app.query_one(SegmentList)
+        listed.set_groups([("size", segments)], lines({}), 1)
+        await pilot.pause()
+        listed.scroll_to(y=4, animate=False, immediate=True)
+        await pilot.pause()
+        assert listed.scroll_y == 4
+        repainted: list[Region] = []
+        original = listed.refresh
+
+        def spy(*regions, **kwargs):
+            repainted.extend(regions)
+            return original(*regions, **kwargs)
+
+        listed.refresh = spy  # type: ignore[method-assign]
+        listed.update_lines(lines({6: "-0.42"}))  # cohort 6 is option 6 (after the title), line 6, row 2 in view
+        assert [(r.y, r.height) for r in repainted] == [(2, 1)]
+        await pilot.pause()
+        assert "-0.42" in "".join(s.text for s in listed.render_line(2))
+        repainted.clear()
+        listed.update_lines(lines({6: "-0.42"}))
+        assert repainted == []

@@ -67,13 +67,25 @@ class SegmentList(OptionList):
         self.highlighted = self.get_option_index(str(segment_id))
 
     def update_lines(self, lines: dict[int, SegmentLine]) -> None:
-        """Replace only the prompts whose text changed."""
+        """Replace only the prompts whose text changed, and repaint only their lines.
+
+        OptionList's `replace_option_prompt` drops every option's rendering and line layout, so
+        one changed prompt laid out and rendered all 18 options again (measured 20 ms of a 160x45
+        refresh). A prompt here is always one line: the layout stays and only the changed option's
+        cached strips go (OptionList internals of the pinned Textual; tests cover the repaint).
+        """
+        signals = signals_of(self)
         for sid, line in lines.items():
             key = str(sid)
-            prompt = _prompt(line, signals_of(self))
+            prompt = _prompt(line, signals)
             if key in self._prompts and self._prompts[key] != prompt:
                 self._prompts[key] = prompt
-                self.replace_option_prompt(key, prompt)
+                index = self.get_option_index(key)
+                option = self.get_option_at_index(index)
+                option._set_prompt(prompt)
+                for cached in [k for k in self._option_render_cache.keys() if k[0] is option]:
+                    self._option_render_cache.discard(cached)
+                self.refresh_lines(self._index_to_line[index])
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
