@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from hypertui.api.errors import NetworkError
@@ -33,6 +34,24 @@ async def test_first_refresh_fills_every_panel(make_app):
         assert app.dashboard.query_one(RiskTable).row_count == len(app.risk_items) > 0
         assert "SIMULATOR" in _status(app) and "updated" in _status(app)
         assert app.last_error is None
+
+
+async def test_the_heatmap_is_asked_for_while_the_legend_is_on_its_way(make_app):
+    app = make_app()
+    legend, arrived = app.client.segments, asyncio.Event()
+
+    async def slow_legend():
+        await arrived.wait()
+        return await legend()
+
+    app.client.segments = slow_legend  # the instance attribute wins over FaultyClient's recording
+    async with app.run_test(size=(160, 45)) as pilot:
+        await pilot.pause()
+        assert [name for name, *_ in app.client.calls] == ["heatmap"]  # needs no cohort: not held back
+        arrived.set()
+        await settle(pilot)
+        assert [name for name, *_ in app.client.calls].count("heatmap") == 1  # used, not asked again
+        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.heatmap.heatmap) > 0
 
 
 async def test_selecting_a_cohort_changes_summary_and_risk(make_app):
