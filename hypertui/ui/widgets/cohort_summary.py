@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,6 +12,21 @@ from hypertui.monitor.rows import AssetLine, Figure
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
+
+
+def _figures_text(figures: list[Figure], signals: Signals) -> Text:
+    """Label, value and mark in aligned columns: what a Rich grid would show, without its layout
+    pass on every refresh (a Table re-measures every cell each time it is drawn)."""
+    label_width = max((cell_len(f.label) for f in figures), default=0)
+    value_width = max((cell_len(f.value) for f in figures), default=0)
+    text = Text()
+    for i, f in enumerate(figures):
+        if i:
+            text.append("\n")
+        text.append(f.label + " " * (label_width - cell_len(f.label) + 1), "dim")
+        text.append(" " * (value_width - cell_len(f.value)) + f.value + " ")
+        text.append_text(mark_text(f.mark, signals))
+    return text
 
 
 class CohortSummary(Vertical):
@@ -43,13 +58,7 @@ class CohortSummary(Vertical):
             # A layout pass repaints the whole screen: only when the figures take more or fewer lines.
             relayout = self._figures_key is None or len(key) != len(self._figures_key)
             self._figures_key, self._figures_signals = key, signals
-            grid = Table.grid(padding=(0, 1))
-            grid.add_column(style="dim", no_wrap=True)
-            grid.add_column(justify="right", no_wrap=True)
-            grid.add_column(width=1)
-            for f in figures:
-                grid.add_row(f.label, Text(f.value), mark_text(f.mark, signals))
-            self.query_one("#figures", Static).update(grid, layout=relayout)
+            self.query_one("#figures", Static).update(_figures_text(figures, signals), layout=relayout)
         rows = [
             (
                 str(rank),
