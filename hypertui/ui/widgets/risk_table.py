@@ -51,20 +51,18 @@ class RiskTable(SyncedTable):
         arrow = "▼" if descending else "▲"
         self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
         signals = signals_of(self)
-        rows = []
-        for line in lines:
+
+        def cells(position: int) -> tuple[Text, ...]:
+            line = lines[position]
             style = signals.risk(line.level)
             values = (line.total_value, line.risk_value, line.percent_risk)
-            rows.append(
-                (
-                    line.coin,
-                    (
-                        _coin(line.coin, style),
-                        *(_value(v, style, m, signals) for v, m in zip(values, line.marks, strict=True)),
-                    ),
-                )
+            return (
+                _coin(line.coin, style),
+                *(_value(v, style, m, signals) for v, m in zip(values, line.marks, strict=True)),
             )
-        self.sync(rows)
+
+        # Hundreds of rows may be loaded; only those in view are built now, the rest when seen.
+        self.sync_lazy([line.coin for line in lines], cells)
 
     def describe(self) -> str:
         """What the panel title should say: rows loaded and the sort."""
