@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, chain, count
 
 from rich.segment import Segment
 from rich.style import Style
@@ -20,6 +20,7 @@ from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.geometry import Region
+from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -33,15 +34,39 @@ def _signature(cell: Text) -> tuple:
     return cell.plain, str(cell.style), tuple(cell.spans)
 
 
+def _fitted(console: object, cell: Text, inner: int) -> Text:
+    """What `cell.wrap(no_wrap=True)` makes of a one-line cell in `inner` columns.
+
+    Most cells fit: they need only the justification Rich would give them, not wrap's
+    splitting and dividing (most of the time of a refresh whose every value is new).
+    """
+    justify = cell.justify or "default"
+    if cell.cell_len > inner or "\t" in cell.plain:
+        return cell.wrap(console, inner, justify=justify, overflow=cell.overflow or "fold", no_wrap=True)[0]  # type: ignore[arg-type]
+    if justify == "left":
+        line = cell.copy()
+        line.pad_right(inner - line.cell_len)
+    elif justify in ("center", "right"):
+        line = cell.copy()
+        line.rstrip()
+        left = inner - line.cell_len
+        line.pad_left(left // 2 if justify == "center" else left)
+        line.pad_right(inner - line.cell_len)
+    else:  # "default" and "full" leave a single line as it is
+        line = cell
+    return line
+
+
 def _line_body(console: object, cell: Text, inner: int) -> list[Segment]:
     """The segments of a one-line cell fitted to `inner` columns, before padding and row styles."""
-    line = cell.wrap(console, inner, justify=cell.justify or "default", overflow=cell.overflow or "fold", no_wrap=True)[0]  # type: ignore[arg-type]
+    line = _fitted(console, cell, inner)
     # Text.render ignores the base style of a Text without spans (Rich applies it when joining lines).
     return list(line.render(console)) if line.spans else [Segment(line.plain, console.get_style(line.style))]  # type: ignore[attr-defined,arg-type]
 
 
 def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
-    """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line."""
+    """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line
+    (DataTable's `pre` also holds the cell's meta; `_render_cell` adds it afterwards)."""
     used = sum(segment.cell_length for segment in body)
     segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - used, 0))]
     return list(Segment.apply_style([s for s in segments if s.text], pre, post))
@@ -56,6 +81,10 @@ class _Frame:
     background: Color
     widths: list[int]
     spare: int  # columns right of the last cell
+    header_lines: int
+    cursor: Coordinate
+    hover: Coordinate
+    cursor_type: str
 
 
 class SyncedTable(DataTable):
@@ -71,6 +100,10 @@ class SyncedTable(DataTable):
         self._columns_now: list[Column] = []
         self._keys: list[str] = []  # the row key shown at each position
         self._signatures: list[list[tuple]] = []  # per position, per column
+        self._versions: list[list[int]] = []  # per position, per column: a new number when the cell changes
+        self._next_version = count()
+        self._look: tuple | None = None  # what every cached cell rendering assumed (see render_lines)
+        self._extends: dict[tuple, Style] = {}
         self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
         self._frame: _Frame | None = None  # set while render_lines runs
         self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
@@ -78,7 +111,8 @@ class SyncedTable(DataTable):
         self._measuring = False
         self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
         # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
-        self._bodies: LRUCache[tuple, list[Segment]] = LRUCache(4096)
+        self._styled: LRUCache[tuple, list[Segment]] = LRUCache(4096)
+        self._metas: dict[tuple[int, int], Style] = {}  # a cell position's mouse meta, the same object every refresh
 
     @property
     def row_keys(self) -> list[str]:
@@ -105,7 +139,7 @@ class SyncedTable(DataTable):
         for key, label, width in columns:
             self.add_column(label, width=width, key=key)
         self._columns_now = list(columns)
-        self._keys, self._signatures = [], []
+        self._keys, self._signatures, self._versions = [], [], []
         self._restore = (cursor_key, scroll)
 
     def _render_cell(
@@ -123,13 +157,14 @@ class SyncedTable(DataTable):
         through Rich's Padding/Styled; a one-line Text cell needs only its own segments, so a
         refresh that changes some cells no longer re-lays out all the others.
         """
-        if not (0 <= row_index < len(self._signatures) and 0 <= column_index < len(self._columns_now)):
+        if not (0 <= row_index < len(self._versions) and 0 <= column_index < len(self._columns_now)):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        signature = self._signatures[row_index][column_index]
-        key = (row_index, column_index, signature, base_style, width, cursor, hover, self.show_cursor,
-               self._show_hover_cursor, self._pseudo_class_state)
+        # The cursor flags, focus and theme are the same for a whole frame: render_lines empties
+        # this cache when they change, so the key needs only what differs from cell to cell.
+        key = (self._versions[row_index][column_index], base_style, width, cursor, hover)
         lines = self._cell_lines.get(key)
         if lines is None:
+            signature = self._signatures[row_index][column_index]
             cell = self.get_cell_at((row_index, column_index))
             if not isinstance(cell, Text) or "\n" in cell.plain or self.ordered_rows[row_index].height != 1:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
@@ -137,13 +172,22 @@ class SyncedTable(DataTable):
                 False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
                 self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
             )
-            pre = base_style + Style.from_meta({"row": row_index, "column": column_index}) + component
-            inner = max(width - 2 * self.cell_padding, 0)
-            body_key = (signature, inner, cell.justify, cell.overflow)
-            body = self._bodies.get(body_key)
-            if body is None:
-                body = self._bodies[body_key] = _line_body(self.app.console, cell, inner)
-            lines = [_one_line(body, width, self.cell_padding, pre, post)]
+            # Laid out and styled by content (shared by equal cells anywhere), then given the
+            # cell's position for the mouse: meta adds no colours, so it can come last.
+            styled_key = (signature, base_style, width, cursor, hover, cell.justify, cell.overflow)
+            styled = self._styled.get(styled_key)
+            if styled is None:
+                component, post = self._get_styles_to_render_cell(
+                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                )
+                inner = max(width - 2 * self.cell_padding, 0)
+                body = _line_body(self.app.console, cell, inner)
+                styled = self._styled[styled_key] = _one_line(body, width, self.cell_padding, base_style + component, post)
+            meta = self._metas.get((row_index, column_index))
+            if meta is None:
+                meta = self._metas[(row_index, column_index)] = Style.from_meta({"row": row_index, "column": column_index})
+            lines = [[Segment(text, style + meta) for text, style, _ in styled]]  # type: ignore[operator]
             self._cell_lines[key] = lines
         return lines
 
@@ -152,12 +196,24 @@ class SyncedTable(DataTable):
         self._materialize(self._rows_in(crop.y + int(self.scroll_y), crop.bottom + int(self.scroll_y)), repaint=False)
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
+        self._pseudo_class_state = self.get_pseudo_class_state()  # DataTable.render_lines sets it too late for us
+        look = (self.rich_style, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor, self.cursor_type,
+                self.cell_padding, self.cursor_foreground_priority, self.cursor_background_priority)
+        if look != self._look:
+            self._look = look
+            self._cell_lines.clear()
+            self._styled.clear()
+            self._extends.clear()
         self._frame = _Frame(
             style=self.rich_style,
             header=self.get_component_styles("datatable--header").rich_style,
             background=self.background_colors[1],
             widths=widths,
             spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
+            header_lines=self.header_height if self.show_header else 0,
+            cursor=self.cursor_coordinate,
+            hover=self.hover_coordinate,
+            cursor_type=self.cursor_type,
         )
         try:
             return super().render_lines(crop)
@@ -171,43 +227,78 @@ class SyncedTable(DataTable):
         )
 
     def render_line(self, y: int) -> Strip:
-        if self._frame is None or not self._plain_layout():
+        frame = self._frame
+        if frame is None or not self._plain_layout():
             return super().render_line(y)
         scroll_x, scroll_y = self.scroll_offset
-        if y >= (self.header_height if self.show_header else 0):
-            y += scroll_y
-        return self._render_line(y, scroll_x, scroll_x + self.size.width, self._frame.style)
+        width = self.size.width
+        if y < frame.header_lines:
+            return self._render_line(y, scroll_x, scroll_x + width, frame.style)
+        # A body line, straight from its cells: DataTable's own path looks up the row by key,
+        # builds a cache key of seven reactives and caches a line that the next sync invalidates.
+        row_index = y - frame.header_lines + scroll_y
+        if row_index >= len(self._versions):
+            return Strip.blank(width, frame.style)
+        line = list(chain.from_iterable(self._row_cells(row_index, 0, frame.style)))
+        return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
 
     def _render_line_in_row(
         self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
     ) -> tuple[list[list[Segment]], list[list[Segment]]]:
-        """DataTable's row rendering for the plain layout, with the per-frame styles and widths."""
-        frame = self._frame
-        if frame is None or not self._plain_layout():
+        if self._frame is None or not self._plain_layout():
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
-        row_style = frame.header if row_index == -1 else base_style
-        cursor_type, highlight = self.cursor_type, self._should_highlight
+        return [], self._row_cells(row_index, line_no, self._frame.header if row_index == -1 else base_style)
+
+    def _row_cells(self, row_index: int, line_no: int, row_style: Style) -> list[list[Segment]]:
+        """One line of a row (-1: the header) in the plain layout, cell by cell, then the space right of them."""
+        frame = self._frame
+        assert frame is not None
+        cursor_location, hover_location, cursor_type = frame.cursor, frame.hover, frame.cursor_type
+        highlight = self._should_highlight
         cells = []
-        for column_index, width in enumerate(frame.widths):
-            at = Coordinate(row_index, column_index)
-            cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)
-            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
-        if cursor_type == "row":
-            hover = highlight(hover_location, Coordinate(row_index or 0, 0), cursor_type)
-            extend, _ = self._get_styles_to_render_cell(
-                row_index == -1, False, False, hover, row_index == cursor_location.row,
-                self.show_cursor, self._show_hover_cursor, False, False,
-            )
-            extend = row_style + extend
-        elif row_style.bgcolor is not None:
-            faded = Color.from_rich_color(row_style.bgcolor).blend(frame.background, factor=0.25)
-            extend = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+        if row_index == -1:
+            for column_index, width in enumerate(frame.widths):
+                at = Coordinate(row_index, column_index)
+                cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
+                cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
         else:
-            extend = Style.from_color(row_style.color, row_style.bgcolor)
-        extend += Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
-        cells.append([Segment(" " * frame.spare, extend)])
-        return [], cells
+            # Every line of a refresh comes through here: the cached cells are looked up inline.
+            cached, versions = self._cell_lines.get, self._versions[row_index]
+            for column_index, width in enumerate(frame.widths):
+                at = (row_index, column_index)
+                cursor = highlight(cursor_location, at, cursor_type)  # type: ignore[arg-type]
+                hover = highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
+                lines = cached((versions[column_index], row_style, width, cursor, hover))
+                if lines is None:
+                    lines = self._render_cell(row_index, column_index, row_style, width, cursor, hover)
+                cells.append(lines[line_no])
+        cells.append([Segment(" " * frame.spare, self._extend_style(row_index, row_style))])
+        return cells
+
+    def _extend_style(self, row_index: int, row_style: Style) -> Style:
+        """The style of the space right of the last cell, as DataTable draws it."""
+        frame = self._frame
+        assert frame is not None
+        if frame.cursor_type == "row":
+            hover = self._should_highlight(frame.hover, Coordinate(row_index or 0, 0), "row")
+            key: tuple = (row_index, row_style, hover, row_index == frame.cursor.row)
+        else:
+            key = (row_index, row_style)
+        style = self._extends.get(key)
+        if style is None:
+            if frame.cursor_type == "row":
+                extend, _ = self._get_styles_to_render_cell(
+                    row_index == -1, False, False, key[2], key[3], self.show_cursor, self._show_hover_cursor, False, False,
+                )
+                extend = row_style + extend
+            elif row_style.bgcolor is not None:
+                faded = Color.from_rich_color(row_style.bgcolor).blend(frame.background, factor=0.25)
+                extend = Style.from_color(color=row_style.color, bgcolor=faded.rich_color)
+            else:
+                extend = Style.from_color(row_style.color, row_style.bgcolor)
+            style = self._extends[key] = extend + Style.from_meta({"row": row_index, "column": 0, "out_of_bounds": True})
+        return style
 
     def _refresh_cells(self, cells: list[Coordinate]) -> None:
         """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one)."""
@@ -237,9 +328,10 @@ class SyncedTable(DataTable):
         for position in range(len(self._signatures), len(keys)):
             self.add_row(*blank, key=f"r{position}")
             self._signatures.append([_signature(c) for c in blank])
+            self._versions.append([next(self._next_version) for _ in blank])
         for position in range(len(self._signatures) - 1, len(keys) - 1, -1):
             self.remove_row(f"r{position}")
-        del self._signatures[len(keys) :]
+        del self._signatures[len(keys) :], self._versions[len(keys) :]
         self._keys, self._cells_at, self._stale = list(keys), cells_at, set(range(len(keys)))
         if self._restore:
             self.scroll_to(*self._restore[1], animate=False, immediate=True)
@@ -275,6 +367,7 @@ class SyncedTable(DataTable):
                     # Not update_cell: it repaints the whole table, and every byte goes to the terminal.
                     shown[column] = cell
                     old[i] = signature
+                    self._versions[position][i] = next(self._next_version)
                     dirty.append(Coordinate(position, i))
         if dirty:
             self._update_count += 1  # DataTable's row and line caches are keyed by it
