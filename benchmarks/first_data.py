@@ -31,9 +31,8 @@ async def first_data(scale: str, url: str | None) -> tuple[float, float]:
         CSS_PATH = str(Path(sys.modules[HyperTuiApp.__module__].__file__).with_name(HyperTuiApp.CSS_PATH))
         first_frame = first_cycle = 0.0
 
-        def on_ready(self) -> None:
+        def on_ready(self) -> None:  # Textual calls HyperTuiApp's handler too (one per class)
             self.first_frame = time.perf_counter() - T0
-            super().on_ready()
 
         def _finish_cycle(self, *args: object) -> None:
             super()._finish_cycle(*args)  # type: ignore[arg-type]
