@@ -23,7 +23,7 @@ from textual.geometry import Region
 from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey, RowKey
+from textual.widgets.data_table import RowKey
 
 Row = tuple[str, Sequence[Text]]  # key (e.g. the coin), cells in column order
 Column = tuple[str, str | Text, int]  # key, label, width
@@ -352,13 +352,15 @@ class SyncedTable(DataTable):
         stale = self._stale
         if not stale:
             return
-        column_keys = [ColumnKey(key) for key, _, _ in self._columns_now]
+        # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
+        column_keys = [column.key for column in self.ordered_columns]
+        row_keys = self._row_locations.get_key
         dirty: list[Coordinate] = []
         for position in positions:
             if position not in stale:
                 continue
             stale.discard(position)
-            shown, old = self._data[RowKey(f"r{position}")], self._signatures[position]
+            shown, old = self._data[row_keys(position)], self._signatures[position]
             for i, (column, cell) in enumerate(zip(column_keys, self._cells_at(position), strict=True)):
                 if shown[column] is cell:  # callers reuse unchanged cells: no signature to work out
                     continue
