@@ -23,7 +23,7 @@ from textual.geometry import Region
 from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 Row = tuple[str, Sequence[Text]]  # key (e.g. the coin), cells in column order
 Column = tuple[str, str | Text, int]  # key, label, width
@@ -82,6 +82,8 @@ class _Frame:
     widths: list[int]
     spare: int  # columns right of the last cell
     header_lines: int
+    width: int
+    plain: bool  # see _plain_layout
     cursor: Coordinate
     hover: Coordinate
     cursor_type: str
@@ -98,6 +100,7 @@ class SyncedTable(DataTable):
     def __init__(self, *, id: str | None = None, classes: str | None = None, **kwargs: object) -> None:
         super().__init__(id=id, classes=classes, zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
         self._columns_now: list[Column] = []
+        self._column_keys: list[ColumnKey] = []
         self._keys: list[str] = []  # the row key shown at each position
         self._signatures: list[list[tuple]] = []  # per position, per column
         self._versions: list[list[int]] = []  # per position, per column: a new number when the cell changes
@@ -136,8 +139,8 @@ class SyncedTable(DataTable):
             return
         cursor_key, scroll = self.cursor_key, (self.scroll_x, self.scroll_y)
         self.clear(columns=True)
-        for key, label, width in columns:
-            self.add_column(label, width=width, key=key)
+        # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
+        self._column_keys = [self.add_column(label, width=width, key=key) for key, label, width in columns]
         self._columns_now = list(columns)
         self._keys, self._signatures, self._versions = [], [], []
         self._restore = (cursor_key, scroll)
@@ -165,8 +168,11 @@ class SyncedTable(DataTable):
         lines = self._cell_lines.get(key)
         if lines is None:
             signature = self._signatures[row_index][column_index]
-            cell = self.get_cell_at((row_index, column_index))
-            if not isinstance(cell, Text) or "\n" in cell.plain or self.ordered_rows[row_index].height != 1:
+            # Straight from DataTable's data (get_cell_at converts coordinates to keys and back);
+            # sync adds every row one line high, and render_lines has built the rows in view.
+            self._materialize((row_index,), repaint=False)
+            cell = self._data[self._row_locations.get_key(row_index)][self._column_keys[column_index]]
+            if not isinstance(cell, Text) or "\n" in cell.plain:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
             component, post = self._get_styles_to_render_cell(
                 False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
@@ -211,6 +217,8 @@ class SyncedTable(DataTable):
             widths=widths,
             spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
             header_lines=self.header_height if self.show_header else 0,
+            width=self.size.width,
+            plain=self._plain_layout(),
             cursor=self.cursor_coordinate,
             hover=self.hover_coordinate,
             cursor_type=self.cursor_type,
@@ -228,10 +236,10 @@ class SyncedTable(DataTable):
 
     def render_line(self, y: int) -> Strip:
         frame = self._frame
-        if frame is None or not self._plain_layout():
+        if frame is None or not frame.plain:
             return super().render_line(y)
         scroll_x, scroll_y = self.scroll_offset
-        width = self.size.width
+        width = frame.width
         if y < frame.header_lines:
             return self._render_line(y, scroll_x, scroll_x + width, frame.style)
         # A body line, straight from its cells: DataTable's own path looks up the row by key,
@@ -240,12 +248,14 @@ class SyncedTable(DataTable):
         if row_index >= len(self._versions):
             return Strip.blank(width, frame.style)
         line = list(chain.from_iterable(self._row_cells(row_index, 0, frame.style)))
+        if not scroll_x and frame.spare:  # the cells and the space after them fill the width exactly
+            return Strip(Segment.simplify(line), width)  # each Strip made is seven caches set up
         return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
 
     def _render_line_in_row(
         self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
     ) -> tuple[list[list[Segment]], list[list[Segment]]]:
-        if self._frame is None or not self._plain_layout():
+        if self._frame is None or not self._frame.plain:
             return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
         row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
         return [], self._row_cells(row_index, line_no, self._frame.header if row_index == -1 else base_style)
@@ -350,15 +360,12 @@ class SyncedTable(DataTable):
     def _materialize(self, positions: Iterable[int], *, repaint: bool) -> None:
         """Ask for the cells of these rows if not yet current; repaint those that changed if asked."""
         stale = self._stale
-        if not stale:
+        positions = [position for position in positions if position in stale] if stale else []
+        if not positions:
             return
-        # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
-        column_keys = [column.key for column in self.ordered_columns]
-        row_keys = self._row_locations.get_key
+        column_keys, row_keys = self._column_keys, self._row_locations.get_key
         dirty: list[Coordinate] = []
         for position in positions:
-            if position not in stale:
-                continue
             stale.discard(position)
             shown, old = self._data[row_keys(position)], self._signatures[position]
             for i, (column, cell) in enumerate(zip(column_keys, self._cells_at(position), strict=True)):
