@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import gc
 import statistics
 import time
 from typing import Any
@@ -70,7 +69,6 @@ async def record(size: tuple[int, int], scale: str, states: int) -> tuple[Replay
             client.states.append({})
             app.request_refresh(TIMED)
             await settled(pilot)
-    gc.unfreeze()  # the app freezes the heap once per process: the timed app does it, as it would alone
     return client, FrozenClock(FROZEN)
 
 

@@ -191,6 +191,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._panels_as_of: datetime | None = None  # the state/status lastUpdate the panels show
         self._panels_at: datetime | None = None  # when they were last all fetched
         self.cycles_done = 0
+        self._heap_frozen = False
         self.dashboard = DashboardScreen()
         self.prefs = prefs
         self.signals = Signals()  # the theme's, from watch_theme
@@ -372,14 +373,17 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.dashboard.query_one(CohortSummary).waiting(self.last_error)
         self._busy = False
         self.cycles_done += 1
-        if self.segments is not None and not gc.get_freeze_count():
+        if self.segments is not None and not self._heap_frozen:
             # What start-up built (modules, widgets, an embedded market) lives all session: a full
             # collection walked ~0.5 million such objects, 0.3 s of main thread every few dozen
-            # refreshes. Frozen, collections look only at what came later. Once per process:
-            # frozen garbage is never collected, and tests run hundreds of apps in one process.
+            # refreshes. Frozen, collections look only at what came later.
+            if gc.get_freeze_count():  # an earlier app in this process (tests): free its garbage first
+                gc.unfreeze()
+                gc.collect()
+            gc.freeze()
+            self._heap_frozen = True
             # A refresh allocates tens of thousands of short-lived objects: collecting every
             # 10,000 instead of 700 lets most die first (gc callbacks: ~5 -> ~3 ms per refresh).
-            gc.freeze()
             gc.set_threshold(10_000, 10, 10)
         if self._pending:
             self.request_refresh(())
