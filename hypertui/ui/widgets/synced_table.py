@@ -167,17 +167,13 @@ class SyncedTable(DataTable):
         key = (self._versions[row_index][column_index], base_style, width, cursor, hover)
         lines = self._cell_lines.get(key)
         if lines is None:
-            signature = self._signatures[row_index][column_index]
             # Straight from DataTable's data (get_cell_at converts coordinates to keys and back);
             # sync adds every row one line high, and render_lines has built the rows in view.
             self._materialize((row_index,), repaint=False)
             cell = self._data[self._row_locations.get_key(row_index)][self._column_keys[column_index]]
             if not isinstance(cell, Text) or "\n" in cell.plain:
                 return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            component, post = self._get_styles_to_render_cell(
-                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-            )
+            signature = self._signatures[row_index][column_index]
             # Laid out and styled by content (shared by equal cells anywhere), then given the
             # cell's position for the mouse: meta adds no colours, so it can come last.
             styled_key = (signature, base_style, width, cursor, hover, cell.justify, cell.overflow)
