@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, count
 
+from rich.containers import Lines
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -40,20 +41,11 @@ def _fitted(console: object, cell: Text, inner: int) -> Text:
     Most cells fit: they need only the justification Rich would give them, not wrap's
     splitting and dividing (most of the time of a refresh whose every value is new).
     """
-    justify = cell.justify or "default"
+    justify, overflow = cell.justify or "default", cell.overflow or "fold"
     if cell.cell_len > inner or "\t" in cell.plain:
-        return cell.wrap(console, inner, justify=justify, overflow=cell.overflow or "fold", no_wrap=True)[0]  # type: ignore[arg-type]
-    if justify == "left":
-        line = cell.copy()
-        line.pad_right(inner - line.cell_len)
-    elif justify in ("center", "right"):
-        line = cell.copy()
-        line.rstrip()
-        left = inner - line.cell_len
-        line.pad_left(left // 2 if justify == "center" else left)
-        line.pad_right(inner - line.cell_len)
-    else:  # "default" and "full" leave a single line as it is
-        line = cell
+        return cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0]  # type: ignore[arg-type]
+    line = cell.copy()
+    Lines([line]).justify(console, inner, justify=justify, overflow=overflow)  # type: ignore[arg-type]
     return line
 
 
@@ -199,7 +191,8 @@ class SyncedTable(DataTable):
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
         self._pseudo_class_state = self.get_pseudo_class_state()  # DataTable.render_lines sets it too late for us
-        look = (self.rich_style, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor, self.cursor_type,
+        style = self.rich_style  # a walk up the DOM
+        look = (style, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor, self.cursor_type,
                 self.cell_padding, self.cursor_foreground_priority, self.cursor_background_priority)
         if look != self._look:
             self._look = look
@@ -207,7 +200,7 @@ class SyncedTable(DataTable):
             self._styled.clear()
             self._extends.clear()
         self._frame = _Frame(
-            style=self.rich_style,
+            style=style,
             header=self.get_component_styles("datatable--header").rich_style,
             background=self.background_colors[1],
             widths=widths,
@@ -244,8 +237,6 @@ class SyncedTable(DataTable):
         if row_index >= len(self._versions):
             return Strip.blank(width, frame.style)
         line = list(chain.from_iterable(self._row_cells(row_index, 0, frame.style)))
-        if not scroll_x and frame.spare:  # the cells and the space after them fill the width exactly
-            return Strip(Segment.simplify(line), width)  # each Strip made is seven caches set up
         return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
 
     def _render_line_in_row(
@@ -263,22 +254,10 @@ class SyncedTable(DataTable):
         cursor_location, hover_location, cursor_type = frame.cursor, frame.hover, frame.cursor_type
         highlight = self._should_highlight
         cells = []
-        if row_index == -1:
-            for column_index, width in enumerate(frame.widths):
-                at = Coordinate(row_index, column_index)
-                cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
-                cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
-        else:
-            # Every line of a refresh comes through here: the cached cells are looked up inline.
-            cached, versions = self._cell_lines.get, self._versions[row_index]
-            for column_index, width in enumerate(frame.widths):
-                at = (row_index, column_index)
-                cursor = highlight(cursor_location, at, cursor_type)  # type: ignore[arg-type]
-                hover = highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
-                lines = cached((versions[column_index], row_style, width, cursor, hover))
-                if lines is None:
-                    lines = self._render_cell(row_index, column_index, row_style, width, cursor, hover)
-                cells.append(lines[line_no])
+        for column_index, width in enumerate(frame.widths):
+            at = Coordinate(row_index, column_index)
+            cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
+            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
         cells.append([Segment(" " * frame.spare, self._extend_style(row_index, row_style))])
         return cells
 
