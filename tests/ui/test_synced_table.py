@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region
+from textual.widget import Widget
 
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -19,6 +20,19 @@ def rows(n: int, changed: dict[tuple[int, int], str] | None = None) -> list:
     ]
 
 
+def _spy_on_repaints(widget: Widget) -> list[Region]:
+    """The regions `widget` asks to repaint from now on (it still repaints them)."""
+    repainted: list[Region] = []
+    original = widget.refresh
+
+    def spy(*regions, **kwargs):
+        repainted.extend(regions)
+        return original(*regions, **kwargs)
+
+    widget.refresh = spy  # type: ignore[method-assign]
+    return repainted
+
+
 class TableApp(App[None]):
     def compose(self) -> ComposeResult:
         yield SyncedTable(id="t")
@@ -31,14 +45,7 @@ async def test_only_changed_visible_cells_are_repainted():
         table.set_columns(COLUMNS)
         table.sync(rows(50))
         await pilot.pause()
-        repainted: list[Region] = []
-        original = table.refresh
-
-        def spy(*regions, **kwargs):
-            repainted.extend(regions)
-            return original(*regions, **kwargs)
-
-        table.refresh = spy  # type: ignore[method-assign]
+        repainted = _spy_on_repaints(table)
         table.sync(rows(50, {(2, 1): "new", (40, 2): "far"}))  # row 40 is below the window
         assert repainted == [Region(8, 1 + 2, 7, 1)]  # below the header, row 2; column "a" with its padding
         assert table.get_cell("r2", "a").plain == "new" and table.get_cell("r40", "b").plain == "far"
@@ -116,14 +123,7 @@ async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
         listed.scroll_to(y=4, animate=False, immediate=True)
         await pilot.pause()
         assert listed.scroll_y == 4
-        repainted: list[Region] = []
-        original = listed.refresh
-
-        def spy(*regions, **kwargs):
-            repainted.extend(regions)
-            return original(*regions, **kwargs)
-
-        listed.refresh = spy  # type: ignore[method-assign]
+        repainted = _spy_on_repaints(listed)
         listed.update_lines(lines({6: "-0.42"}))  # cohort 6 is option 6 (after the title), line 6, row 2 in view
         assert [(r.y, r.height) for r in repainted] == [(2, 1)]
         await pilot.pause()
