@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.app import App, ComposeResult
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.widget import Widget
 
 from hypertui.ui.widgets.synced_table import SyncedTable
@@ -99,6 +99,24 @@ async def test_a_lazy_table_builds_only_the_rows_it_shows():
         last = table.render_line(table.size.height - 1)
         assert "49.0" in "".join(s.text for s in last)  # scrolled into view: built as it is painted
         assert len(asked) < 50
+
+
+async def test_the_scrollable_size_follows_rows_and_fixed_columns_without_measuring_cells():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        table.sync(rows(50))
+        table.sync(rows(50, {(3, 1): "a value far wider than its column"}))
+        await pilot.pause()
+        widths = sum(width + 2 * table.cell_padding for _, _, width in COLUMNS)
+        assert table.virtual_size == Size(widths, 1 + 50)  # the header, then one line per row
+        table.sync(rows(20))
+        await pilot.pause()
+        assert table.virtual_size == Size(widths, 1 + 20)
+        table.scroll_end(animate=False, immediate=True)
+        await pilot.pause()
+        assert table.scroll_y == 1 + 20 - table.size.height  # the last row is the bottom line
 
 
 async def test_the_cohort_list_repaints_only_the_prompt_that_changed():

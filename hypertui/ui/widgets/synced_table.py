@@ -20,7 +20,7 @@ from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
@@ -103,7 +103,6 @@ class SyncedTable(DataTable):
         self._frame: _Frame | None = None  # set while render_lines runs
         self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
         self._stale: set[int] = set()  # positions whose cells were not asked for since the last sync
-        self._measuring = False
         self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
         # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
         self._styled: LRUCache[tuple, list[Segment]] = LRUCache(4096)
@@ -359,18 +358,16 @@ class SyncedTable(DataTable):
                 self._refresh_cells(dirty)
 
     def get_row_at(self, row_index: int) -> list:
-        if not self._measuring:
-            self._materialize((row_index,), repaint=False)
+        self._materialize((row_index,), repaint=False)
         return super().get_row_at(row_index)
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # DataTable measures every new row for auto-width columns; ours have fixed widths, so
-        # measuring must not build the cells of rows out of view (see sync_lazy).
-        self._measuring = True
-        try:
-            super()._update_dimensions(new_rows)
-        finally:
-            self._measuring = False
+        # DataTable measures every cell of every new row, for auto-width columns, labels and
+        # auto-height rows; ours have none (fixed widths, one unlabelled line per row), and the
+        # measuring was most of a first load: a long heatmap's rows arrive all at once.
+        header = self.header_height if self.show_header else 0
+        width = sum(column.get_render_width(self) for column in self.columns.values())
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
 
     def get_cell_at(self, coordinate: Coordinate) -> object:
         self._materialize((coordinate[0],), repaint=False)
