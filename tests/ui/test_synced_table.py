@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rich.text import Text
+from rich.text import Span, Text
 from textual.app import App, ComposeResult
 from textual.geometry import Region, Size
 from textual.widget import Widget
@@ -64,6 +64,35 @@ def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():
     narrow = _cell(wide, False, 7).plain
     assert narrow.strip() == "$5.37M" and len(narrow) == 7  # a space keeps neighbours apart; colour shows the level
     assert _cell(wide, False, 10).plain.strip() == "█$5.37M"
+
+
+def test_cell_segments_are_the_ones_rich_renders():
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from hypertui.ui.widgets.synced_table import _segments
+
+    console = Console()
+    base = Style(color="white", bgcolor="black")
+    overlapping = Text("abcdef", style="italic")
+    overlapping.stylize("bold", 0, 4)
+    overlapping.stylize("red", 2, 6)
+    beyond = Text("abc")
+    beyond.spans.append(Span(1, 9, "bold"))
+    texts = [
+        Text(""),
+        Text("plain", style=base),
+        Text("plain", style="bold green"),
+        Text.assemble(("12.3M", "bold red"), (" ▲", "green"), justify="right"),
+        Text.assemble("  ", ("mid", "blue"), " end", style="on grey15"),
+        Text.assemble(("", "red"), ("x", "link https://example.com")),  # an empty span
+        overlapping,
+        beyond,
+    ]
+    for text in texts:
+        rich = list(text.render(console)) if text.spans else [Segment(text.plain, console.get_style(text.style))]
+        assert [s for s in _segments(console, text) if s.text] == [s for s in rich if s.text], text  # empty ones are dropped
 
 
 def test_a_chart_label_keeps_its_range_when_narrow():

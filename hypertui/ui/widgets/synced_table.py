@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain, count
 
+from rich.console import Console
 from rich.containers import Lines
 from rich.segment import Segment
 from rich.style import Style
@@ -35,7 +36,7 @@ def _signature(cell: Text) -> tuple:
     return cell.plain, str(cell.style), tuple(cell.spans)
 
 
-def _fitted(console: object, cell: Text, inner: int) -> Text:
+def _fitted(console: Console, cell: Text, inner: int) -> Text:
     """What `cell.wrap(no_wrap=True)` makes of a one-line cell in `inner` columns.
 
     Most cells fit: they need only the justification Rich would give them, not wrap's
@@ -49,11 +50,30 @@ def _fitted(console: object, cell: Text, inner: int) -> Text:
     return line
 
 
-def _line_body(console: object, cell: Text, inner: int) -> list[Segment]:
+def _segments(console: Console, line: Text) -> list[Segment]:
+    """`line.render(console)`, for spans in order that do not overlap (what Text.assemble makes)
+    without Rich's general stack of styles (20 µs a cell). Unlike Text.render, a Text without
+    spans gets its base style too (Rich applies that when it joins lines)."""
+    text, null = line.plain, Style.null()
+    base = console.get_style(line.style, default=null)
+    segments, at = [], 0
+    for start, end, style in line.spans:
+        if start < at or start > end or end > len(text):
+            return list(line.render(console))  # overlapping or out of range: Rich's general way
+        if start == end:
+            continue
+        if start > at:
+            segments.append(Segment(text[at:start], base))
+        segments.append(Segment(text[start:end], base + console.get_style(style, default=null)))
+        at = end
+    if at < len(text):
+        segments.append(Segment(text[at:], base))
+    return segments
+
+
+def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
     """The segments of a one-line cell fitted to `inner` columns, before padding and row styles."""
-    line = _fitted(console, cell, inner)
-    # Text.render ignores the base style of a Text without spans (Rich applies it when joining lines).
-    return list(line.render(console)) if line.spans else [Segment(line.plain, console.get_style(line.style))]  # type: ignore[attr-defined,arg-type]
+    return _segments(console, _fitted(console, cell, inner))
 
 
 def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
