@@ -32,16 +32,13 @@ class Preferences:
 
 def from_settings(settings: Any) -> Preferences:
     """The preferences of `hypertui.config.Settings`; a theme chosen in the app is saved to its file."""
-    from functools import partial
 
-    from hypertui.config_edit import set_setting
+    def remember_theme(name: str) -> None:
+        from hypertui.config_edit import set_setting  # tomlkit (~40 ms): not before the first frame
 
-    return Preferences(
-        theme=settings.theme,
-        user_themes=user_themes_dir(),
-        keys=settings.keys,
-        remember_theme=partial(set_setting, settings.config_file, "theme"),
-    )
+        set_setting(settings.config_file, "theme", name)
+
+    return Preferences(theme=settings.theme, user_themes=user_themes_dir(), keys=settings.keys, remember_theme=remember_theme)
 
 
 def apply_preferences(app: Any, prefs: Preferences) -> list[str]:
