@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.text import Span, Text
 from textual.app import App, ComposeResult
+from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.widget import Widget
 
@@ -146,6 +147,26 @@ async def test_the_scrollable_size_follows_rows_and_fixed_columns_without_measur
         table.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert table.scroll_y == 1 + 20 - table.size.height  # the last row is the bottom line
+
+
+async def test_the_mouse_finds_the_cell_under_it_in_a_scrolled_table():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        table.sync(rows(50))
+        await pilot.pause()
+        # Columns with their padding: coin 0-7, a 8-14, b 15-21; the header is line 0.
+        await pilot.click(SyncedTable, offset=(9, 1 + 2))
+        assert table.cursor_coordinate == Coordinate(2, 1)
+        table.scroll_to(y=10, animate=False, immediate=True)
+        await pilot.pause()
+        await pilot.click(SyncedTable, offset=(21, 1))
+        assert table.cursor_coordinate == Coordinate(10, 2)
+        await pilot.hover(SyncedTable, offset=(0, 1 + 3))
+        assert table.hover_coordinate == Coordinate(13, 0)
+        await pilot.click(SyncedTable, offset=(30, 1 + 4))  # right of the last column: not a cell
+        assert table.cursor_coordinate == Coordinate(10, 2)
 
 
 async def test_the_cohort_list_repaints_only_the_prompt_that_changed():

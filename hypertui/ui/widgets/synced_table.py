@@ -8,21 +8,23 @@ view. Cells must be `Text` (a plain `str` would be parsed as markup).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, chain, count
+from itertools import accumulate, chain
 
 from rich.console import Console
 from rich.containers import Lines
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
+from textual._segment_tools import line_crop
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
-from textual._segment_tools import line_crop
 from textual.strip import Strip
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -78,7 +80,7 @@ def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
 
 def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
     """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line
-    (DataTable's `pre` also holds the cell's meta; `_render_cell` adds it afterwards)."""
+    (without the cell's mouse meta, which DataTable puts in `pre`: see _locate_cell)."""
     used = sum(segment.cell_length for segment in body)
     segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - used, 0))]
     return list(Segment.apply_style([s for s in segments if s.text], pre, post))
@@ -115,18 +117,14 @@ class SyncedTable(DataTable):
         self._column_keys: list[ColumnKey] = []
         self._keys: list[str] = []  # the row key shown at each position
         self._signatures: list[list[tuple]] = []  # per position, per column
-        self._versions: list[list[int]] = []  # per position, per column: a new number when the cell changes
-        self._next_version = count()
         self._look: tuple | None = None  # what every cached cell rendering assumed (see render_lines)
         self._extends: dict[tuple, Style] = {}
         self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
         self._frame: _Frame | None = None  # set while render_lines runs
         self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
         self._stale: set[int] = set()  # positions whose cells were not asked for since the last sync
-        self._cell_lines: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
         # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
-        self._styled: LRUCache[tuple, list[Segment]] = LRUCache(4096)
-        self._metas: dict[tuple[int, int], Style] = {}  # a cell position's mouse meta, the same object every refresh
+        self._styled: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
 
     @property
     def row_keys(self) -> list[str]:
@@ -153,7 +151,7 @@ class SyncedTable(DataTable):
         # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
         self._column_keys = [self.add_column(label, width=width, key=key) for key, label, width in columns]
         self._columns_now = list(columns)
-        self._keys, self._signatures, self._versions = [], [], []
+        self._keys, self._signatures = [], []
         self._restore = (cursor_key, scroll)
 
     def _render_cell(
@@ -169,40 +167,58 @@ class SyncedTable(DataTable):
 
         DataTable drops every rendered cell on each `update_cell` and lays each one out again
         through Rich's Padding/Styled; a one-line Text cell needs only its own segments, so a
-        refresh that changes some cells no longer re-lays out all the others.
+        refresh that changes some cells no longer re-lays out all the others. Body cells carry
+        no mouse meta (see _locate_cell): equal cells anywhere share one rendering.
         """
-        if not (0 <= row_index < len(self._versions) and 0 <= column_index < len(self._columns_now)):
+        frame = self._frame
+        if not (frame and frame.plain and 0 <= row_index < len(self._signatures) and 0 <= column_index < len(self._columns_now)):
             return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        # The cursor flags, focus and theme are the same for a whole frame: render_lines empties
-        # this cache when they change, so the key needs only what differs from cell to cell.
-        key = (self._versions[row_index][column_index], base_style, width, cursor, hover)
-        lines = self._cell_lines.get(key)
+        # Straight from DataTable's data (get_cell_at converts coordinates to keys and back);
+        # sync adds every row one line high, and render_lines has built the rows in view.
+        self._materialize((row_index,), repaint=False)
+        cell = self._data[self._row_locations.get_key(row_index)][self._column_keys[column_index]]
+        if not isinstance(cell, Text) or "\n" in cell.plain:
+            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
+        # The focus and theme are the same for a whole frame: render_lines empties this cache
+        # when they change, so the key needs only what differs from cell to cell.
+        key = (self._signatures[row_index][column_index], base_style, width, cursor, hover, cell.justify, cell.overflow)
+        lines = self._styled.get(key)
         if lines is None:
-            # Straight from DataTable's data (get_cell_at converts coordinates to keys and back);
-            # sync adds every row one line high, and render_lines has built the rows in view.
-            self._materialize((row_index,), repaint=False)
-            cell = self._data[self._row_locations.get_key(row_index)][self._column_keys[column_index]]
-            if not isinstance(cell, Text) or "\n" in cell.plain:
-                return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-            signature = self._signatures[row_index][column_index]
-            # Laid out and styled by content (shared by equal cells anywhere), then given the
-            # cell's position for the mouse: meta adds no colours, so it can come last.
-            styled_key = (signature, base_style, width, cursor, hover, cell.justify, cell.overflow)
-            styled = self._styled.get(styled_key)
-            if styled is None:
-                component, post = self._get_styles_to_render_cell(
-                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-                )
-                inner = max(width - 2 * self.cell_padding, 0)
-                body = _line_body(self.app.console, cell, inner)
-                styled = self._styled[styled_key] = _one_line(body, width, self.cell_padding, base_style + component, post)
-            meta = self._metas.get((row_index, column_index))
-            if meta is None:
-                meta = self._metas[(row_index, column_index)] = Style.from_meta({"row": row_index, "column": column_index})
-            lines = [[Segment(text, style + meta) for text, style, _ in styled]]  # type: ignore[operator]
-            self._cell_lines[key] = lines
+            component, post = self._get_styles_to_render_cell(
+                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+            )
+            body = _line_body(self.app.console, cell, max(width - 2 * self.cell_padding, 0))
+            lines = self._styled[key] = [_one_line(body, width, self.cell_padding, base_style + component, post)]
         return lines
+
+    def _on_mouse_move(self, event: events.MouseMove) -> None:
+        self._locate_cell(event)
+
+    def _on_click(self, event: events.Click) -> None:
+        self._locate_cell(event)
+
+    def _locate_cell(self, event: events.MouseEvent) -> None:
+        """Give an event over a body cell the meta that DataTable's own handlers (run next) read.
+
+        DataTable draws each cell with its coordinates as meta; that made every cell's segments
+        unique to where it stands (none shared, none merged), for the sake of the mouse alone.
+        """
+        if event.style.meta or not self._plain_layout():
+            return  # the header, the space right of the cells, DataTable's own drawing
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        top = self.header_height if self.show_header else 0
+        row, x = offset.y - top + int(self.scroll_y), offset.x + int(self.scroll_x)
+        edges = self._edges()
+        if offset.y >= top and 0 <= row < len(self._keys) and edges[0] <= x < edges[-1]:
+            event.style += Style.from_meta({"row": row, "column": bisect_right(edges, x) - 1})
+
+    def _edges(self) -> list[int]:
+        """Where each column starts, and where the last one ends, on the table's lines."""
+        widths = (column.get_render_width(self) for column in self.ordered_columns)
+        return list(accumulate(widths, initial=self._row_label_column_width))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Rows scrolled into view since the last sync: their lines are being painted right now.
@@ -215,7 +231,6 @@ class SyncedTable(DataTable):
                 self.cell_padding, self.cursor_foreground_priority, self.cursor_background_priority)
         if look != self._look:
             self._look = look
-            self._cell_lines.clear()
             self._styled.clear()
             self._extends.clear()
         self._frame = _Frame(
@@ -253,7 +268,7 @@ class SyncedTable(DataTable):
         # A body line, straight from its cells: DataTable's own path looks up the row by key,
         # builds a cache key of seven reactives and caches a line that the next sync invalidates.
         row_index = y - frame.header_lines + scroll_y
-        if row_index >= len(self._versions):
+        if row_index >= len(self._signatures):
             return Strip.blank(width, frame.style)
         line = list(chain.from_iterable(self._row_cells(row_index, 0, frame.style)))
         return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
@@ -306,7 +321,7 @@ class SyncedTable(DataTable):
 
     def _refresh_cells(self, cells: list[Coordinate]) -> None:
         """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one)."""
-        edges = list(accumulate((c.get_render_width(self) for c in self.ordered_columns), initial=self._row_label_column_width))
+        edges = self._edges()
         top = self.header_height if self.show_header else 0
         window, scroll = self.window_region, self.scroll_offset
         regions = [
@@ -332,10 +347,9 @@ class SyncedTable(DataTable):
         for position in range(len(self._signatures), len(keys)):
             self.add_row(*blank, key=f"r{position}")
             self._signatures.append([_signature(c) for c in blank])
-            self._versions.append([next(self._next_version) for _ in blank])
         for position in range(len(self._signatures) - 1, len(keys) - 1, -1):
             self.remove_row(f"r{position}")
-        del self._signatures[len(keys) :], self._versions[len(keys) :]
+        del self._signatures[len(keys) :]
         self._keys, self._cells_at, self._stale = list(keys), cells_at, set(range(len(keys)))
         if self._restore:
             self.scroll_to(*self._restore[1], animate=False, immediate=True)
@@ -370,7 +384,6 @@ class SyncedTable(DataTable):
                     # Not update_cell: it repaints the whole table, and every byte goes to the terminal.
                     shown[column] = cell
                     old[i] = signature
-                    self._versions[position][i] = next(self._next_version)
                     dirty.append(Coordinate(position, i))
         if dirty:
             self._update_count += 1  # DataTable's row and line caches are keyed by it
