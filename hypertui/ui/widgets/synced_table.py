@@ -86,6 +86,17 @@ def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: S
     return list(Segment.apply_style([s for s in segments if s.text], pre, post))
 
 
+def _highlighted(location: Coordinate, row: int, columns: int, cursor_type: str) -> list[bool]:
+    """DataTable._should_highlight(location, (row, column), cursor_type) for each column of a row."""
+    if cursor_type == "row":
+        return [location.row == row] * columns
+    if cursor_type == "column":
+        return [column == location.column for column in range(columns)]
+    if cursor_type == "cell":
+        return [location.row == row and column == location.column for column in range(columns)]
+    return [False] * columns
+
+
 @dataclass(frozen=True)
 class _Frame:
     """What every line of one repaint shares."""
@@ -124,7 +135,7 @@ class SyncedTable(DataTable):
         self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
         self._stale: set[int] = set()  # positions whose cells were not asked for since the last sync
         # Keyed by content alone: a value seen in any row or earlier refresh is not laid out again.
-        self._styled: LRUCache[tuple, list[list[Segment]]] = LRUCache(4096)
+        self._styled: LRUCache[tuple, list[Segment]] = LRUCache(4096)
 
     @property
     def row_keys(self) -> list[str]:
@@ -154,43 +165,33 @@ class SyncedTable(DataTable):
         self._keys, self._signatures = [], []
         self._restore = (cursor_key, scroll)
 
-    def _render_cell(
-        self,
-        row_index: int,
-        column_index: int,
-        base_style: Style,
-        width: int,
-        cursor: bool = False,
-        hover: bool = False,
-    ) -> list[list[Segment]]:
-        """DataTable's cell rendering, cached by what the cell shows instead of by table version.
-
-        DataTable drops every rendered cell on each `update_cell` and lays each one out again
-        through Rich's Padding/Styled; a one-line Text cell needs only its own segments, so a
-        refresh that changes some cells no longer re-lays out all the others. Body cells carry
-        no mouse meta (see _locate_cell): equal cells anywhere share one rendering.
-        """
+    def _body_cells(self, row_index: int, row_style: Style, cursors: list[bool], hovers: list[bool]) -> list[list[Segment]]:
+        """One row's cells (one line each), laid out once per content and look instead of by
+        table version: DataTable lays every cell out again, through Rich's Padding and Styled,
+        after any `update_cell`. Equal cells anywhere share a layout; no mouse meta (see
+        _locate_cell). The focus and theme are the same for a whole frame: render_lines empties
+        the cache when they change, so the key holds only what differs from cell to cell."""
         frame = self._frame
-        if not (frame and frame.plain and 0 <= row_index < len(self._signatures) and 0 <= column_index < len(self._columns_now)):
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        # Straight from DataTable's data (get_cell_at converts coordinates to keys and back);
-        # sync adds every row one line high, and render_lines has built the rows in view.
+        assert frame is not None
         self._materialize((row_index,), repaint=False)
-        cell = self._data[self._row_locations.get_key(row_index)][self._column_keys[column_index]]
-        if not isinstance(cell, Text) or "\n" in cell.plain:
-            return super()._render_cell(row_index, column_index, base_style, width, cursor, hover)
-        # The focus and theme are the same for a whole frame: render_lines empties this cache
-        # when they change, so the key needs only what differs from cell to cell.
-        key = (self._signatures[row_index][column_index], base_style, width, cursor, hover, cell.justify, cell.overflow)
-        lines = self._styled.get(key)
-        if lines is None:
-            component, post = self._get_styles_to_render_cell(
-                False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-            )
-            body = _line_body(self.app.console, cell, max(width - 2 * self.cell_padding, 0))
-            lines = self._styled[key] = [_one_line(body, width, self.cell_padding, base_style + component, post)]
-        return lines
+        data, signatures = self._data[self._row_locations.get_key(row_index)], self._signatures[row_index]
+        styled, cells = self._styled, []
+        for column_index, (column, width, cursor, hover) in enumerate(zip(self._column_keys, frame.widths, cursors, hovers)):
+            cell = data[column]
+            if not isinstance(cell, Text) or "\n" in cell.plain:  # not ours to lay out: DataTable's way
+                cells.append(super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[0])
+                continue
+            key = (signatures[column_index], row_style, width, cursor, hover, cell.justify, cell.overflow)
+            segments = styled.get(key)
+            if segments is None:
+                component, post = self._get_styles_to_render_cell(
+                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                )
+                body = _line_body(self.app.console, cell, max(width - 2 * self.cell_padding, 0))
+                segments = styled[key] = _one_line(body, width, self.cell_padding, row_style + component, post)
+            cells.append(segments)
+        return cells
 
     def _on_mouse_move(self, event: events.MouseMove) -> None:
         self._locate_cell(event)
@@ -285,13 +286,15 @@ class SyncedTable(DataTable):
         """One line of a row (-1: the header) in the plain layout, cell by cell, then the space right of them."""
         frame = self._frame
         assert frame is not None
-        cursor_location, hover_location, cursor_type = frame.cursor, frame.hover, frame.cursor_type
-        highlight = self._should_highlight
-        cells = []
-        for column_index, width in enumerate(frame.widths):
-            at = Coordinate(row_index, column_index)
-            cursor, hover = highlight(cursor_location, at, cursor_type), highlight(hover_location, at, cursor_type)  # type: ignore[arg-type]
-            cells.append(self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no])
+        cursors = _highlighted(frame.cursor, row_index, len(frame.widths), frame.cursor_type)
+        hovers = _highlighted(frame.hover, row_index, len(frame.widths), frame.cursor_type)
+        if row_index < 0:  # DataTable's own header cells: labels, with their mouse meta
+            cells = [
+                self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no]
+                for column_index, (width, cursor, hover) in enumerate(zip(frame.widths, cursors, hovers))
+            ]
+        else:
+            cells = self._body_cells(row_index, row_style, cursors, hovers)
         cells.append([Segment(" " * frame.spare, self._extend_style(row_index, row_style))])
         return cells
 
