@@ -5,7 +5,8 @@
 Against `hypertui sim` servers started here (seed 7; in their own processes, as a remote API
 would be), in tmux panes of fixed sizes:
 1. cold start: process start → first frame and → first data on screen (tmux, polled every
-   10 ms), next to the bare import floor in the same run; plus the headless figure for the
+   10 ms; hypertui's bytecode compiled first, as after any earlier start), next to the bare
+   import floor in the same run; plus the headless figure for the
    embedded simulator (`first_data.py`), whose market is built inside the UI's process;
 2. main-thread time of one full refresh (`refresh_cost.py`), next to Textual's own cost of
    repainting every line (`repaint_floor.py`);
@@ -49,6 +50,16 @@ def ensure_installed(*programs: str) -> None:
     missing = [p for p in programs if shutil.which(p) is None]
     if missing:
         subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=False, capture_output=True)
+
+
+def precompile() -> None:
+    """Bytecode for hypertui's modules, as a second start finds it: where PYTHONDONTWRITEBYTECODE
+    is set (this box's CI image sets it), every start would otherwise compile them (~0.1 s)."""
+    import compileall
+
+    import hypertui
+
+    compileall.compile_dir(Path(hypertui.__file__).parent, quiet=1)
 
 
 def free_port() -> int:
@@ -158,6 +169,7 @@ def main() -> None:
     args = ap.parse_args()
     sizes = [tuple(int(x) for x in size.split("x")) for size in args.sizes.split(",")]
     ensure_installed("htop", "btop", "tmux")
+    precompile()
     print(f"# hypertui benchmarks — {os.cpu_count()} cores, Python {sys.version.split()[0]}, runs={args.runs}")
 
     with simulator("--update-interval", "600") as still, simulator("--update-interval", str(INTERVAL)) as moving:
