@@ -149,6 +149,17 @@ async def test_the_scrollable_size_follows_rows_and_fixed_columns_without_measur
         assert table.scroll_y == 1 + 20 - table.size.height  # the last row is the bottom line
 
 
+async def test_a_column_added_the_datatable_way_is_still_sized_to_its_content():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.add_column("auto")  # no width: DataTable measures the cells
+        table.add_row(Text("a longer value"), label="label")
+        await pilot.pause()
+        assert table.ordered_columns[0].get_render_width(table) == len("a longer value") + 2 * table.cell_padding
+        assert table.virtual_size.width > len("a longer value") + len("label")  # the row label's column too
+
+
 async def test_the_mouse_finds_the_cell_under_it_in_a_scrolled_table():
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:

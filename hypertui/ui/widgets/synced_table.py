@@ -399,8 +399,13 @@ class SyncedTable(DataTable):
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row, for auto-width columns, labels and
-        # auto-height rows; ours have none (fixed widths, one unlabelled line per row), and the
-        # measuring was most of a first load: a long heatmap's rows arrive all at once.
+        # auto-height rows; sync adds none of those (fixed widths, one unlabelled line per row),
+        # and the measuring was most of a first load: a long heatmap's rows arrive all at once.
+        new_rows = list(new_rows)
+        rows = [self.rows[key] for key in new_rows if key in self.rows]
+        if any(c.auto_width for c in self.columns.values()) or any(r.label is not None or r.auto_height for r in rows):
+            super()._update_dimensions(new_rows)  # measures through get_row_at: builds every row
+            return
         header = self.header_height if self.show_header else 0
         width = sum(column.get_render_width(self) for column in self.columns.values())
         self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
