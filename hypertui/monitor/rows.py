@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import attrgetter
+from typing import Generic, TypeVar
 
 from hypertui.api.models import (
     Heatmap,
@@ -143,6 +144,38 @@ def top_assets(s: SegmentSummary, heatmap: Heatmap | None, limit: int = 10) -> l
     ]
 
 
+# --- lines built when asked for -------------------------------------------------------------
+
+Line = TypeVar("Line")
+Item = TypeVar("Item")
+
+
+class LazyLines(Sequence[Line], Generic[Item, Line]):
+    """A panel's lines in order, each worked out from its item when first asked for.
+
+    A table asks for the lines it paints: a heatmap has ~200 coins and a screen shows ~40, a
+    risk table may hold hundreds of loaded rows, so a refresh builds only the lines in view.
+    """
+
+    def __init__(self, items: list[Item], coins: list[str]) -> None:
+        self._items = items
+        self._lines: dict[int, Line] = {}
+        self.coins = coins  # each line's key, without building the line
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int) -> Line:  # type: ignore[override] - no slices asked for
+        index = range(len(self))[index]  # negative indices; IndexError past the end
+        line = self._lines.get(index)
+        if line is None:
+            line = self._lines[index] = self._line(self._items[index])
+        return line
+
+    def _line(self, item: Item) -> Line:
+        raise NotImplementedError
+
+
 # --- liquidation risk -----------------------------------------------------------------------
 
 RISK_COLUMNS = ("coin", "total_value", "risk_value", "percent_risk")
@@ -163,31 +196,30 @@ def risk_level(percent_risk: float) -> int:
     return 2 if percent_risk >= RISK_HIGH else 1 if percent_risk >= RISK_WARN else 0
 
 
-def risk_lines(
-    items: list[RiskItem], previous: dict[str, RiskItem] | None, column: str, descending: bool
-) -> list[RiskLine]:
-    """Rows sorted by `column`; marks against the previous refresh of the same cohort."""
-    key = (lambda i: i.coin.casefold()) if column == "coin" else (lambda i: getattr(i, column))
-    ordered = sorted(items, key=key, reverse=descending)
-    out = []
-    for item in ordered:
-        old = previous.get(item.coin) if previous else None
-        marks = tuple(
-            deltas.mark(deltas.change(getattr(old, c) if old else None, getattr(item, c))) for c in RISK_COLUMNS[1:]
-        )
+class RiskLines(LazyLines[RiskItem, RiskLine]):
+    def __init__(self, ordered: list[RiskItem], previous: dict[str, RiskItem] | None) -> None:
+        super().__init__(ordered, [item.coin for item in ordered])
+        self._previous = previous or {}
+
+    def _line(self, item: RiskItem) -> RiskLine:
+        old = self._previous.get(item.coin)
+        marks = tuple(deltas.mark(deltas.change(getattr(old, c) if old else None, getattr(item, c))) for c in RISK_COLUMNS[1:])
         level = risk_level(item.percent_risk)
         flag = "‼" if level == 2 else "!" if level == 1 else " "
-        out.append(
-            RiskLine(
-                item.coin,
-                fmt.money(item.total_value),
-                fmt.money(item.risk_value),
-                f"{flag}{fmt.percent(item.percent_risk, 2)}",
-                level,
-                marks,  # type: ignore[arg-type]
-            )
+        return RiskLine(
+            item.coin,
+            fmt.money(item.total_value),
+            fmt.money(item.risk_value),
+            f"{flag}{fmt.percent(item.percent_risk, 2)}",
+            level,
+            marks,  # type: ignore[arg-type]
         )
-    return out
+
+
+def risk_lines(items: list[RiskItem], previous: dict[str, RiskItem] | None, column: str, descending: bool) -> RiskLines:
+    """Rows sorted by `column`; marks against the previous refresh of the same cohort."""
+    key = (lambda i: i.coin.casefold()) if column == "coin" else (lambda i: getattr(i, column))
+    return RiskLines(sorted(items, key=key, reverse=descending), previous)
 
 
 # --- heatmap --------------------------------------------------------------------------------
@@ -215,31 +247,14 @@ def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
     return {coin: row for coin, row in seen.items() if coin not in twice}
 
 
-class HeatLines(Sequence[HeatLine]):
-    """The heatmap's lines in order, each worked out when first asked for.
-
-    A heatmap has ~200 coins and a screen shows ~40: the table asks for the lines it paints, so a
-    refresh does not build the cells of coins nobody is looking at.
-    """
-
+class HeatLines(LazyLines[HeatmapRow, HeatLine]):
     def __init__(
         self, rows: list[HeatmapRow], cohort_ids: list[int], mode: str, palette: Palette, largest: float,
         prev_rows: dict[str, HeatmapRow],
     ) -> None:
-        self._rows, self._cohort_ids, self._mode, self._palette = rows, cohort_ids, mode, palette
+        super().__init__(rows, [row.coin for row in rows])
+        self._cohort_ids, self._mode, self._palette = cohort_ids, mode, palette
         self._largest, self._prev_rows = largest, prev_rows
-        self._lines: dict[int, HeatLine] = {}
-        self.coins = [row.coin for row in rows]
-
-    def __len__(self) -> int:
-        return len(self._rows)
-
-    def __getitem__(self, index: int) -> HeatLine:  # type: ignore[override] - no slices asked for
-        index = range(len(self))[index]  # negative indices; IndexError past the end
-        line = self._lines.get(index)
-        if line is None:
-            line = self._lines[index] = self._line(self._rows[index])
-        return line
 
     def _line(self, row: HeatmapRow) -> HeatLine:
         mode, palette, measure = self._mode, self._palette, _MEASURE[self._mode]

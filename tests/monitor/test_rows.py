@@ -163,3 +163,11 @@ def test_heatmap_lines_work_out_a_line_only_when_asked():
     assert lines.coins == ["BTC", "ETH", "SOL"]
     assert lines._lines == {}  # nothing built yet
     assert lines[-1] is lines[len(lines) - 1] and list(lines._lines) == [len(lines) - 1]
+
+
+def test_risk_lines_work_out_a_line_only_when_asked():
+    items = [RiskItem(coin=f"C{i}", total_value=i, risk_value=0, percent_risk=float(i)) for i in range(300)]
+    lines = risk_lines(items, None, "percent_risk", True)
+    assert lines.coins[:2] == ["C299", "C298"] and len(lines) == 300
+    assert lines._lines == {}  # the order is known; no line built yet
+    assert lines[1].percent_risk == "‼298.00%" and list(lines._lines) == [1]

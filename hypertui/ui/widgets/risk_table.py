@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from hypertui.monitor.rows import RISK_COLUMNS, RiskLine
+from hypertui.monitor.rows import RISK_COLUMNS, RiskLines
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
@@ -46,7 +46,7 @@ class RiskTable(SyncedTable):
         self.descending = True
         self._total = 0
 
-    def show(self, lines: list[RiskLine], total: int, column: str, descending: bool) -> None:
+    def show(self, lines: RiskLines, total: int, column: str, descending: bool) -> None:
         self.sort_column, self.descending, self._total = column, descending, total
         arrow = "▼" if descending else "▲"
         self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
@@ -62,7 +62,7 @@ class RiskTable(SyncedTable):
             )
 
         # Hundreds of rows may be loaded; only those in view are built now, the rest when seen.
-        self.sync_lazy([line.coin for line in lines], cells)
+        self.sync_lazy(lines.coins, cells)
 
     def describe(self) -> str:
         """What the panel title should say: rows loaded and the sort."""
