@@ -55,6 +55,9 @@ async def test_only_changed_visible_cells_are_repainted():
         assert repainted == []  # nothing changed: nothing to paint
         await pilot.pause()
         assert "new" in "".join(s.text for s in table.render_line(3))
+        # Neighbours in a row make one region; a gap keeps them apart.
+        table.sync(rows(50, {(2, 1): "new", (40, 2): "far", (5, 1): "x", (5, 2): "y", (6, 0): "z", (6, 2): "w"}))
+        assert repainted == [Region(8, 1 + 5, 14, 1), Region(0, 1 + 6, 8, 1), Region(15, 1 + 6, 7, 1)]
 
 
 def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():

@@ -323,15 +323,21 @@ class SyncedTable(DataTable):
         return style
 
     def _refresh_cells(self, cells: list[Coordinate]) -> None:
-        """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one)."""
+        """Repaint just these cells (DataTable's refresh_coordinate sums every row above each one),
+        neighbours in a row as one region: the compositor joins them anyway, after handling
+        each region on its own (a changed heatmap has hundreds)."""
         edges = self._edges()
         top = self.header_height if self.show_header else 0
         window, scroll = self.window_region, self.scroll_offset
-        regions = [
-            Region(edges[column], top + row, edges[column + 1] - edges[column], 1)  # every row is one line high
-            for row, column in cells
-            if window.y <= top + row < window.bottom  # most dirty rows of a long table are out of view
-        ]
+        runs: list[list[int]] = []  # [row, first column, last column]
+        for row, column in sorted(cells):
+            if not window.y <= top + row < window.bottom:
+                continue  # most dirty rows of a long table are out of view
+            if runs and runs[-1][0] == row and runs[-1][2] == column - 1:
+                runs[-1][2] = column
+            else:
+                runs.append([row, column, column])
+        regions = [Region(edges[first], top + row, edges[last + 1] - edges[first], 1) for row, first, last in runs]
         visible = [region.translate(-scroll) for region in regions if window.overlaps(region)]
         if visible:
             self.refresh(*visible)
