@@ -134,7 +134,7 @@ async def test_a_lazy_table_builds_only_the_rows_it_shows():
         assert len(asked) < 50
 
 
-async def test_the_scrollable_size_follows_rows_and_fixed_columns_without_measuring_cells():
+async def test_the_scrollable_size_follows_the_rows_and_the_fixed_column_widths():
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(SyncedTable)
