@@ -1,10 +1,10 @@
 """Fewer bytes to the terminal for the same picture.
 
 Textual writes every segment as `SGR text RESET`. Neighbouring segments often look the same
-(a table's cells differ only by the click metadata Textual keeps per cell), so most of a refresh's
-bytes are a reset followed by the very attributes it just cleared. Over SSH those bytes are the
-cost. `compact_sgr` writes each change of attributes as the difference from what is in effect and
-leaves everything else as it is; the app's driver passes its output through it.
+(runs are split at every cell and widget edge, and where only click metadata differs), so most of
+a refresh's bytes are a reset followed by the very attributes it just cleared. Over SSH those
+bytes are the cost. `compact_sgr` writes each change of attributes as the difference from what is
+in effect and leaves everything else as it is; the app's driver passes its output through it.
 """
 
 from __future__ import annotations

@@ -181,6 +181,22 @@ async def test_the_mouse_finds_the_cell_under_it_in_a_scrolled_table():
         assert table.hover_coordinate == Coordinate(13, 0)
         await pilot.click(SyncedTable, offset=(30, 1 + 4))  # right of the last column: not a cell
         assert table.cursor_coordinate == Coordinate(10, 2)
+        table.scroll_to(y=20.6, animate=False, immediate=True)  # mid-animation, or a dragged scrollbar
+        await pilot.pause()
+        assert "21.0" in "".join(s.text for s in table.render_line(1))  # drawn rounded: row 21 on top
+        await pilot.click(SyncedTable, offset=(1, 1))
+        assert table.cursor_coordinate == Coordinate(21, 0)
+
+
+async def test_a_cell_with_its_own_click_meta_can_still_be_clicked():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        table.sync([(f"c{i}", (Text(f"{i}"), Text.from_markup("[@click=app.bell]x[/]"), Text("y"))) for i in range(5)])
+        await pilot.pause()
+        await pilot.click(SyncedTable, offset=(9, 1 + 3))
+        assert table.cursor_coordinate == Coordinate(3, 1)
 
 
 async def test_the_cohort_list_repaints_only_the_prompt_that_changed():

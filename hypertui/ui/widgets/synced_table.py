@@ -205,16 +205,21 @@ class SyncedTable(DataTable):
         DataTable draws each cell with its coordinates as meta; that made every cell's segments
         unique to where it stands (none shared, none merged), for the sake of the mouse alone.
         """
-        if event.style.meta or not self._plain_layout():
+        if "row" in event.style.meta or not self._plain_layout():
             return  # the header, the space right of the cells, DataTable's own drawing
         offset = event.get_content_offset(self)
         if offset is None:
             return
         top = self.header_height if self.show_header else 0
-        row, x = offset.y - top + int(self.scroll_y), offset.x + int(self.scroll_x)
+        scroll_x, scroll_y = self.scroll_offset  # rounded, as the lines were drawn (mid-animation too)
+        row, x = offset.y - top + scroll_y, offset.x + scroll_x
         edges = self._edges()
         if offset.y >= top and 0 <= row < len(self._keys) and edges[0] <= x < edges[-1]:
             event.style += Style.from_meta({"row": row, "column": bisect_right(edges, x) - 1})
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._look = None  # a new theme may change only the cursor's colours: lay cells out again
 
     def _edges(self) -> list[int]:
         """Where each column starts, and where the last one ends, on the table's lines."""
