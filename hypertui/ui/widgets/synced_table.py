@@ -173,7 +173,7 @@ class SyncedTable(DataTable):
         the cache when they change, so the key holds only what differs from cell to cell."""
         frame = self._frame
         assert frame is not None
-        self._materialize((row_index,), repaint=False)
+        self._materialize((row_index,), repaint=False)  # scrolled into view since the last sync: built now
         data, signatures = self._data[self._row_locations.get_key(row_index)], self._signatures[row_index]
         styled, cells = self._styled, []
         for column_index, (column, width, cursor, hover) in enumerate(zip(self._column_keys, frame.widths, cursors, hovers)):
@@ -210,7 +210,7 @@ class SyncedTable(DataTable):
         offset = event.get_content_offset(self)
         if offset is None:
             return
-        top = self.header_height if self.show_header else 0
+        top = self._header_lines
         scroll_x, scroll_y = self.scroll_offset  # rounded, as the lines were drawn (mid-animation too)
         row, x = offset.y - top + scroll_y, offset.x + scroll_x
         edges = self._edges()
@@ -221,14 +221,16 @@ class SyncedTable(DataTable):
         super().notify_style_update()
         self._look = None  # a new theme may change only the cursor's colours: lay cells out again
 
+    @property
+    def _header_lines(self) -> int:
+        return self.header_height if self.show_header else 0
+
     def _edges(self) -> list[int]:
         """Where each column starts, and where the last one ends, on the table's lines."""
         widths = (column.get_render_width(self) for column in self.ordered_columns)
         return list(accumulate(widths, initial=self._row_label_column_width))
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Rows scrolled into view since the last sync: their lines are being painted right now.
-        self._materialize(self._rows_in(crop.y + int(self.scroll_y), crop.bottom + int(self.scroll_y)), repaint=False)
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
         self._pseudo_class_state = self.get_pseudo_class_state()  # DataTable.render_lines sets it too late for us
@@ -245,7 +247,7 @@ class SyncedTable(DataTable):
             background=self.background_colors[1],
             widths=widths,
             spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
-            header_lines=self.header_height if self.show_header else 0,
+            header_lines=self._header_lines,
             width=self.size.width,
             plain=self._plain_layout(),
             cursor=self.cursor_coordinate,
@@ -332,7 +334,7 @@ class SyncedTable(DataTable):
         neighbours in a row as one region: the compositor joins them anyway, after handling
         each region on its own (a changed heatmap has hundreds)."""
         edges = self._edges()
-        top = self.header_height if self.show_header else 0
+        top = self._header_lines
         window, scroll = self.window_region, self.scroll_offset
         runs: list[list[int]] = []  # [row, first column, last column]
         for row, column in sorted(cells):
@@ -376,7 +378,7 @@ class SyncedTable(DataTable):
 
     def _rows_in(self, top: int, bottom: int) -> range:
         """Row positions on the lines [top, bottom) of the table's virtual area (header included)."""
-        header = self.header_height if self.show_header else 0
+        header = self._header_lines
         return range(max(0, top - header), max(0, bottom - header))  # every row is one line high
 
     def _materialize(self, positions: Iterable[int], *, repaint: bool) -> None:
@@ -417,9 +419,8 @@ class SyncedTable(DataTable):
         if any(c.auto_width for c in self.columns.values()) or any(r.label is not None or r.auto_height for r in rows):
             super()._update_dimensions(new_rows)  # measures through get_row_at: builds every row
             return
-        header = self.header_height if self.show_header else 0
         width = sum(column.get_render_width(self) for column in self.columns.values())
-        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + header)
+        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + self._header_lines)
 
     def get_cell_at(self, coordinate: Coordinate) -> object:
         self._materialize((coordinate[0],), repaint=False)
