@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from rich.text import Span, Text
 from textual.app import App, ComposeResult
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
+from textual.pilot import Pilot
 from textual.widget import Widget
 
 from hypertui.ui.widgets.synced_table import SyncedTable
@@ -39,13 +43,22 @@ class TableApp(App[None]):
         yield SyncedTable(id="t")
 
 
-async def test_only_changed_visible_cells_are_repainted():
+@asynccontextmanager
+async def a_table(shown: list | None = None, columns: list | None = COLUMNS) -> AsyncIterator[tuple[Pilot, SyncedTable]]:
+    """A 40×12 app holding one SyncedTable with `columns` and, if given, `shown` rows; settled."""
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(SyncedTable)
-        table.set_columns(COLUMNS)
-        table.sync(rows(50))
+        if columns:
+            table.set_columns(columns)
+        if shown is not None:
+            table.sync(shown)
         await pilot.pause()
+        yield pilot, table
+
+
+async def test_only_changed_visible_cells_are_repainted():
+    async with a_table(rows(50)) as (pilot, table):
         repainted = _spy_on_repaints(table)
         table.sync(rows(50, {(2, 1): "new", (40, 2): "far"}))  # row 40 is below the window
         assert repainted == [Region(8, 1 + 2, 7, 1)]  # below the header, row 2; column "a" with its padding
@@ -110,11 +123,7 @@ def test_a_chart_label_keeps_its_range_when_narrow():
 
 
 async def test_a_lazy_table_builds_only_the_rows_it_shows():
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(SyncedTable)
-        table.set_columns(COLUMNS)
-        await pilot.pause()
+    async with a_table() as (pilot, table):
         asked: list[int] = []
         data = rows(50)
 
@@ -135,11 +144,7 @@ async def test_a_lazy_table_builds_only_the_rows_it_shows():
 
 
 async def test_the_scrollable_size_follows_the_rows_and_the_fixed_column_widths():
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(SyncedTable)
-        table.set_columns(COLUMNS)
-        table.sync(rows(50))
+    async with a_table(rows(50)) as (pilot, table):
         table.sync(rows(50, {(3, 1): "a value far wider than its column"}))
         await pilot.pause()
         widths = sum(width + 2 * table.cell_padding for _, _, width in COLUMNS)
@@ -153,9 +158,7 @@ async def test_the_scrollable_size_follows_the_rows_and_the_fixed_column_widths(
 
 
 async def test_a_column_added_the_datatable_way_is_still_sized_to_its_content():
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(SyncedTable)
+    async with a_table(columns=None) as (pilot, table):
         table.add_column("auto")  # no width: DataTable measures the cells
         table.add_row(Text("a longer value"), label="label")
         await pilot.pause()
@@ -164,12 +167,7 @@ async def test_a_column_added_the_datatable_way_is_still_sized_to_its_content():
 
 
 async def test_the_mouse_finds_the_cell_under_it_in_a_scrolled_table():
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(SyncedTable)
-        table.set_columns(COLUMNS)
-        table.sync(rows(50))
-        await pilot.pause()
+    async with a_table(rows(50)) as (pilot, table):
         # Columns with their padding: coin 0-7, a 8-14, b 15-21; the header is line 0.
         await pilot.click(SyncedTable, offset=(9, 1 + 2))
         assert table.cursor_coordinate == Coordinate(2, 1)
@@ -189,12 +187,8 @@ async def test_the_mouse_finds_the_cell_under_it_in_a_scrolled_table():
 
 
 async def test_a_cell_with_its_own_click_meta_can_still_be_clicked():
-    app = TableApp()
-    async with app.run_test(size=(40, 12)) as pilot:
-        table = app.query_one(SyncedTable)
-        table.set_columns(COLUMNS)
-        table.sync([(f"c{i}", (Text(f"{i}"), Text.from_markup("[@click=app.bell]x[/]"), Text("y"))) for i in range(5)])
-        await pilot.pause()
+    clickable = [(f"c{i}", (Text(f"{i}"), Text.from_markup("[@click=app.bell]x[/]"), Text("y"))) for i in range(5)]
+    async with a_table(clickable) as (pilot, table):
         await pilot.click(SyncedTable, offset=(9, 1 + 3))
         assert table.cursor_coordinate == Coordinate(3, 1)
 
