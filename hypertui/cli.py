@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -309,6 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             return _serve_dashboard(args, settings)
         from hypertui.config import setup_logging
+
+        # Start-up builds objects that live all session; the collector walked them over and over
+        # (~0.1 s before data was on screen). The app turns it back on once data is drawn.
+        gc.disable()
         from hypertui.ui.app import run_app
 
         setup_logging()

@@ -373,23 +373,28 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.dashboard.query_one(CohortSummary).waiting(self.last_error)
         self._busy = False
         self.cycles_done += 1
-        if self.segments is not None and not self._heap_frozen:
-            # What start-up built (modules, widgets, an embedded market) lives all session: a full
-            # collection walked ~0.5 million such objects, 0.3 s of main thread every few dozen
-            # refreshes. Frozen, collections look only at what came later.
-            if gc.get_freeze_count():  # an earlier app in this process (tests): free its garbage first
-                gc.unfreeze()
-                gc.collect()
-            gc.freeze()
-            self._heap_frozen = True
-            # A refresh allocates tens of thousands of short-lived objects: collecting every
-            # 10,000 instead of 700 lets most die first (gc callbacks: ~5 -> ~3 ms per refresh).
-            gc.set_threshold(10_000, 10, 10)
+        if not self._heap_frozen:
+            self.call_after_refresh(self._settle_heap)
         if self._pending:
             self.request_refresh(())
         else:
             self._arm_timer()
         self._render_status()
+
+    def _settle_heap(self) -> None:
+        """After a cycle's screen is drawn: collect once, freeze what is left, collect from then on."""
+        # What start-up built (modules, widgets, an embedded market) lives all session: a full
+        # collection walked ~0.5 million such objects, 0.3 s of main thread every few dozen
+        # refreshes. Frozen, collections look only at what came later. Until data has arrived
+        # (offline start), what the first data builds is still to come: settle again then.
+        gc.unfreeze()  # an earlier app in this process (tests): its garbage goes too
+        gc.collect()
+        gc.freeze()
+        self._heap_frozen = self.segments is not None
+        # A refresh allocates tens of thousands of short-lived objects: collecting every
+        # 10,000 instead of 700 lets most die first (gc callbacks: ~5 -> ~3 ms per refresh).
+        gc.set_threshold(10_000, 10, 10)
+        gc.enable()  # the command line turns it off for start-up
 
     def _arm_timer(self) -> None:
         if self._timer is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from datetime import timedelta
 
 from hypertui.api.errors import NetworkError
@@ -376,6 +377,26 @@ async def test_no_data_yet_then_recovery(make_app):
         await settle(pilot)
         assert app.last_error is None and app.summary is not None and app.heatmap is not None
         assert len(app.list_summaries) == 16  # the list's counts came right after
+
+
+async def test_the_collector_turned_off_for_start_up_is_back_after_a_cycle_with_or_without_data(make_app):
+    app = make_app()
+    app.client.error = NetworkError("/segments", "cannot connect: refused")
+    gc.disable()  # as the command line does before the app starts
+    try:
+        async with app.run_test(size=(160, 45)) as pilot:
+            await settle(pilot)
+            await pilot.pause()
+            assert gc.isenabled()  # an offline start must not run without a collector
+            app.client.error = None
+            await pilot.press("r")
+            await settle(pilot)
+            await pilot.pause()
+            assert gc.isenabled()
+            # What the first data built is frozen: later collections do not walk it again.
+            assert app.heatmap is not None and not any(o is app.heatmap for o in gc.get_objects())
+    finally:
+        gc.enable()
 
 
 async def test_narrow_status_keeps_the_reason_of_a_failure(make_app):
