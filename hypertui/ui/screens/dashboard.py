@@ -56,6 +56,11 @@ class DashboardScreen(Screen):
         self._stale: set[str] = set()
 
     def compose(self) -> ComposeResult:
+        # The breakpoint class the first Resize would set, set before the panels mount: styled
+        # once rather than restyled and repainted whole right after the first frame.
+        width = self.app.size.width
+        current = max((b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0]), default=(0, ""))[1]
+        self.update_classes({name: name == current for _, name in self.HORIZONTAL_BREAKPOINTS})
         tabs = Tabs(
             Tab("Cohorts", id="tab-cohorts"), Tab("Heatmap", id="tab-heatmap"), Tab("Risk", id="tab-risk"), id="pages"
         )
