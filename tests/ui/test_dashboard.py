@@ -12,6 +12,7 @@ from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.cohort_summary import CohortSummary
+from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.segment_list import SegmentList
@@ -397,6 +398,33 @@ async def test_the_collector_turned_off_for_start_up_is_back_after_a_cycle_with_
             assert app.heatmap is not None and not any(o is app.heatmap for o in gc.get_objects())
     finally:
         gc.enable()
+
+
+async def test_the_footer_is_recomposed_when_its_keys_change_once_for_changes_together(make_app):
+    from textual.widgets._footer import FooterKey
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        footer = app.dashboard.query_one(Footer)
+        recomposed = []
+        recompose = footer.recompose
+
+        async def counted() -> None:
+            recomposed.append(footer.screen.focused)
+            await recompose()
+
+        footer.recompose = counted
+        for _ in range(3):  # every panel shows the same keys: focus moves, the keys stay
+            await pilot.press("tab")
+            await pilot.pause()
+        assert recomposed == []
+        app.set_keymap({"refresh": "f5"})
+        app.dashboard.refresh_bindings()
+        await pilot.pause()
+        await pilot.pause()
+        assert len(recomposed) == 1
+        assert "f5" in [key.key for key in footer.query(FooterKey)]
 
 
 async def test_narrow_status_keeps_the_reason_of_a_failure(make_app):

@@ -1,11 +1,12 @@
-"""Textual's Footer, without two stylesheet passes per key each time a screen opens."""
+"""Textual's Footer, without two stylesheet passes per key each time a screen opens, nor a
+recompose per binding change when several come together."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
 from textual.widgets._footer import FooterKey
-
 
 NARROW = 100  # columns
 
@@ -25,7 +26,14 @@ class Footer(TextualFooter):
     }
     """
 
+    _recompose_due = False
+    _composed_for: tuple = ()
+
     def compose(self) -> ComposeResult:
+        # Textual composes no keys until the screen signals its bindings, then recomposes; the
+        # keys known now are composed at once, and a signal recomposes only if they changed.
+        self.set_reactive(TextualFooter._bindings_ready, True)
+        self._composed_for = self._shown()
         # Narrow terminals: keys without padding, so "/ Filter coins" is not cut at 80 columns.
         self.set_reactive(TextualFooter.compact, self._narrow())
         for widget in super().compose():
@@ -35,6 +43,27 @@ class Footer(TextualFooter):
                 widget.set_reactive(FooterKey.compact, compact)
                 widget.set_class(compact, "-compact", update=False)
             yield widget
+
+    def bindings_changed(self, screen: Screen) -> None:
+        # Textual's, but one recompose for the changes that come before it runs, and none if
+        # the keys did not change: start-up signalled three (focus twice, screen resume), each
+        # a compose, nine keys mounted and a repaint (~25 ms) before data could be drawn.
+        self._bindings_ready = True
+        if screen.app.app_focus and self.is_attached and screen is self.screen and not self._recompose_due:
+            self._recompose_due = True
+            self.call_after_refresh(self._recompose_once)
+
+    async def _recompose_once(self) -> None:
+        self._recompose_due = False  # a change from here on is composed by another recompose
+        if self._shown() != self._composed_for:
+            await self.recompose()
+
+    def _shown(self) -> tuple:
+        """What the keys are composed from: the shown bindings and the command palette's."""
+        bindings = self.screen.active_bindings
+        palette = bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        shown = tuple((binding, enabled, tooltip) for _, binding, enabled, tooltip in bindings.values() if binding.show)
+        return shown, palette and palette[1:]
 
     def _narrow(self) -> bool:
         return self.app.size.width < NARROW
