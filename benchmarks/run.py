@@ -3,14 +3,15 @@
     python benchmarks/run.py [--runs 3] [--seconds 20] [--sizes 160x45,80x24]
 
 Against `hypertui sim` servers started here (seed 7; in their own processes, as a remote API
-would be), in tmux panes of fixed sizes:
-1. cold start: process start → first frame and → first data on screen (tmux, polled every
-   10 ms; hypertui's bytecode compiled first, as after any earlier start), next to the bare
-   import floor in the same run; plus the headless figure for the
+would be), in terminals of fixed sizes:
+1. cold start: process start → first frame and → first data on screen (read from a
+   pseudo-terminal as the terminal gets it; hypertui's bytecode compiled first, as after any
+   earlier start), and the CPU the process used by then, next to the bare import floor in the
+   same run; plus the headless figure for the
    embedded simulator (`first_data.py`), whose market is built inside the UI's process;
 2. main-thread time of one full refresh (`refresh_cost.py`), next to Textual's own cost of
    repainting every line (`repaint_floor.py`);
-3. CPU % and terminal bytes per refresh at a 2 s interval: hypertui on data that does not
+3. CPU % and terminal bytes per refresh at a 2 s interval, in tmux panes: hypertui on data that does not
    change between refreshes (the API updates every 15-30 min) and on data that changes every
    refresh, hypertui at its default interval (it follows the data's cadence; bytes per 2 s),
    `htop -d 20` and `btop` (installed with apt-get if missing), and an empty Textual app (the
@@ -24,13 +25,21 @@ Prints medians of the runs with min-max. Never part of the test suite.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
+import pty
+import re
+import resource
+import select
 import shutil
+import signal
 import socket
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -106,18 +115,45 @@ def pane(command: str, cols: int, rows: int) -> Iterator[list[str]]:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
 
 
-def tty_start(command: str, cols: int, rows: int) -> tuple[float, float]:
-    """Seconds from starting `command` in a pane to its first frame and to data on screen."""
-    frame = data = 0.0
+def _drawn(word: str) -> re.Pattern[bytes]:
+    """`word` in a terminal's input, its letters possibly split by attribute changes."""
+    return re.compile(rb"(?:\x1b\[[0-9;:]*m)*".join(re.escape(c.encode()) for c in word))
+
+
+def pty_start(command: str, cols: int, rows: int) -> tuple[float, float, float]:
+    """Seconds from starting `command` in a pseudo-terminal of cols×rows to its first frame
+    ("Cohorts" drawn) and to data on screen (the status bar's "updated …", which follows the
+    first cycle), read as the terminal receives them; and the CPU seconds the process had used
+    by then (all threads), which a busy machine disturbs less than the clock. Nothing polls:
+    a `tmux capture-pane` every 10 ms (this script's earlier way) took enough CPU from the app
+    on a 2-core box to delay its first data by ~0.35 s (its own time stamps, polled and not)."""
+    frame_at, data_at = _drawn("Cohorts"), _drawn("updated")
+    frame = data = cpu = 0.0
     start = time.perf_counter()
-    with pane(command, cols, rows) as tmux:
-        while time.perf_counter() - start < 30 and not data:
-            text = subprocess.run([*tmux, "capture-pane", "-p", "-t", "b"], capture_output=True, text=True).stdout
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: the terminal's size before anything can ask for it
+        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+        # `env` runs the command in this process (its CPU is what is read), VAR=value prefixes too
+        os.execvpe("sh", ["sh", "-c", f"exec env {command}"], {**os.environ, "TERM": "xterm-256color"})
+    seen = b""
+    try:
+        while not data and time.perf_counter() - start < 30:
+            if not select.select([fd], [], [], 1.0)[0]:
+                continue
+            try:
+                chunk = os.read(fd, 1 << 16)
+            except OSError:  # the program ended
+                break
             now = time.perf_counter() - start
-            frame = frame or (now if "Cohorts" in text else 0.0)
-            data = now if "updated" in text else 0.0  # the status bar's "updated …" follows the first cycle
-            time.sleep(0.01)
-    return frame, data
+            seen = seen[-256:] + chunk  # a word may be split between reads
+            frame = frame or (now if frame_at.search(seen) else 0.0)
+            data = now if frame and data_at.search(seen) else 0.0
+        cpu = _cpu_ticks(str(pid)) / os.sysconf("SC_CLK_TCK")
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(fd)
+    return frame, data, cpu
 
 
 def terminal_cost(command: str, seconds: float, cols: int, rows: int, warmup: float = 5.0) -> tuple[float, float]:
@@ -151,10 +187,16 @@ def output_lines(*argv: str) -> list[str]:
     return out.strip().splitlines()
 
 
-def import_floor() -> float:
-    start = time.perf_counter()
+def import_floor() -> tuple[float, float]:
+    """Seconds and CPU seconds of `python -c "import textual.app, httpx, pydantic"`."""
+    start, used = time.perf_counter(), _children_cpu()
     subprocess.run([sys.executable, "-c", FLOOR], check=True)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, _children_cpu() - used
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def numbers(line: str) -> list[float]:
@@ -175,14 +217,18 @@ def main() -> None:
     with simulator("--update-interval", "600") as still, simulator("--update-interval", str(INTERVAL)) as moving:
         print("\n## Cold start (medians, min-max)")
         for cols, rows in sizes:
-            frames, datas, floors = [], [], []
+            frames, datas, cpus, floors, floor_cpus = [], [], [], [], []
             for _ in range(args.runs):
-                frame, data = tty_start(hypertui_command(still), cols, rows)
+                frame, data, cpu = pty_start(hypertui_command(still), cols, rows)
                 frames.append(frame)
                 datas.append(data)
-                floors.append(import_floor())
-            print(f"{cols}x{rows} in tmux: first frame {spread(frames, 's')}, first data {spread(datas, 's')}, "
-                  f"import floor {spread(floors, 's')}")
+                cpus.append(cpu)
+                floor, floor_cpu = import_floor()
+                floors.append(floor)
+                floor_cpus.append(floor_cpu)
+            print(f"{cols}x{rows} in a pty: first frame {spread(frames, 's')}, first data {spread(datas, 's')}, "
+                  f"import floor {spread(floors, 's')}; CPU used by first data {spread(cpus, 's')}, "
+                  f"by the floor {spread(floor_cpus, 's')}")
         embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
         print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
               f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
