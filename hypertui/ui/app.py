@@ -69,13 +69,8 @@ from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
-from hypertui.ui.screens.alerts import AlertsScreen
-from hypertui.ui.screens.bias import BiasOverviewScreen
-from hypertui.ui.screens.coin import CoinScreen
+# The other screens are imported where they are opened: the first screen does not need them.
 from hypertui.ui.screens.dashboard import DashboardScreen
-from hypertui.ui.screens.help import HelpScreen
-from hypertui.ui.screens.history import HistoryScreen
-from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
 from hypertui.ui.widgets.cohort_summary import CohortSummary
@@ -487,6 +482,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             risk_items=self.risk_items,
         )
         self.alerts.check(self, data, self.clock())
+        from hypertui.ui.screens.alerts import AlertsScreen
+
         if isinstance(self.screen, AlertsScreen):
             self.screen.show()
 
@@ -647,6 +644,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def open_positions(self, coin: str, segment_id: int | None) -> None:
         """Push the positions drill-down for coin × cohort over the (living) dashboard."""
+        from hypertui.ui.screens.positions import PositionsScreen, cohort_label
+
         query = PositionQuery(coin=coin, segment_id=segment_id)
         self._push_drill_down(PositionsScreen(query, cohort_label(self.segments, segment_id)))
 
@@ -655,6 +654,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def open_history(self, segment_id: int) -> None:
         """Push the cohort's bias history over the (living) dashboard."""
+        from hypertui.ui.screens.history import HistoryScreen
+        from hypertui.ui.screens.positions import cohort_label
+
         self._push_drill_down(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
@@ -662,10 +664,14 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def open_coin(self, coin: str) -> None:
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
+        from hypertui.ui.screens.coin import CoinScreen
+
         self._push_drill_down(CoinScreen(coin, self.segments))
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
+        from hypertui.ui.screens.bias import BiasOverviewScreen
+
         if not isinstance(self.screen, BiasOverviewScreen):
             self.push_screen(BiasOverviewScreen())
 
@@ -748,16 +754,26 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._step_interval(-1)
 
     def action_alerts(self) -> None:
+        from hypertui.ui.screens.alerts import AlertsScreen
+
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen(self.alerts))
 
     def action_help(self) -> None:
+        from hypertui.ui.screens.help import HelpScreen
+
         if isinstance(self.screen, HelpScreen):
             return
         self.push_screen(HelpScreen(self.key_sections()))
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """The bindings by where they work, with the keys in effect (after the [keys] remaps)."""
+        from hypertui.ui.screens.alerts import AlertsScreen
+        from hypertui.ui.screens.bias import BiasOverviewScreen
+        from hypertui.ui.screens.coin import CoinScreen
+        from hypertui.ui.screens.history import HistoryScreen
+        from hypertui.ui.screens.positions import PositionsScreen
+
         sections = [
             ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
@@ -824,6 +840,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def _positions_commands(self) -> Iterable[SystemCommand]:
         """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
+        from hypertui.ui.screens.positions import cohort_label
+
         if self.segments is None or self.view is None:
             return
         seen: set[tuple[str, int | None]] = set()

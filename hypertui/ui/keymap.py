@@ -25,6 +25,14 @@ def normalize(keys: Mapping[str, str]) -> dict[str, str]:
     return {binding_id: _normalize_key_list(value) for binding_id, value in keys.items()}
 
 
+def _all_node_classes() -> Iterator[type[DOMNode]]:
+    """Every widget, screen and app class, hypertui's drill-downs included: the app imports
+    those when first opened, their keys are checked from the start."""
+    from hypertui.ui.screens import alerts, bias, coin, help, history, positions  # noqa: F401
+
+    return _node_classes()
+
+
 def _node_classes(root: type = DOMNode) -> Iterator[type[DOMNode]]:
     for cls in root.__subclasses__():
         yield cls
@@ -49,8 +57,8 @@ def _ours(cls: type) -> bool:
 
 
 def known_ids() -> set[str]:
-    """Every binding id of every widget, screen and app class imported so far."""
-    return {b.id for cls in _node_classes() for _, b in _bindings(cls) if b.id}
+    """Every binding id of every widget, screen and app class."""
+    return {b.id for cls in _all_node_classes() for _, b in _bindings(cls) if b.id}
 
 
 def _with_keymap(bindings: BindingsMap, keymap: Mapping[str, str], owner: str) -> tuple[BindingsMap, list[str]]:
@@ -112,7 +120,7 @@ def problems(keymap: Mapping[str, str], app_class: type[DOMNode]) -> list[str]:
             out.append(f"keys: no binding has the id {binding_id!r}{hint}")
         if not keys.strip(","):
             out.append(f"keys: {binding_id!r} is given no key")
-    classes = [c for c in _node_classes() if _ours(c)]
+    classes = [c for c in _all_node_classes() if _ours(c)]
     for cls in classes:
         chain = [(cls.__name__, _bindings(cls))]
         if issubclass(cls, Screen) and not issubclass(cls, ModalScreen):  # a modal screen hides the app's keys
@@ -158,7 +166,7 @@ def remapped(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[Bin
 
 def reference(app_class: type[DOMNode]) -> str:
     """Commented `id = "keys"` lines for every hypertui binding, by class, for the config template."""
-    classes = sorted((c for c in _node_classes() if _ours(c) and c is not app_class), key=lambda c: (c.__module__, c.__name__))
+    classes = sorted((c for c in _all_node_classes() if _ours(c) and c is not app_class), key=lambda c: (c.__module__, c.__name__))
     seen: set[str] = set()
     out = []
     for cls in [app_class, *classes]:
