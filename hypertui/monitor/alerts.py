@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,7 +32,8 @@ DEFAULT_HYSTERESIS = {"bias": 0.02, "long_share": 0.01, "liquidation_risk": 1.0,
 
 
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Built when the first rule is read: most configs have none, and start-up need not wait.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     cohort: StrictStr | StrictInt = Field(description="cohort name (case-insensitive) or id 1-16")
     above: float | None = None
@@ -114,7 +116,11 @@ class TradersRule(_Rule):
 
 
 AlertRule = Annotated[BiasRule | LongShareRule | RiskRule | TradersRule, Field(discriminator="kind")]
-_RULE = TypeAdapter(AlertRule)
+
+@cache
+def _rule_adapter() -> TypeAdapter[AlertRule]:
+    return TypeAdapter(AlertRule)
+
 KINDS = ("bias", "long_share", "liquidation_risk", "traders")
 
 
@@ -138,7 +144,7 @@ def parse_rules(raw: Any) -> tuple[list[tuple[int, AlertRule]], list[str]]:
             problems.append(f"{where}: kind: missing (one of {', '.join(KINDS)})")
             continue
         try:
-            rules.append((number, _RULE.validate_python(item)))
+            rules.append((number, _rule_adapter().validate_python(item)))
         except ValidationError as exc:
             problems.append(f"{where}: {_errors(exc)}")
     return rules, problems
