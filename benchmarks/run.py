@@ -6,8 +6,9 @@ Against `hypertui sim` servers started here (seed 7; in their own processes, as 
 would be), in terminals of fixed sizes:
 1. cold start: process start → first frame and → first data on screen (read from a
    pseudo-terminal as the terminal gets it; hypertui's bytecode compiled first, as after any
-   earlier start), and the CPU the process used by then, next to the bare import floor in the
-   same run; plus the headless figure for the
+   earlier start), and the CPU the process used by then, next to the bare import floor and
+   the smallest Textual + httpx + pydantic app that shows the heatmap (`minimal_app.py`) in
+   the same run; plus the headless figure for the
    embedded simulator (`first_data.py`), whose market is built inside the UI's process;
 2. main-thread time of one full refresh (`refresh_cost.py`), next to Textual's own cost of
    repainting every line (`repaint_floor.py`);
@@ -217,18 +218,18 @@ def main() -> None:
     with simulator("--update-interval", "600") as still, simulator("--update-interval", str(INTERVAL)) as moving:
         print("\n## Cold start (medians, min-max)")
         for cols, rows in sizes:
-            frames, datas, cpus, floors, floor_cpus = [], [], [], [], []
+            runs: dict[str, list[tuple[float, float, float]]] = {"hypertui": [], "minimal": []}
+            floors: list[tuple[float, float]] = []
             for _ in range(args.runs):
-                frame, data, cpu = pty_start(hypertui_command(still), cols, rows)
-                frames.append(frame)
-                datas.append(data)
-                cpus.append(cpu)
-                floor, floor_cpu = import_floor()
-                floors.append(floor)
-                floor_cpus.append(floor_cpu)
-            print(f"{cols}x{rows} in a pty: first frame {spread(frames, 's')}, first data {spread(datas, 's')}, "
-                  f"import floor {spread(floors, 's')}; CPU used by first data {spread(cpus, 's')}, "
-                  f"by the floor {spread(floor_cpus, 's')}")
+                runs["hypertui"].append(pty_start(hypertui_command(still), cols, rows))
+                runs["minimal"].append(pty_start(f"{sys.executable} {HERE / 'minimal_app.py'} {still}", cols, rows))
+                floors.append(import_floor())
+            print(f"{cols}x{rows}: import floor {spread([f[0] for f in floors], 's')}, CPU {spread([f[1] for f in floors], 's')}")
+            for name, label in (("hypertui", "hypertui"), ("minimal", "minimal_app.py (one request, one table)")):
+                frame, data, cpu = zip(*runs[name])
+                times = statistics.median(data) / statistics.median(f[0] for f in floors)
+                print(f"  {label}: first frame {spread(list(frame), 's')}, first data {spread(list(data), 's')} "
+                      f"({times:.2f}× the floor), CPU by then {spread(list(cpu), 's')}")
         embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
         print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
               f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
