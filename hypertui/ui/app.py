@@ -69,8 +69,7 @@ from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
-# The other screens are imported where they are opened: the first screen does not need them.
-from hypertui.ui.screens.dashboard import DashboardScreen
+from hypertui.ui.screens.dashboard import DashboardScreen  # the others: imported where opened
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
 from hypertui.ui.widgets.cohort_summary import CohortSummary
