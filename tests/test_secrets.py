@@ -13,8 +13,8 @@ import logging
 import socket
 import threading
 import traceback
-from urllib.parse import unquote
 from collections.abc import Iterator
+from urllib.parse import unquote
 
 import httpx
 import pytest

@@ -11,7 +11,6 @@ from textual.widgets import Static
 from hypertui.monitor import format as fmt
 from hypertui.monitor.staleness import Freshness
 
-
 # "/segments/9/summary: " in front of an error: the reason matters more than the path when narrow.
 _ENDPOINT = re.compile(r"^/\S*: ")
 
