@@ -6,12 +6,12 @@ from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Static
 
 from hypertui.monitor.rows import AssetLine, Figure
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import mark_text
 from hypertui.ui.widgets.synced_table import SyncedTable
+from hypertui.ui.widgets.text_lines import TextLines
 
 
 def _figures_text(figures: list[Figure], signals: Signals) -> Text:
@@ -37,7 +37,7 @@ class CohortSummary(Vertical):
         self._titles: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(Text("waiting for data…", style="dim"), id="figures")
+        yield TextLines(Text("waiting for data…", style="dim"), id="figures")
         table = SyncedTable(id="top-assets", cursor_type="row")
         table.set_columns([("coin", "Top asset", 11), ("value", "Value", 8), ("long", "Long share", 11)])
         yield table
@@ -45,7 +45,7 @@ class CohortSummary(Vertical):
     def waiting(self, reason: str | None) -> None:
         """Before the first data: why there is none yet, when a request failed (a bad token...)."""
         text = Text("waiting for data…", style="dim") if reason is None else Text(f"no data yet: {reason}", style="bold red")
-        self.query_one("#figures", Static).update(text)
+        self.query_one("#figures", TextLines).update(text)
 
     def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine]) -> None:
         if (title, age) != self._titles:  # setting a border title repaints the panel, even if equal
@@ -58,7 +58,7 @@ class CohortSummary(Vertical):
             # A layout pass repaints the whole screen: only when the figures take more or fewer lines.
             relayout = self._figures_key is None or len(key) != len(self._figures_key)
             self._figures_key, self._figures_signals = key, signals
-            self.query_one("#figures", Static).update(_figures_text(figures, signals), layout=relayout)
+            self.query_one("#figures", TextLines).update(_figures_text(figures, signals), layout=relayout)
         rows = [
             (
                 str(rank),

@@ -6,16 +6,16 @@ import re
 from datetime import datetime
 
 from rich.text import Text
-from textual.widgets import Static
 
 from hypertui.monitor import format as fmt
 from hypertui.monitor.staleness import Freshness
+from hypertui.ui.widgets.text_lines import TextLines
 
 # "/segments/9/summary: " in front of an error: the reason matters more than the path when narrow.
 _ENDPOINT = re.compile(r"^/\S*: ")
 
 
-class StatusBar(Static):
+class StatusBar(TextLines):
     def __init__(self) -> None:
         super().__init__(id="status-bar")
         self._last: Text | None = None
