@@ -6,6 +6,8 @@ import asyncio
 import gc
 from datetime import timedelta
 
+import pytest
+
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.monitor.plan import IF_UPDATED, TIMED
@@ -425,6 +427,32 @@ async def test_the_footer_is_recomposed_when_its_keys_change_once_for_changes_to
         await pilot.pause()
         assert len(recomposed) == 1
         assert "f5" in [key.key for key in footer.query(FooterKey)]
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)])
+async def test_tab_keys_that_arrive_together_each_move_one_panel(make_app, size):
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for keys, panel, page in ((["tab"] * 3, "risk", "risk"), (["shift+tab"] * 2, "top-assets", "cohorts"), (["tab"], "heatmap", "heatmap")):
+            for key in keys:  # queued at once, as a held key or a fast typist sends them
+                app.post_message(events.Key(key, "\t" if key == "tab" else None))
+            await settle(pilot)
+            assert (app.focused.id, app.dashboard.page) == (panel, page), keys
+
+
+async def test_a_tab_clicked_on_a_narrow_terminal_shows_its_page_and_focuses_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.click("#tab-heatmap")
+        await settle(pilot)
+        assert (app.dashboard.page, app.focused.id) == ("heatmap", "heatmap")
+        await pilot.click("#tab-risk")
+        await settle(pilot)
+        assert (app.dashboard.page, app.focused.id) == ("risk", "risk")
 
 
 async def test_narrow_status_keeps_the_reason_of_a_failure(make_app):

@@ -107,8 +107,10 @@ class DashboardScreen(Screen):
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         event.stop()
-        if event.tab.id:
-            page = event.tab.id.removeprefix("tab-")
+        page = (event.tab.id or "").removeprefix("tab-")
+        # A tab chosen with the mouse. show_page's own activations name the page already shown,
+        # and one overtaken by a later key (a held Tab) no longer names the active tab.
+        if page in PAGES and page != self.page and event.tab.id == event.tabs.active:
             self.show_page(page)
             if self.narrow:
                 self._focus_panel(next(p for p in PANELS if PAGE_OF[p] == page))
@@ -119,7 +121,9 @@ class DashboardScreen(Screen):
 
     def _focus_panel(self, panel: str) -> None:
         self.show_page(PAGE_OF[panel])
-        self.query_one(FOCUS_TARGET[panel]).focus()
+        # At once, not as Widget.focus does (after the messages already queued): keys that
+        # arrive together (a held Tab) each step from where the one before left the focus.
+        self.set_focus(self.query_one(FOCUS_TARGET[panel]))
 
     def action_next_panel(self) -> None:
         i = PANELS.index(self._current_panel())
