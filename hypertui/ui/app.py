@@ -80,6 +80,7 @@ from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 STATUS_TICK = 5.0  # seconds; see on_ready
+COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
 AGES = ("all", "24h", "7d", "30d")
 INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
 # Keys that act on the dashboard: not while a drill-down is on top of it.
@@ -203,6 +204,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         # Ages show whole minutes and the next check a clock time, so nothing needs a 1 s tick:
         # every 5 s an age turns over at most 5 s late, and an idle app costs what htop does.
         self.set_interval(STATUS_TICK, self._tick)
+        # The collector comes back after the first cycle is drawn (_settle_heap), or at the latest
+        # now + COLLECTOR_BACK: a server that accepts and never answers holds that cycle ~85 s.
+        self.set_timer(COLLECTOR_BACK, self._collector_back)
         self._render_status()
         # What is on screen first; the other cohorts' counts for the list in a cycle right after.
         self.request_refresh(TIMED - {BACKGROUND})
@@ -374,6 +378,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         else:
             self._arm_timer()
         self._render_status()
+
+    def _collector_back(self) -> None:
+        if not gc.isenabled():
+            self._settle_heap()
 
     def _settle_heap(self) -> None:
         """After a cycle's screen is drawn: collect once, freeze what is left, collect from then on."""

@@ -402,6 +402,29 @@ async def test_the_collector_turned_off_for_start_up_is_back_after_a_cycle_with_
         gc.enable()
 
 
+async def test_the_collector_comes_back_while_the_first_answer_is_still_awaited(make_app, monkeypatch):
+    import hypertui.ui.app as app_module
+
+    monkeypatch.setattr(app_module, "COLLECTOR_BACK", 0.01)
+    app = make_app()
+    never = asyncio.Event()
+
+    async def no_answer() -> None:  # a server that accepts and never answers (timeouts: ~85 s)
+        await never.wait()
+
+    app.client.segments = no_answer
+    gc.disable()  # as the command line does before the app starts
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            for _ in range(100):  # the timer's few ticks
+                if gc.isenabled():
+                    break
+                await pilot.pause(0.01)
+            assert gc.isenabled() and app.segments is None
+    finally:
+        gc.enable()
+
+
 async def test_the_footer_is_recomposed_when_its_keys_change_once_for_changes_together(make_app):
     from textual.widgets._footer import FooterKey
 
