@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from rich.console import Console
 from rich.segment import Segments
+from rich.style import Style as RichStyle
 from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.strip import Strip
@@ -17,6 +18,9 @@ TEXTS = {
     "lines": Text.assemble(("Traders     ", "dim"), "   307  ", ("▲", "green"), "\n", ("Bias", "dim"), "  +0.12 ", ("▼", "bold red")),
     "blank line and wide chars": Text("🦐 Shrimp\n\n🐋 Whale  x"),
     "plain": Text("waiting for data…", style="dim"),
+    "base colour": Text("no data yet: /segments: refused", style="bold red"),
+    "base Style": Text.assemble("✗ ", ("refused", "italic"), style=RichStyle(color="red", bold=True)),
+    "tab": Text("a\tb"),
     "wider than the widget": Text("a line far longer than the fifty cells this widget is given, so Static wraps it onto a second line"),
 }
 
@@ -51,7 +55,7 @@ async def test_lines_are_static_s_lines(name):
         for y in range(lines.size.height):
             assert _look(lines.render_line(y)) == _look(static.render_line(y)), f"line {y}"
         # Drawn by Rich once per text while it fits; a line too wide is wrapped by Static.
-        assert (lines._drawn[3] is None) == (name == "wider than the widget")
+        assert (lines._drawn[3] is None) == (name in ("wider than the widget", "tab"))
 
 
 async def test_a_new_text_is_drawn_anew():

@@ -6,6 +6,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.strip import Strip
+from textual.style import Style as TextualStyle
 from textual.widgets import Static
 
 
@@ -40,14 +41,13 @@ class TextLines(Static):
         if rules.text_align not in ("start", "left") or tuple(rules.content_align) != ("left", "top"):
             return None
         lines = text.split("\n", allow_blank=True)
-        if any(line.cell_len > width for line in lines):  # wrapped or cut: Static's way
+        if "\t" in text.plain or any(line.cell_len > width for line in lines):  # expanded, wrapped or cut: Static's way
             return None
+        # Text.render leaves the text's own style out (Rich lays it under the spans when printing);
+        # Static reads a style given as a string the way Textual's CSS does ("red" is #ff0000).
+        base = style + (TextualStyle.parse(text.style).rich_style if isinstance(text.style, str) else text.style)
         console = self.app.console
-        return [
-            # Text.render leaves the text's own style out (Rich lays it under the spans when printing).
-            _with_offsets(list(Segment.apply_style(line.render(console), style + console.get_style(line.style))), y)
-            for y, line in enumerate(lines)
-        ]
+        return [_with_offsets(list(Segment.apply_style(line.render(console), base)), y) for y, line in enumerate(lines)]
 
 
 def _with_offsets(segments: list[Segment], y: int) -> Strip:
