@@ -55,7 +55,7 @@ class Footer(TextualFooter):
 
     async def _recompose_once(self) -> None:
         self._recompose_due = False  # a change from here on is composed by another recompose
-        if self._shown() != self._composed_for:
+        if self.is_attached and self._shown() != self._composed_for:
             await self.recompose()
 
     def _shown(self) -> tuple:
