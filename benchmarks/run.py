@@ -133,9 +133,12 @@ def pty_start(command: str, cols: int, rows: int) -> tuple[float, float, float]:
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # the child: the terminal's size before anything can ask for it
-        fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-        # `env` runs the command in this process (its CPU is what is read), VAR=value prefixes too
-        os.execvpe("sh", ["sh", "-c", f"exec env {command}"], {**os.environ, "TERM": "xterm-256color"})
+        try:
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+            # `env` runs the command in this process (its CPU is what is read), VAR=value prefixes too
+            os.execvpe("sh", ["sh", "-c", f"exec env {command}"], {**os.environ, "TERM": "xterm-256color"})
+        finally:
+            os._exit(127)  # never back into the benchmark's own code
     seen = b""
     try:
         while not data and time.perf_counter() - start < 30:
@@ -154,6 +157,8 @@ def pty_start(command: str, cols: int, rows: int) -> tuple[float, float, float]:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
         os.close(fd)
+    if not data:  # a zero would pass for a start faster than any
+        raise RuntimeError(f"no data on screen within 30 s, or the program ended first: {command}")
     return frame, data, cpu
 
 
