@@ -9,9 +9,11 @@ on the first request; with `--url` from a `hypertui sim` already running, as a r
 would be. Not part of the test suite.
 """
 
+import gc
 import time
 
 T0 = time.perf_counter()
+gc.disable()  # as the command line does before the UI's imports (the app turns it back on)
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402
