@@ -21,6 +21,7 @@ TEXTS = {
     "base colour": Text("no data yet: /segments: refused", style="bold red"),
     "base Style": Text.assemble("✗ ", ("refused", "italic"), style=RichStyle(color="red", bold=True)),
     "tab": Text("a\tb"),
+    "Rich-only style words": Text("docs", style="link https://example.com"),
     "wider than the widget": Text("a line far longer than the fifty cells this widget is given, so Static wraps it onto a second line"),
 }
 
@@ -55,7 +56,7 @@ async def test_lines_are_static_s_lines(name):
         for y in range(lines.size.height):
             assert _look(lines.render_line(y)) == _look(static.render_line(y)), f"line {y}"
         # Drawn by Rich once per text while it fits; a line too wide is wrapped by Static.
-        assert (lines._drawn[3] is None) == (name in ("wider than the widget", "tab"))
+        assert (lines._drawn[3] is None) == (name in ("wider than the widget", "tab", "Rich-only style words"))
 
 
 async def test_a_new_text_is_drawn_anew():

@@ -45,7 +45,11 @@ class TextLines(Static):
             return None
         # Text.render leaves the text's own style out (Rich lays it under the spans when printing);
         # Static reads a style given as a string the way Textual's CSS does ("red" is #ff0000).
-        base = style + (TextualStyle.parse(text.style).rich_style if isinstance(text.style, str) else text.style)
+        try:
+            own = TextualStyle.parse(text.style).rich_style if isinstance(text.style, str) else text.style
+        except Exception:  # noqa: BLE001 - Rich-only style words (a link): Static's way
+            return None
+        base = style + own
         console = self.app.console
         return [_with_offsets(list(Segment.apply_style(line.render(console), base)), y) for y, line in enumerate(lines)]
 
