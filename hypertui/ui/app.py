@@ -371,8 +371,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.dashboard.query_one(CohortSummary).waiting(self.last_error)
         self._busy = False
         self.cycles_done += 1
-        if not self._heap_frozen:
-            self.call_after_refresh(self._settle_heap)
+        if not self._heap_frozen and (self.segments is not None or not gc.isenabled()):
+            self.call_after_refresh(self._settle_heap)  # offline, once: not a full collection per retry
         if self._pending:
             self.request_refresh(())
         else:
