@@ -116,12 +116,12 @@ class TradersRule(_Rule):
 
 
 AlertRule = Annotated[BiasRule | LongShareRule | RiskRule | TradersRule, Field(discriminator="kind")]
+KINDS = ("bias", "long_share", "liquidation_risk", "traders")
+
 
 @cache
 def _rule_adapter() -> TypeAdapter[AlertRule]:
     return TypeAdapter(AlertRule)
-
-KINDS = ("bias", "long_share", "liquidation_risk", "traders")
 
 
 def parse_rules(raw: Any) -> tuple[list[tuple[int, AlertRule]], list[str]]:
