@@ -22,3 +22,21 @@ def test_the_app_leaves_the_drill_down_screens_until_they_open_and_the_keymap_ch
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.splitlines()
     assert out[0] == "['hypertui.ui.screens.dashboard']"
     assert "no binding has the id" not in out[1]  # known although PositionsScreen was not imported yet
+
+
+def test_the_drill_down_screens_are_imported_once_the_first_data_is_drawn():
+    code = """
+import asyncio, sys
+from hypertui.ui import screenshots
+
+async def main():
+    app = screenshots.make_app(scale="small")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await screenshots.settled(pilot)
+        await pilot.pause()
+        print("hypertui.ui.screens.positions" in sys.modules, app.segments is not None)
+
+asyncio.run(main())
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True"]  # not on the first Enter's time

@@ -69,6 +69,7 @@ from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
+from hypertui.ui.screens import import_drill_downs
 from hypertui.ui.screens.dashboard import DashboardScreen  # the others: imported where opened
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
@@ -372,6 +373,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._busy = False
         self.cycles_done += 1
         if not self._heap_frozen and (self.segments is not None or not gc.isenabled()):
+            if self.segments is not None:
+                self.call_after_refresh(import_drill_downs)  # 15-20 ms, not on a first Enter
             self.call_after_refresh(self._settle_heap)  # offline, once: not a full collection per retry
         if self._pending:
             self.request_refresh(())

@@ -26,10 +26,10 @@ def normalize(keys: Mapping[str, str]) -> dict[str, str]:
 
 
 def _all_node_classes() -> Iterator[type[DOMNode]]:
-    """Every widget, screen and app class, hypertui's drill-downs included: the app imports
-    those when first opened, their keys are checked from the start."""
-    from hypertui.ui.screens import alerts, bias, coin, help, history, positions  # noqa: F401
+    """Every widget, screen and app class, hypertui's drill-downs included (imported late)."""
+    from hypertui.ui.screens import import_drill_downs
 
+    import_drill_downs()
     return _node_classes()
 
 
