@@ -58,9 +58,8 @@ class DashboardScreen(Screen):
     def compose(self) -> ComposeResult:
         # The breakpoint class the first Resize would set, set before the panels mount: styled
         # once rather than restyled and repainted whole right after the first frame.
-        width = self.app.size.width
-        current = max((b for b in self.HORIZONTAL_BREAKPOINTS if width >= b[0]), default=(0, ""))[1]
-        self.update_classes({name: name == current for _, name in self.HORIZONTAL_BREAKPOINTS})
+        current = self._get_breakpoint_classes(self.app.size.width, self.HORIZONTAL_BREAKPOINTS)  # Textual's own choice
+        self.update_classes({name: name in current for _, name in self.HORIZONTAL_BREAKPOINTS})
         tabs = Tabs(
             Tab("Cohorts", id="tab-cohorts"), Tab("Heatmap", id="tab-heatmap"), Tab("Risk", id="tab-risk"), id="pages"
         )
