@@ -470,12 +470,10 @@ async def test_a_tab_clicked_on_a_narrow_terminal_shows_its_page_and_focuses_it(
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
-        await pilot.click("#tab-heatmap")
-        await settle(pilot)
-        assert (app.dashboard.page, app.focused.id) == ("heatmap", "heatmap")
-        await pilot.click("#tab-risk")
-        await settle(pilot)
-        assert (app.dashboard.page, app.focused.id) == ("risk", "risk")
+        for page in ("heatmap", "risk"):
+            await pilot.click(f"#tab-{page}")
+            await settle(pilot)
+            assert (app.dashboard.page, app.focused.id) == (page, page)
 
 
 async def test_narrow_status_keeps_the_reason_of_a_failure(make_app):
