@@ -201,6 +201,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def get_driver_class(self) -> type[Driver]:
         return compacting(super().get_driver_class())  # same screen, fewer bytes (terminal_output)
 
+    def refresh_css(self, animate: bool = True) -> None:
+        # The theme set in __init__ queues a refresh before any screen exists: its re-parse of
+        # every stylesheet would be thrown away (~10-20 ms of the start). The new variables are
+        # all the first parse needs.
+        if not self.screen_stack:
+            self.stylesheet.set_variables(self.get_css_variables())
+            return
+        super().refresh_css(animate)
+
     def on_ready(self) -> None:  # the dashboard is composed: start ticking and fetching
         # Ages show whole minutes and the next check a clock time, so nothing needs a 1 s tick:
         # every 5 s an age turns over at most 5 s late, and an idle app costs what htop does.

@@ -7,6 +7,8 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from textual.color import Color
+from textual.css.stylesheet import Stylesheet
 from textual.theme import BUILTIN_THEMES
 
 from hypertui.config_edit import set_setting
@@ -109,6 +111,21 @@ async def test_theme_from_the_user_folder_is_used(make_app, tmp_path):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert app.theme == "mine" and app.signals.long == "#47b4eb"
+
+
+async def test_the_first_frame_has_the_chosen_theme_without_parsing_the_css_twice(make_app, tmp_path, monkeypatch):
+    (tmp_path / "deep.toml").write_text('name = "deep"\nprimary = "#112233"\nbackground = "#102030"\n')
+    reparses = []
+    reparse = Stylesheet.reparse
+    monkeypatch.setattr(Stylesheet, "reparse", lambda sheet: (reparses.append(1), reparse(sheet))[1])
+    app = make_app(prefs=Preferences(theme="deep", user_themes=tmp_path))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert app.screen.styles.background == Color.parse("#102030")
+        assert not reparses  # the theme set before the first screen needs no second parse
+        app.theme = "hypertui-light"  # a change once running still re-parses and recolours
+        await settle(pilot)
+        assert reparses and app.screen.styles.background == Color.parse(app.get_css_variables()["background"])
 
 
 async def test_no_color_defaults_to_the_mono_theme(make_app, monkeypatch):
