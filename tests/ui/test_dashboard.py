@@ -621,3 +621,16 @@ async def test_a_timed_refresh_skips_the_panels_until_the_data_is_updated(make_a
         await pilot.press("r")  # asked for: never skipped
         await settle(pilot)
         assert {"summary", "heatmap", "liquidation_risk"} <= {name for name, _, _ in app.client.calls}
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)])
+async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(make_app, size):
+    def styles() -> dict[str, str]:
+        return {f"{i} {node!r}": node.styles.css for i, node in enumerate(app.dashboard.walk_children(with_self=True))}
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:  # the first resume's restyle is skipped
+        await pilot.pause()
+        first = styles()
+        app.dashboard.update_node_styles(animate=False)
+        assert styles() == first

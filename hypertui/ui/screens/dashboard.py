@@ -7,6 +7,7 @@ under tabs. The screen only displays what the app hands it; it never fetches.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -54,6 +55,7 @@ class DashboardScreen(Screen):
         self._subtitles: dict[str, str] = {}
         self.status_bar = StatusBar()  # kept: the status tick would otherwise search the DOM for it
         self._stale: set[str] = set()
+        self._resumed = False
 
     def compose(self) -> ComposeResult:
         # The breakpoint class the first Resize would set, set before the panels mount: styled
@@ -76,6 +78,14 @@ class DashboardScreen(Screen):
                 yield RiskTable()
         yield self.status_bar
         yield Footer()
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Each widget was styled as it mounted, a moment before the first resume: restyling the
+        # whole screen again (~30 ms of the start) changes nothing. Later resumes (back from a
+        # drill-down, perhaps under another theme) restyle as usual.
+        if not self._resumed:
+            self._resumed = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         self.query_one("#segments").border_title = "Cohorts"
