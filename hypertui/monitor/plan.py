@@ -6,11 +6,16 @@ screen and what the user's last key changed; the cohort legend is fetched once.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from hypertui.api.models import StateStatus
+from hypertui.api.models import Segment, StateStatus, ordered_by_range
+from hypertui.monitor.rows import AXES
+
+if TYPE_CHECKING:
+    from hypertui.api.client import HyperTrackerClient
 
 RISK_PAGE = 100  # rows per "load more" page of the liquidation-risk table
 RISK_REQUEST_MAX = 500  # the API's limit per request
@@ -29,6 +34,10 @@ STATUS, SUMMARY, BACKGROUND, RISK, RISK_MORE, HEATMAP = (
     "heatmap",
 )
 TIMED = frozenset({STATUS, SUMMARY, BACKGROUND, RISK, HEATMAP})
+PANELS = frozenset({SUMMARY, RISK, HEATMAP})  # the parts that are panels (the rest: the list, the status)
+# From this many columns the dashboard shows every panel; narrower, one page at a time, the
+# cohorts' (list and summary) first.
+WIDE_COLUMNS = 150
 # Not a part: a timed cycle that asks `state/status` first and skips the panels when the data
 # has not been updated since they were fetched (data changes every 15-30 min; each request
 # costs quota). A refresh the user asks for is never skipped.
@@ -43,7 +52,7 @@ class View:
     position_age: str = "all"
     opened_within: str = "all"
     risk_rows: int = RISK_PAGE  # rows of the risk table wanted (grows as the user scrolls)
-    visible: frozenset[str] = frozenset({SUMMARY, RISK, HEATMAP})  # panels on screen
+    visible: frozenset[str] = PANELS  # panels on screen
 
 
 @dataclass(frozen=True, order=True)
@@ -52,6 +61,25 @@ class Request:
 
     kind: str  # a HyperTrackerClient method name
     args: tuple = ()
+
+
+def panels_shown_at(columns: int) -> frozenset[str]:
+    """The panels on screen when the dashboard opens this many columns wide."""
+    return PANELS if columns >= WIDE_COLUMNS else frozenset({SUMMARY})
+
+
+def first_view(legend: list[Segment], visible: frozenset[str]) -> View | None:
+    """What the dashboard opens on: the first cohort of the size axis (None: an empty legend)."""
+    first = ordered_by_range(legend, AXES[0]) or legend
+    return View(segment_id=first[0].id, visible=visible) if first else None
+
+
+def send(client: HyperTrackerClient, request: Request) -> Coroutine[Any, Any, Any]:
+    """The client call that answers `request`."""
+    if request.kind == "liquidation_risk":
+        segment_id, offset, limit = request.args
+        return client.liquidation_risk(segment_id, offset=offset, limit=limit)
+    return getattr(client, request.kind)(*request.args)
 
 
 def plan_cycle(

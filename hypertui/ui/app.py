@@ -40,6 +40,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
 from hypertui.monitor.alerts import AlertData
+from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.heat import MODES
 from hypertui.monitor.plan import (
     BACKGROUND,
@@ -86,7 +87,7 @@ AGES = ("all", "24h", "7d", "30d")
 INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
 # Keys that act on the dashboard: not while a drill-down is on top of it.
 DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter", "bias_overview"})
-PANEL_PARTS = frozenset({SUMMARY, RISK, HEATMAP})
+PANEL_PARTS = plan.PANELS
 LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
 # The panel marked stale when a part's refresh fails ("main": all of them).
 STALE_PANEL = {
@@ -142,7 +143,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         export_dir: str | None = None,
         alerts: AlertCenter | None = None,
         prefs: preferences.Preferences = preferences.Preferences(),
+        first_requests: FirstRequests | None = None,
     ) -> None:
+        """`first_requests`: the first screen's, already sent (else sent when the screen is up)."""
         super().__init__()
         self.alerts = alerts or AlertCenter()
         self._filters = replace_monochrome(self._filters)  # NO_COLOR: keep red text readable
@@ -188,6 +191,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._panels_at: datetime | None = None  # when they were last all fetched
         self.cycles_done = 0
         self._heap_frozen = False
+        self._first_requests = first_requests
         self.dashboard = DashboardScreen()
         self.prefs = prefs
         self.signals = Signals()  # the theme's, from watch_theme
@@ -227,6 +231,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         preferences.start(self, self._prefs_problems)
 
     async def on_unmount(self) -> None:
+        if self._first_requests is not None:  # closed before the first cycle took them
+            self._first_requests.drop_rest()
         await self.client.aclose()
 
     @property
@@ -268,12 +274,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     async def _run_cycle(self, parts: set[str]) -> None:
         failed: dict[str, BaseException] = {}
         succeeded: set[str] = set()
-        early: dict[Request, asyncio.Future] = {}
+        first = None
         try:
             if self.segments is None:
-                early = self._before_legend()
+                first = self._first_requests or FirstRequests(self.client, self.dashboard.visible_panels() & PANEL_PARTS)
+                self._first_requests = None
                 try:
-                    self._set_legend(await self.client.segments())
+                    self._set_legend(await first.legend)
                 except ApiError as exc:
                     failed[LEGEND] = exc
                     return
@@ -299,7 +306,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             # Attributed now: the selection may change while the requests are out, and a failed
             # summary of the cohort that *was* selected must not linger as a background failure.
             parts_of = [self._part(r) for r in requests]
-            results = await asyncio.gather(*(early.pop(r, None) or self._fetch(r) for r in requests), return_exceptions=True)
+            sent = [first and first.take(r) for r in requests]
+            results = await asyncio.gather(*(s or plan.send(self.client, r) for s, r in zip(sent, requests)), return_exceptions=True)
             changed = {LEGEND} & succeeded
             with self.batch_update():
                 for request, part, result in zip(requests, parts_of, results, strict=True):
@@ -318,19 +326,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.log.error("refresh failed", exc)
             failed[INTERNAL] = exc
         finally:
-            for unused in early.values():  # the legend failed, or the panel was hidden meanwhile
-                if unused.done() and not unused.cancelled():
-                    unused.exception()  # seen: its failure is the next cycle's to report
-                unused.cancel()
+            if first is not None:
+                first.drop_rest()
             self._finish_cycle(succeeded - failed.keys(), failed)
-
-    def _before_legend(self) -> dict[Request, asyncio.Future]:
-        """The heatmap, asked for alongside the legend: it needs no cohort, and it is the biggest
-        answer of the first cycle, so the screen fills one round trip sooner."""
-        if HEATMAP not in self.dashboard.visible_panels():
-            return {}
-        request = Request("heatmap", (View(segment_id=0).opened_within,))
-        return {request: asyncio.ensure_future(self._fetch(request))}
 
     async def _unless_current(
         self, parts: set[str], failed: dict, succeeded: set[str]
@@ -355,12 +353,6 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             assert self.view is not None
             return SUMMARY if request.args == (self.view.segment_id, self.view.position_age) else BACKGROUND
         return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
-
-    async def _fetch(self, request: Request) -> Any:
-        if request.kind == "liquidation_risk":
-            sid, offset, limit = request.args
-            return await self.client.liquidation_risk(sid, offset=offset, limit=limit)
-        return await getattr(self.client, request.kind)(*request.args)
 
     def _finish_cycle(self, succeeded: set[str], failed: dict[str, BaseException]) -> None:
         for part in succeeded:
@@ -425,11 +417,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     # --- results into the model cache -----------------------------------------------------
 
     def _set_legend(self, segments: list[Segment]) -> None:
-        first = ordered_by_range(segments, AXES[0]) or segments
-        if not first:  # not kept: the next cycle asks for the legend again
+        view = plan.first_view(segments, PANEL_PARTS)
+        if view is None:  # not kept: the next cycle asks for the legend again
             raise ApiError("/segments", "the cohort legend is empty")
         self.segments = segments
-        self.view = View(segment_id=first[0].id)
+        self.view = view
         lines = {s.id: segment_line(s, None) for s in segments}
         self.dashboard.query_one(SegmentList).set_groups(segment_groups(segments), lines, self.view.segment_id)
 

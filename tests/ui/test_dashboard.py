@@ -10,8 +10,12 @@ import pytest
 
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
-from hypertui.monitor.plan import IF_UPDATED, TIMED
+from hypertui.monitor.first_requests import FirstRequests
+from hypertui.monitor.plan import IF_UPDATED, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
+from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.help import HelpScreen
+from hypertui.ui.screenshots import FaultyClient
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.footer import Footer
@@ -634,3 +638,24 @@ async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(make_a
         first = styles()
         app.dashboard.update_node_styles(animate=False)
         assert styles() == first
+
+
+@pytest.mark.parametrize("columns", [80, WIDE_COLUMNS - 1, WIDE_COLUMNS, 160, 200])
+async def test_the_panels_foreseen_from_the_width_alone_are_those_the_dashboard_opens_with(make_app, columns):
+    app = make_app()
+    async with app.run_test(size=(columns, 40)):
+        assert app.dashboard.visible_panels() & PANELS == panels_shown_at(columns)
+
+
+async def test_answers_asked_for_before_the_app_started_are_taken_not_asked_again(clock):
+    client = FaultyClient(simulator_client(seed=7, scale="small", clock=clock))
+    first = FirstRequests(client, PANELS)  # type: ignore[arg-type]  # as hypertui.launch sends them
+    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock, first_requests=first)  # type: ignore[arg-type]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        shown = app.view.segment_id
+        asked = [(name, args) for name, args, _ in client.calls]
+        for call in (("segments", ()), ("heatmap", ("all",)), ("summary", (shown, "all"))):
+            assert asked.count(call) == 1, call
+        assert [name for name, _ in asked].count("liquidation_risk") == 1
+        assert app.summary.segment.id == shown and app.heatmap is not None and app.risk_items

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Tab, Tabs
 
+from hypertui.monitor.plan import WIDE_COLUMNS
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.footer import Footer
@@ -39,7 +40,7 @@ PAGES = ("cohorts", "heatmap", "risk")
 
 
 class DashboardScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (150, "-wide"), (190, "-very-wide")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide"), (190, "-very-wide")]
     BINDINGS = [
         Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
         Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
