@@ -314,10 +314,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Start-up builds objects that live all session; the collector walked them over and over
         # (~0.1 s before data was on screen). The app turns it back on once data is drawn.
         gc.disable()
-        from hypertui.ui.app import run_app
+        from hypertui.launch import run_dashboard
 
         setup_logging()
-        return run_app(settings)
+        return run_dashboard(settings)
     except ConfigError as exc:
         return _fail(str(exc), EXIT_USAGE)
     except ApiError as exc:

@@ -878,11 +878,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             )
 
 
-def run_app(settings: Any) -> int:
-    """Open the dashboard for `settings` (hypertui.config.Settings); the exit code."""
-    from hypertui.source import open_client
-
-    client, label = open_client(settings)
+async def run_app(settings: Any, client: HyperTrackerClient, label: str, first_requests: FirstRequests | None) -> int:
+    """Open the dashboard for `settings` (hypertui.config.Settings) on `client`; the exit code."""
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
@@ -890,5 +887,6 @@ def run_app(settings: Any) -> int:
     from hypertui.monitor.alerts import alerts_log_path
 
     alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
-    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts, prefs=preferences.from_settings(settings))
-    return app.run() or 0
+    prefs = preferences.from_settings(settings)
+    app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts, prefs=prefs, first_requests=first_requests)
+    return await app.run_async() or 0
