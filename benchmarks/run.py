@@ -8,8 +8,10 @@ would be), in terminals of fixed sizes:
    pseudo-terminal as the terminal gets it; hypertui's bytecode compiled first, as after any
    earlier start), and the CPU the process used by then, next to the bare import floor and
    the smallest Textual + httpx + pydantic app that shows the heatmap (`minimal_app.py`) in
-   the same run; plus the headless figure for the
-   embedded simulator (`first_data.py`), whose market is built inside the UI's process;
+   the same run; hypertui again against a server that answers every request 50-150 ms late
+   (`--chaos latency=1,latency_ms=100`: a remote API's round trips, without TLS); plus the
+   headless figure for the embedded simulator (`first_data.py`), whose market is built inside
+   the UI's process;
 2. main-thread time of one full refresh (`refresh_cost.py`), next to Textual's own cost of
    repainting every line (`repaint_floor.py`);
 3. CPU % and terminal bytes per refresh at a 2 s interval, in tmux panes: hypertui on data that does not
@@ -48,6 +50,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 INTERVAL = 2.0
+LATENCY_MS = 100  # the distant server's mean delay per answer
 FLOOR = "import textual.app, httpx, pydantic"
 
 
@@ -220,17 +223,26 @@ def main() -> None:
     precompile()
     print(f"# hypertui benchmarks — {os.cpu_count()} cores, Python {sys.version.split()[0]}, runs={args.runs}")
 
-    with simulator("--update-interval", "600") as still, simulator("--update-interval", str(INTERVAL)) as moving:
+    with (
+        simulator("--update-interval", "600") as still,
+        simulator("--update-interval", str(INTERVAL)) as moving,
+        simulator("--update-interval", "600", "--chaos", f"latency=1,latency_ms={LATENCY_MS}") as distant,
+    ):
         print("\n## Cold start (medians, min-max)")
         for cols, rows in sizes:
-            runs: dict[str, list[tuple[float, float, float]]] = {"hypertui": [], "minimal": []}
+            runs: dict[str, list[tuple[float, float, float]]] = {"hypertui": [], "minimal": [], "distant": []}
             floors: list[tuple[float, float]] = []
             for _ in range(args.runs):
                 runs["hypertui"].append(pty_start(hypertui_command(still), cols, rows))
                 runs["minimal"].append(pty_start(f"{sys.executable} {HERE / 'minimal_app.py'} {still}", cols, rows))
+                runs["distant"].append(pty_start(hypertui_command(distant), cols, rows))
                 floors.append(import_floor())
             print(f"{cols}x{rows}: import floor {spread([f[0] for f in floors], 's')}, CPU {spread([f[1] for f in floors], 's')}")
-            for name, label in (("hypertui", "hypertui"), ("minimal", "minimal_app.py (one request, one table)")):
+            for name, label in (
+                ("hypertui", "hypertui"),
+                ("minimal", "minimal_app.py (one request, one table)"),
+                ("distant", f"hypertui, each answer {LATENCY_MS // 2}-{LATENCY_MS * 3 // 2} ms late"),
+            ):
                 frame, data, cpu = zip(*runs[name])
                 times = statistics.median(data) / statistics.median(f[0] for f in floors)
                 print(f"  {label}: first frame {spread(list(frame), 's')}, first data {spread(list(data), 's')} "
