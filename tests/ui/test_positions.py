@@ -245,6 +245,25 @@ async def test_lazy_paging_never_asks_twice_and_memory_stays_bounded(make_app):
         assert len(client.cursors) - asked <= 2 and screen.rows_held <= MAX_PAGES * PAGE
 
 
+async def test_the_first_page_is_asked_for_before_the_screen_has_mounted(make_app, monkeypatch):
+    asked_by_mount = []
+    mount = PositionsScreen.on_mount
+
+    def on_mount(screen: PositionsScreen) -> None:
+        asked_by_mount.append(list(client.cursors))
+        mount(screen)
+
+    monkeypatch.setattr(PositionsScreen, "on_mount", on_mount)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        client = EndlessPositions(app.client)
+        app.client = client
+        await _open_from_heatmap(pilot)
+        assert asked_by_mount == [[None]]  # on its way while the screen was built
+        assert client.cursors == [None] and app.screen.query_one(PositionsView).row_count == FIRST_PAGE  # not asked twice
+
+
 async def test_a_failed_page_keeps_the_rows_and_r_retries(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
