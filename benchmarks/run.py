@@ -248,7 +248,8 @@ def main() -> None:
                 # Each start over the floor taken right after it: the box's speed drifts between runs.
                 paired = [d / f[0] for d, f in zip(data, floors, strict=True)]
                 print(f"  {label}: first frame {spread(list(frame), 's')}, first data {spread(list(data), 's')} "
-                      f"({times:.2f}× the floor; run by run {spread(paired, '×')}), CPU by then {spread(list(cpu), 's')}")
+                      f"({times:.2f}× the floor; run by run {statistics.median(paired):.2f}× ({min(paired):.2f}-{max(paired):.2f})), "
+                      f"CPU by then {spread(list(cpu), 's')}")
         embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
         print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
               f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
