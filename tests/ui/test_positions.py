@@ -84,6 +84,15 @@ async def _open_from_heatmap(pilot) -> tuple[str, int]:
     return coin, sid
 
 
+async def _opened_on_endless(pilot, total: int = 1_000_000) -> EndlessPositions:
+    """The dashboard settled, its positions then served by EndlessPositions, and the drill-down
+    opened from the heatmap; the recording client."""
+    await settle(pilot)
+    client = pilot.app.client = EndlessPositions(pilot.app.client, total)
+    await _open_from_heatmap(pilot)
+    return client
+
+
 async def _loaded(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -204,10 +213,7 @@ async def test_risk_row_and_palette_open_positions_for_the_selected_cohort(make_
 async def test_lazy_paging_never_asks_twice_and_memory_stays_bounded(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        client = EndlessPositions(app.client)
-        app.client = client
-        await _open_from_heatmap(pilot)
+        client = await _opened_on_endless(pilot)
         screen = app.screen
         view = screen.query_one(PositionsView)
         # First paint: one small page only, and the next one not until the view gets near its end.
@@ -250,16 +256,13 @@ async def test_the_first_page_is_asked_for_before_the_screen_has_mounted(make_ap
     mount = PositionsScreen.on_mount
 
     def on_mount(screen: PositionsScreen) -> None:
-        asked_by_mount.append(list(client.cursors))
+        asked_by_mount.append(list(screen.app.client.cursors))
         mount(screen)
 
     monkeypatch.setattr(PositionsScreen, "on_mount", on_mount)
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        client = EndlessPositions(app.client)
-        app.client = client
-        await _open_from_heatmap(pilot)
+        client = await _opened_on_endless(pilot)
         assert asked_by_mount == [[None]]  # on its way while the screen was built
         assert client.cursors == [None] and app.screen.query_one(PositionsView).row_count == FIRST_PAGE  # not asked twice
 
@@ -267,10 +270,7 @@ async def test_the_first_page_is_asked_for_before_the_screen_has_mounted(make_ap
 async def test_a_failed_page_keeps_the_rows_and_r_retries(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        client = EndlessPositions(app.client, total=5000)
-        app.client = client
-        await _open_from_heatmap(pilot)
+        client = await _opened_on_endless(pilot, total=5000)
         screen = app.screen
         view = screen.query_one(PositionsView)
         client.error = NetworkError("/positions", "cannot connect: connection refused")
