@@ -66,7 +66,7 @@ class PositionsScreen(Screen):
     def compose(self) -> ComposeResult:
         # The first page needs nothing from the screen: asked for now, it travels while the
         # screen is built and styled (~30 ms) and often arrives in time for the first frame.
-        self._fix_params()
+        self._pin_params()
         self._load_page(0)
         yield Static(id="positions-crumb")
         yield Static(id="positions-filters")
@@ -102,12 +102,12 @@ class PositionsScreen(Screen):
         if view.anchor == view.cursor:
             first, last = min(first, view.cursor), max(last, view.cursor)
         ahead = view.page_height  # prefetch: within one screen of the end of what is loaded
-        self._fix_params()
+        self._pin_params()
         for i in self.window.wanted(first, last + ahead):
             self._load_page(i)
         self._show()
 
-    def _fix_params(self) -> None:
+    def _pin_params(self) -> None:
         if not self.window.params:  # "24h" means 24 h before the first page, for every page
             self.window.params = self.filters.api_params(getattr(self.app, "clock", utc_now)())
 
