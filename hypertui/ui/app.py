@@ -306,8 +306,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             # Attributed now: the selection may change while the requests are out, and a failed
             # summary of the cohort that *was* selected must not linger as a background failure.
             parts_of = [self._part(r) for r in requests]
-            sent = [first and first.take(r) for r in requests]
-            results = await asyncio.gather(*(s or plan.send(self.client, r) for s, r in zip(sent, requests)), return_exceptions=True)
+            asked = [(first.take(r) if first else None) or plan.send(self.client, r) for r in requests]
+            results = await asyncio.gather(*asked, return_exceptions=True)
             changed = {LEGEND} & succeeded
             with self.batch_update():
                 for request, part, result in zip(requests, parts_of, results, strict=True):
