@@ -223,3 +223,70 @@ async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
         repainted.clear()
         listed.update_lines(lines({6: "-0.42"}))
         assert repainted == []
+
+
+def test_a_row_is_joined_as_rich_simplifies_the_whole_line():
+    import random
+    from itertools import chain
+
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from hypertui.ui.widgets.synced_table import _joined
+
+    rng = random.Random(3)
+    styles = [Style(color="red"), Style(color="red"), Style(bold=True), None]  # equal styles that are not one object too
+    for _ in range(500):
+        cells = [
+            list(Segment.simplify([Segment(rng.choice(["", "a", " "]), rng.choice(styles)) for _ in range(rng.randrange(4))]))
+            for _ in range(rng.randrange(5))
+        ]
+        assert _joined(cells) == list(Segment.simplify(chain.from_iterable(cells))), cells
+
+
+class SideBySideApp(App[None]):
+    """Textual's DataTable and a SyncedTable, each 40 wide, given the same columns and rows."""
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Horizontal
+        from textual.widgets import DataTable
+
+        with Horizontal():
+            yield DataTable(id="plain", cursor_type="row")
+            yield SyncedTable(id="synced", cursor_type="row")
+
+
+async def test_lines_are_the_ones_datatable_draws_less_the_mouse_meta():
+    from rich.segment import Segment
+    from textual.widgets import DataTable
+
+    shown = [
+        ("c0", (Text("🐋🐋🐋🐋 whale"), Text("far too wide for five", overflow="ignore"), Text("x", style="bold on red"))),
+        ("c1", (Text("a", style="red"), Text.assemble(("1.2", "red"), " ▲", justify="right"), Text("c", style="red"))),
+        ("c2", (Text(""), Text("mid", justify="center"), Text("ellipsis!", overflow="ellipsis"))),
+    ]
+    app = SideBySideApp()
+    async with app.run_test(size=(80, 8)) as pilot:
+        plain, synced = app.query_one("#plain", DataTable), app.query_one("#synced", SyncedTable)
+        for key, label, width in COLUMNS:
+            plain.add_column(label, width=width, key=key)
+        for key, cells in shown:
+            plain.add_row(*cells, key=key)
+        synced.set_columns(COLUMNS)
+        synced.sync(shown)
+        await pilot.pause()
+
+        async def drawn(table: DataTable) -> list[list[Segment]]:
+            table.focus()  # a focused table's colours differ
+            await pilot.pause()
+            return [strip._segments for strip in table.render_lines(Region(0, 0, table.size.width, table.size.height))]
+
+        def characters(lines: list[list[Segment]]) -> list[list[tuple[str, str]]]:
+            """What each line shows, character by character: DataTable's segments differ by mouse meta."""
+            return [[(char, str(segment.style)) for segment in line for char in segment.text] for line in lines]
+
+        mine = await drawn(synced)
+        assert characters(mine) == characters(await drawn(plain))
+        for line in mine[1:]:  # the rows (the header is DataTable's own): as simplified as Rich would make them
+            assert line == list(Segment.simplify(line))
+            assert sum(segment.cell_length for segment in line) == synced.size.width

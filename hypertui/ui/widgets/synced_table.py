@@ -80,10 +80,27 @@ def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
 
 def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
     """The segments Rich would give for Styled(Padding(cell, (0, padding)), pre, post) on one line
-    (without the cell's mouse meta, which DataTable puts in `pre`: see _locate_cell)."""
+    (without the cell's mouse meta, which DataTable puts in `pre`: see _locate_cell), exactly
+    `width` columns: Rich crops a line too wide for its padding (overflow="ignore", say) too."""
+    inner = max(width - 2 * padding, 0)
     used = sum(segment.cell_length for segment in body)
+    if used > inner:
+        body, used = Segment.adjust_line_length(body, inner), inner
     segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - used, 0))]
-    return list(Segment.apply_style([s for s in segments if s.text], pre, post))
+    return list(Segment.simplify(Segment.apply_style([s for s in segments if s.text], pre, post)))
+
+
+def _joined(cells: list[list[Segment]]) -> list[Segment]:
+    """`Segment.simplify` of the cells' segments in a row, for cells that are simplified each on its
+    own (cached that way): only where two cells meet can styles still repeat."""
+    line: list[Segment] = []
+    for segments in cells:
+        if line and segments and segments[0].style == line[-1].style:
+            line[-1] = Segment(line[-1].text + segments[0].text, line[-1].style)
+            line.extend(segments[1:])
+        else:
+            line.extend(segments)
+    return line
 
 
 def _highlighted(location: Coordinate, row: int, columns: int, cursor_type: str) -> list[bool]:
@@ -106,6 +123,7 @@ class _Frame:
     background: Color
     widths: list[int]
     spare: int  # columns right of the last cell
+    fits: bool  # the cells and the spare are exactly the widget's width: a line needs no cropping
     header_lines: int
     width: int
     plain: bool  # see _plain_layout
@@ -179,7 +197,7 @@ class SyncedTable(DataTable):
         for column_index, (column, width, cursor, hover) in enumerate(zip(self._column_keys, frame.widths, cursors, hovers)):
             cell = data[column]
             if not isinstance(cell, Text) or "\n" in cell.plain:  # not ours to lay out: DataTable's way
-                cells.append(super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[0])
+                cells.append(list(Segment.simplify(super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[0])))
                 continue
             key = (signatures[column_index], row_style, width, cursor, hover, cell.justify, cell.overflow)
             segments = styled.get(key)
@@ -247,6 +265,7 @@ class SyncedTable(DataTable):
             background=self.background_colors[1],
             widths=widths,
             spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
+            fits=self._row_label_column_width == 0 and sum(widths) <= self.size.width,
             header_lines=self._header_lines,
             width=self.size.width,
             plain=self._plain_layout(),
@@ -278,7 +297,10 @@ class SyncedTable(DataTable):
         row_index = y - frame.header_lines + scroll_y
         if row_index >= len(self._signatures):
             return Strip.blank(width, frame.style)
-        line = list(chain.from_iterable(self._row_cells(row_index, 0, frame.style)))
+        cells = self._row_cells(row_index, 0, frame.style)
+        if scroll_x == 0 and frame.fits:  # every cell is as wide as its column: no crop, no measuring
+            return Strip(_joined(cells), width)
+        line = list(chain.from_iterable(cells))
         return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
 
     def _render_line_in_row(
