@@ -290,3 +290,51 @@ async def test_lines_are_the_ones_datatable_draws_less_the_mouse_meta():
         for line in mine[1:]:  # the rows (the header is DataTable's own): as simplified as Rich would make them
             assert line == list(Segment.simplify(line))
             assert sum(segment.cell_length for segment in line) == synced.size.width
+
+
+def test_a_cell_is_fitted_to_its_column_as_rich_wraps_it():
+    import random
+
+    from rich.console import Console
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from hypertui.ui.widgets.synced_table import _line_body, _segments
+
+    console, rng = Console(), random.Random(5)
+    for _ in range(3000):
+        plain = "".join(rng.choice(["a", "b", " ", "  ", "🐋", "$", "\t"]) for _ in range(rng.randrange(8)))
+        cell = Text(
+            plain,
+            style=rng.choice(["", "bold", "on red", Style(color="green")]),
+            justify=rng.choice([None, "default", "left", "right", "center", "full"]),
+            overflow=rng.choice([None, "fold", "crop", "ellipsis", "ignore"]),
+        )
+        for _ in range(rng.randrange(3)):  # in order, overlapping, or empty
+            start = rng.randrange(len(plain) + 1)
+            cell.stylize(rng.choice(["red", "underline", "on blue"]), start, rng.randrange(start, len(plain) + 1))
+        inner = rng.randrange(9)
+        wrapped = cell.wrap(console, inner, justify=cell.justify or "default", overflow=cell.overflow or "fold", no_wrap=True)
+        expected = _segments(console, wrapped[0]) if wrapped else []
+        shown = list(Segment.simplify(s for s in _line_body(console, cell, inner) if s.text))
+        assert shown == list(Segment.simplify(s for s in expected if s.text)), (repr(cell), inner)
+
+
+def test_a_cell_is_padded_and_styled_as_rich_pads_and_styles_it():
+    import random
+
+    from rich.segment import Segment
+    from rich.style import Style
+
+    from hypertui.ui.widgets.synced_table import _one_line
+
+    rng = random.Random(7)
+    styles = [None, Style.null(), Style(bold=True), Style(color="red"), Style(color="red", bgcolor="blue")]
+    for _ in range(2000):
+        body = [Segment(rng.choice(["", "a", "bc", " "]), rng.choice(styles)) for _ in range(rng.randrange(4))]
+        used = sum(segment.cell_length for segment in body)
+        padding = rng.randrange(2)
+        width, pre, post = used + 2 * padding + rng.randrange(3), rng.choice(styles), rng.choice(styles)
+        padded = [Segment(" " * padding), *body, Segment(" " * (width - padding - used))]
+        expected = list(Segment.simplify(Segment.apply_style([s for s in padded if s.text], pre, post)))
+        assert _one_line(body, width, padding, pre, post) == expected, (body, width, padding, pre, post)  # type: ignore[arg-type]

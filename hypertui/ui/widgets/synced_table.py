@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
 
+from rich.cells import cell_len
 from rich.console import Console
-from rich.containers import Lines
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -39,17 +39,9 @@ def _signature(cell: Text) -> tuple:
 
 
 def _fitted(console: Console, cell: Text, inner: int) -> Text:
-    """What `cell.wrap(no_wrap=True)` makes of a one-line cell in `inner` columns.
-
-    Most cells fit: they need only the justification Rich would give them, not wrap's
-    splitting and dividing (most of the time of a refresh whose every value is new).
-    """
+    """What `cell.wrap(no_wrap=True)` makes of a one-line cell in `inner` columns."""
     justify, overflow = cell.justify or "default", cell.overflow or "fold"
-    if cell.cell_len > inner or "\t" in cell.plain:
-        return cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0]  # type: ignore[arg-type]
-    line = cell.copy()
-    Lines([line]).justify(console, inner, justify=justify, overflow=overflow)  # type: ignore[arg-type]
-    return line
+    return cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0]  # type: ignore[arg-type]
 
 
 def _segments(console: Console, line: Text) -> list[Segment]:
@@ -74,8 +66,39 @@ def _segments(console: Console, line: Text) -> list[Segment]:
 
 
 def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
-    """The segments of a one-line cell fitted to `inner` columns, before padding and row styles."""
-    return _segments(console, _fitted(console, cell, inner))
+    """The segments of a one-line cell fitted to `inner` columns, before padding and row styles.
+
+    Most cells fit: they need only the justification Rich's Lines.justify gives them, done here
+    on the segments instead of on a copy of the Text (most of the time of a refresh whose every
+    value is new). The spaces it adds carry the cell's own style, as Rich's do.
+    """
+    justify, plain = cell.justify or "default", cell.plain
+    if cell.cell_len > inner or "\t" in plain or justify == "full":  # cut, folded or spread: Rich's way
+        return _segments(console, _fitted(console, cell, inner))
+    segments = _segments(console, cell)
+    if cell.overflow == "ignore" or justify not in ("left", "right", "center"):  # wrap leaves these as they are
+        return segments
+    base = console.get_style(cell.style, default=Style.null())
+    if justify == "left":
+        return [*segments, Segment(" " * (inner - cell.cell_len), base)]
+    kept = len(plain.rstrip())
+    if kept < len(plain):  # Rich strips trailing whitespace before it pads
+        segments = _first_characters(segments, kept)
+    room = inner - cell_len(plain[:kept])
+    left = room if justify == "right" else room // 2
+    return [Segment(" " * left, base), *segments, Segment(" " * (room - left), base)]
+
+
+def _first_characters(segments: list[Segment], count: int) -> list[Segment]:
+    """The segments of the first `count` characters of the text they spell."""
+    kept, at = [], 0
+    for segment in segments:
+        if at >= count:
+            break
+        text = segment.text
+        kept.append(segment if at + len(text) <= count else Segment(text[: count - at], segment.style))
+        at += len(text)
+    return kept
 
 
 def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: Style) -> list[Segment]:
@@ -87,7 +110,20 @@ def _one_line(body: list[Segment], width: int, padding: int, pre: Style, post: S
     if used > inner:
         body, used = Segment.adjust_line_length(body, inner), inner
     segments = [Segment(" " * padding), *body, Segment(" " * max(width - padding - used, 0))]
-    return list(Segment.simplify(Segment.apply_style([s for s in segments if s.text], pre, post)))
+    # Segment.simplify(Segment.apply_style(segments, pre, post)) in one pass, without its generators.
+    line: list[Segment] = []
+    for text, style, _ in segments:
+        if not text:
+            continue
+        if pre:
+            style = pre + style
+        if post:
+            style = style + post if style else post
+        if line and line[-1].style == style:
+            line[-1] = Segment(line[-1].text + text, style)
+        else:
+            line.append(Segment(text, style))
+    return line
 
 
 def _joined(cells: list[list[Segment]]) -> list[Segment]:
@@ -130,6 +166,7 @@ class _Frame:
     cursor: Coordinate
     hover: Coordinate
     cursor_type: str
+    cell_styles: dict[tuple[bool, bool], tuple[Style, Style]]  # a body cell's (cursor, hover) -> styles around it
 
 
 class SyncedTable(DataTable):
@@ -202,10 +239,7 @@ class SyncedTable(DataTable):
             key = (signatures[column_index], row_style, width, cursor, hover, cell.justify, cell.overflow)
             segments = styled.get(key)
             if segments is None:
-                component, post = self._get_styles_to_render_cell(
-                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
-                )
+                component, post = frame.cell_styles[cursor, hover]
                 body = _line_body(self.app.console, cell, max(width - 2 * self.cell_padding, 0))
                 segments = styled[key] = _one_line(body, width, self.cell_padding, row_style + component, post)
             cells.append(segments)
@@ -272,6 +306,14 @@ class SyncedTable(DataTable):
             cursor=self.cursor_coordinate,
             hover=self.hover_coordinate,
             cursor_type=self.cursor_type,
+            cell_styles={
+                (cursor, hover): self._get_styles_to_render_cell(
+                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
+                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                )
+                for cursor in (False, True)
+                for hover in (False, True)
+            },
         )
         try:
             return super().render_lines(crop)
