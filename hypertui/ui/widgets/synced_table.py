@@ -38,12 +38,6 @@ def _signature(cell: Text) -> tuple:
     return cell.plain, str(cell.style), tuple(cell.spans)
 
 
-def _fitted(console: Console, cell: Text, inner: int) -> Text:
-    """What `cell.wrap(no_wrap=True)` makes of a one-line cell in `inner` columns."""
-    justify, overflow = cell.justify or "default", cell.overflow or "fold"
-    return cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0]  # type: ignore[arg-type]
-
-
 def _segments(console: Console, line: Text) -> list[Segment]:
     """`line.render(console)`, for spans in order that do not overlap (what Text.assemble makes)
     without Rich's general stack of styles (20 µs a cell). Unlike Text.render, a Text without
@@ -74,7 +68,8 @@ def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
     """
     justify, plain = cell.justify or "default", cell.plain
     if cell.cell_len > inner or "\t" in plain or justify == "full":  # cut, folded or spread: Rich's way
-        return _segments(console, _fitted(console, cell, inner))
+        overflow = cell.overflow or "fold"
+        return _segments(console, cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0])  # type: ignore[arg-type]
     segments = _segments(console, cell)
     if cell.overflow == "ignore" or justify not in ("left", "right", "center"):  # wrap leaves these as they are
         return segments
@@ -285,6 +280,7 @@ class SyncedTable(DataTable):
     def render_lines(self, crop: Region) -> list[Strip]:
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
+        cells_width = sum(widths) + self._row_label_column_width
         self._pseudo_class_state = self.get_pseudo_class_state()  # DataTable.render_lines sets it too late for us
         style = self.rich_style  # a walk up the DOM
         look = (style, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor, self.cursor_type,
@@ -298,8 +294,8 @@ class SyncedTable(DataTable):
             header=self.get_component_styles("datatable--header").rich_style,
             background=self.background_colors[1],
             widths=widths,
-            spare=max(0, self.size.width - sum(widths) - self._row_label_column_width),
-            fits=self._row_label_column_width == 0 and sum(widths) <= self.size.width,
+            spare=max(0, self.size.width - cells_width),
+            fits=self._row_label_column_width == 0 and cells_width <= self.size.width,
             header_lines=self._header_lines,
             width=self.size.width,
             plain=self._plain_layout(),
