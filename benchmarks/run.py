@@ -6,9 +6,10 @@ Against `hypertui sim` servers started here (seed 7; in their own processes, as 
 would be), in terminals of fixed sizes:
 1. cold start: process start → first frame and → first data on screen (read from a
    pseudo-terminal as the terminal gets it; hypertui's bytecode compiled first, as after any
-   earlier start), and the CPU the process used by then, next to the bare import floor and
-   the smallest Textual + httpx + pydantic app that shows the heatmap (`minimal_app.py`) in
-   the same run; hypertui again against a server that answers every request 50-150 ms late
+   earlier start), and the CPU the process used by then, next to the bare import floor (and
+   the same with pydantic's BaseModel, which `import pydantic` does not load) and the
+   smallest Textual + httpx + pydantic app that shows the heatmap (`minimal_app.py`) in the
+   same run; hypertui again against a server that answers every request 50-150 ms late
    (`--chaos latency=1,latency_ms=100`: a remote API's round trips, without TLS); plus the
    headless figure for the embedded simulator (`first_data.py`), whose market is built inside
    the UI's process;
@@ -52,6 +53,9 @@ HERE = Path(__file__).resolve().parent
 INTERVAL = 2.0
 LATENCY_MS = 100  # the distant server's mean delay per answer
 FLOOR = "import textual.app, httpx, pydantic"
+# `import pydantic` loads no model machinery (BaseModel is imported on first use): what any app
+# with one pydantic model pays on top of the floor, minimal_app.py included.
+MODEL_FLOOR = FLOOR + "; from pydantic import BaseModel"
 
 
 def spread(values: list[float], unit: str, digits: int = 2) -> str:
@@ -196,10 +200,10 @@ def output_lines(*argv: str) -> list[str]:
     return out.strip().splitlines()
 
 
-def import_floor() -> tuple[float, float]:
-    """Seconds and CPU seconds of `python -c "import textual.app, httpx, pydantic"`."""
+def import_floor(code: str = FLOOR) -> tuple[float, float]:
+    """Seconds and CPU seconds of `python -c code` (default: "import textual.app, httpx, pydantic")."""
     start, used = time.perf_counter(), _children_cpu()
-    subprocess.run([sys.executable, "-c", FLOOR], check=True)
+    subprocess.run([sys.executable, "-c", code], check=True)
     return time.perf_counter() - start, _children_cpu() - used
 
 
@@ -232,12 +236,15 @@ def main() -> None:
         for cols, rows in sizes:
             runs: dict[str, list[tuple[float, float, float]]] = {"hypertui": [], "minimal": [], "distant": []}
             floors: list[tuple[float, float]] = []
+            model_floors: list[float] = []
             for _ in range(args.runs):
                 runs["hypertui"].append(pty_start(hypertui_command(still), cols, rows))
                 runs["minimal"].append(pty_start(f"{sys.executable} {HERE / 'minimal_app.py'} {still}", cols, rows))
                 runs["distant"].append(pty_start(hypertui_command(distant), cols, rows))
                 floors.append(import_floor())
-            print(f"{cols}x{rows}: import floor {spread([f[0] for f in floors], 's')}, CPU {spread([f[1] for f in floors], 's')}")
+                model_floors.append(import_floor(MODEL_FLOOR)[0])
+            print(f"{cols}x{rows}: import floor {spread([f[0] for f in floors], 's')}, CPU {spread([f[1] for f in floors], 's')}; "
+                  f"with pydantic's BaseModel {spread(model_floors, 's')}")
             for name, label in (
                 ("hypertui", "hypertui"),
                 ("minimal", "minimal_app.py (one request, one table)"),
@@ -247,9 +254,10 @@ def main() -> None:
                 times = statistics.median(data) / statistics.median(f[0] for f in floors)
                 # Each start over the floor taken right after it: the box's speed drifts between runs.
                 paired = [d / f[0] for d, f in zip(data, floors, strict=True)]
+                with_models = statistics.median(data) / statistics.median(model_floors)
                 print(f"  {label}: first frame {spread(list(frame), 's')}, first data {spread(list(data), 's')} "
-                      f"({times:.2f}× the floor; run by run {statistics.median(paired):.2f}× ({min(paired):.2f}-{max(paired):.2f})), "
-                      f"CPU by then {spread(list(cpu), 's')}")
+                      f"({times:.2f}× the floor; run by run {statistics.median(paired):.2f}× ({min(paired):.2f}-{max(paired):.2f}); "
+                      f"{with_models:.2f}× the floor with BaseModel), CPU by then {spread(list(cpu), 's')}")
         embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
         print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
               f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
