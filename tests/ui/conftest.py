@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from datetime import datetime
 
@@ -18,6 +19,31 @@ def make_app(clock: Callable[[], datetime]) -> Callable[..., HyperTuiApp]:
         return screenshots.make_app(scale=scale, clock=clock, refresh=refresh, prefs=prefs)
 
     return make
+
+
+@pytest.fixture
+def answered_before_mount(monkeypatch: pytest.MonkeyPatch) -> Callable[..., list[list[str]]]:
+    """Make a drill-down screen class wait in on_mount for its `group` workers to finish, so their
+    answers are in before it has mounted; returns what the client had been asked (of `asked`)
+    each time on_mount began."""
+
+    def patch(screen_class: type, group: str, asked: tuple[str, ...]) -> list[list[str]]:
+        seen: list[list[str]] = []
+        mount = screen_class.on_mount
+
+        async def on_mount(screen) -> None:  # noqa: ANN001 - a screen of screen_class
+            seen.append([name for name, _, _ in screen.app.client.calls if name in asked])
+            for worker in [w for w in screen.app.workers if w.node is screen and w.group == group]:
+                await worker.wait()
+            if inspect.iscoroutinefunction(mount):
+                await mount(screen)
+            else:
+                mount(screen)
+
+        monkeypatch.setattr(screen_class, "on_mount", on_mount)
+        return seen
+
+    return patch
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -188,6 +188,31 @@ async def test_i_opens_the_coin_under_the_risk_cursor(make_app):
         assert isinstance(screen, CoinScreen) and screen.coin == risk.row_keys[1]
 
 
+async def test_the_coin_views_answers_leave_as_it_is_built_and_show_if_in_before_it_mounts(make_app, answered_before_mount):
+    asked = ("position_breakdown", "segment_metrics")
+    seen_by_mount = answered_before_mount(CoinScreen, "coin", asked)
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot)
+        assert seen_by_mount == [list(asked)]  # on their way while the screen was built
+        assert [name for name, _, _ in app.client.calls if name in asked] == list(asked)  # not asked twice
+        assert screen.breakdown is not None and screen.table.row_count == len(screen.breakdown.data) > 0
+        assert (screen.cohort_id, screen.window, screen.age) in screen.series  # the cursor cohort's series followed
+        assert "loading" not in screen.status_text().plain
+
+
+async def test_the_bias_overviews_answer_leaves_as_it_is_built_and_shows_if_in_before_it_mounts(make_app, answered_before_mount):
+    seen_by_mount = answered_before_mount(BiasOverviewScreen, "bias", ("segments_bias_24h",))
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        screen = await _loaded(pilot)
+        assert seen_by_mount == [["segments_bias_24h"]]
+        assert sorted(w.id for w in screen.query(".bias-strip")) == sorted(f"bias-{s.id}" for s in app.segments)
+        assert "loading" not in str(screen.query_one("#bias-status").render())
+
+
 async def test_bias_overview_lists_every_cohort(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

@@ -125,6 +125,18 @@ async def test_escape_returns_to_the_dashboard_as_it_was(make_app):
         assert app.screen is app.dashboard and app.view.segment_id == sid
 
 
+async def test_the_history_leaves_as_the_screen_is_built_and_shows_if_in_before_it_mounts(make_app, answered_before_mount):
+    seen_by_mount = answered_before_mount(HistoryScreen, "history", ("iter_bias_history",))
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(pilot)
+        assert seen_by_mount == [["iter_bias_history"]]  # on its way while the screen was built
+        assert len(_history_calls(app)) == 1  # not asked twice
+        assert screen.snapshots and screen.table.row_count == len(screen.snapshots)
+        assert "loading" not in screen.status_text().plain
+        assert f"{screen.snapshots[0].bias:+.4f}" in str(screen.query_one("#history-cursor").render())
+
+
 async def test_palette_command_opens_a_cohorts_history(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

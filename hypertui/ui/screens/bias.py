@@ -52,25 +52,34 @@ class BiasOverviewScreen(Screen):
         self.data: SegmentsBias24h | None = None
         self.error: str | None = None
         self.fetching = False
+        self._mounted = False  # an answer that comes in before on_mount is shown by it
 
     def compose(self) -> ComposeResult:
+        # The series need nothing from the screen: asked for now, they travel while it is built
+        # and styled.
+        self._request()
         yield Static(id="bias-crumb")
         yield Static(id="bias-about")
         yield VerticalScroll(id="bias-strips")
         yield Static(id="bias-status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         crumb = Text.assemble(("Dashboard", "dim"), " › ", ("bias of every cohort, last ~72 h", "bold"))
         self.query_one("#bias-crumb", Static).update(crumb)
         self.query_one("#bias-strips").focus()
+        self._mounted = True
+        if self.data is not None:
+            await self._show_strips()
         self._show_status()
-        self.load()
 
     def load(self) -> None:
+        self._request()
+        self._show_status()
+
+    def _request(self) -> None:
         self.workers.cancel_group(self, "bias")
         self.fetching = True
-        self._show_status()
         self.run_worker(self._load(), group="bias", exit_on_error=False)
 
     async def _load(self) -> None:
@@ -81,7 +90,8 @@ class BiasOverviewScreen(Screen):
             self.error = error_line(exc)
         else:
             self.data, self.error = data, None
-            await self._show_strips()
+            if self._mounted:
+                await self._show_strips()
         self.fetching = False
         self._show_status()
 
@@ -113,7 +123,7 @@ class BiasOverviewScreen(Screen):
             await box.mount_all(widgets)
 
     def _show_status(self) -> None:
-        if not self.is_attached:
+        if not (self._mounted and self.is_attached):
             return
         series = self.data.data if self.data else []
         times = sorted(s.timestamp for one in series for s in one.snapshots)

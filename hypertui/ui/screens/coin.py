@@ -97,8 +97,12 @@ class CoinScreen(Screen):
         self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
         self._generation = 0
+        self._mounted = False  # answers that come in before on_mount are shown by it
 
     def compose(self) -> ComposeResult:
+        # The breakdown and metrics need nothing from the screen: asked for now, they travel
+        # while it is built and styled; on_mount shows them if they are already in.
+        self._request()
         yield Static(id="coin-crumb")
         yield Static(id="coin-filters")
         yield SyncedTable(id="coin-table")
@@ -120,8 +124,9 @@ class CoinScreen(Screen):
         table.cursor_type = "row"
         table.set_columns(table_columns(False))
         table.focus()
+        self._mounted = True
         self._show()
-        self.load()
+        self.load_series()  # no-op until the breakdown is in
 
     @property
     def table(self) -> SyncedTable:
@@ -140,10 +145,13 @@ class CoinScreen(Screen):
 
     def load(self) -> None:
         """(Re)fetch the breakdown and every cohort's metrics; then the cursor cohort's series."""
+        self._request()
+        self._show()
+
+    def _request(self) -> None:
         self.workers.cancel_group(self, "coin")
         self._generation += 1
         self.fetching = True
-        self._show()
         self.run_worker(self._load(self._generation, self.age), group="coin", exit_on_error=False)
 
     async def _load(self, generation: int, age: str) -> None:
@@ -202,7 +210,7 @@ class CoinScreen(Screen):
     # --- showing -----------------------------------------------------------------------------
 
     def _show(self) -> None:
-        if not self.is_attached:
+        if not (self._mounted and self.is_attached):
             return
         filters = Text.assemble(
             " position age ", (self.age, "bold"), " ", ("(f)", "dim"),

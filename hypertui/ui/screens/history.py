@@ -103,8 +103,12 @@ class HistoryScreen(Screen):
         self.fetching = False
         self.started: datetime | None = None  # `start` of the last request
         self._generation = 0
+        self._mounted = False  # an answer that comes in before on_mount is shown by it
 
     def compose(self) -> ComposeResult:
+        # The snapshots need nothing from the screen: asked for now, they travel while it is
+        # built and styled.
+        self._request()
         yield Static(id="history-crumb")
         yield Static(id="history-filters")
         with Horizontal(id="history-charts"):
@@ -122,8 +126,8 @@ class HistoryScreen(Screen):
         table.cursor_type = "row"
         table.set_columns(COLUMNS)
         table.focus()
+        self._mounted = True
         self._show()
-        self.load()
         self.app.theme_changed_signal.subscribe(self, lambda _: self._show())  # recolour the bias
 
     @property
@@ -134,13 +138,16 @@ class HistoryScreen(Screen):
 
     def load(self) -> None:
         """(Re)fetch the window in a worker; an older load still on its way is dropped."""
+        self._request()
+        self._show()
+
+    def _request(self) -> None:
         self.workers.cancel_group(self, "history")
         self._generation += 1
         app: Any = self.app
         now = getattr(app, "clock", utc_now)()
         self.started = now - WINDOWS[self.window]
         self.fetching = True
-        self._show()
         self.run_worker(
             self._load(self._generation, self.started, self.recency),
             group="history", exit_on_error=False,
@@ -169,7 +176,7 @@ class HistoryScreen(Screen):
     # --- showing -----------------------------------------------------------------------------
 
     def _show(self) -> None:
-        if not self.is_attached:
+        if not (self._mounted and self.is_attached):
             return
         filters = Text.assemble(
             " window ", (self.window, "bold"), " ", ("(1 2 3 4 / t)", "dim"),
