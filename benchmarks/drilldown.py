@@ -17,7 +17,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import time
+
+from drilldowns import time_to_data  # this folder: run as a script
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.monitor.positions import WINDOWS, PositionQuery
@@ -44,20 +45,7 @@ async def measure(scale: str, coin: str, rows: int, url: str | None) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         screen = PositionsScreen(PositionQuery(coin=coin, status="all", window=WINDOWS[0]), "all cohorts")
-        painted: list[float] = []  # when the screen was drawn with rows in its view
-        paint = screen._compositor_refresh
-
-        def timed_paint() -> None:
-            paint()
-            if screen.query(PositionsView) and screen.query_one(PositionsView).row_count:
-                painted.append(time.perf_counter())
-
-        screen._compositor_refresh = timed_paint  # type: ignore[method-assign]
-        start = time.perf_counter()
-        app.push_screen(screen)
-        while not painted:  # polled: pilot.pause() would also wait for unrelated work
-            await asyncio.sleep(0.002)
-        first_page = painted[0] - start
+        first_page = await time_to_data(app, screen, lambda s: bool(s.query(PositionsView) and s.query_one(PositionsView).row_count))
         view = screen.query_one(PositionsView)
         print(f"first page on screen: {first_page * 1000:.0f} ms ({view.row_count} rows, scale {scale}, {coin})")
         print(f"{'cursor row':>11} {'rows held':>10} {'RSS MiB':>8}")

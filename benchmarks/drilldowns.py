@@ -18,6 +18,7 @@ import statistics
 import time
 from collections.abc import Callable
 
+from textual.app import App
 from textual.screen import Screen
 
 from hypertui.api.client import HyperTrackerClient
@@ -42,6 +43,24 @@ def has_data(screen: Screen) -> bool:
     raise TypeError(type(screen))
 
 
+async def time_to_data(app: App, screen: Screen, ready: Callable[[Screen], bool]) -> float:
+    """Seconds from pushing `screen` to the end of its first paint after which `ready(screen)`."""
+    painted: list[float] = []
+    paint = screen._compositor_refresh
+
+    def timed_paint() -> None:
+        paint()
+        if not painted and ready(screen):
+            painted.append(time.perf_counter())
+
+    screen._compositor_refresh = timed_paint  # type: ignore[method-assign]
+    start = time.perf_counter()
+    app.push_screen(screen)
+    while not painted:  # polled: pilot.pause() would also wait for unrelated work
+        await asyncio.sleep(0.002)
+    return painted[0] - start
+
+
 async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[float]]:
     # A running server keeps real time: so must the app, or a history window would reach months back.
     app = make_app(scale=scale, clock=utc_now if url else None)
@@ -59,21 +78,7 @@ async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[floa
         }
         for _ in range(runs):
             for name, make in screens.items():
-                screen = make()
-                painted: list[float] = []
-                paint = screen._compositor_refresh
-
-                def timed_paint(paint: Callable[[], None] = paint, screen: Screen = screen, painted: list[float] = painted) -> None:
-                    paint()
-                    if not painted and has_data(screen):
-                        painted.append(time.perf_counter())
-
-                screen._compositor_refresh = timed_paint  # type: ignore[method-assign]
-                start = time.perf_counter()
-                app.push_screen(screen)
-                while not painted:  # polled: pilot.pause() would also wait for unrelated work
-                    await asyncio.sleep(0.002)
-                times.setdefault(name, []).append(painted[0] - start)
+                times.setdefault(name, []).append(await time_to_data(app, make(), has_data))
                 await settled(pilot)
                 app.pop_screen()
                 await settled(pilot)
