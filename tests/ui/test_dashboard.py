@@ -659,3 +659,36 @@ async def test_answers_asked_for_before_the_app_started_are_taken_not_asked_agai
             assert asked.count(call) == 1, call
         assert [name for name, _ in asked].count("liquidation_risk") == 1
         assert app.summary.segment.id == shown and app.heatmap is not None and app.risk_items
+
+
+def _cell_styles(table: HeatmapTable, y: int, x0: int, x1: int) -> list:
+    """The styles of the segments of line `y` that fall within columns [x0, x1)."""
+    styles, x = [], 0
+    for segment in table.render_line(y):
+        if segment.text and x < x1 and x + segment.cell_length > x0:
+            styles.append(segment.style)
+        x += segment.cell_length
+    return styles
+
+
+async def test_the_heatmap_cursor_is_reverse_video_and_unlike_a_change_mark(make_app):
+    """The data cells bring their own colours, which win over the cursor's: in 256 colours only
+    its foreground moved, under NO_COLOR nothing. Reverse video shows in every theme and without
+    colour; a change mark is bold + underline, never reverse."""
+    from hypertui.ui.widgets.heatmap import COIN_WIDTH, TOTAL_WIDTH
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # cohorts → summary → heatmap
+        heat = app.dashboard.query_one(HeatmapTable)
+        assert app.focused is heat
+        await pilot.press("l", "l", "j")  # a data cell: third column, second row
+        await pilot.pause()
+        assert tuple(heat.cursor_coordinate) == (1, 2)
+        x0 = COIN_WIDTH + TOTAL_WIDTH
+        x1 = x0 + heat._cell_width(len(app.segments) // 2)
+        on_cursor = _cell_styles(heat, 2 + 1, x0, x1)  # two header lines, then rows 0, 1
+        beside = _cell_styles(heat, 2 + 0, x0, x1) + _cell_styles(heat, 2 + 1, x1, x1 + 4)
+        assert on_cursor and all(style.reverse for style in on_cursor)
+        assert beside and not any(style.reverse for style in beside)
