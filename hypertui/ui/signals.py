@@ -8,7 +8,7 @@ Widgets read `signals_of(self)` when they build their rows.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from hypertui.monitor.heat import PALETTES, Palette
@@ -62,8 +62,10 @@ class Signals:
         return ("", self.caution, f"bold {self.danger}")[level]
 
     def palettes(self) -> tuple[Palette, ...]:
-        """What `c` cycles through: the theme's heatmap palette first, then the other built-in ones."""
-        return (self.palette, *(p for p in PALETTES if _colours(p) != _colours(self.palette)))
+        """What `c` cycles through: the theme's heatmap palette first, then the other built-in ones
+        on the theme's neutral (the built-in neutral is a dark grey: light cells in a light theme)."""
+        others = (replace(p, neutral=self.palette.neutral) for p in PALETTES)
+        return (self.palette, *(p for p in others if _colours(p) != _colours(self.palette)))
 
 
 DEFAULT = Signals()

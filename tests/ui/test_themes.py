@@ -63,6 +63,15 @@ def test_colorblind_theme_is_blue_and_orange():
     assert [p.name for p in signals.palettes()] == ["orange-blue", "red-green"]  # c still switches
 
 
+def test_c_in_a_light_theme_keeps_the_themes_light_neutral():
+    """`c` switched a light theme's heatmap to the built-in palettes, whose neutral is dark grey."""
+    light = Signals.of(read_theme(SHIPPED_DIR / "hypertui-light.toml").variables)
+    cycle = light.palettes()
+    assert len(cycle) > 1  # c still switches palettes
+    assert {p.neutral for p in cycle} == {light.palette.neutral}
+    assert Color.parse(light.palette.neutral).brightness > 0.6
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
