@@ -173,3 +173,23 @@ def test_saving_the_theme_creates_a_private_documented_file(tmp_path):
     assert 'theme = "hypertui-light"' in text and "# token" in text  # the template's comments too
     if os.name == "posix":
         assert config.stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("theme", [p.stem for p in SHIPPED])
+async def test_panel_borders_stand_out_from_the_background_in_every_shipped_theme(make_app, theme):
+    """A resting panel's border was $panel-lighten-2 everywhere: near-white on light grey in
+    hypertui-light (231 on 252 in 256 colours). Each border must differ from what is behind it."""
+    app = make_app(prefs=Preferences(theme=theme))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.set_focus(None)
+        await pilot.pause()
+        for selector in ("#segments", "#summary", "#heatmap-panel", "#risk-panel"):
+            panel = app.dashboard.query_one(selector)
+            border = panel.styles.border_top[1]
+            behind = panel.background_colors[0]
+            assert abs(border.brightness - behind.brightness) > 0.2, (selector, border.hex, behind.hex)
+        app.set_focus(app.dashboard.query_one("#heatmap"))
+        await pilot.pause()
+        focused = app.dashboard.query_one("#heatmap-panel").styles.border_top[1]
+        assert focused == Color.parse(app.get_css_variables()["accent"])  # focus still wins over the resting colour
