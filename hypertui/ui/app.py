@@ -84,7 +84,8 @@ from hypertui.ui.widgets.synced_table import SyncedTable
 STATUS_TICK = 5.0  # seconds; see on_ready
 COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
 AGES = ("all", "24h", "7d", "30d")
-INTERVALS: tuple[float | None, ...] = (None, 5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0)  # None: data cadence
+# Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
+INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
 # Keys that act on the dashboard: not while a drill-down is on top of it.
 DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter", "bias_overview"})
 PANEL_PARTS = plan.PANELS
@@ -751,8 +752,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.open_bias_overview()
 
     def _step_interval(self, step: int) -> None:
-        current = self.interval if self.interval in INTERVALS else 15.0
-        self.interval = _cycle(INTERVALS, current, step)
+        """One step faster or slower, stopping at either end (no wrap from 5 s round to auto)."""
+        current = INTERVALS.index(self.interval if self.interval in INTERVALS else 15.0)
+        index = min(max(current + step, 0), len(INTERVALS) - 1)
+        if index == current:
+            self.notify(f"Refresh every {fmt.interval(self.interval)}: the {'slowest' if step > 0 else 'fastest'}", timeout=2)
+            return
+        self.interval = INTERVALS[index]
         if not self._busy:
             self._arm_timer()
         self._render_status()

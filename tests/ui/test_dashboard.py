@@ -254,6 +254,19 @@ async def test_position_age_and_interval_keys(make_app):
         assert app.interval == 30.0
 
 
+async def test_refresh_interval_keys_stop_at_either_end(make_app):
+    """`-` past 5 s jumped round to auto (the slowest), and `+` past auto to 5 s."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press(*["minus"] * 9)
+        assert app.interval == 5.0
+        await pilot.press(*["plus"] * 12)
+        assert app.interval is None  # auto: the data's cadence
+        await pilot.press("minus")
+        assert app.interval == 300.0
+
+
 async def test_every_key_is_safe(make_app):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
