@@ -705,3 +705,19 @@ async def test_the_heatmap_cursor_is_reverse_video_and_unlike_a_change_mark(make
         beside = _cell_styles(heat, 2 + 0, x0, x1) + _cell_styles(heat, 2 + 1, x1, x1 + 4)
         assert on_cursor and all(style.reverse for style in on_cursor)
         assert beside and not any(style.reverse for style in beside)
+
+
+async def test_home_and_end_go_to_the_first_and_last_row_of_a_dashboard_table(make_app):
+    """Help lists home/end for every panel; DataTable's own go to the first/last column, which
+    moves nothing in the risk table (a row cursor) and only sideways in the heatmap."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        for table in (app.dashboard.query_one(RiskTable), app.dashboard.query_one(HeatmapTable)):
+            app.set_focus(table)
+            await pilot.press("end")
+            await pilot.pause()
+            assert table.cursor_row == table.row_count - 1 > 0
+            await pilot.press("home")
+            await pilot.pause()
+            assert table.cursor_row == 0

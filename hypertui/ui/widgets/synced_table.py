@@ -170,6 +170,9 @@ class SyncedTable(DataTable):
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("h", "cursor_left", "Left", show=False, id="table.left"),
         Binding("l", "cursor_right", "Right", show=False, id="table.right"),
+        # DataTable's home/end go to the first/last column: nothing to see with a row cursor.
+        Binding("home", "scroll_top", "First", show=False, id="table.first"),
+        Binding("end", "scroll_bottom", "Last", show=False, id="table.last"),
     ]
 
     def __init__(self, *, id: str | None = None, classes: str | None = None, **kwargs: object) -> None:
