@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -25,6 +25,7 @@ DATA_START = datetime(2025, 4, 4, tzinfo=UTC)
 
 STATUSES = ("open", "closed", "all")
 ADDRESS = re.compile(r"0x[0-9a-f]{40}")
+ADDRESS_PREFIX = re.compile(r"0x[0-9a-f]{1,39}")
 WINDOWS = ("since 2025-04-04", "30d", "7d", "24h")
 SIDES = ("all", "long", "short")
 WINDOW_SPAN = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
@@ -315,3 +316,20 @@ def parse_address(text: str) -> str | None:
     """A wallet address as the API wants it (lowercase), or None if `text` is not one."""
     value = text.strip().lower()
     return value if ADDRESS.fullmatch(value) else None
+
+
+def complete_address(text: str, loaded: Iterable[str]) -> tuple[str | None, str]:
+    """What `/` was given, as an address: a whole one, or the one loaded address that starts with
+    it (with or without 0x). Returns (address, "") or (None, why not, for the user)."""
+    if address := parse_address(text):
+        return address, ""
+    prefix = text.strip().lower()
+    prefix = prefix if prefix.startswith("0x") else "0x" + prefix
+    if not ADDRESS_PREFIX.fullmatch(prefix):
+        return None, "Not an address: 0x and up to 40 hex digits"
+    matches = {a for a in (parse_address(a) for a in loaded) if a and a.startswith(prefix)}
+    if len(matches) == 1:
+        return matches.pop(), ""
+    if matches:
+        return None, f"{len(matches)} loaded addresses start with {prefix}: type more of it"
+    return None, f"No loaded address starts with {prefix}: type the whole address"

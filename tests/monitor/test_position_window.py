@@ -97,3 +97,18 @@ def test_a_closed_position_shows_no_distance_to_liquidation_and_last_seen_values
     assert labels["Distance to liquidation"] == "closed"
     assert "Mark price (last seen)" in labels and "Unrealised PnL (last seen)" in labels
     assert "Unrealised PnL" in dict(detail_fields(open_))
+
+
+def test_a_unique_prefix_of_a_loaded_address_completes_it():
+    from hypertui.monitor.positions import complete_address
+
+    loaded = ["0xa9e0" + "1" * 36, "0xa9e0" + "2" * 36, "0xbeef" + "3" * 36]
+    assert complete_address("0xBEEF", loaded) == (loaded[2], "")  # any case, as the API wants it: lowercase
+    assert complete_address("beef33", loaded) == (loaded[2], "")  # 0x may be left out
+    assert complete_address(loaded[0].upper().replace("0X", "0x"), []) == (loaded[0], "")  # a whole one needs none loaded
+    address, why = complete_address("0xa9e0", loaded)
+    assert address is None and "2 loaded addresses start with 0xa9e0" in why
+    address, why = complete_address("0xcafe", loaded)
+    assert address is None and "No loaded address starts with 0xcafe" in why
+    address, why = complete_address("0xnope", loaded)
+    assert address is None and why.startswith("Not an address")

@@ -295,3 +295,29 @@ def test_positions_snapshot(snap_compare, make_app):
         await pilot.press("down", "down")
 
     assert snap_compare(make_app(), terminal_size=(160, 45), run_before=drill)
+
+
+async def test_slash_takes_a_unique_prefix_and_c_copies_the_whole_address(make_app):
+    app = make_app()
+    copied: list[str] = []
+    app.copy_to_clipboard = copied.append  # OSC 52 goes to the terminal: record what would be sent
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await _open_from_heatmap(pilot)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        wallet = view.cursor_position.address
+        loaded = {view.window.row(i).address for i in range(view.row_count)}
+        prefix = next(wallet[:n] for n in range(3, 43) if sum(a.startswith(wallet[:n]) for a in loaded) == 1)
+        await pilot.press("slash", *prefix[2:], "enter")  # without 0x
+        await _loaded(pilot)
+        assert screen.filters.address == wallet
+        await pilot.press("c")
+        assert copied == [wallet]
+        await pilot.press("enter")  # the detail view: the whole address, copied with c too
+        await pilot.pause()
+        assert isinstance(app.screen, PositionDetail)
+        values = app.screen.query_one("#position-fields").content.columns[1]._cells
+        assert wallet in [value.plain for value in values]  # whole, as one value
+        await pilot.press("c")
+        assert copied == [wallet, wallet]

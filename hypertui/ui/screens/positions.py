@@ -25,7 +25,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
-from hypertui.monitor.positions import WINDOWS, PageWindow, PositionQuery, detail_fields, parse_address
+from hypertui.monitor.positions import WINDOWS, PageWindow, PositionQuery, complete_address, detail_fields, parse_address
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
 from hypertui.ui.widgets.footer import Footer
@@ -48,6 +48,7 @@ class PositionsScreen(Screen):
         Binding("r", "retry", "Retry/reload", id="positions.retry"),
         Binding("w", "wallet", "This wallet", id="positions.wallet"),
         Binding("slash", "address", "Address", key_display="/", id="positions.address"),
+        Binding("c", "copy_address", "Copy address", id="positions.copy_address"),
         Binding("e", "export('csv')", "Export CSV", id="positions.export_csv"),
         Binding("E", "export('json')", "Export JSON", id="positions.export_json"),
     ]
@@ -202,13 +203,21 @@ class PositionsScreen(Screen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         text = event.value.strip()
-        address = parse_address(text)
-        if text and address is None:
-            self.notify("Not an address: 0x and 40 hex digits", severity="warning", timeout=3)
+        address, problem = complete_address(text, self._loaded_addresses()) if text else (None, "")
+        if problem:
+            self.notify(problem, severity="warning", timeout=3)
             return
         event.input.display = False
         self.view.focus()
         self._set_address(address)
+
+    def _loaded_addresses(self) -> set[str]:
+        return {p.address for page in self.window.pages if page.rows for p in page.rows}
+
+    def action_copy_address(self) -> None:
+        p = self.view.cursor_position
+        if p is not None:
+            copy_address(self, p.address)
 
     def _set_address(self, address: str | None) -> None:
         if address != self.filters.address:
@@ -263,8 +272,20 @@ class AddressFilter(Input, inherit_bindings=False):
         self.cursor_blink = False
 
 
+def copy_address(screen: Screen, address: str) -> None:
+    """To the terminal's clipboard by OSC 52, which also works over SSH (where the terminal allows it)."""
+    screen.app.copy_to_clipboard(address)
+    screen.notify(f"Copied {address}", title="Clipboard (OSC 52)", timeout=3, markup=False)
+
+
 class PositionDetail(ModalScreen[None]):
-    BINDINGS = [Binding("escape,backspace,q,enter", "dismiss", "Close", id="position.close")]
+    BINDINGS = [
+        Binding("escape,backspace,q,enter", "dismiss", "Close", id="position.close"),
+        Binding("c", "copy_address", "Copy address", id="position.copy_address"),
+    ]
+
+    def action_copy_address(self) -> None:
+        copy_address(self, self.position.address)
 
     def __init__(self, position: Position, segments: list[Segment] | None) -> None:
         super().__init__(id="position-detail")
@@ -285,5 +306,5 @@ class PositionDetail(ModalScreen[None]):
             table.add_row(Text(label), Text(value))
         with VerticalScroll(id="position-box") as box:
             box.border_title = Text(f"{self.position.coin} {self.position.side}")
-            box.border_subtitle = "escape closes"
+            box.border_subtitle = "c copies the address · escape closes"
             yield Static(table, id="position-fields")
