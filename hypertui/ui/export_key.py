@@ -19,8 +19,9 @@ def export_dir(app: Any) -> Path:
     return Path(configured) if configured else default_dir()
 
 
-def export_tables(screen: Screen, tables: list[Table], fmt: str) -> None:
-    """Write each table to its own file in a worker thread; a toast names the files (or the error)."""
+def export_tables(screen: Screen, tables: list[Table], fmt: str, note: str = "") -> None:
+    """Write each table to its own file in a worker thread; a toast names the files (or the error)
+    and ends with `note` (what the files leave out, say)."""
     app: Any = screen.app
     if not tables:
         app.notify("Nothing loaded to export yet", severity="warning", timeout=3)
@@ -39,7 +40,7 @@ def export_tables(screen: Screen, tables: list[Table], fmt: str) -> None:
             where = getattr(exc, "filename", None) or directory
             app.notify(one_line(f"{reason}: {where}"), title="Export failed", severity="error", markup=False)
             return
-        lines = [f"{path} ({n:,} row{'' if n == 1 else 's'})" for path, n in written]
+        lines = [f"{path} ({n:,} row{'' if n == 1 else 's'})" for path, n in written] + ([note] if note else [])
         app.notify("\n".join(lines), title=f"Exported {fmt.upper()}", markup=False, timeout=10)
 
     screen.run_worker(run(), group="export", exit_on_error=False)

@@ -321,3 +321,30 @@ async def test_slash_takes_a_unique_prefix_and_c_copies_the_whole_address(make_a
         assert wallet in [value.plain for value in values]  # whole, as one value
         await pilot.press("c")
         assert copied == [wallet, wallet]
+
+
+async def test_an_export_of_a_partly_loaded_list_says_it_is_partial(make_app, tmp_path):
+    from hypertui.ui.screenshots import drained
+
+    app = make_app()
+    app.export_dir = str(tmp_path)
+    toasts: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (toasts.append(str(message)), notify(message, **kw))[1]
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.open_positions(app.heatmap.heatmap[0].coin, None)  # the busiest coin, every cohort
+        await _loaded(pilot)
+        screen = app.screen
+        assert not screen.window.done  # more than one page
+        await pilot.press("e")
+        await drained(pilot)
+        (path,) = tmp_path.glob("hypertui-positions-*.csv")
+        assert "-partial-" in path.name
+        assert any(f"Partial: {screen.window.rows_held:,} of {screen.window.row_count:,}+ positions" in t for t in toasts)
+        await pilot.press("w")  # one wallet: every row loaded
+        await _loaded(pilot)
+        assert screen.window.done
+        await pilot.press("e")
+        await drained(pilot)
+        assert len([p for p in tmp_path.glob("hypertui-positions-*.csv") if "partial" not in p.name]) == 1

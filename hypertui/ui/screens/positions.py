@@ -245,15 +245,20 @@ class PositionsScreen(Screen):
 
     def action_export(self, fmt: str) -> None:
         """The rows held now (pages far from the cursor may have been dropped: not those)."""
-        held = [p for page in self.window.pages if page.rows for p in page.rows]
+        w = self.window
+        held = [p for page in w.pages if page.rows for p in page.rows]
+        partial = not w.done or len(held) < w.row_count  # more on the server, or pages far away dropped
         f = self.filters
         name = " ".join(
             ["positions", f.coin, self.cohort, f.status]
             + ([] if f.window == WINDOWS[0] else [f.window])  # every filter in effect, so two files never look alike
             + ([] if f.side == "all" else [f.side])
             + ([f.address[:10]] if f.address else [])
+            + (["partial"] if partial else [])
         )
-        export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt)
+        more = "" if w.done else "+"
+        note = f"Partial: {len(held):,} of {w.row_count:,}{more} positions, the rows held now" if partial else ""
+        export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt, note)
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
         event.stop()
