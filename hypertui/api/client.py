@@ -37,6 +37,7 @@ from hypertui.api.errors import (
     NotFoundError,
     RateLimitError,
     ServerError,
+    TooLargeError,
 )
 from hypertui.api.models import (
     BiasHistoryPage,
@@ -60,6 +61,9 @@ DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
 POSITION_AGES = ("all", "24h", "7d", "30d")
 CURSOR_PAGE_MAX = 1000
 RISK_PAGE_MAX = 500
+# The biggest export (a whole cohort's 72 h of bias charts) is a few MB: 64 MB is generous, and
+# stops a gzip bomb (800 MB from an 815 KB body) or a runaway file before it takes the memory.
+MAX_BODY = 64 * 2**20
 _LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
 
 M = TypeVar("M", bound=BaseModel)
@@ -108,6 +112,7 @@ class HyperTrackerClient:
         timeout: float = 20.0,
         retries: int = 3,
         max_retry_after: float = 10.0,
+        max_body: int = MAX_BODY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -128,6 +133,7 @@ class HyperTrackerClient:
             self._build_http(settings)
         self._retries = retries
         self._max_retry_after = max_retry_after
+        self._max_body = max_body
         self._sleep = sleep
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
@@ -387,42 +393,66 @@ class HyperTrackerClient:
 
     async def _fetch_once(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         endpoint = path
-        response = await self._send(endpoint, httpx.URL(self.base_url + path), params)
+        response, body = await self._send(endpoint, httpx.URL(self.base_url + path), params)
         if export and response.status_code in _REDIRECTS:
             location = response.headers.get("location")
             if not location:
                 raise BadResponseError(endpoint, "Location", "missing from the redirect")
-            response = await self._send(endpoint, response.url.join(location), [], download=True)
+            response, body = await self._send(endpoint, response.url.join(location), [], download=True)
         if response.status_code != 200:
-            self._raise_for_status(endpoint, response, download=export)
+            self._raise_for_status(endpoint, response, body, download=export)
         if reuse_key is None:
-            return _parse(endpoint, response.content, model)
+            return _parse(endpoint, body, model)
         last = self._last_parsed.pop(reuse_key, None)
-        if last is None or last[0] != response.content:
-            last = (response.content, _parse(endpoint, response.content, model))
+        if last is None or last[0] != body:
+            last = (body, _parse(endpoint, body, model))
         self._last_parsed[reuse_key] = last  # re-inserted: the oldest key is dropped first
         if len(self._last_parsed) > _LAST_PARSED_KEEP:
             del self._last_parsed[next(iter(self._last_parsed))]
         return last[1]
 
-    async def _send(self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False) -> httpx.Response:
+    async def _send(
+        self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False
+    ) -> tuple[httpx.Response, bytes]:
+        """The answer's head and its body, read as it streams in and cut off past `max_body`."""
         self.requests_made += 1
+        # Pass no params at all for a download: even [] would drop the link's signed query.
+        request = self._http.build_request("GET", url, params=params or None)
         try:
-            # Pass no params at all for a download: even [] would drop the link's signed query.
-            return await self._http.get(url, params=params or None, auth=None if download else self._auth)
+            response = await self._http.send(request, auth=None if download else self._auth, stream=True)
+            try:
+                return response, await self._read_body(endpoint, response)
+            finally:
+                await response.aclose()
         except httpx.TimeoutException:
             raise NetworkError(endpoint, "timed out") from None
         except httpx.TransportError as exc:
             raise NetworkError(endpoint, _transport_reason(exc)) from None
 
-    def _raise_for_status(self, endpoint: str, response: httpx.Response, *, download: bool) -> None:
+    async def _read_body(self, endpoint: str, response: httpx.Response) -> bytes:
+        """Both the bytes sent and the bytes they unpack to are held to `max_body`."""
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self._max_body:
+            raise TooLargeError(endpoint, self._max_body)
+        body = bytearray()
+        try:
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > self._max_body or response.num_bytes_downloaded > self._max_body:
+                    raise TooLargeError(endpoint, self._max_body)
+        except httpx.DecodingError:
+            encoding = one_line(response.headers.get("content-encoding", "")) or "its encoding"
+            raise BadResponseError(endpoint, "(body)", f"cannot be unpacked ({encoding})") from None
+        return bytes(body)
+
+    def _raise_for_status(self, endpoint: str, response: httpx.Response, content: bytes, *, download: bool) -> None:
         status = response.status_code
-        body = _json_or_none(response)
-        is_xml = "xml" in response.headers.get("content-type", "") or response.content.lstrip().startswith(b"<")
+        body = _json_or_none(content)
+        is_xml = "xml" in response.headers.get("content-type", "") or content.lstrip().startswith(b"<")
         if download and is_xml and status == 403:
             raise ExportExpiredError(endpoint, "export link expired before download; try again")
         if status == 400:
-            raise BadRequestError(endpoint, _validation_messages(body, response.text))
+            raise BadRequestError(endpoint, _validation_messages(body, content.decode("utf-8", "replace")))
         if status in (401, 403):
             raise AuthError(endpoint, f"token rejected ({status}): check the API token")
         if status == 404:
@@ -451,9 +481,9 @@ def _parse(endpoint: str, content: bytes, model: Any) -> Any:
         raise BadResponseError(endpoint, field, one_line(err["msg"].lower())) from None
 
 
-def _json_or_none(response: httpx.Response) -> Any:
+def _json_or_none(content: bytes) -> Any:
     try:
-        return json.loads(response.content)
+        return json.loads(content)
     except ValueError:
         return None
 

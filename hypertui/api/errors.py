@@ -79,6 +79,14 @@ class ExportExpiredError(ApiError):
     """The pre-signed download link of an export expired before it was fetched."""
 
 
+class TooLargeError(ApiError):
+    """The answer, as sent or once unpacked, is bigger than the client reads (`max_body`)."""
+
+    def __init__(self, endpoint: str, limit: int) -> None:
+        self.limit = limit
+        super().__init__(endpoint, f"answer larger than {limit / 2**20:g} MB: not read further")
+
+
 def error_line(exc: BaseException) -> str:
     """One line for a status line: an ApiError's own message, anything else as an internal error."""
     return one_line(str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}")

@@ -1,0 +1,115 @@
+"""The client's limits against a real loopback socket: body size, total deadline, Retry-After,
+where an export may redirect to, and how often an export's link is asked for.
+
+Each answer is written byte for byte by a raw asyncio server in the test's own event loop, so
+a test can send what no well-behaved server would: a gzip bomb, a body dripped a byte at a time.
+"""
+
+import asyncio
+import zlib
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+
+from hypertui.api.client import MAX_BODY, HyperTrackerClient
+from hypertui.api.errors import TooLargeError
+
+HEATMAP = b'{"heatmap": []}'
+Answer = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
+
+
+def head(status: int = 200, **headers: str) -> bytes:
+    """A response head; `content_length="5"` is sent as `content-length: 5`."""
+    lines = [f"HTTP/1.1 {status} X"] + [f"{k.replace('_', '-')}: {v}" for k, v in headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def gzip_of_zeros(size: int) -> bytes:
+    """`size` zero bytes gzipped (about 1000:1), built a megabyte at a time."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    block = bytes(2**20)
+    return b"".join(packer.compress(block[: min(2**20, size - at)]) for at in range(0, size, 2**20)) + packer.flush()
+
+
+@pytest.fixture
+async def serve():
+    """`await serve(answer)` -> the base URL of a loopback server that answers every request
+    with `answer(path, writer)`; `serve.paths` lists the paths asked, in order."""
+    servers = []
+    paths: list[str] = []
+
+    async def on_connection(answer: Answer, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while request := await reader.readuntil(b"\r\n\r\n"):
+                path = request.split(b" ", 2)[1].decode()
+                paths.append(path)
+                await answer(path, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    async def start(answer: Answer) -> str:
+        server = await asyncio.start_server(lambda r, w: on_connection(answer, r, w), "127.0.0.1", 0)
+        servers.append(server)
+        return f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/api/external"
+
+    start.paths = paths
+    yield start
+    for server in servers:
+        server.close()
+
+
+def client_at(base_url: str, **kw) -> HyperTrackerClient:
+    kw.setdefault("retries", 0)
+    return HyperTrackerClient(base_url, "secret-token", **kw)
+
+
+# --- item 6: every body is capped, as sent and unpacked -----------------------------------------
+
+
+async def test_a_gzip_bomb_is_cut_off_at_the_default_limit(serve):
+    bomb = gzip_of_zeros(MAX_BODY + 16 * 2**20)  # 80 MB of zeros in ~80 KB
+    assert len(bomb) < 2**20
+
+    async def answer(path, writer):
+        writer.write(head(content_encoding="gzip", content_length=str(len(bomb))) + bomb)
+        await writer.drain()
+
+    async with client_at(await serve(answer)) as client:
+        with pytest.raises(TooLargeError, match="larger than 64 MB") as info:
+            await client.heatmap()
+    assert "\n" not in str(info.value)
+
+
+async def test_a_body_over_the_limit_is_refused_whatever_its_framing(serve):
+    """Declared too long (refused before any byte of it arrives: the server never sends one),
+    or streamed in chunks with no length at all."""
+
+    async def declared(path, writer):
+        writer.write(head(content_length=str(10 * 2**30)))
+        await writer.drain()
+        await asyncio.Event().wait()  # a body that never comes
+
+    async def chunked(path, writer):
+        writer.write(head(transfer_encoding="chunked"))
+        for _ in range(80):  # 1.25 MB
+            writer.write(b"4000\r\n" + b" " * 0x4000 + b"\r\n")
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+
+    for answer in (declared, chunked):
+        async with client_at(await serve(answer), max_body=2**20) as client:
+            with pytest.raises(TooLargeError, match="larger than 1 MB"):
+                await client.heatmap()
+
+
+async def test_a_body_within_the_limit_is_read_whole(serve):
+    packed = zlib.compress(HEATMAP + b" " * 2**20, wbits=31)  # unpacks to just over 1 MB
+
+    async def answer(path, writer):
+        writer.write(head(content_encoding="gzip", content_length=str(len(packed))) + packed)
+
+    async with client_at(await serve(answer), max_body=2 * 2**20) as client:
+        assert (await client.heatmap()).heatmap == []
