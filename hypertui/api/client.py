@@ -110,6 +110,7 @@ class HyperTrackerClient:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 20.0,
+        deadline: float = 60.0,
         retries: int = 3,
         max_retry_after: float = 10.0,
         max_body: int = MAX_BODY,
@@ -131,6 +132,8 @@ class HyperTrackerClient:
             Thread(target=self._build_http, args=(settings,), name="hypertui-http", daemon=True).start()
         else:
             self._build_http(settings)
+        # `timeout` is per network read: a body dripped a byte at a time never trips it.
+        self._deadline = deadline
         self._retries = retries
         self._max_retry_after = max_retry_after
         self._max_body = max_body
@@ -359,7 +362,8 @@ class HyperTrackerClient:
             del self._inflight[key]
 
     async def _fetch(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
-        """One GET, retried with capped exponential backoff and jitter when the fault is transient."""
+        """One GET, retried with capped exponential backoff and jitter when the fault is transient,
+        all of it within `deadline` seconds."""
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._retries + 1),
             retry=retry_if_exception(self._is_transient),
@@ -368,9 +372,13 @@ class HyperTrackerClient:
             reraise=True,
         )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._fetch_once(path, params, model, export, reuse_key)
+            try:
+                async with asyncio.timeout(self._deadline):
+                    async for attempt in retrying:
+                        with attempt:
+                            return await self._fetch_once(path, params, model, export, reuse_key)
+            except TimeoutError:
+                raise NetworkError(path, f"no complete answer within {self._deadline:g}s") from None
         except ApiError as exc:
             # The log names endpoint and field; the token is never part of an error message.
             log.warning("%s failed after %d attempt(s): %s", path, retrying.statistics.get("attempt_number", 1), exc)

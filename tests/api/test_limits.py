@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hypertui.api.client import MAX_BODY, HyperTrackerClient
-from hypertui.api.errors import TooLargeError
+from hypertui.api.errors import NetworkError, TooLargeError
 
 HEATMAP = b'{"heatmap": []}'
 Answer = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
@@ -113,3 +113,22 @@ async def test_a_body_within_the_limit_is_read_whole(serve):
 
     async with client_at(await serve(answer), max_body=2 * 2**20) as client:
         assert (await client.heatmap()).heatmap == []
+
+
+# --- item 7: a total deadline per request --------------------------------------------------------
+
+
+async def test_a_body_dripped_a_byte_at_a_time_ends_at_the_deadline(serve):
+    """Each byte comes well within the per-read timeout; the whole would take 6 s."""
+    body = HEATMAP.ljust(120)
+
+    async def drip(path, writer):
+        writer.write(head(content_length=str(len(body))))
+        for byte in body:
+            writer.write(bytes([byte]))
+            await writer.drain()
+            await asyncio.sleep(0.05)
+
+    async with client_at(await serve(drip), timeout=5.0, deadline=0.5) as client:
+        with pytest.raises(NetworkError, match=r"no complete answer within 0\.5s"):
+            await client.heatmap()
