@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import Future
-from datetime import datetime
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from threading import Thread
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -61,6 +63,9 @@ DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
 POSITION_AGES = ("all", "24h", "7d", "30d")
 CURSOR_PAGE_MAX = 1000
 RISK_PAGE_MAX = 500
+# A longer Retry-After (10 hours has been seen) is waited this long: the schedule then asks
+# again, and `r` asks at once.
+MAX_RETRY_AFTER = 15 * 60.0
 # The biggest export (a whole cohort's 72 h of bias charts) is a few MB: 64 MB is generous, and
 # stops a gzip bomb (800 MB from an 815 KB body) or a runaway file before it takes the memory.
 MAX_BODY = 64 * 2**20
@@ -513,19 +518,49 @@ def _validation_messages(body: Any, text: str) -> list[str]:
 
 def _rate_limit_error(endpoint: str, response: httpx.Response, body: Any) -> RateLimitError:
     body = body if isinstance(body, dict) else {}
-    retry_after: float | None = None
-    header = response.headers.get("retry-after")
-    for candidate in (header, body.get("retry_after")):
-        try:
-            retry_after = float(candidate)  # type: ignore[arg-type]
-            break
-        except (TypeError, ValueError):
-            continue
+    asked = next(
+        (s for s in (_retry_after_seconds(response), _seconds(body.get("retry_after"))) if s is not None), None
+    )
+    retry_after = None if asked is None else min(max(asked, 0.0), MAX_RETRY_AFTER)
     # The daily-quota body is {"limit","current","plan"}; per-minute is {"error","retry_after"}.
     daily = "plan" in body or ("current" in body and "retry_after" not in body)
     limit = body.get("limit") if isinstance(body.get("limit"), int) else None
     plan = body.get("plan") if isinstance(body.get("plan"), str) else None
-    return RateLimitError(endpoint, daily=daily, retry_after=retry_after, limit=limit, plan=plan and one_line(plan))
+    return RateLimitError(
+        endpoint,
+        daily=daily,
+        retry_after=retry_after,
+        limit=limit,
+        plan=plan and one_line(plan),
+        asked=asked if asked is not None and MAX_RETRY_AFTER < asked < math.inf else None,
+    )
+
+
+def _retry_after_seconds(response: httpx.Response) -> float | None:
+    """The `Retry-After` header in seconds: a number, or an HTTP-date counted from the answer's
+    own `Date` (the server's clock, not ours) or else from now."""
+    value = response.headers.get("retry-after", "").strip()
+    seconds = _seconds(value)
+    if seconds is not None or not value:
+        return seconds
+    try:
+        when = parsedate_to_datetime(value)
+        sent = parsedate_to_datetime(response.headers["date"]) if "date" in response.headers else datetime.now(UTC)
+        return (when - sent).total_seconds()
+    except (TypeError, ValueError):  # not a date either (or a naive one): unknown
+        return None
+
+
+def _seconds(value: Any) -> float | None:
+    """Seconds from a JSON number or a numeric string; None for anything else, NaN included
+    (an infinite wait is kept: the cap makes it finite)."""
+    if isinstance(value, bool):
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(seconds) else seconds
 
 
 def _transport_reason(exc: httpx.TransportError) -> str:

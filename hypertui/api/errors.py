@@ -41,9 +41,10 @@ class RateLimitError(ApiError):
         retry_after: float | None,
         limit: int | None = None,
         plan: str | None = None,
+        asked: float | None = None,  # the server's own wait, when it was longer than the cap
     ) -> None:
         self.daily = daily
-        self.retry_after = retry_after
+        self.retry_after = retry_after  # seconds, already capped; None: the server did not say
         self.limit = limit
         self.plan = plan
         if daily:
@@ -51,7 +52,8 @@ class RateLimitError(ApiError):
             detail = f"daily request quota used up{plan_text}"
         else:
             wait = f", retry in {retry_after:g}s" if retry_after is not None else ""
-            detail = f"rate limited{wait}"
+            capped = f" (the server asked {asked:g}s: capped)" if asked is not None else ""
+            detail = f"rate limited{wait}{capped}"
         super().__init__(endpoint, detail)
 
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hypertui.api.client import MAX_BODY, HyperTrackerClient
-from hypertui.api.errors import NetworkError, TooLargeError
+from hypertui.api.errors import NetworkError, RateLimitError, TooLargeError
 
 HEATMAP = b'{"heatmap": []}'
 Answer = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
@@ -132,3 +132,34 @@ async def test_a_body_dripped_a_byte_at_a_time_ends_at_the_deadline(serve):
     async with client_at(await serve(drip), timeout=5.0, deadline=0.5) as client:
         with pytest.raises(NetworkError, match=r"no complete answer within 0\.5s"):
             await client.heatmap()
+
+
+# --- item 9: Retry-After is read in every form, and capped ------------------------------------
+
+SENT_AT = "Mon, 07 Dec 2026 06:00:00 GMT"
+
+
+@pytest.mark.parametrize(
+    ("retry_after", "seconds", "text"),
+    [
+        ("36000", 900.0, "retry in 900s (the server asked 36000s: capped)"),  # 10 hours
+        ("inf", 900.0, "retry in 900s"),
+        ("-5", 0.0, "retry in 0s"),
+        ("nan", None, "rate limited"),
+        ("soon", None, "rate limited"),
+        ("Mon, 07 Dec 2026 06:02:00 GMT", 120.0, "retry in 120s"),  # counted from the answer's Date
+        ("Mon, 07 Dec 2026 16:00:00 GMT", 900.0, "retry in 900s (the server asked 36000s: capped)"),
+        ("Mon, 07 Dec 2026 05:00:00 GMT", 0.0, "retry in 0s"),  # already past
+    ],
+)
+async def test_retry_after_is_read_as_seconds_or_a_date_and_capped_at_15_minutes(serve, retry_after, seconds, text):
+    body = b'{"error": "rate_limit_exceeded", "message": "slow down"}'
+
+    async def answer(path, writer):
+        writer.write(head(429, retry_after=retry_after, date=SENT_AT, content_length=str(len(body))) + body)
+
+    async with client_at(await serve(answer)) as client:
+        with pytest.raises(RateLimitError) as info:
+            await client.heatmap()
+    assert info.value.retry_after == seconds and not info.value.daily
+    assert str(info.value).endswith(text) and "nan" not in str(info.value)
