@@ -6,7 +6,6 @@ so it never appears in a repr, a log line or a traceback.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
 import tomllib
@@ -17,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from hypertui.api.client import DEFAULT_BASE_URL
+from hypertui.api.client import DEFAULT_BASE_URL, is_loopback
 
 ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
@@ -117,15 +116,6 @@ def check_base_url(url: str) -> str:
             return url.rstrip("/")
         raise ConfigError(f"refusing plain http to {parsed.host}: use https (http is allowed only for loopback hosts)")
     raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def load_settings(

@@ -7,6 +7,7 @@ escapes. Identical requests already in flight are shared instead of sent twice.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import math
@@ -101,6 +102,16 @@ def _path_segment(value: str) -> str:
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
+def is_loopback(host: str) -> bool:
+    """`localhost`, a `*.localhost` name or a loopback address: traffic that stays on this machine."""
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
 def _age_suffix(position_age: str) -> str:
     return "" if position_age == "all" else f"-{position_age}"
 
@@ -123,6 +134,7 @@ class HyperTrackerClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._api_host = httpx.URL(self.base_url).host
+        self._api_scheme = httpx.URL(self.base_url).scheme
         self._auth = _BearerAuth(token, self._api_host) if token else None
         settings = {
             "transport": transport,
@@ -411,7 +423,11 @@ class HyperTrackerClient:
             location = response.headers.get("location")
             if not location:
                 raise BadResponseError(endpoint, "Location", "missing from the redirect")
-            response, body = await self._send(endpoint, response.url.join(location), [], download=True)
+            link = response.url.join(location)
+            if not self._may_download_from(link):
+                target = one_line(f"{link.scheme}://{link.host}")
+                raise BadResponseError(endpoint, "Location", f"is {target}: refused, https only (http to this machine)")
+            response, body = await self._send(endpoint, link, [], download=True)
         if response.status_code != 200:
             self._raise_for_status(endpoint, response, body, download=export)
         if reuse_key is None:
@@ -423,6 +439,19 @@ class HyperTrackerClient:
         if len(self._last_parsed) > _LAST_PARSED_KEEP:
             del self._last_parsed[next(iter(self._last_parsed))]
         return last[1]
+
+    def _may_download_from(self, link: httpx.URL) -> bool:
+        """The base URL's rule, applied to an export's link before anything is sent to it: https,
+        or plain http to a loopback host (a file in plain text could be altered on its way).
+
+        Behind a plain-http base URL, which only a loopback server or the in-process simulator
+        has (the settings refuse any other), the base's own host and its subdomains are allowed
+        too: the simulator's links point at `downloads.<its host>`.
+        """
+        if link.scheme == "https" or (link.scheme == "http" and is_loopback(link.host)):
+            return True
+        host = self._api_host
+        return link.scheme == "http" == self._api_scheme and (link.host == host or link.host.endswith("." + host))
 
     async def _send(
         self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False

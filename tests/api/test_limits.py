@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from hypertui.api.client import MAX_BODY, HyperTrackerClient
-from hypertui.api.errors import NetworkError, RateLimitError, TooLargeError
+from hypertui.api.errors import BadResponseError, NetworkError, RateLimitError, TooLargeError
 
 HEATMAP = b'{"heatmap": []}'
 Answer = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
@@ -163,3 +163,51 @@ async def test_retry_after_is_read_as_seconds_or_a_date_and_capped_at_15_minutes
             await client.heatmap()
     assert info.value.retry_after == seconds and not info.value.daily
     assert str(info.value).endswith(text) and "nan" not in str(info.value)
+
+
+# --- item 11: an export's link obeys the base URL's rule ----------------------------------------
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """The real network transport, remembering the host of every request it is handed."""
+
+    def __init__(self):
+        self.hosts = []
+        self._network = httpx.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request):
+        self.hosts.append(request.url.host)
+        return await self._network.handle_async_request(request)
+
+    async def aclose(self):
+        await self._network.aclose()
+
+
+@pytest.mark.parametrize("location", ["http://files.example.invalid/f.json?X-Amz-Signature=s", "ftp://127.0.0.1/f.json"])
+async def test_an_export_link_in_plain_http_to_another_host_is_refused_before_any_connection(serve, location):
+    async def answer(path, writer):
+        writer.write(head(302, location=location, content_length="0"))
+
+    transport = RecordingTransport()
+    async with client_at(await serve(answer), transport=transport) as client:
+        with pytest.raises(BadResponseError, match="field 'Location' is .*: refused, https only") as info:
+            await client.segments_bias_24h()
+    assert transport.hosts == ["127.0.0.1"]  # the API only: nothing was sent towards the link
+    assert location.split("/")[2].split("?")[0] in str(info.value)
+
+
+async def test_an_export_link_to_this_machine_is_followed(serve):
+    """The API on 127.0.0.1 sends the download to `localhost` (another host, still loopback)."""
+    body = b'{"data": []}'
+
+    async def answer(path, writer):
+        if path.startswith("/api/"):
+            port = writer.get_extra_info("sockname")[1]
+            writer.write(head(302, location=f"http://localhost:{port}/files/f.json", content_length="0"))
+        else:
+            writer.write(head(content_length=str(len(body))) + body)
+
+    transport = RecordingTransport()
+    async with client_at(await serve(answer), transport=transport) as client:
+        await client.segments_bias_24h()
+    assert transport.hosts == ["127.0.0.1", "localhost"]
