@@ -13,6 +13,7 @@ import logging
 import math
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import Future
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from threading import Thread
@@ -114,6 +115,14 @@ def is_loopback(host: str) -> bool:
 
 def _age_suffix(position_age: str) -> str:
     return "" if position_age == "all" else f"-{position_age}"
+
+
+@dataclass
+class _Link:
+    """An export's download link over the attempts of one request: downloaded again while it is
+    valid, since asking the API for a new one costs a request of the quota; None once expired."""
+
+    url: httpx.URL | None = None
 
 
 class HyperTrackerClient:
@@ -388,12 +397,13 @@ class HyperTrackerClient:
             sleep=self._sleep,
             reraise=True,
         )
+        link = _Link() if export else None
         try:
             try:
                 async with asyncio.timeout(self._deadline):
                     async for attempt in retrying:
                         with attempt:
-                            return await self._fetch_once(path, params, model, export, reuse_key)
+                            return await self._fetch_once(path, params, model, reuse_key, link)
             except TimeoutError:
                 raise NetworkError(path, f"no complete answer within {self._deadline:g}s") from None
         except ApiError as exc:
@@ -407,7 +417,7 @@ class HyperTrackerClient:
         # to the caller's schedule rather than holding this request open.
         if isinstance(exc, RateLimitError):
             return not exc.daily and exc.retry_after is not None and exc.retry_after <= self._max_retry_after
-        # An expired export link is fixed by asking for a fresh one.
+        # An expired export link is fixed by asking for a fresh one (see _Link).
         return isinstance(exc, (NetworkError, ServerError, ExportExpiredError))
 
     def _retry_wait(self, state: RetryCallState) -> float:
@@ -416,20 +426,36 @@ class HyperTrackerClient:
             return exc.retry_after
         return _BACKOFF(state)
 
-    async def _fetch_once(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
+    async def _fetch_once(self, path: str, params: Params, model: Any, reuse_key: Any, link: _Link | None) -> Any:
+        """One attempt; `link` (an export's) carries the download link over to the next attempt."""
         endpoint = path
-        response, body = await self._send(endpoint, httpx.URL(self.base_url + path), params)
-        if export and response.status_code in _REDIRECTS:
-            location = response.headers.get("location")
-            if not location:
-                raise BadResponseError(endpoint, "Location", "missing from the redirect")
-            link = response.url.join(location)
-            if not self._may_download_from(link):
-                target = one_line(f"{link.scheme}://{link.host}")
-                raise BadResponseError(endpoint, "Location", f"is {target}: refused, https only (http to this machine)")
-            response, body = await self._send(endpoint, link, [], download=True)
+        if link is None or link.url is None:
+            response, body = await self._send(endpoint, httpx.URL(self.base_url + path), params)
+            if link is None or response.status_code not in _REDIRECTS:
+                return self._result(endpoint, response, body, model, reuse_key, download=False)
+            link.url = self._download_link(endpoint, response)
+        response, body = await self._send(endpoint, link.url, [], download=True)
+        try:
+            return self._result(endpoint, response, body, model, reuse_key, download=True)
+        except ExportExpiredError:
+            link.url = None  # the next attempt asks for a new one
+            raise
+
+    def _download_link(self, endpoint: str, redirect: httpx.Response) -> httpx.URL:
+        location = redirect.headers.get("location")
+        if not location:
+            raise BadResponseError(endpoint, "Location", "missing from the redirect")
+        link = redirect.url.join(location)
+        if not self._may_download_from(link):
+            target = one_line(f"{link.scheme}://{link.host}")
+            raise BadResponseError(endpoint, "Location", f"is {target}: refused, https only (http to this machine)")
+        return link
+
+    def _result(
+        self, endpoint: str, response: httpx.Response, body: bytes, model: Any, reuse_key: Any, *, download: bool
+    ) -> Any:
         if response.status_code != 200:
-            self._raise_for_status(endpoint, response, body, download=export)
+            self._raise_for_status(endpoint, response, body, download=download)
         if reuse_key is None:
             return _parse(endpoint, body, model)
         last = self._last_parsed.pop(reuse_key, None)
@@ -493,6 +519,8 @@ class HyperTrackerClient:
         is_xml = "xml" in response.headers.get("content-type", "") or content.lstrip().startswith(b"<")
         if download and is_xml and status == 403:
             raise ExportExpiredError(endpoint, "export link expired before download; try again")
+        if download and status in (401, 403):  # no token is sent to the file's host
+            raise ApiError(endpoint, f"the export file's host refused the download ({status})")
         if status == 400:
             raise BadRequestError(endpoint, _validation_messages(body, content.decode("utf-8", "replace")))
         if status in (401, 403):

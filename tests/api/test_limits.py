@@ -13,7 +13,14 @@ import httpx
 import pytest
 
 from hypertui.api.client import MAX_BODY, HyperTrackerClient
-from hypertui.api.errors import BadResponseError, NetworkError, RateLimitError, TooLargeError
+from hypertui.api.errors import (
+    ApiError,
+    AuthError,
+    BadResponseError,
+    NetworkError,
+    RateLimitError,
+    TooLargeError,
+)
 
 HEATMAP = b'{"heatmap": []}'
 Answer = Callable[[str, asyncio.StreamWriter], Awaitable[None]]
@@ -211,3 +218,57 @@ async def test_an_export_link_to_this_machine_is_followed(serve):
     async with client_at(await serve(answer), transport=transport) as client:
         await client.segments_bias_24h()
     assert transport.hosts == ["127.0.0.1", "localhost"]
+
+
+# --- item 19: an export's link is asked for once, and again only when it expired ----------------
+
+EXPIRED = b'<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+
+
+async def no_wait(seconds):
+    """The retries' backoff, skipped."""
+
+
+def export_server(*file_answers: tuple[int, bytes]):
+    """An API that hands out a new link per request (`?link=1`, `2`, ...) to a file host on this
+    machine that gives `file_answers` in turn, then the file."""
+    answers = list(file_answers)
+    links = 0
+
+    async def answer(path, writer):
+        nonlocal links
+        if path.startswith("/api/"):
+            links += 1
+            port = writer.get_extra_info("sockname")[1]
+            writer.write(head(302, location=f"http://localhost:{port}/f.json?link={links}", content_length="0"))
+            return
+        status, body = answers.pop(0) if answers else (200, b'{"data": []}')
+        kind = "application/xml" if body.startswith(b"<") else "text/plain"
+        writer.write(head(status, content_type=kind, content_length=str(len(body))) + body)
+
+    return answer
+
+
+async def test_a_failed_download_is_retried_on_the_same_link(serve):
+    answer = export_server((503, b"busy"), (500, b"oops"))
+    async with client_at(await serve(answer), retries=3, sleep=no_wait) as client:
+        await client.segments_bias_24h()
+    assert serve.paths == ["/api/external/exports/segments-bias-charts-data-24h"] + ["/f.json?link=1"] * 3
+
+
+async def test_an_expired_link_is_asked_for_again(serve):
+    answer = export_server((403, EXPIRED))
+    async with client_at(await serve(answer), retries=3, sleep=no_wait) as client:
+        await client.segments_bias_24h()
+    api = "/api/external/exports/segments-bias-charts-data-24h"
+    assert serve.paths == [api, "/f.json?link=1", api, "/f.json?link=2"]
+
+
+@pytest.mark.parametrize("status", [401, 403])
+async def test_a_download_refused_without_xml_does_not_blame_the_token(serve, status):
+    answer = export_server((status, b"Forbidden"))
+    async with client_at(await serve(answer)) as client:
+        with pytest.raises(ApiError) as info:
+            await client.segments_bias_24h()
+    assert not isinstance(info.value, AuthError) and "token" not in str(info.value)
+    assert str(info.value).endswith(f"the export file's host refused the download ({status})")
