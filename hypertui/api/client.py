@@ -142,8 +142,8 @@ class HyperTrackerClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._api_host = httpx.URL(self.base_url).host
-        self._api_scheme = httpx.URL(self.base_url).scheme
+        base = httpx.URL(self.base_url)
+        self._api_host, self._api_scheme = base.host, base.scheme
         self._auth = _BearerAuth(token, self._api_host) if token else None
         settings = {
             "transport": transport,
@@ -454,6 +454,7 @@ class HyperTrackerClient:
     def _result(
         self, endpoint: str, response: httpx.Response, body: bytes, model: Any, reuse_key: Any, *, download: bool
     ) -> Any:
+        """The answer as `model`, or its status as a typed error; an unchanged polled body is not parsed again."""
         if response.status_code != 200:
             self._raise_for_status(endpoint, response, body, download=download)
         if reuse_key is None:
