@@ -116,6 +116,14 @@ def plan_cycle(
 
 
 PANELS_MAX_AGE = 5 * 60.0  # ...but the panels are fetched at least this often, whatever the status says
+# `state/status` is not one of the ten documented endpoints: a server may answer 404. Without it
+# the data's cadence is unknown, so "follow the data" becomes a refresh this often.
+NO_STATUS_INTERVAL = PANELS_MAX_AGE
+
+
+def cadence(interval: float | None, status_missing: bool) -> float | None:
+    """Seconds between automatic cycles, None to follow the data (which needs `state/status`)."""
+    return NO_STATUS_INTERVAL if interval is None and status_missing else interval
 
 
 def panels_current(

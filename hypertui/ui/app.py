@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 
 from hypertui.api.client import HyperTrackerClient
-from hypertui.api.errors import ApiError, RateLimitError
+from hypertui.api.errors import ApiError, NotFoundError, RateLimitError
 from hypertui.api.models import (
     Heatmap,
     LiquidationRiskPage,
@@ -178,6 +178,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._heatmap_for: str | None = None
         self._prev_heatmap: Heatmap | None = None
         self.status: StateStatus | None = None
+        self.status_missing = False  # state/status answered 404: timed refreshes (plan.cadence)
         # The refresh loop.
         self._busy = False
         self._pending: set[str] = set()
@@ -289,7 +290,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 parts = parts | (TIMED - {BACKGROUND})  # nothing was on screen yet: fill it
             assert self.view is not None
             as_of = None  # the update the panels will show, when known before they are asked for
-            if IF_UPDATED in parts:
+            if IF_UPDATED in parts and not self.status_missing:
                 parts, as_of = await self._unless_current(parts, failed, succeeded)
             if parts >= PANEL_PARTS:
                 self._timed_no += 1
@@ -301,7 +302,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 cohort_ids=[s.id for s in self.segments or []],
                 summaries_at=self.summaries_at,
                 risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
-                follow_cadence=self.interval is None,
+                follow_cadence=self.cadence is None,
                 now=self.clock(),
             )
             # Attributed now: the selection may change while the requests are out, and a failed
@@ -355,7 +356,16 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return SUMMARY if request.args == (self.view.segment_id, self.view.position_age) else BACKGROUND
         return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
 
+    @property
+    def cadence(self) -> float | None:
+        """Seconds between automatic refreshes; None follows the data (`state/status`)."""
+        return plan.cadence(self.interval, self.status_missing)
+
     def _finish_cycle(self, succeeded: set[str], failed: dict[str, BaseException]) -> None:
+        if isinstance(failed.get(STATUS), NotFoundError):  # an optional endpoint: not a failure
+            del failed[STATUS]
+            succeeded.add(STATUS)
+            self.status_missing = True
         for part in succeeded:
             self._failures.pop(part, None)
         self._wait_at_least = 0.0
@@ -411,7 +421,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._next_at = None
             return
         now = self.clock()
-        delay = max(plan.next_delay(self.interval, self.status, now), self._wait_at_least)
+        delay = max(plan.next_delay(self.cadence, self.status, now), self._wait_at_least)
         self._next_at = now + timedelta(seconds=delay)
         self._timer = self.set_timer(delay, lambda: self.request_refresh(TIMED | {IF_UPDATED}), name="refresh-timer")
 
@@ -586,9 +596,14 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             freshness=freshness,
             now=self.clock(),
             requests=self.client.requests_made,
-            interval=self.interval,
+            interval=self.cadence,
+            notes=self._status_notes(),
         )
         screen.set_stale({STALE_PANEL[part] for part in self._failures})
+
+    def _status_notes(self) -> list[str]:
+        """What the server could not do, so the screen does not look better served than it is."""
+        return ["no state/status: timed refresh"] if self.status_missing else []
 
     def _tick(self) -> None:
         self._render_status()

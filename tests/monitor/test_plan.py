@@ -107,3 +107,9 @@ def test_a_fixed_interval_waits_for_the_announced_update_checking_once_a_minute(
     assert plan.next_delay(2.0, overdue, NOW) == 2.0  # from the announced time on, the interval asked for
     assert plan.next_delay(300.0, due, NOW) == 300.0  # never more often than asked
     assert plan.next_delay(2.0, StateStatus(), NOW) == 2.0  # no announcement: the interval
+
+
+def test_without_state_status_the_data_cadence_becomes_a_timed_refresh():
+    assert plan.cadence(None, status_missing=False) is None  # follow the data
+    assert plan.cadence(None, status_missing=True) == plan.NO_STATUS_INTERVAL
+    assert plan.cadence(15.0, status_missing=True) == 15.0  # an interval the user chose stays

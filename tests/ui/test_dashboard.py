@@ -11,7 +11,7 @@ import pytest
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.monitor.first_requests import FirstRequests
-from hypertui.monitor.plan import IF_UPDATED, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
+from hypertui.monitor.plan import IF_UPDATED, NO_STATUS_INTERVAL, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.help import HelpScreen
@@ -721,3 +721,20 @@ async def test_home_and_end_go_to_the_first_and_last_row_of_a_dashboard_table(ma
             await pilot.press("home")
             await pilot.pause()
             assert table.cursor_row == 0
+
+
+async def test_a_server_without_state_status_gets_timed_refreshes_and_says_so(docs_only_client, clock):
+    """`state/status` answering 404 left "NO DATA · waiting" on screen for good, every panel full."""
+    app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, refresh=None, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert app.last_error is None and app.heatmap is not None
+        assert "NO DATA" not in _status(app) and "updated 12:00:00" in _status(app)
+        assert "every 5m" in _status(app) and "no state/status: timed refresh" in _status(app)
+        assert (app._next_at - clock()).total_seconds() == NO_STATUS_INTERVAL
+        app.client.calls.clear()
+        app.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
+        await settle(pilot)
+        asked = [name for name, _, _ in app.client.calls]
+        assert "state_status" not in asked and {"summary", "heatmap", "liquidation_risk"} <= set(asked)
+        assert app.last_error is None

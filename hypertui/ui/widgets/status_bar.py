@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 
 from rich.text import Text
@@ -20,18 +21,35 @@ class StatusBar(TextLines):
         super().__init__(id="status-bar")
         self._last: Text | None = None
 
-    def show(self, *, source: str, freshness: Freshness, now: datetime, requests: int, interval: float | None) -> None:
-        text = self._line(source, freshness, now, requests, interval, compact=False)
+    def show(
+        self,
+        *,
+        source: str,
+        freshness: Freshness,
+        now: datetime,
+        requests: int,
+        interval: float | None,
+        notes: Sequence[str] = (),
+    ) -> None:
+        """`notes`: what the server could not serve as asked (shown after the cadence)."""
+        text = self._line(source, freshness, now, requests, interval, notes, compact=False)
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
-            text = self._line(source, freshness, now, requests, interval, compact=True)
+            text = self._line(source, freshness, now, requests, interval, notes, compact=True)
         if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
 
     @staticmethod
     def _line(
-        source: str, freshness: Freshness, now: datetime, requests: int, interval: float | None, *, compact: bool
+        source: str,
+        freshness: Freshness,
+        now: datetime,
+        requests: int,
+        interval: float | None,
+        notes: Sequence[str],
+        *,
+        compact: bool,
     ) -> Text:
         sep = (" │ ", "dim")
         age = fmt.age(freshness.age(now))
@@ -59,5 +77,9 @@ class StatusBar(TextLines):
             wait = freshness.next_in(now)
             if interval is not None and wait is not None and wait > interval + 1:  # see plan.next_delay
                 cadence += " once the update is due"
-            parts += [f" · {cadence}", sep, f"{fmt.count(requests)} req"]
+            parts.append(f" · {cadence}")
+        for note in notes:
+            parts += [sep, ("⚠ " + note, "yellow")]
+        if not compact:
+            parts += [sep, f"{fmt.count(requests)} req"]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
