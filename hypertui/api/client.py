@@ -74,6 +74,8 @@ MAX_BODY = 64 * 2**20
 _LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", PositionBreakdown, SegmentMetrics)  # the exports with position-age variants
+F = TypeVar("F", Heatmap, PositionMetricsPage)  # the answers to filters the public docs do not list
 Params = list[tuple[str, str]]
 _SEGMENTS = TypeAdapter(list[Segment])
 _REDIRECTS = (301, 302, 303, 307, 308)
@@ -167,6 +169,8 @@ class HyperTrackerClient:
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
         self.requests_made = 0
+        self._missing_exports: set[str] = set()  # age variants that answered 404, e.g. "segment-metrics-7d"
+        self._filter_applied: dict[str, bool] = {}  # undocumented filter -> whether the server applies it
 
     def _build_http(self, settings: dict[str, Any]) -> None:
         try:
@@ -273,13 +277,28 @@ class HyperTrackerClient:
 
     async def position_breakdown(self, coin: str, position_age: str = "all") -> PositionBreakdown:
         """`GET /exports/coins/{coin}/position-breakdown-by-cohort[-24h|-7d|-30d]` (redirect)."""
-        path = f"/exports/coins/{_path_segment(coin)}/position-breakdown-by-cohort{_age_suffix(position_age)}"
-        return await self._get(path, [], PositionBreakdown, export=True)
+        return await self._coin_export(coin, "position-breakdown-by-cohort", position_age, PositionBreakdown)
 
     async def segment_metrics(self, coin: str, position_age: str = "all") -> SegmentMetrics:
         """`GET /exports/coins/{coin}/segment-metrics[-24h|-7d|-30d]` (redirect)."""
-        path = f"/exports/coins/{_path_segment(coin)}/segment-metrics{_age_suffix(position_age)}"
-        return await self._get(path, [], SegmentMetrics, export=True)
+        return await self._coin_export(coin, "segment-metrics", position_age, SegmentMetrics)
+
+    async def _coin_export(self, coin: str, name: str, position_age: str, model: type[E]) -> E:
+        """A per-coin export's position-age variant; where the server has none (404: the variants
+        are in the contract, not the public docs), the export itself marked `unfiltered`."""
+        folder = f"/exports/coins/{_path_segment(coin)}/"
+        variant = name + _age_suffix(position_age)
+        if variant not in self._missing_exports:
+            try:
+                return await self._get(folder + variant, [], model, export=True)
+            except NotFoundError:
+                if variant == name:
+                    raise
+        answer = await self._get(folder + name, [], model, export=True)  # an unknown coin: 404 here too
+        if variant not in self._missing_exports:  # remembered: not asked for again, one request each time
+            self._missing_exports.add(variant)
+            log.warning("%s is not on this server: %s is shown for every position", variant, name)
+        return answer.model_copy(update={"unfiltered": True})
 
     async def position_metrics(
         self,
@@ -299,10 +318,15 @@ class HyperTrackerClient:
         params.append(("limit", str(limit)))
         if next_cursor:
             params.append(("nextCursor", next_cursor))
-        if recency != "all":
-            params.append(("positionRecencyTimeframe", recency))
         path = f"/position-metrics/coin/{_path_segment(coin)}/segment/{segment_id}"
-        return await self._get(path, params, PositionMetricsPage, paged=True)
+        if recency == "all":
+            return await self._get(path, params, PositionMetricsPage, paged=True)
+        return await self._checked_filter(
+            "positionRecencyTimeframe",
+            lambda: self._get(path, [*params, ("positionRecencyTimeframe", recency)], PositionMetricsPage, paged=True),
+            lambda: self._get(path, params, PositionMetricsPage, paged=True),
+            lambda page: page.metrics,
+        )
 
     def iter_position_metrics(
         self, coin: str, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
@@ -317,8 +341,44 @@ class HyperTrackerClient:
 
     async def heatmap(self, opened_within: str = "all") -> Heatmap:
         """`GET /positions/heatmap`: every coin with per-cohort totals."""
-        params = [] if opened_within == "all" else [("openedWithin", opened_within)]
-        return await self._get("/positions/heatmap", params, Heatmap)
+        if opened_within == "all":
+            return await self._get("/positions/heatmap", [], Heatmap)
+        return await self._checked_filter(
+            "openedWithin",
+            lambda: self._get("/positions/heatmap", [("openedWithin", opened_within)], Heatmap),
+            lambda: self._get("/positions/heatmap", [], Heatmap),
+            lambda heatmap: heatmap.heatmap,
+        )
+
+    async def _checked_filter(
+        self,
+        param: str,
+        filtered: Callable[[], Awaitable[F]],
+        unfiltered: Callable[[], Awaitable[F]],
+        rows: Callable[[F], list[Any]],
+    ) -> F:
+        """The answer to a filter the public docs do not list (the contract does): a server may
+        ignore it and send every position's data, which must not be labelled as filtered.
+
+        The first filtered answer with rows is compared with the unfiltered one, asked alongside
+        (one request more, once): the same rows mean the filter was ignored, and from then on
+        the unfiltered answer is asked for instead, marked `unfiltered`.
+        """
+        applied = self._filter_applied.get(param)
+        if applied:
+            return await filtered()
+        if applied is False:
+            everything = await unfiltered()
+        else:
+            answer, everything = await asyncio.gather(filtered(), unfiltered())
+            if rows(answer) != rows(everything):
+                self._filter_applied[param] = True
+                return answer
+            if not rows(answer):  # empty both ways: nothing to tell by yet
+                return answer
+            self._filter_applied[param] = False
+            log.warning("%s is ignored by this server: its answers are shown for every position", param)
+        return everything.model_copy(update={"unfiltered": True})
 
     async def liquidation_risk(self, segment_id: int, *, offset: int = 0, limit: int = 100) -> LiquidationRiskPage:
         """`GET /{id}/assets/liquidation-risk` (no `segments/` prefix), offset paging."""

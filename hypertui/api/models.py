@@ -286,10 +286,16 @@ class CoinCohortBreakdown(ApiModel):
     timestamp: ApiTime | None = None
 
 
+# Set by the client, never sent: the filter asked for is not applied by this server, so the
+# answer covers every position (see HyperTrackerClient._coin_export and _checked_filter).
+Unfiltered = Annotated[bool, Field(exclude=True)]
+
+
 class PositionBreakdown(ApiModel):
     coin: SafeStr | None = None
     timestamp: ApiTime | None = None
     data: list[CoinCohortBreakdown]
+    unfiltered: Unfiltered = False
 
 
 class SegmentMetricRow(ApiModel):
@@ -320,6 +326,7 @@ class CohortMetrics(ApiModel):
 class SegmentMetrics(ApiModel):
     coin: SafeStr | None = None
     data: list[CohortMetrics]
+    unfiltered: Unfiltered = False
 
 
 class PositionMetric(ApiModel):
@@ -345,6 +352,7 @@ class PositionMetric(ApiModel):
 class PositionMetricsPage(ApiModel):
     metrics: list[PositionMetric]
     next_cursor: str | None = None
+    unfiltered: Unfiltered = False
 
 
 # --- heatmap --------------------------------------------------------------------------------
@@ -382,6 +390,7 @@ class HeatmapRow(ApiModel):
 
 class Heatmap(ApiModel):
     heatmap: list[HeatmapRow]
+    unfiltered: Unfiltered = False
 
 
 # --- liquidation risk (offset) --------------------------------------------------------------

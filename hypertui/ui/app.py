@@ -578,6 +578,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         )
         self.dashboard.query_one(HeatmapTable).show(cohorts, lines)
         within = self.view.opened_within if self.view else "all"
+        if heatmap is not None and heatmap.unfiltered:
+            within += " unavailable here, all shown"
         shown = "long share" if self.heat_mode == "share" else self.heat_mode
         filt = f" · filter “{self.coin_filter}”" if self.coin_filter else ""
         self.dashboard.set_subtitle(

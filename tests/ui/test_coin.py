@@ -363,3 +363,22 @@ async def test_a_slow_first_load_leaves_the_screen_readable(make_app, open_scree
         gate.set()
         await _loaded(pilot)
         assert not screen.fetching
+
+
+async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(docs_only_client, clock):
+    """A docs-only server has no `-24h` exports and ignores position-metrics' recency: the coin
+    view says so instead of labelling every position's figures "24h"."""
+    from hypertui.source import SIMULATOR_LABEL
+    from hypertui.ui.app import HyperTuiApp
+    from hypertui.ui.screenshots import FaultyClient
+
+    app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot)
+        assert "unavailable" not in _crumb(screen, "#coin-filters")
+        await pilot.press("f")  # position age 24h
+        await drained(pilot)
+        assert screen.breakdown.unfiltered and screen.metrics.unfiltered
+        assert "24h unavailable on this server: every position shown" in _crumb(screen, "#coin-filters")
+        assert "24h unavailable on this server: every position" in _crumb(screen, "#series-title")
+        assert screen.errors == {}

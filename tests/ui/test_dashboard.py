@@ -738,3 +738,16 @@ async def test_a_server_without_state_status_gets_timed_refreshes_and_says_so(do
         asked = [name for name, _, _ in app.client.calls]
         assert "state_status" not in asked and {"summary", "heatmap", "liquidation_risk"} <= set(asked)
         assert app.last_error is None
+
+
+async def test_an_opened_within_the_server_ignores_is_said_on_the_heatmap(docs_only_client, clock):
+    app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        panel = app.dashboard.query_one("#heatmap-panel")
+        await pilot.press("w")  # opened within 24h
+        await settle(pilot)
+        assert app.heatmap.unfiltered and "opened 24h unavailable here, all shown (w)" in str(panel.border_subtitle)
+        await pilot.press("w", "w", "w")  # back to all: nothing to say
+        await settle(pilot)
+        assert "opened all (w)" in str(panel.border_subtitle)

@@ -93,6 +93,7 @@ class CoinScreen(Screen):
         self.breakdown: PositionBreakdown | None = None
         self.metrics: SegmentMetrics | None = None
         self.series: dict[tuple[int, str, str], list[PositionMetric]] = {}  # (cohort, window, age) -> rows
+        self.unfiltered_series: set[tuple[int, str, str]] = set()  # series the server sent for every age
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
         self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
@@ -191,17 +192,21 @@ class CoinScreen(Screen):
         sid, window, age = key
         app: Any = self.app
         rows: list[PositionMetric] = []
+        unfiltered = False
         if delay:
             await asyncio.sleep(delay)  # cancelled here if the cursor moves on
         try:
             pages = app.client.iter_position_metrics(self.coin, sid, start=self._now() - WINDOWS[window], recency=age)
             async for page in pages:
                 rows.extend(page.metrics)
+                unfiltered |= page.unfiltered
         except Exception as exc:  # noqa: BLE001 - shown on the status line
             self.errors["series"] = error_line(exc)
         else:
             self.errors.pop("series", None)
             self.series[key] = rows
+            if unfiltered:
+                self.unfiltered_series.add(key)
         finally:
             if self.series_loading == key:
                 self.series_loading = None
@@ -217,6 +222,8 @@ class CoinScreen(Screen):
             " · cohort series over ", (self.window, "bold"), " ", ("(t)", "dim"),
             no_wrap=True, overflow="ellipsis",
         )
+        if any(answer is not None and answer.unfiltered for answer in (self.breakdown, self.metrics)):
+            filters.append(f" · {self.age} unavailable on this server: every position shown", "bold yellow")
         if self.breakdown is not None and self.breakdown.timestamp is not None:
             filters.append(f" · as of {self.breakdown.timestamp:%Y-%m-%d %H:%M} UTC", "dim")
         self.query_one("#coin-filters", Static).update(filters)
@@ -243,6 +250,8 @@ class CoinScreen(Screen):
         held = self.series.get(key) if key else None
         self._fill("series", position_metric_series(held or []))
         note = "  ⋯ loading…" if key is not None and key == self.series_loading else ""
+        if key in self.unfiltered_series:
+            note += f"  {self.age} unavailable on this server: every position"
         self.query_one("#series-title", Static).update(
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}",
                           (f"  every update, last {self.window} (position-metrics)", "dim"), (note, "dim"),
