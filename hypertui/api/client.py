@@ -16,12 +16,14 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import partial
 from threading import Thread
 from typing import Any, TypeVar
 from urllib.parse import quote
 
 import httpx
 from pydantic import BaseModel, SecretStr, TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -50,6 +52,7 @@ from hypertui.api.models import (
     PositionBreakdown,
     PositionMetricsPage,
     PositionsPage,
+    RowTolerant,
     Segment,
     SegmentMetrics,
     SegmentsBias24h,
@@ -169,6 +172,7 @@ class HyperTrackerClient:
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
         self.requests_made = 0
+        self.rows_dropped = 0  # rows of answers dropped as bad (models.RowTolerant), for the status line
         self._missing_exports: set[str] = set()  # age variants that answered 404, e.g. "segment-metrics-7d"
         self._filter_applied: dict[str, bool] = {}  # undocumented filter -> whether the server applies it
 
@@ -435,7 +439,8 @@ class HyperTrackerClient:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
         try:
-            result = await self._fetch(path, params, model, export, None if paged else key)
+            tolerant = RowTolerant(model, partial(self._rows_dropped, path))
+            result = await self._fetch(path, params, tolerant, export, None if paged else key)
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc)
@@ -471,6 +476,11 @@ class HyperTrackerClient:
             log.warning("%s failed after %d attempt(s): %s", path, retrying.statistics.get("attempt_number", 1), exc)
             raise
         raise AssertionError("unreachable: tenacity reraises the last error")
+
+    def _rows_dropped(self, endpoint: str, count: int, first: ErrorDetails) -> None:
+        self.rows_dropped += count
+        field = ".".join(str(p) for p in first["loc"])
+        log.warning("%s: %d bad row(s) dropped, the rest kept (first: %s %s)", endpoint, count, field, one_line(first["msg"].lower()))
 
     def _is_transient(self, exc: BaseException) -> bool:
         # A daily quota will not come back within a refresh; a long per-minute wait is left
@@ -598,11 +608,8 @@ class HyperTrackerClient:
         raise ApiError(endpoint, f"unexpected HTTP {status}")
 
 
-def _parse(endpoint: str, content: bytes, model: Any) -> Any:
-    adapter = model if isinstance(model, TypeAdapter) else None
+def _parse(endpoint: str, content: bytes, model: RowTolerant) -> Any:
     try:
-        if adapter is not None:
-            return adapter.validate_json(content)
         return model.model_validate_json(content)
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]

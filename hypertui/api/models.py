@@ -7,12 +7,15 @@ server field never breaks us. Fields the contract marks [guess] are optional. Co
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
+from pydantic_core import ErrorDetails
 
 from hypertui.api.text import SafeStr
 
@@ -439,3 +442,77 @@ class StateStatus(ApiModel):
     next_update: ApiTime | None = None
     next_update_threshold: ApiTime | None = None
 
+
+
+# --- rows: a bad one is dropped, not the whole answer ------------------------------------------
+
+
+class RowTolerant:
+    """Validates JSON as `model` (a model class or a TypeAdapter) does, except that a row that
+    fails is dropped rather than the answer: one unknown `side` must not cost a 1000-row page,
+    nor one unknown `category` the legend (and with it the dashboard).
+
+    Only an answer that failed validation pays for this; a clean one is parsed as before.
+    `dropped(count, first_error)` hears of each answer that lost rows.
+    """
+
+    def __init__(self, model: Any, dropped: Callable[[int, ErrorDetails], None]) -> None:
+        if isinstance(model, TypeAdapter):
+            self._from_json, self._from_python = model.validate_json, model.validate_python
+        else:
+            self._from_json, self._from_python = model.model_validate_json, model.model_validate
+        self._dropped = dropped
+
+    def model_validate_json(self, content: bytes) -> Any:
+        try:
+            return self._from_json(content)
+        except ValidationError as exc:
+            rejected = exc
+        errors = rejected.errors(include_url=False)
+        if errors[0]["type"] == "json_invalid":
+            raise rejected
+        raw, count = json.loads(content), 0
+        while dropped := drop_bad_rows(raw, errors):
+            count += dropped
+            try:
+                answer = self._from_python(raw)
+            except ValidationError as exc:
+                errors = exc.errors(include_url=False)
+                continue
+            self._dropped(count, rejected.errors(include_url=False)[0])
+            return answer
+        raise rejected  # an error outside every row: the answer as a whole is bad
+
+
+def drop_bad_rows(raw: Any, errors: list[ErrorDetails]) -> int:
+    """Remove from `raw` (parsed JSON) each row an error is in; how many went (0, with nothing
+    removed, when an error is outside every row).
+
+    A row is an object in a list, the innermost one around the error: a bad heatmap cell goes
+    and its coin stays; a bad value in a position's `profile.segments` takes the position.
+    """
+    doomed: dict[int, tuple[list[Any], set[int]]] = {}
+    for error in errors:
+        row = _row_around(raw, error["loc"])
+        if row is None:
+            return 0
+        rows, index = row
+        doomed.setdefault(id(rows), (rows, set()))[1].add(index)
+    for rows, indexes in doomed.values():
+        rows[:] = [item for i, item in enumerate(rows) if i not in indexes]
+    return sum(len(indexes) for _, indexes in doomed.values())
+
+
+def _row_around(raw: Any, loc: tuple[int | str, ...]) -> tuple[list[Any], int] | None:
+    """(list, index) of the innermost object in a list on the way to `loc`, if any."""
+    row, node = None, raw
+    for key in loc:
+        if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
+            if isinstance(node[key], dict):
+                row = (node, key)
+            node = node[key]
+        elif isinstance(node, dict) and key in node:
+            node = node[key]
+        else:
+            break
+    return row

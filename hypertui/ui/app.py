@@ -605,7 +605,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def _status_notes(self) -> list[str]:
         """What the server could not do, so the screen does not look better served than it is."""
-        return ["no state/status: timed refresh"] if self.status_missing else []
+        notes = ["no state/status: timed refresh"] if self.status_missing else []
+        if dropped := self.client.rows_dropped:  # models.RowTolerant: the rest of those answers is shown
+            notes.append(f"{fmt.count(dropped)} bad row{'' if dropped == 1 else 's'} dropped")
+        return notes
 
     def _tick(self) -> None:
         self._render_status()

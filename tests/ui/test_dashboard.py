@@ -6,13 +6,15 @@ import asyncio
 import gc
 from datetime import timedelta
 
+import httpx
 import pytest
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.plan import IF_UPDATED, NO_STATUS_INTERVAL, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
-from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screenshots import FaultyClient
@@ -751,3 +753,19 @@ async def test_an_opened_within_the_server_ignores_is_said_on_the_heatmap(docs_o
         await pilot.press("w", "w", "w")  # back to all: nothing to say
         await settle(pilot)
         assert "opened all (w)" in str(panel.border_subtitle)
+
+
+async def test_a_legend_with_an_unknown_category_starts_without_that_cohort_and_says_so(clock):
+    """An unknown `category` rejected the whole legend: the dashboard never started."""
+    from hypertui.sim import Market, create_app
+
+    market = Market(seed=7, scale="small", clock=clock)
+    legend = market.segments()
+    legend[0]["category"] = "age"
+    market.segments = lambda: legend  # the simulator's answer, with its first cohort spoiled
+    client = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=httpx.ASGITransport(app=create_app(market)))
+    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        assert len(app.segments) == 15 and app.heatmap is not None and app.last_error is None
+        assert "1 bad row dropped" in _status(app)
