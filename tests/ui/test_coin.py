@@ -382,3 +382,5 @@ async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(
         assert "24h unavailable on this server: every position shown" in _crumb(screen, "#coin-filters")
         assert "24h unavailable on this server: every position" in _crumb(screen, "#series-title")
         assert screen.errors == {}
+        names = [table.name for table in screen.export_tables()]
+        assert len(names) == 3 and all(name.endswith(" all") for name in names)  # files not named "24h"

@@ -311,16 +311,24 @@ class CoinScreen(Screen):
         tables = []
         if self.breakdown is not None:
             breakdown = self.breakdown
-            tables.append(Table(f"coin {self.coin} breakdown {self.age}", lambda: export.breakdown_records(breakdown)))
+            age = self._covered_age(breakdown.unfiltered)
+            tables.append(Table(f"coin {self.coin} breakdown {age}", lambda: export.breakdown_records(breakdown)))
         if self.metrics is not None:
             metrics = self.metrics
-            tables.append(Table(f"coin {self.coin} segment-metrics {self.age}", lambda: export.segment_metric_records(metrics)))
+            age = self._covered_age(metrics.unfiltered)
+            tables.append(Table(f"coin {self.coin} segment-metrics {age}", lambda: export.segment_metric_records(metrics)))
         sid = self.cohort_id
-        held = self.series.get((sid, self.window, self.age)) if sid is not None else None
+        key = (sid, self.window, self.age)
+        held = self.series.get(key) if sid is not None else None
         if held is not None:
-            name = f"coin {self.coin} {cohort_label(self.segments, sid)} position-metrics {self.window} {self.age}"
+            age = self._covered_age(key in self.unfiltered_series)
+            name = f"coin {self.coin} {cohort_label(self.segments, sid)} position-metrics {self.window} {age}"
             tables.append(Table(name, lambda: [export.api_json(m) for m in held]))
         return tables
+
+    def _covered_age(self, unfiltered: bool) -> str:
+        """The position age data covers: "all" where the server could not filter by the one asked."""
+        return "all" if unfiltered else self.age
 
     def action_export(self, fmt: str) -> None:
         export_tables(self, self.export_tables(), fmt)
