@@ -72,3 +72,10 @@ async def test_an_applied_position_recency_is_not_marked(clock):
         coin = await _coin(client)
         pages = [p async for p in client.iter_position_metrics(coin, 1, start=START, page_size=10, recency="24h")]
         assert pages and not any(p.unfiltered for p in pages)
+
+
+async def test_empty_answers_leave_an_undocumented_filter_undecided(docs_only_client):
+    async with docs_only_client() as client:
+        page = await client.position_metrics("NOSUCHCOIN", 1, start=START, recency="24h")
+        assert page.metrics == [] and not page.unfiltered  # empty both ways: nothing to tell by
+        assert (await client.position_metrics(await _coin(client), 1, start=START, recency="24h")).unfiltered
