@@ -299,7 +299,7 @@ class HyperTrackerClient:
                 if variant == name:
                     raise
         answer = await self._get(folder + name, [], model, export=True)  # an unknown coin: 404 here too
-        if variant not in self._missing_exports:  # remembered: not asked for again, one request each time
+        if variant not in self._missing_exports:  # remembered: from now on the export alone is asked for
             self._missing_exports.add(variant)
             log.warning("%s is not on this server: %s is shown for every position", variant, name)
         return answer.model_copy(update={"unfiltered": True})
