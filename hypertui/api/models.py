@@ -443,7 +443,6 @@ class StateStatus(ApiModel):
     next_update_threshold: ApiTime | None = None
 
 
-
 # --- rows: a bad one is dropped, not the whole answer ------------------------------------------
 
 
