@@ -143,6 +143,24 @@ async def test_a_lazy_table_builds_only_the_rows_it_shows():
         assert len(asked) < 50
 
 
+async def test_new_columns_over_a_scrolled_lazy_table_keep_the_cursor_on_its_row():
+    """The heatmap's `x` (issue 24 item 1): clear() moved the cursor to the first row, whose cells
+    were still owed from the last sync, and DataTable asked for them with no row left: KeyError."""
+    async with a_table() as (pilot, table):
+        table.cursor_type = "cell"
+        data = rows(50)
+        keys = [key for key, _ in data]
+        table.sync_lazy(keys, lambda position: data[position][1])
+        table.move_cursor(row=40, column=1)  # scrolls the first rows out of view
+        await pilot.pause()
+        table.sync_lazy(keys, lambda position: data[position][1])  # a refresh: rows out of view stay unbuilt
+        table.set_columns([("coin", "Coin", 6), ("a", "A", 5)])
+        table.sync_lazy(keys, lambda position: data[position][1][:2])
+        await pilot.pause()
+        assert table.cursor_key == "c40"
+        assert table.cell_text("c40", "a").plain == "40.1"
+
+
 async def test_the_scrollable_size_follows_the_rows_and_the_fixed_column_widths():
     async with a_table(rows(50)) as (pilot, table):
         table.sync(rows(50, {(3, 1): "a value far wider than its column"}))

@@ -211,11 +211,13 @@ class SyncedTable(DataTable):
         if columns == self._columns_now:
             return
         cursor_key, scroll = self.cursor_key, (self.scroll_x, self.scroll_y)
+        # Forgotten before clear(): it moves the cursor, and DataTable then reads the new cursor's
+        # cell, which must not be one still owed from the last sync (its row is gone).
+        self._keys, self._signatures, self._stale = [], [], set()
         self.clear(columns=True)
         # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
         self._column_keys = [self.add_column(label, width=width, key=key) for key, label, width in columns]
         self._columns_now = list(columns)
-        self._keys, self._signatures = [], []
         self._restore = (cursor_key, scroll)
 
     def _body_cells(self, row_index: int, row_style: Style, cursors: list[bool], hovers: list[bool]) -> list[list[Segment]]:
