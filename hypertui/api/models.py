@@ -40,6 +40,9 @@ class ApiModel(BaseModel):
         populate_by_name=True,
         extra="ignore",
         frozen=True,
+        # 1e309 parses as inf (and NaN is accepted JSON here): one such number made every chart and
+        # sum of it NaN. A response holding one is rejected, as a malformed one is.
+        allow_inf_nan=False,
         defer_build=True,  # validators are built on first use: start-up only pays for what it parses
     )
 

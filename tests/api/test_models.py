@@ -122,3 +122,20 @@ def test_unknown_fields_tolerated_and_server_strings_sanitised():
     assert "\x1b" not in clean("\x1b]0;pwned\x07title") and clean("\x1b]0;pwned\x07title") == "title"
     assert one_line("a\n\tb  c") == "a b c"
     assert len(clean("x" * 1000)) == 200
+
+
+@pytest.mark.parametrize("number", ["1e309", "-1e309", "NaN", "Infinity"])
+def test_a_number_beyond_float_range_is_rejected_where_it_is(number):
+    # json reads 1e309 as inf: kept, it became NaN in every chart and sum it reached.
+    with pytest.raises(ValidationError, match="finite number") as info:
+        Heatmap.model_validate_json(HEATMAP.replace("0.5503", number))
+    assert info.value.errors()[0]["loc"] == ("heatmap", 0, "segments", 0, "bias")
+    history = json.loads(BIAS_HISTORY.replace("169578077.10", number))  # a columnar row, by name
+    with pytest.raises(ValidationError, match="finite number"):
+        BiasHistoryPage.model_validate(history)
+
+
+def test_the_widest_finite_numbers_are_kept():
+    row = Heatmap.model_validate_json(HEATMAP.replace("621660152.99", "1.7e308").replace("0.5503", "-1.7e308")).heatmap[0]
+    assert row.total_long_value == 1.7e308 and row.cell(1).bias == -1.7e308
+

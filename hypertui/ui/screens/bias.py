@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from hypertui.api.errors import error_line
 from hypertui.api.models import SegmentsBias24h
@@ -22,6 +22,7 @@ from hypertui.monitor import export
 from hypertui.monitor.coin_rows import BiasStrip, bias_strips
 from hypertui.monitor.export import Table
 from hypertui.ui.export_key import export_tables
+from hypertui.ui.widgets.chart import Sparkline
 from hypertui.ui.widgets.footer import Footer
 
 AXIS_TITLE = {"size": "Size cohorts (perp equity)", "pnl": "PnL cohorts (all-time perp PnL)"}

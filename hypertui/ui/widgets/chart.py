@@ -1,13 +1,44 @@
-"""A titled Textual Sparkline with its min, max and last value on the line above."""
+"""A titled Sparkline with its min, max and last value on the line above, and a Sparkline for any
+finite values."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 
 from rich.text import Text
+from textual import widgets
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from textual.renderables.sparkline import Sparkline as SparklineRenderable
+from textual.widgets import Static
+
+
+def unit_scaled(values: Sequence[float]) -> list[float]:
+    """The finite `values` moved and scaled onto 0…1 (min…max): the same bars and colours in a
+    Sparkline.
+
+    Textual's divides by max - min, which overflows to inf past the largest float (-1.7e308 and
+    1.7e308), and inf / inf is NaN: the widget raised as it was drawn, and took the screen down.
+    The models reject non-finite numbers, but a ratio of two finite ones (a long share) can be inf.
+    """
+    values = [v for v in values if math.isfinite(v)]
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    if math.isinf(high - low):  # halved, the range fits (a subnormal may lose a bit no bar shows)
+        values, low, high = [v / 2 for v in values], low / 2, high / 2
+    extent = high - low or 1.0  # nonzero for any two distinct floats, subnormals too
+    return [(v - low) / extent for v in values]
+
+
+class Sparkline(widgets.Sparkline):
+    """Textual's Sparkline, drawn from its values scaled onto 0…1 (see unit_scaled)."""
+
+    def render(self) -> SparklineRenderable:
+        renderable = super().render()
+        renderable.data = unit_scaled(renderable.data)
+        return renderable
 
 
 def chart_label(title: str, values: list[float], f: Callable[[float], str], width: int = 0) -> Text:

@@ -1,0 +1,49 @@
+"""Charts draw any finite series: Textual's Sparkline divides by max - min, which overflows."""
+
+from __future__ import annotations
+
+import pytest
+from textual.app import App, ComposeResult
+
+from hypertui.ui.widgets.chart import Chart
+
+
+class ChartApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield Chart("Value", lambda v: f"{v:.3g}")
+
+
+def _bars(app: App) -> str:
+    return "".join(segment.text for segment in app.query_one("Sparkline").render_line(0))
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [1.7e308, -1.7e308, 0.0],  # max - min is inf, then inf / inf is NaN
+        [-1.7e308, 0.0, 1.7e308],
+        [5e-324, 0.0, 1e-323],  # subnormals: the range is tiny, not zero
+    ],
+)
+async def test_a_chart_draws_the_widest_finite_range(values):
+    app = ChartApp()
+    async with app.run_test(size=(30, 4)) as pilot:
+        chart = app.query_one(Chart)
+        chart.styles.height = 2
+        chart.show(values)
+        await pilot.pause()
+        bars = _bars(app)
+        middle = [bars[(2 * i + 1) * len(bars) // 6] for i in range(3)]  # of each value's third
+        assert middle[values.index(min(values))] == "▁" and middle[values.index(max(values))] == "█"
+        assert middle[values.index(sorted(values)[1])] == "▄"  # halfway
+        assert f"{values[-1]:.3g}" in str(app.query_one("Static").render())  # the label, last value first
+
+
+async def test_a_chart_skips_a_value_no_bar_can_show():
+    # A long share of two finite numbers can still be inf (1e308 / 1e-308).
+    app = ChartApp()
+    async with app.run_test(size=(30, 4)) as pilot:
+        app.query_one(Chart).show([0.0, float("inf"), 1.0, float("nan")])
+        await pilot.pause()
+        bars = _bars(app)
+        assert bars == "▁" * 16 + "█" * 14  # the two finite values, about half each (Textual's buckets)
