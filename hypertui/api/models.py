@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, TypeAdapter, ValidationError, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
@@ -24,14 +24,18 @@ def iso(value: datetime | str) -> str:
     """ISO 8601 UTC with milliseconds, as the API wants (`2026-02-25T00:00:00.000Z`)."""
     if isinstance(value, str):
         return value
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
+    value = as_utc(value).astimezone(UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
 
 
-# Written back (dumps, exports) exactly as the API writes times.
-ApiTime = Annotated[datetime, PlainSerializer(iso, when_used="json")]
+def as_utc(value: datetime) -> datetime:
+    """A time sent without a zone, taken as UTC (the contract's times are): left naive, its first
+    comparison with the clock's aware time raised TypeError and stopped the refresh loop."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+# Always aware; written back (dumps, exports) exactly as the API writes times.
+ApiTime = Annotated[datetime, AfterValidator(as_utc), PlainSerializer(iso, when_used="json")]
 
 
 class ApiModel(BaseModel):

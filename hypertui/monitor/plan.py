@@ -115,6 +115,9 @@ def plan_cycle(
     return sorted(wanted)
 
 
+# The longest wait before a cycle: the daily quota resets within it, so no answer justifies more.
+# A server's `Retry-After: inf` (or 1e14 s) overflowed timedelta and stopped the refresh loop.
+LONGEST_DELAY = 24 * 60 * 60.0
 PANELS_MAX_AGE = 5 * 60.0  # ...but the panels are fetched at least this often, whatever the status says
 # `state/status` is not one of the ten documented endpoints: a server may answer 404. Without it
 # the data's cadence is unknown, so "follow the data" becomes a refresh this often.
@@ -168,6 +171,7 @@ def next_delay(
     status: StateStatus | None,
     now: datetime,
     *,
+    at_least: float = 0.0,
     grace: float = 10.0,
     floor: float = 30.0,
     ceiling: float = 30 * 60.0,
@@ -179,15 +183,19 @@ def next_delay(
     `early_check` seconds finds nothing new and only spends quota (100 requests a day on the free
     plan: three minutes at 2 s). Without an interval follow the data: a little after `nextUpdate`,
     never sooner than `floor` (an overdue update is polled for, gently) nor later than `ceiling`.
+    Never sooner than `at_least` (a 429's Retry-After) either, and never later than LONGEST_DELAY
+    whatever that says.
     """
     if interval is not None:
         if status is None or status.next_update is None:
-            return interval
-        return max(interval, min((status.next_update - now).total_seconds(), early_check))
-    if status is None or status.next_update is None:
-        return floor * 2
-    due = (status.next_update - now).total_seconds() + grace
-    return min(ceiling, max(floor, due))
+            delay = interval
+        else:
+            delay = max(interval, min((status.next_update - now).total_seconds(), early_check))
+    elif status is None or status.next_update is None:
+        delay = floor * 2
+    else:
+        delay = min(ceiling, max(floor, (status.next_update - now).total_seconds() + grace))
+    return min(max(delay, at_least), LONGEST_DELAY)
 
 
 def until_quota_reset(now: datetime, *, floor: float = 60.0) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -82,6 +83,7 @@ from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 STATUS_TICK = 5.0  # seconds; see on_ready
+BROKEN_CYCLE_RETRY = 60.0  # seconds to the next cycle after one that raised: soon, yet not a loop of tracebacks
 COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
 AGES = ("all", "24h", "7d", "30d")
 # Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
@@ -100,6 +102,8 @@ STALE_PANEL = {
     RISK: "risk-panel",
     HEATMAP: "heatmap-panel",
 }
+
+log = logging.getLogger("hypertui.ui")
 
 
 def _cycle(values: tuple, current: Any, step: int = 1) -> Any:
@@ -270,8 +274,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._timer = None
         parts, self._pending = self._pending, set()
         self._busy = True
-        self._render_status()
         self.run_worker(self._run_cycle(parts), name="refresh", group="refresh", exit_on_error=False)
+        self._render_status()  # after: should drawing raise, the cycle is under way all the same
 
     async def _run_cycle(self, parts: set[str]) -> None:
         failed: dict[str, BaseException] = {}
@@ -325,12 +329,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 self._panels_as_of, self._panels_at = as_of, self.clock()
             succeeded.add(INTERNAL)
         except Exception as exc:  # noqa: BLE001 - a bug must not take the last good data off screen
-            self.log.error("refresh failed", exc)
+            log.error("refresh failed", exc_info=exc)
             failed[INTERNAL] = exc
         finally:
             if first is not None:
                 first.drop_rest()
-            self._finish_cycle(succeeded - failed.keys(), failed)
+            try:
+                self._finish_cycle(succeeded - failed.keys(), failed)
+            except Exception as exc:  # noqa: BLE001 - nor stop the refresh loop
+                self._finish_broken_cycle(exc)
 
     async def _unless_current(
         self, parts: set[str], failed: dict, succeeded: set[str]
@@ -362,6 +369,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         return plan.cadence(self.interval, self.status_missing)
 
     def _finish_cycle(self, succeeded: set[str], failed: dict[str, BaseException]) -> None:
+        self._busy = False  # first: should the rest raise, _finish_broken_cycle knows no cycle runs
         if isinstance(failed.get(STATUS), NotFoundError):  # an optional endpoint: not a failure
             del failed[STATUS]
             succeeded.add(STATUS)
@@ -370,11 +378,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._failures.pop(part, None)
         self._wait_at_least = 0.0
         for part, exc in failed.items():
-            self._failures.pop(part, None)  # re-insert: the newest failure is the one shown
-            if isinstance(exc, ApiError):
-                self._failures[part] = str(exc)
-            else:
-                self._failures[part] = f"internal error: {type(exc).__name__}: {exc}"
+            self._fail(part, exc)
             if isinstance(exc, RateLimitError):
                 wait = plan.until_quota_reset(self.clock()) if exc.daily else exc.retry_after or 60.0
                 self._wait_at_least = max(self._wait_at_least, wait)
@@ -382,7 +386,6 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._last_ok = self.clock()
         if self.segments is None:  # nothing on screen yet: the panel says why, not just the status bar
             self.dashboard.query_one(CohortSummary).waiting(self.last_error)
-        self._busy = False
         self.cycles_done += 1
         if not self._heap_frozen and (self.segments is not None or not gc.isenabled()):
             if self.segments is not None:
@@ -392,6 +395,21 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.request_refresh(())
         else:
             self._arm_timer()
+        self._render_status()
+
+    def _fail(self, part: str, exc: BaseException) -> None:
+        """Keep `part`'s failure as the newest, one line for the status bar."""
+        self._failures.pop(part, None)  # re-insert: the newest failure is the one shown
+        self._failures[part] = str(exc) if isinstance(exc, ApiError) else f"internal error: {type(exc).__name__}: {exc}"
+
+    def _finish_broken_cycle(self, exc: Exception) -> None:
+        """The end of a cycle raised (a bug): log it, show it (status bar, STALE), and make sure a
+        next cycle comes: else the loop ends there, with "next" in the past and nothing said."""
+        log.error("refresh cycle could not finish", exc_info=exc)
+        self._fail(INTERNAL, exc)
+        # _finish_cycle cleared _busy first: set again, it is the next cycle's, whose worker runs.
+        if self._timer is None and not self._busy and not self.paused:
+            self._start_timer(BROKEN_CYCLE_RETRY, self.clock())
         self._render_status()
 
     def _collector_back(self) -> None:
@@ -421,7 +439,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._next_at = None
             return
         now = self.clock()
-        delay = max(plan.next_delay(self.cadence, self.status, now), self._wait_at_least)
+        self._start_timer(plan.next_delay(self.cadence, self.status, now, at_least=self._wait_at_least), now)
+
+    def _start_timer(self, delay: float, now: datetime) -> None:
         self._next_at = now + timedelta(seconds=delay)
         self._timer = self.set_timer(delay, lambda: self.request_refresh(TIMED | {IF_UPDATED}), name="refresh-timer")
 

@@ -1,6 +1,7 @@
 """Every documented example body of the contract parses into the models."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from pydantic import ValidationError
@@ -13,6 +14,7 @@ from hypertui.api.models import (
     Segment,
     SegmentMetrics,
     SegmentsBias24h,
+    StateStatus,
     ordered_by_range,
 )
 from hypertui.api.text import clean, one_line
@@ -139,3 +141,9 @@ def test_the_widest_finite_numbers_are_kept():
     row = Heatmap.model_validate_json(HEATMAP.replace("621660152.99", "1.7e308").replace("0.5503", "-1.7e308")).heatmap[0]
     assert row.total_long_value == 1.7e308 and row.cell(1).bias == -1.7e308
 
+
+def test_a_time_without_a_zone_is_utc():
+    status = StateStatus.model_validate_json('{"lastUpdate": "2026-03-04T08:10:00", "nextUpdate": "2026-03-04T08:40:00Z"}')
+    assert status.last_update == datetime(2026, 3, 4, 8, 10, tzinfo=UTC)
+    assert status.next_update - status.last_update == timedelta(minutes=30)  # naive - aware raised TypeError
+    assert status.model_dump(mode="json")["last_update"] == "2026-03-04T08:10:00.000Z"

@@ -1,4 +1,7 @@
+import math
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from hypertui.api.models import StateStatus
 from hypertui.monitor import plan
@@ -113,3 +116,20 @@ def test_without_state_status_the_data_cadence_becomes_a_timed_refresh():
     assert plan.cadence(None, status_missing=False) is None  # follow the data
     assert plan.cadence(None, status_missing=True) == plan.NO_STATUS_INTERVAL
     assert plan.cadence(15.0, status_missing=True) == 15.0  # an interval the user chose stays
+
+
+@pytest.mark.parametrize("retry_after", [math.inf, 8.7e13, 1e300])
+def test_no_retry_after_puts_the_next_cycle_beyond_a_day(retry_after):
+    # timedelta holds ~8.6e13 s at most: past it, arming the timer raised and the loop stopped.
+    for interval in (15.0, None):
+        delay = plan.next_delay(interval, None, NOW, at_least=retry_after)
+        assert delay == plan.LONGEST_DELAY == 24 * 60 * 60
+        assert NOW + timedelta(seconds=delay) == NOW + timedelta(days=1)
+
+
+def test_a_retry_after_waits_longer_than_the_cadence_and_no_less():
+    due = StateStatus(next_update=NOW + timedelta(minutes=12))
+    assert plan.next_delay(None, due, NOW, at_least=25.0) == 12 * 60 + 10  # the cadence is later
+    assert plan.next_delay(15.0, None, NOW, at_least=90.0) == 90.0
+    assert plan.next_delay(15.0, None, NOW, at_least=math.nan) == 15.0  # "Retry-After: nan" says nothing
+    assert plan.next_delay(1e20, None, NOW) == plan.LONGEST_DELAY  # an interval from a config file too

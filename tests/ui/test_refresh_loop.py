@@ -1,0 +1,93 @@
+"""The refresh loop goes on whatever a cycle meets: a cycle that raises is logged, shown, and
+followed by the next one (issue 24 item 3: the worker died, with no timer and nothing said)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from datetime import UTC, timedelta
+
+import httpx
+
+from hypertui.api.client import HyperTrackerClient
+from hypertui.api.errors import RateLimitError
+from hypertui.monitor import plan
+from hypertui.sim import Market, create_app
+from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN
+from hypertui.ui.app import BROKEN_CYCLE_RETRY, HyperTuiApp
+from hypertui.ui.screenshots import settled
+from hypertui.ui.widgets.status_bar import StatusBar
+
+
+def _status(app: HyperTuiApp) -> str:
+    return app.dashboard.query_one(StatusBar)._last.plain
+
+
+class ZonelessStatus(httpx.AsyncBaseTransport):
+    """The simulator, with `state/status` times sent without their zone ("…T08:40:00.000")."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        if request.url.path.endswith("/state/status"):
+            status = {key: value.removesuffix("Z") if isinstance(value, str) else value for key, value in json.loads(body).items()}
+            body = json.dumps(status).encode()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+async def test_status_times_without_a_zone_are_utc_and_the_next_cycle_follows_them(clock):
+    sim = create_app(Market(seed=7, scale="small", clock=clock))
+    client = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=ZonelessStatus(httpx.ASGITransport(app=sim)))
+    app = HyperTuiApp(client, SIMULATOR_LABEL, refresh=None, clock=clock)  # None: follow state/status
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        assert app.status is not None and app.status.next_update.tzinfo is UTC
+        assert app.last_error is None
+        assert app._timer is not None  # naive - aware raised TypeError here: no timer, no next cycle
+        assert app._next_at == clock() + timedelta(seconds=plan.next_delay(None, app.status, clock()))
+
+
+async def test_a_retry_after_of_inf_waits_a_day_and_the_loop_goes_on(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        app.client.error = RateLimitError("/positions/heatmap", daily=False, retry_after=math.inf)
+        await pilot.press("r")
+        await settled(pilot)
+        assert app._timer is not None and app._next_at == clock() + timedelta(days=1)  # OverflowError before
+        assert "rate limited" in _status(app)
+        app.client.error = None
+        await pilot.press("r")
+        await settled(pilot)
+        assert app.last_error is None and app._next_at == clock() + timedelta(seconds=15)
+
+
+async def test_a_cycle_whose_end_raises_is_logged_shown_and_followed_by_the_next(make_app, clock, monkeypatch, caplog):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        cycles = app.cycles_done
+
+        def broken(*args: object, **kwargs: object) -> float:
+            raise ZeroDivisionError("a bug in the plan")
+
+        monkeypatch.setattr(plan, "next_delay", broken)  # any bug where the cycle arms its timer
+        with caplog.at_level(logging.ERROR, logger="hypertui"):
+            await pilot.press("r")
+            await settled(pilot)
+        assert app.cycles_done == cycles + 1
+        (record,) = [r for r in caplog.records if r.name == "hypertui.ui"]
+        assert record.exc_info[0] is ZeroDivisionError  # in the log file, with its traceback
+        assert "internal error: ZeroDivisionError: a bug in the plan" in _status(app)
+        assert "STALE" in _status(app) and app.dashboard.query_one("#heatmap-panel").has_class("-stale")
+        assert app._timer is not None and app._next_at == clock() + timedelta(seconds=BROKEN_CYCLE_RETRY)
+        assert not any(w.state.name == "ERROR" for w in app.workers)
+        monkeypatch.undo()
+        await pilot.press("r")  # the next cycle, here asked for by hand: it runs, and clears the error
+        await settled(pilot)
+        assert app.last_error is None and "STALE" not in _status(app)
