@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from textual.binding import Binding
 from textual.driver import Driver
 from textual.screen import Screen
 from textual.timer import Timer
+from textual.worker import WorkerFailed
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import ApiError, NotFoundError, RateLimitError
@@ -235,6 +237,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if self.alerts.problems:
             self.notify("Press ! to see which and why", title="Invalid alert rules skipped", severity="error", timeout=10)
         preferences.start(self, self._prefs_problems)
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A bug nothing caught: Textual shows its traceback and exits with return code 1. The log
+        # keeps the traceback too, for after the screen is gone (see exit_code): a worker's error
+        # comes wrapped in WorkerFailed, which was never raised and has none.
+        log.critical("unhandled error: the dashboard stops", exc_info=error.error if isinstance(error, WorkerFailed) else error)
+        super()._handle_exception(error)
 
     async def on_unmount(self) -> None:
         if self._first_requests is not None:  # closed before the first cycle took them
@@ -935,4 +944,15 @@ async def run_app(settings: Any, client: HyperTrackerClient, label: str, first_r
     alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
     prefs = preferences.from_settings(settings)
     app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts, prefs=prefs, first_requests=first_requests)
-    return await app.run_async() or 0
+    return exit_code(app, await app.run_async())
+
+
+def exit_code(app: HyperTuiApp, result: int | None) -> int:
+    """The process's exit code for an app that has stopped with `result`: that (a hang-up's 129),
+    or 0, unless an unhandled exception stopped it: Textual keeps that in `return_code`, apart."""
+    if app.return_code:
+        from hypertui.config import log_path
+
+        print(f"hypertui: stopped by an internal error; the traceback is in {log_path()}", file=sys.stderr)
+        return app.return_code
+    return result or 0

@@ -1,5 +1,6 @@
 """The refresh loop goes on whatever a cycle meets: a cycle that raises is logged, shown, and
-followed by the next one (issue 24 item 3: the worker died, with no timer and nothing said)."""
+followed by the next one (issue 24 item 3: the worker died, with no timer and nothing said).
+An error nothing catches stops the app with a non-zero exit code (item 4: it exited 0)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ import math
 from datetime import UTC, timedelta
 
 import httpx
+import pytest
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import RateLimitError
+from hypertui.config import log_path
 from hypertui.monitor import plan
 from hypertui.sim import Market, create_app
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN
-from hypertui.ui.app import BROKEN_CYCLE_RETRY, HyperTuiApp
+from hypertui.ui.app import BROKEN_CYCLE_RETRY, HyperTuiApp, exit_code
+from hypertui.ui.hangup import HANGUP_EXIT
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.status_bar import StatusBar
 
@@ -91,3 +95,30 @@ async def test_a_cycle_whose_end_raises_is_logged_shown_and_followed_by_the_next
         await pilot.press("r")  # the next cycle, here asked for by hand: it runs, and clears the error
         await settled(pilot)
         assert app.last_error is None and "STALE" not in _status(app)
+
+
+async def test_an_unhandled_error_exits_non_zero_with_the_log_path_on_stderr(make_app, caplog, capsys):
+    app = make_app()
+    with caplog.at_level(logging.ERROR, logger="hypertui"), pytest.raises(ZeroDivisionError):
+        async with app.run_test(size=(160, 45)) as pilot:
+            await settled(pilot)
+            app.call_later(lambda: 1 / 0)  # a bug in any handler: Textual stops the app
+            await pilot.pause()
+    assert exit_code(app, app.return_value) == 1  # `run_async() or 0` made it 0
+    last = capsys.readouterr().err.rstrip("\n").split("\n")[-1]
+    assert last == f"hypertui: stopped by an internal error; the traceback is in {log_path()}"
+    (record,) = [r for r in caplog.records if r.name == "hypertui.ui"]
+    assert record.exc_info[0] is ZeroDivisionError
+
+
+async def test_a_quit_exits_0_and_a_hang_up_129(make_app):
+    for key, code in (("q", 0), (None, HANGUP_EXIT)):
+        app = make_app()
+        async with app.run_test(size=(160, 45)) as pilot:
+            await settled(pilot)
+            if key:
+                await pilot.press(key)
+            else:
+                app.exit(HANGUP_EXIT)  # as hypertui.ui.hangup does
+            await pilot.pause()
+        assert exit_code(app, app.return_value) == code
