@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import App, SystemCommand
@@ -84,6 +84,9 @@ from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.synced_table import SyncedTable
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
 STATUS_TICK = 5.0  # seconds; see on_ready
 BROKEN_CYCLE_RETRY = 60.0  # seconds to the next cycle after one that raised: soon, yet not a loop of tracebacks
 COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
@@ -108,6 +111,13 @@ STALE_PANEL = {
 log = logging.getLogger("hypertui.ui")
 
 
+def literal_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (see hypertui.ui.commands)."""
+    from hypertui.ui.commands import LiteralCommands
+
+    return LiteralCommands
+
+
 def _cycle(values: tuple, current: Any, step: int = 1) -> Any:
     return values[(values.index(current) + step) % len(values)]
 
@@ -117,6 +127,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     CSS_PATH = "hypertui.tcss"
     TITLE = "hypertui"
+    COMMANDS = {literal_commands}  # instead of Textual's, which reads cohort and coin names as markup
     DASHBOARD_ONLY = DASHBOARD_ONLY  # for the keymap check: these keys do nothing over a drill-down
     # No ctrl+a/s/q/h/j/k/l: terminals, tmux and screen own those.
     BINDINGS = [

@@ -1,0 +1,35 @@
+"""The command palette shows server names as written (issue 22: a cohort named "[/]" raised
+MarkupError as ctrl+p opened, and the app exited with status 0)."""
+
+from __future__ import annotations
+
+from textual.command import CommandList
+
+from hypertui.ui.screenshots import settled
+from tests.ui.test_hostile import hostile  # noqa: F401 - the fixture: every cohort and the top coins named with markup
+
+
+def _titles(app) -> list[str]:
+    """The palette's commands as listed: the first line (the title) of each."""
+    listed = app.screen.query_one(CommandList)
+    return [listed.get_option_at_index(i).prompt.plain.split("\n")[0] for i in range(listed.option_count)]
+
+
+async def test_the_palette_lists_and_finds_names_with_markup_as_written(hostile):  # noqa: F811 - the fixture
+    app, _ = hostile
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        cohorts = {f"Cohort: {s.name} {s.emoji}".rstrip() for s in app.segments}
+        assert cohorts <= set(_titles(app))  # "Cohort: [/]", "Cohort: [b]unclosed", …
+        await pilot.press(*"[/]")  # a search: each title's matching characters are marked
+        await pilot.pause()
+        listed = app.screen.query_one(CommandList)
+        first = listed.get_option_at_index(0).prompt
+        title = first.plain.split("\n")[0]
+        assert "[/]" in title  # the best match, a cohort's, a coin's or the positions under the cursor
+        marked = "".join(first.plain[span.start : span.end] for span in first.spans if span.end <= len(title))
+        assert "[/]" in marked
+        await pilot.press("escape")
+        assert app.is_running and app.return_code is None
