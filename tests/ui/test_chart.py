@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import json
+
+import httpx
 import pytest
 from textual.app import App, ComposeResult
 
+from hypertui.api.client import HyperTrackerClient
+from hypertui.sim import Market, create_app
+from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN
+from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.screens.bias import BiasOverviewScreen
+from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.chart import Chart
 
 
@@ -47,3 +56,48 @@ async def test_a_chart_skips_a_value_no_bar_can_show():
         await pilot.pause()
         bars = _bars(app)
         assert bars == "▁" * 16 + "█" * 14  # the two finite values, about half each (Textual's buckets)
+
+
+class ExtremeBias(httpx.AsyncBaseTransport):
+    """The simulator, with the first cohort's perp bias in the 24 h export at ±1.7e308 (finite)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        body = await response.aread()
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            doc = None
+        if isinstance(doc, dict) and isinstance(doc.get("data"), list) and doc["data"] and "history" in doc["data"][0]:
+            history = doc["data"][0]["history"]
+            bias = history["columns"].index("bias")
+            for row, value in zip(history["data"], (1.7e308, -1.7e308), strict=False):
+                row[bias] = value
+            body = json.dumps(doc).encode()
+        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
+        return httpx.Response(response.status_code, headers=headers, content=body)
+
+
+async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(clock):
+    sim = create_app(Market(seed=7, scale="small", clock=clock))
+    client = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=ExtremeBias(httpx.ASGITransport(app=sim)))
+    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("b")
+        await settled(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BiasOverviewScreen) and screen.error is None
+        extreme = screen.data.data[0]
+        assert {s.bias for s in extreme.snapshots} >= {1.7e308, -1.7e308}
+        strip = screen.query_one(f"#bias-{extreme.segment.id} Sparkline")
+        lines = ["".join(s.text for s in strip.render_line(y)) for y in range(strip.size.height)]
+        # Drawn (Textual's Sparkline raised ValueError, NaN): the max reaches the top line, the min
+        # is the one lowest bar, and the cohort's ordinary values sit halfway, as a flat line.
+        assert set(lines[0]) == {" ", "█"} and lines[-1].count("▁") == 1
+        assert app.is_running
