@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import json
+from typing import Any
 
-import httpx
 import pytest
 from textual.app import App, ComposeResult
 
-from hypertui.api.client import HyperTrackerClient
-from hypertui.sim import Market, create_app
-from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN
-from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.chart import Chart
+from tests.ui.wire import rewritten_app
 
 
 class ChartApp(App[None]):
@@ -58,33 +54,18 @@ async def test_a_chart_skips_a_value_no_bar_can_show():
         assert bars == "▁" * 16 + "█" * 14  # the two finite values, about half each (Textual's buckets)
 
 
-class ExtremeBias(httpx.AsyncBaseTransport):
-    """The simulator, with the first cohort's perp bias in the 24 h export at ±1.7e308 (finite)."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        body = await response.aread()
-        try:
-            doc = json.loads(body)
-        except ValueError:
-            doc = None
-        if isinstance(doc, dict) and isinstance(doc.get("data"), list) and doc["data"] and "history" in doc["data"][0]:
-            history = doc["data"][0]["history"]
-            bias = history["columns"].index("bias")
-            for row, value in zip(history["data"], (1.7e308, -1.7e308), strict=False):
-                row[bias] = value
-            body = json.dumps(doc).encode()
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
-        return httpx.Response(response.status_code, headers=headers, content=body)
+def _extreme_bias(path: str, answer: Any) -> Any:
+    """The first cohort's perp bias in the 24 h export at 1.7e308 and -1.7e308 (finite)."""
+    if path.startswith("/downloads/segments-bias-charts-data-24h/"):  # where the export redirects
+        history = answer["data"][0]["history"]
+        bias = history["columns"].index("bias")
+        for row, value in zip(history["data"], (1.7e308, -1.7e308), strict=False):
+            row[bias] = value
+    return answer
 
 
 async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(clock):
-    sim = create_app(Market(seed=7, scale="small", clock=clock))
-    client = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=ExtremeBias(httpx.ASGITransport(app=sim)))
-    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
+    app = rewritten_app(clock, _extreme_bias)
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         await pilot.press("b")

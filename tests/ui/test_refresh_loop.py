@@ -4,50 +4,36 @@ An error nothing catches stops the app with a non-zero exit code (item 4: it exi
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 from datetime import UTC, timedelta
+from typing import Any
 
-import httpx
 import pytest
 
-from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import RateLimitError
 from hypertui.config import log_path
 from hypertui.monitor import plan
-from hypertui.sim import Market, create_app
-from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN
 from hypertui.ui.app import BROKEN_CYCLE_RETRY, HyperTuiApp, exit_code
 from hypertui.ui.hangup import HANGUP_EXIT
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.status_bar import StatusBar
+from tests.ui.wire import rewritten_app
 
 
 def _status(app: HyperTuiApp) -> str:
     return app.dashboard.query_one(StatusBar)._last.plain
 
 
-class ZonelessStatus(httpx.AsyncBaseTransport):
-    """The simulator, with `state/status` times sent without their zone ("…T08:40:00.000")."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await self.inner.handle_async_request(request)
-        body = await response.aread()
-        if request.url.path.endswith("/state/status"):
-            status = {key: value.removesuffix("Z") if isinstance(value, str) else value for key, value in json.loads(body).items()}
-            body = json.dumps(status).encode()
-        headers = [(k, v) for k, v in response.headers.items() if k.lower() != "content-length"]
-        return httpx.Response(response.status_code, headers=headers, content=body)
+def _zoneless_status(path: str, answer: Any) -> Any:
+    """`state/status` times sent without their zone ("…T08:40:00.000")."""
+    if path.endswith("/state/status"):
+        return {key: value.removesuffix("Z") if isinstance(value, str) else value for key, value in answer.items()}
+    return answer
 
 
 async def test_status_times_without_a_zone_are_utc_and_the_next_cycle_follows_them(clock):
-    sim = create_app(Market(seed=7, scale="small", clock=clock))
-    client = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=ZonelessStatus(httpx.ASGITransport(app=sim)))
-    app = HyperTuiApp(client, SIMULATOR_LABEL, refresh=None, clock=clock)  # None: follow state/status
+    app = rewritten_app(clock, _zoneless_status, refresh=None)  # None: follow state/status
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         assert app.status is not None and app.status.next_update.tzinfo is UTC
