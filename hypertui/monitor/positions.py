@@ -5,6 +5,10 @@ cursors chain; each keeps the cursor that fetches it and, once loaded, how many 
 so row numbers stay put when a far page's rows are dropped to bound memory. A dropped page is
 fetched again (with its kept cursor) only if the view comes back to it; a page that is held or
 on its way is never asked for twice.
+
+A position is shown once, on the first page that brought it: the server may repeat one across
+pages. Paging stops, with `problem` saying why, when a cursor comes back or a page brings
+nothing new (cursors that go round, or change while the same rows repeat).
 """
 
 from __future__ import annotations
@@ -90,12 +94,14 @@ class PageWindow:
     limit: int = PAGE
     max_pages: int = MAX_PAGES
     pages: list[Page] = field(default_factory=list)
-    done: bool = False  # the last page had no next cursor (or came back empty)
+    done: bool = False  # the last page had no next cursor (or came back empty, or looped)
+    problem: str | None = None  # why paging stopped early (a cursor loop), for the status line
     inflight: set[int] = field(default_factory=set)
     fetches: int = 0
     params: dict = field(default_factory=dict)  # the query, fixed for all its pages (e.g. `start`)
     _starts: list[int] = field(default_factory=list)  # first row number of each loaded page
     _total: int = 0
+    _first_page: dict[str, int] = field(default_factory=dict)  # position id -> the page that shows it
 
     def __post_init__(self) -> None:
         if not self.pages:
@@ -178,14 +184,19 @@ class PageWindow:
         """Store page `i`; chain the next cursor; drop the pages farthest from `center_row`."""
         self.inflight.discard(i)
         page = self.pages[i]
-        page.rows = [p for p in result.positions if self.keep(p)]
+        # By id, in the order sent; a page fetched again keeps the rows it showed the first time.
+        fresh = {p.id: p for p in result.positions if self._first_page.setdefault(p.id, i) == i}
+        page.rows = [p for p in fresh.values() if self.keep(p)]
         page.count = len(page.rows)
         first_time = not page.loaded
         page.loaded = True
         if first_time and i == len(self.pages) - 1:
             cursor = result.next_cursor
-            if not result.positions or not cursor or cursor == page.cursor:
+            if not result.positions or not cursor:
                 self.done = True
+            elif not fresh or any(p.cursor == cursor for p in self.pages):
+                self.done = True
+                self.problem = "the server's cursor went round in a loop: stopped"
             else:
                 self.pages.append(Page(cursor, self.limit))
         self._reindex()

@@ -69,6 +69,40 @@ def test_side_filter_keeps_row_numbers_consistent_and_failed_page_can_be_asked_a
     assert q.cycled("status").status == "closed" and q.cycled("window").start(T0) == T0 - timedelta(days=30)
 
 
+def _load_next(w: PageWindow, page: PositionsPage) -> None:
+    i = len(w.pages) - 1
+    w.begin(i)
+    w.loaded(i, page, center_row=10**9)  # the view at the end: far pages are the first ones
+
+
+def test_a_position_repeated_across_pages_is_shown_once_even_after_its_page_is_fetched_again():
+    w = PageWindow(first_limit=4, limit=4, max_pages=1)
+    _load_next(w, _page(0, 4))
+    overlap = _page(2, 4)  # rows 2 and 3 again, then 4 and 5
+    _load_next(w, PositionsPage(positions=[*overlap.positions, overlap.positions[-1]], next_cursor=None))
+    assert [w.row(n).id for n in range(4, 6)] == ["4", "5"] and w.row_count == 6 and w.problem is None
+    assert w.pages[0].rows is None  # dropped, then fetched again: it keeps its own rows
+    w.begin(0)
+    w.loaded(0, _page(0, 4), center_row=0)
+    assert [w.row(n).id for n in range(4)] == ["0", "1", "2", "3"] and w.row_count == 6
+
+
+def test_cursors_that_go_round_stop_paging_with_a_reason():
+    w = PageWindow(first_limit=2, limit=2)
+    _load_next(w, PositionsPage(positions=_page(0, 2).positions, next_cursor="A"))
+    _load_next(w, PositionsPage(positions=_page(2, 2).positions, next_cursor="B"))
+    _load_next(w, PositionsPage(positions=_page(4, 2).positions, next_cursor="A"))  # A -> B -> A
+    assert w.done and "loop" in w.problem and w.row_count == 6 and len(w.pages) == 3
+    assert w.wanted(0, 100) == []
+
+
+def test_new_cursors_over_the_same_rows_stop_paging_with_a_reason():
+    w = PageWindow(first_limit=2, limit=2)
+    for n in range(3):  # rows 0-1, 2-3, then 0-1 again, each time under a new cursor
+        _load_next(w, PositionsPage(positions=_page(2 * (n % 2), 2).positions, next_cursor=f"c{n + 1}"))
+    assert w.done and "loop" in w.problem and w.row_count == 4 and w.wanted(0, 100) == []
+
+
 def test_cells_are_compact():
     p = _page(0, 1).positions[0]
     c = cells(p)

@@ -144,7 +144,7 @@ class PositionsScreen(Screen):
         if self.error is not None:
             return "✗ page failed — r retries"
         if w.done:
-            return "" if w.row_count else "no positions match"
+            return w.problem or ("" if w.row_count else "no positions match")
         if w.loading:
             return "⋯ loading…"
         return "⋯ more below"
@@ -153,7 +153,7 @@ class PositionsScreen(Screen):
         w = self.window
         n = w.row_count
         if w.done:
-            count = f"{fmt.count(n)} position{'' if n == 1 else 's'} (all loaded)"
+            count = f"{fmt.count(n)} position{'' if n == 1 else 's'} ({'stopped' if w.problem else 'all loaded'})"
         elif w.loading and not n:
             count = "loading…"
         else:
