@@ -15,7 +15,7 @@ import asyncio
 import gc
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from hypertui import __version__
@@ -63,14 +63,21 @@ def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     parser.add_argument("--format", choices=("json", "csv"), default=argparse.SUPPRESS, help="output format (default json)")
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
+    """An argparse type: a whole number from `low` to `high` (no upper bound if None)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}, got {value}")
+        if high is not None and value > high:
+            raise argparse.ArgumentTypeError(f"must be at most {high}, got {value}")
+        return value
+
+    return parse
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,7 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago)")
     k.add_argument("--end", type=_iso_date, help="opened before (default: now)")
     amount = k.add_mutually_exclusive_group()
-    amount.add_argument("--limit", type=_positive_int, default=100, help="at most N positions (default 100)")
+    amount.add_argument("--limit", type=_whole_number(1), default=100, help="at most N positions (default 100)")
     amount.add_argument("--all", action="store_true", help="every matching position, page by page")
     k = kinds.add_parser("bias-history", parents=[common], help="a cohort's perp bias over time")
     k.add_argument("segment", type=_segment_id)
@@ -177,8 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--opened-within", choices=("all", "24h", "7d", "30d"), default="all")
     k = kinds.add_parser("liquidation-risk", parents=[common], help="a cohort's assets by liquidation risk")
     k.add_argument("segment", type=_segment_id)
-    k.add_argument("--offset", type=int, default=0)
-    k.add_argument("--limit", type=_positive_int, default=100, help="1-500 (default 100)")
+    k.add_argument("--offset", type=_whole_number(0), default=0)
+    k.add_argument("--limit", type=_whole_number(1, 500), default=100, help="1-500, the API's maximum (default 100)")
     kinds.add_parser("bias-24h", parents=[common], help="every cohort's bias (positions opened in the last 24 h), over ~72 h")
     kinds.add_parser("status", parents=[common], help="when the data last changed and will next")
 

@@ -25,6 +25,13 @@ def run(capsys, *argv):
     return code, out.out, out.err
 
 
+@pytest.mark.parametrize(("option", "message"), [("--limit=501", "at most 500"), ("--offset=-5", "at least 0")])
+def test_liquidation_risk_paging_out_of_range_is_a_usage_error(capsys, option, message):
+    with pytest.raises(SystemExit) as info:
+        run(capsys, "dump", "liquidation-risk", "9", option)
+    assert info.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_dump_segments_json_keeps_api_field_names(capsys):
     code, out, err = run(capsys, "dump", "segments")
     assert code == 0, err
