@@ -61,6 +61,7 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
 def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     _connection_options(parser, suppress=suppress)
     parser.add_argument("--format", choices=("json", "csv"), default=argparse.SUPPRESS, help="output format (default json)")
+    parser.add_argument("--crlf", action="store_true", default=argparse.SUPPRESS, help="end CSV lines in CRLF (default LF)")
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -142,7 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
         "12 Exit Liquidity, 13 Semi-Rekt, 14 Full Rekt, 15 Giga-Rekt (`hypertui dump segments` lists them).",
     )
     _dump_options(dump, suppress=True)
-    dump.set_defaults(format="json")
+    dump.set_defaults(format="json", crlf=False)
     kinds = dump.add_subparsers(dest="kind", metavar="KIND", required=True)
     # Each KIND takes the same options again, so `dump heatmap --format csv` works too.
     common = argparse.ArgumentParser(add_help=False)
@@ -223,7 +224,7 @@ async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
 
     client, _ = open_client(settings)
     async with client:
-        await run_dump(client, args, Output(args.format))
+        await run_dump(client, args, Output(args.format, crlf=args.crlf))
 
 
 def _serve_simulator(args: argparse.Namespace) -> int:

@@ -7,11 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypertui.api.client import HyperTrackerClient
+from hypertui.api.models import BiasSnapshot, Position, PositionMetric
 from hypertui.monitor.export import (
     Output,
     api_json,
     bias_24h_records,
     breakdown_records,
+    heatmap_records,
+    model_columns,
     segment_metric_records,
     snapshot_json,
 )
@@ -39,12 +42,11 @@ async def run_dump(client: HyperTrackerClient, args: Any, out: Output) -> None:
         out.document(segs, segs)
     elif kind == "summary":
         summary = api_json(await client.summary(args.segment, args.position_age))
-        row = {"segment": summary["segment"], "summary": summary["summary"], "openPerpsSummary": summary["openPerpsSummary"]}
-        out.document(summary, [row])
+        out.document(summary, [summary])  # one row per top asset, the cohort's figures on each
     elif kind == "positions":
-        await out.stream_array(_positions(client, args))
+        await out.stream_array(_positions(client, args), model_columns(Position))
     elif kind == "bias-history":
-        await out.stream_array(_bias_history(client, args))
+        await out.stream_array(_bias_history(client, args), model_columns(BiasSnapshot))
     elif kind == "breakdown":
         breakdown = await client.position_breakdown(args.coin, args.position_age)
         out.document(api_json(breakdown), breakdown_records(breakdown))
@@ -52,18 +54,13 @@ async def run_dump(client: HyperTrackerClient, args: Any, out: Output) -> None:
         metrics = await client.segment_metrics(args.coin, args.position_age)
         out.document(api_json(metrics), segment_metric_records(metrics))
     elif kind == "position-metrics":
-        await out.stream_array(_position_metrics(client, args))
+        await out.stream_array(_position_metrics(client, args), model_columns(PositionMetric))
     elif kind == "heatmap":
-        heatmap = api_json(await client.heatmap(args.opened_within))
-        rows = [
-            {"coin": row["coin"], **cell}
-            for row in heatmap["heatmap"]
-            for cell in row["segments"]
-        ]
-        out.document(heatmap, rows)
+        heatmap = await client.heatmap(args.opened_within)
+        out.document(api_json(heatmap), heatmap_records(heatmap))
     elif kind == "liquidation-risk":
         page = api_json(await client.liquidation_risk(args.segment, offset=args.offset, limit=args.limit))
-        out.document(page, page["items"])
+        out.document(page, [{**item, "totalCount": page["totalCount"]} for item in page["items"]])
     elif kind == "bias-24h":
         data = await client.segments_bias_24h()
         out.document(api_json(data), bias_24h_records(data))

@@ -6,6 +6,10 @@ import json
 import os
 import subprocess
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -23,6 +27,88 @@ def run(capsys, *argv):
     code = main(["--scale", "small", *argv]) if argv[0] != "dump" else main([argv[0], "--scale", "small", *argv[1:]])
     out = capsys.readouterr()
     return code, out.out, out.err
+
+
+class ScriptedApi:
+    """A real HTTP server on 127.0.0.1 whose answers a test scripts: `routes[path](query) -> body`.
+
+    After `max_requests` every answer is an error, so a client that never stops paging ends
+    (and its test fails) instead of hanging.
+    """
+
+    def __init__(self, server: ThreadingHTTPServer) -> None:
+        self.url = f"http://127.0.0.1:{server.server_port}/api/external"
+        self.routes: dict[str, Callable[[dict[str, str]], object]] = {}
+        self.requests: list[tuple[str, dict[str, str]]] = []
+        self.max_requests = 40
+
+
+@pytest.fixture
+def scripted_api() -> Iterator[ScriptedApi]:
+    api: ScriptedApi
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            url = urlsplit(self.path)
+            path, query = url.path.removeprefix("/api/external"), {k: v[-1] for k, v in parse_qs(url.query).items()}
+            api.requests.append((path, query))
+            scripted = len(api.requests) <= api.max_requests and path in api.routes
+            body = json.dumps(api.routes[path](query) if scripted else {"message": "nothing scripted"}).encode()
+            self.send_response(200 if scripted else 404)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    api = ScriptedApi(server)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield api
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+def position(i: int) -> dict:
+    return {"id": f"{i:x}", "address": "0x" + "a" * 40, "coin": "BTC", "side": "long", "size": 1.0,
+            "positionValue": 95000.0, "openTime": "2026-03-04T08:10:00.000Z"}
+
+
+def positions_page(ids, next_cursor) -> dict:
+    return {"positions": [position(i) for i in ids], "nextCursor": next_cursor}
+
+
+def dump_from(capsys, api: ScriptedApi, *argv):
+    return run(capsys, "dump", "--base-url", api.url, "--token", "t", *argv)
+
+
+def test_dump_writes_whole_numbers_as_sent_and_a_heatmap_row_without_cohorts(capsys, scripted_api):
+    totals = {"totalValue": 250, "totalLongValue": 100, "totalShortValue": 150, "count": 3}
+    scripted_api.routes["/positions/heatmap"] = lambda q: {"heatmap": [{"coin": "BTC", **totals}]}
+    code, out, err = dump_from(capsys, scripted_api, "heatmap")
+    assert code == 0, err
+    assert json.loads(out) == {"heatmap": [{"coin": "BTC", **totals}]} and '"totalValue": 250,' in out
+    code, out, err = dump_from(capsys, scripted_api, "heatmap", "--format", "csv")
+    assert code == 0 and out == "coin,coinTotalValue,coinTotalLongValue,coinTotalShortValue,coinCount\nBTC,250,100,150,3\n"
+
+
+def test_dump_csv_carries_every_field_of_the_summary_and_the_heatmap(capsys):
+    summary = json.loads(run(capsys, "dump", "summary", "9")[1])
+    code, out, _ = run(capsys, "dump", "--format", "csv", "summary", "9")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert code == 0 and "\r" not in out
+    assert [row["topOpenPerps.coin"] for row in rows] == [a["coin"] for a in summary["topOpenPerps"]] and len(rows) > 1
+    assert {row["countTraders24HoursAgo"] for row in rows} == {str(summary["countTraders24HoursAgo"])}
+    assert rows[0]["openPerpsSummary.bySide.long.count"] == str(summary["openPerpsSummary"]["bySide"]["long"]["count"])
+    btc = next(row for row in json.loads(run(capsys, "dump", "heatmap")[1])["heatmap"] if row["coin"] == "BTC")
+    code, out, _ = run(capsys, "dump", "heatmap", "--format", "csv", "--crlf")
+    rows = [row for row in csv.DictReader(io.StringIO(out)) if row["coin"] == "BTC"]
+    assert out.endswith("\r\n") and len(rows) == len(btc["segments"])
+    assert {(row["coinTotalValue"], row["coinCount"]) for row in rows} == {(str(btc["totalValue"]), str(btc["count"]))}
 
 
 @pytest.mark.parametrize(("option", "message"), [("--limit=501", "at most 500"), ("--offset=-5", "at least 0")])
