@@ -86,6 +86,40 @@ def dump_from(capsys, api: ScriptedApi, *argv):
     return run(capsys, "dump", "--base-url", api.url, "--token", "t", *argv)
 
 
+def test_dump_all_stops_with_one_error_line_when_cursors_go_round(capsys, scripted_api):
+    pages = {None: ([0, 1], "A"), "A": ([2, 3], "B"), "B": ([4, 5], "A")}  # A -> B -> A
+    scripted_api.routes["/positions"] = lambda q: positions_page(*pages[q.get("nextCursor")])
+    code, out, err = dump_from(capsys, scripted_api, "positions", "--all", "--start", "2026-01-01")
+    assert code == 1 and "cursor loop" in err and err.count("\n") == 1 and "Traceback" not in err
+    assert [p["id"] for p in json.loads(out)] == ["0", "1", "2", "3", "4", "5"]  # what was read, as valid JSON
+    assert len(scripted_api.requests) == 3
+
+
+def test_dump_all_stops_when_new_cursors_bring_the_same_page_again(capsys, scripted_api):
+    def answer(query):  # rows 0-1, 2-3, 0-1, ... each under a cursor never seen before
+        n = int(query.get("nextCursor", "0"))
+        return positions_page([2 * (n % 2), 2 * (n % 2) + 1], str(n + 1))
+
+    scripted_api.routes["/positions"] = answer
+    code, out, err = dump_from(capsys, scripted_api, "--format", "csv", "positions", "--all", "--start", "2026-01-01")
+    assert code == 1 and "cursor loop" in err
+    assert [row["id"] for row in csv.DictReader(io.StringIO(out))] == ["0", "1", "2", "3"]
+    assert len(scripted_api.requests) == 3
+
+
+def test_dump_bias_history_stops_when_new_cursors_bring_the_same_snapshots_again(capsys, scripted_api):
+    segment = {"id": 9, "name": "Smart Money", "category": "pnl", "criteria": {"minPnl": 100000}}
+
+    def answer(query):  # the same two snapshots under every cursor
+        n = int(query.get("nextCursor", "0"))
+        return {"segment": segment, "nextCursor": str(n + 1), "historySnapshotStructure": ["timestamp", "bias"],
+                "history": [["2026-03-04T08:00:00.000Z", 0.5], ["2026-03-04T07:45:00.000Z", 0.25]]}
+
+    scripted_api.routes["/segments/9/bias-history"] = answer
+    code, out, err = dump_from(capsys, scripted_api, "bias-history", "9", "--start", "2026-03-01")
+    assert code == 1 and "cursor loop" in err and [s["bias"] for s in json.loads(out)] == [0.5, 0.25]
+
+
 def test_dump_writes_whole_numbers_as_sent_and_a_heatmap_row_without_cohorts(capsys, scripted_api):
     totals = {"totalValue": 250, "totalLongValue": 100, "totalShortValue": 150, "count": 3}
     scripted_api.routes["/positions/heatmap"] = lambda q: {"heatmap": [{"coin": "BTC", **totals}]}

@@ -240,9 +240,9 @@ class HyperTrackerClient:
     def iter_positions(self, *, page_size: int = CURSOR_PAGE_MAX, **filters: Any) -> AsyncIterator[PositionsPage]:
         """Pages of `/positions` until the cursor runs out; fetches one page per step."""
 
-        async def fetch(cursor: str | None) -> tuple[PositionsPage, int, str | None]:
+        async def fetch(cursor: str | None) -> tuple[PositionsPage, tuple[Any, ...], str | None]:
             page = await self.positions(limit=page_size, next_cursor=cursor, **filters)
-            return page, len(page.positions), page.next_cursor
+            return page, tuple(p.id for p in page.positions), page.next_cursor
 
         return self._cursor_pages("/positions", fetch)
 
@@ -273,9 +273,9 @@ class HyperTrackerClient:
     def iter_bias_history(
         self, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
     ) -> AsyncIterator[BiasHistoryPage]:
-        async def fetch(cursor: str | None) -> tuple[BiasHistoryPage, int, str | None]:
+        async def fetch(cursor: str | None) -> tuple[BiasHistoryPage, tuple[Any, ...], str | None]:
             page = await self.bias_history(segment_id, start=start, limit=page_size, next_cursor=cursor, **kw)
-            return page, len(page.snapshots), page.next_cursor
+            return page, tuple(s.timestamp for s in page.snapshots), page.next_cursor
 
         return self._cursor_pages(f"/segments/{segment_id}/bias-history", fetch)
 
@@ -335,11 +335,11 @@ class HyperTrackerClient:
     def iter_position_metrics(
         self, coin: str, segment_id: int, *, start: datetime | str, page_size: int = CURSOR_PAGE_MAX, **kw: Any
     ) -> AsyncIterator[PositionMetricsPage]:
-        async def fetch(cursor: str | None) -> tuple[PositionMetricsPage, int, str | None]:
+        async def fetch(cursor: str | None) -> tuple[PositionMetricsPage, tuple[Any, ...], str | None]:
             page = await self.position_metrics(
                 coin, segment_id, start=start, limit=page_size, next_cursor=cursor, **kw
             )
-            return page, len(page.metrics), page.next_cursor
+            return page, tuple(m.created_at for m in page.metrics), page.next_cursor
 
         return self._cursor_pages(f"/position-metrics/coin/{_path_segment(coin)}/segment/{segment_id}", fetch)
 
@@ -413,17 +413,30 @@ class HyperTrackerClient:
     # --- plumbing --------------------------------------------------------------------------
 
     async def _cursor_pages(self, endpoint: str, fetch: Any) -> AsyncIterator[Any]:
-        """Send `nextCursor` back until it is null or a page comes back empty."""
+        """Send `nextCursor` back until it is null or a page comes back empty.
+
+        `fetch(cursor)` returns (page, its items' keys, next cursor). A server whose cursors go
+        round (A → B → A), or change while the same items come back, would be followed for ever:
+        a cursor already sent, or a page whose keys were already read, ends the paging with an
+        error before that page is handed on. Only one hash per page is kept, not every item.
+        """
         cursor: str | None = None
+        sent: set[str | None] = set()
+        pages_read: set[int] = set()
         while True:
-            page, count, next_cursor = await fetch(cursor)
-            if count == 0:
+            sent.add(cursor)
+            page, keys, next_cursor = await fetch(cursor)
+            if not keys:
                 return
+            fingerprint = hash(keys)
+            if fingerprint in pages_read:
+                raise BadResponseError(endpoint, "nextCursor", "led back to a page already read (a cursor loop)")
+            pages_read.add(fingerprint)
             yield page
             if not next_cursor:
                 return
-            if next_cursor == cursor:
-                raise BadResponseError(endpoint, "nextCursor", "repeats the cursor just sent")
+            if next_cursor in sent:
+                raise BadResponseError(endpoint, "nextCursor", "repeats a cursor already sent (a cursor loop)")
             cursor = next_cursor
 
     async def _get(self, path: str, params: Params, model: Any, *, export: bool = False, paged: bool = False) -> Any:
