@@ -348,3 +348,27 @@ async def test_an_export_of_a_partly_loaded_list_says_it_is_partial(make_app, tm
         await pilot.press("e")
         await drained(pilot)
         assert len([p for p in tmp_path.glob("hypertui-positions-*.csv") if "partial" not in p.name]) == 1
+
+
+class CursorLoop(EndlessPositions):
+    """EndlessPositions whose last page points back to the second page's cursor (A -> B -> A)."""
+
+    async def positions(self, **kw: Any) -> PositionsPage:
+        page = await super().positions(**kw)
+        if page.next_cursor:
+            return page
+        return PositionsPage.model_construct(positions=page.positions, next_cursor=str(FIRST_PAGE))
+
+
+async def test_a_cursor_loop_stops_paging_and_the_screen_says_why(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        client = app.client = CursorLoop(app.client, total=FIRST_PAGE + 50)
+        await _open_from_heatmap(pilot)
+        await pilot.press("end")
+        await _loaded(pilot)
+        assert client.cursors == [None, str(FIRST_PAGE)]  # the looping cursor is not followed
+        view = app.screen.query_one(PositionsView)
+        assert view.row_count == FIRST_PAGE + 50 and "loop" in view.tail
+        assert f"{FIRST_PAGE + 50} positions (stopped)" in app.screen.status_text().plain
