@@ -110,6 +110,7 @@ def model_columns(model: type[BaseModel], prefix: str = "") -> list[str]:
 _EXACT_INTS = 2**53  # beyond this a float is not an exact count: it stays a float (1e+300, not 301 digits)
 # OWASP's CSV injection rule: a cell starting with one of these is run as a formula by spreadsheets.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_CHANGEABLE = (float, dict, list)  # what `plain` may change; any other value is kept as it is
 
 
 def plain(value: Any) -> Any:
@@ -118,10 +119,10 @@ def plain(value: Any) -> Any:
         if not math.isfinite(value):
             return None
         return int(value) if value.is_integer() and abs(value) < _EXACT_INTS else value
-    if isinstance(value, dict):
-        return {key: plain(v) for key, v in value.items()}
+    if isinstance(value, dict):  # text, ints and nulls (most values) are kept without a call
+        return {key: plain(v) if isinstance(v, _CHANGEABLE) else v for key, v in value.items()}
     if isinstance(value, list):
-        return [plain(v) for v in value]
+        return [plain(v) if isinstance(v, _CHANGEABLE) else v for v in value]
     return value
 
 
@@ -129,10 +130,9 @@ def csv_cell(value: Any) -> Any:
     """A scalar as a CSV cell. Text starting like a formula (`=cmd|...`, `@HYPERLINK(...)`) gets a
     leading `'`, so a spreadsheet shows it instead of running it; numbers are left alone (-5 is a
     number), as is every JSON value."""
-    value = plain(value)
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if isinstance(value, str):
+        return "'" + value if value.startswith(_FORMULA_START) else value
+    return plain(value) if isinstance(value, float) else value
 
 
 def csv_rows(record: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
@@ -146,10 +146,14 @@ def csv_rows(record: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
             part = csv_rows(value, name + ".")
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
             part = [r for v in value if isinstance(v, dict) for r in csv_rows(v, name + ".")] or [{}]
-        elif isinstance(value, list):
-            part = [{name: ";".join("" if v is None else str(csv_cell(v)) for v in value)}]
-        else:
-            part = [{name: csv_cell(value)}]
+        else:  # one cell, set in place: most fields are this, and copying rows per field adds up
+            if isinstance(value, list):
+                cell = ";".join("" if v is None else str(csv_cell(v)) for v in value)
+            else:
+                cell = csv_cell(value)
+            for row in rows:
+                row[name] = cell
+            continue
         rows = [{**row, **more} for row in rows for more in part]
     return rows
 
