@@ -45,16 +45,44 @@ def _segment_id(text: str) -> int:
     return value
 
 
+def _usage(check, *args):  # noqa: ANN001, ANN202 - a hypertui.config check and its arguments
+    """A config check run on a flag, its ConfigError as argparse's usage error: the file's limits apply."""
+    from hypertui.config import ConfigError
+
+    try:
+        return check(*args)
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _seed(text: str) -> int:
+    from hypertui.config import check_seed
+
+    return _usage(check_seed, text, "seed")
+
+
+def _update_interval(text: str) -> float:
+    from hypertui.config import UPDATE_INTERVAL_RANGE, check_seconds
+
+    return _usage(check_seconds, text, "update interval", UPDATE_INTERVAL_RANGE)
+
+
+def _refresh(text: str) -> float:
+    from hypertui.config import REFRESH_RANGE, check_seconds
+
+    return _usage(check_seconds, text, "refresh", REFRESH_RANGE)
+
+
 def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     """Options shared by the dashboard and `dump`; subparsers must not reset the main ones."""
     default = argparse.SUPPRESS if suppress else None
     group = parser.add_argument_group("data source")
     group.add_argument("--token", default=default, help="API token (prefer HYPERTRACKER_API_TOKEN: process lists show arguments)")
     group.add_argument("--base-url", default=default, help="API base URL (default: the real service when a token is set)")
-    group.add_argument("--seed", type=int, default=default, help="simulator seed (default 7)")
+    group.add_argument("--seed", type=_seed, default=default, help="simulator seed (default 7)")
     group.add_argument("--scale", choices=("small", "default", "large"), default=default, help="simulator market size")
     group.add_argument(
-        "--update-interval", type=float, default=default, metavar="SECONDS", help="simulated state update period (default 15)"
+        "--update-interval", type=_update_interval, default=default, metavar="SECONDS", help="simulated state update period (default 15)"
     )
 
 
@@ -92,16 +120,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hypertui {__version__}")
     _connection_options(parser, suppress=False)
-    parser.add_argument("--refresh", type=float, default=None, metavar="SECONDS", help="refresh interval")
+    parser.add_argument("--refresh", type=_refresh, default=None, metavar="SECONDS", help="refresh interval")
     parser.add_argument("--theme", default=None, metavar="NAME", help="colour theme (default hypertui-dark; `hypertui config check` lists them)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     sim = sub.add_parser("sim", help="run the market simulator as a local HTTP server", description="Serve the simulated HyperTracker API over HTTP.")
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=8787, help="port (default 8787)")
-    sim.add_argument("--seed", type=int, default=7, help="market seed (default 7)")
+    sim.add_argument("--seed", type=_seed, default=7, help="market seed (default 7)")
     sim.add_argument("--scale", choices=("small", "default", "large"), default="default", help="market size")
-    sim.add_argument("--update-interval", type=float, default=15.0, metavar="SECONDS", help="seconds between state updates")
+    sim.add_argument("--update-interval", type=_update_interval, default=15.0, metavar="SECONDS", help="seconds between state updates")
     sim.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty token)")
     sim.add_argument(
         "--chaos",
@@ -125,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url", default=None, metavar="URL", help="URL browsers reach this server at (default http://HOST:PORT)"
     )
     _connection_options(serve, suppress=True)
-    serve.add_argument("--refresh", type=float, default=argparse.SUPPRESS, metavar="SECONDS", help="refresh interval")
+    serve.add_argument("--refresh", type=_refresh, default=argparse.SUPPRESS, metavar="SECONDS", help="refresh interval")
 
     shots = sub.add_parser(
         "screenshots",

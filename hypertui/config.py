@@ -22,6 +22,9 @@ ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
 ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
 SCALES = ("small", "default", "large")
+REFRESH_RANGE = (0.5, 86_400.0)  # seconds; a day at most: the timers and timedelta of larger ones overflow
+UPDATE_INTERVAL_RANGE = (0.05, 86_400.0)
+SEED_RANGE = (0, 2**32 - 1)
 
 
 class ConfigError(Exception):
@@ -163,11 +166,11 @@ def load_settings(
     settings = Settings(
         token=SecretStr(token_value) if token_value else None,
         base_url=url_value or None,
-        refresh=_number(pick(refresh, None, "refresh"), "refresh", minimum=0.5, allow_none=True),
-        sim_seed=int(_number(pick(seed, None, "seed", sim), "simulator.seed", default=7)),
+        refresh=check_seconds(pick(refresh, None, "refresh"), "refresh", REFRESH_RANGE),
+        sim_seed=check_seed(pick(seed, None, "seed", sim), "simulator.seed"),
         sim_scale=_choice(pick(scale, None, "scale", sim), "simulator.scale", SCALES, "default"),
-        sim_update_interval=_number(
-            pick(update_interval, None, "update_interval", sim), "simulator.update_interval", minimum=0.05, default=15.0
+        sim_update_interval=check_seconds(
+            pick(update_interval, None, "update_interval", sim), "simulator.update_interval", UPDATE_INTERVAL_RANGE, 15.0
         ),
         export_dir=_path(data.get("export_dir"), "export_dir"),
         alerts=tuple(alerts),
@@ -201,17 +204,32 @@ def _keys(table: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
-def _number(value: Any, name: str, *, minimum: float | None = None, default: float | None = None, allow_none: bool = False) -> Any:
+def check_seconds(value: Any, name: str, limits: tuple[float, float], default: float | None = None) -> float | None:
+    """A number of seconds within `limits` (`default` if unset): nan, inf and huge values stop timers or overflow them."""
     if value is None:
-        if allow_none:
-            return None
         return default
     try:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
-    if minimum is not None and number < minimum:
-        raise ConfigError(f"{name} must be at least {minimum:g}, got {number:g}")
+    low, high = limits
+    if not low <= number <= high:  # False for nan too
+        raise ConfigError(f"{name} must be from {low:g} to {high:g} seconds, got {value!r}")
+    return number
+
+
+def check_seed(value: Any, name: str) -> int:
+    """A whole number in SEED_RANGE: numpy's generators take the seed's low 32 bits (a larger seed would
+    share a smaller one's streams) and the simulator's hash 64 (a larger one overflows)."""
+    if value is None:
+        return 7
+    try:
+        number = int(value) if isinstance(value, int | str) and not isinstance(value, bool) else None
+    except ValueError:
+        number = None
+    low, high = SEED_RANGE
+    if number is None or not low <= number <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, got {value!r}")
     return number
 
 

@@ -1,6 +1,7 @@
 """Settings precedence, validation and the config file's privacy."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -57,6 +58,62 @@ def test_bad_values_are_clear_errors(tmp_path):
     cfg.write_text("this is = = not toml")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_settings(env={}, path=cfg)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("refresh = nan\n", "refresh must be from 0.5 to 86400 seconds, got nan"),
+        ("refresh = inf\n", "refresh must be from 0.5 to 86400 seconds, got inf"),
+        ("refresh = 1e300\n", "refresh must be from 0.5 to 86400"),
+        ("[simulator]\nupdate_interval = -inf\n", "simulator.update_interval must be from 0.05 to 86400"),
+        ("[simulator]\nupdate_interval = nan\n", "simulator.update_interval must be from"),
+        ("[simulator]\nupdate_interval = 1e300\n", "simulator.update_interval must be from"),
+        ("[simulator]\nseed = inf\n", "simulator.seed must be a whole number from 0 to 4294967295, got inf"),
+        ("[simulator]\nseed = nan\n", "simulator.seed must be a whole number"),
+        ("[simulator]\nseed = 3.5\n", "simulator.seed must be a whole number"),
+        ("[simulator]\nseed = 99999999999999999999\n", "simulator.seed must be a whole number"),
+        ("[simulator]\nseed = -1\n", "simulator.seed must be a whole number"),
+    ],
+)
+def test_non_finite_huge_or_fractional_numbers_are_clear_errors(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_settings(env={}, path=write(tmp_path / "c.toml", text))
+
+
+def test_the_limits_themselves_are_accepted(tmp_path):
+    s = load_settings(env={}, path=write(tmp_path / "c.toml", "refresh = 86400\n[simulator]\nseed = 4294967295\nupdate_interval = 0.05\n"))
+    assert (s.refresh, s.sim_seed, s.sim_update_interval) == (86400.0, 4294967295, 0.05)
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--refresh", "nan"], "argument --refresh: refresh must be from 0.5 to 86400 seconds, got 'nan'"),
+        (["serve", "--refresh", "inf"], "argument --refresh: refresh must be from"),
+        (["--update-interval", "inf"], "argument --update-interval: update interval must be from 0.05 to 86400"),
+        (["dump", "status", "--seed", "1" + "0" * 30], "argument --seed: seed must be a whole number from 0 to 4294967295"),
+        (["sim", "--update-interval", "nan"], "argument --update-interval: update interval must be from"),
+        (["sim", "--seed", "-5"], "argument --seed: seed must be a whole number"),
+    ],
+)
+def test_the_same_values_as_flags_are_usage_errors(argv, message, capsys):
+    from hypertui.cli import main
+
+    with pytest.raises(SystemExit) as info:
+        main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and message in err and "Traceback" not in err
+
+
+def test_a_bad_number_in_the_file_is_one_line_from_the_command_line(tmp_path, monkeypatch, capsys):
+    from hypertui.cli import main
+
+    monkeypatch.setenv("HYPERTUI_CONFIG", str(write(tmp_path / "c.toml", "[simulator]\nseed = inf\n")))
+    monkeypatch.delenv("HYPERTRACKER_API_TOKEN", raising=False)
+    monkeypatch.delenv("HYPERTRACKER_BASE_URL", raising=False)
+    assert main(["dump", "status"]) == 2
+    assert capsys.readouterr().err == "hypertui: simulator.seed must be a whole number from 0 to 4294967295, got inf\n"
 
 
 def test_world_readable_config_with_token_warns(tmp_path):
