@@ -144,13 +144,17 @@ def build_parser() -> argparse.ArgumentParser:
         help="serve the dashboard to a web browser",
         description="Serve the dashboard over HTTP: each browser tab gets its own hypertui, with the same "
         "data source and settings as `hypertui` would have here (the token goes through the environment).",
-        epilog="Only loopback by default: a dashboard served on another address has no login, and reaches "
-        "the API with your token. To view it from elsewhere prefer an SSH tunnel: ssh -L 8000:127.0.0.1:8000 HOST.",
+        epilog="The dashboard is served under a random path, printed at start and new every run: the path is "
+        "the password, and every tab reaches the API with your token. Only loopback by default: plain http carries "
+        "that path across the network, so to view it from elsewhere prefer an SSH tunnel: ssh -L 8000:127.0.0.1:8000 HOST.",
     )
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port (default 8000)")
     serve.add_argument(
         "--public-url", default=None, metavar="URL", help="URL browsers reach this server at (default http://HOST:PORT)"
+    )
+    serve.add_argument(
+        "--no-auth", action="store_true", help="serve at / with no secret path: anyone who can reach the port gets the dashboard"
     )
     _connection_options(serve, suppress=True)
     serve.add_argument("--refresh", type=_refresh, default=argparse.SUPPRESS, metavar="SECONDS", help="refresh interval")
@@ -279,13 +283,13 @@ def _serve_simulator(args: argparse.Namespace) -> int:
 
 
 def _serve_dashboard(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
-    from hypertui.serve import exposure_warning, serve
+    from hypertui.serve import exposure_warning, new_secret, serve
 
-    warning = exposure_warning(args.host, settings)
+    warning = exposure_warning(args.host, settings, secret=not args.no_auth)
     if warning:
         print(f"hypertui serve: warning: {warning}", file=sys.stderr)
     try:
-        serve(settings, host=args.host, port=args.port, public_url=args.public_url)
+        serve(settings, host=args.host, port=args.port, public_url=args.public_url, secret=None if args.no_auth else new_secret())
     except OSError as exc:
         return _fail(f"cannot serve on {args.host}:{args.port}: {exc.strerror or exc}", EXIT_USAGE)
     return 0

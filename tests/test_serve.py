@@ -13,6 +13,7 @@ status bar's source. Checking the websocket's bytes instead would prove only tha
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 import os
 import shlex
@@ -28,7 +29,7 @@ import pytest
 
 from hypertui import cli
 from hypertui.config import ENV_BASE_URL, ENV_TOKEN, load_settings
-from hypertui.serve import app_command, exposure_warning
+from hypertui.serve import SecretPathServer, app_command, exposure_warning, new_secret
 
 CHROMIUM = shutil.which("chromium")
 DEADLINE = 20.0  # seconds for the whole browser test; each wait below stops at it
@@ -56,7 +57,7 @@ def test_the_token_goes_through_the_environment_not_the_command_line(tmp_path, m
         def serve(self) -> None:
             started["env"] = {k: os.environ.get(k) for k in (ENV_TOKEN, ENV_BASE_URL)}
 
-    monkeypatch.setattr("textual_serve.server.Server", FakeServer)
+    monkeypatch.setattr("hypertui.serve.Server", FakeServer)
     monkeypatch.setenv(ENV_BASE_URL, "https://stale.example/api")
     sim = load_settings(env={}, path=tmp_path / "none.toml")
     from hypertui.serve import serve
@@ -68,23 +69,63 @@ def test_the_token_goes_through_the_environment_not_the_command_line(tmp_path, m
     assert started["env"] == env
 
 
-def test_a_non_loopback_host_warns_that_the_dashboard_is_exposed(tmp_path, monkeypatch, capsys):
+def test_a_non_loopback_host_or_no_auth_warns_that_the_dashboard_is_exposed(tmp_path, monkeypatch, capsys):
     sim = load_settings(env={}, path=tmp_path / "none.toml")
     assert exposure_warning("127.0.0.1", sim) is None and exposure_warning("localhost", sim) is None
     assert exposure_warning("::1", sim) is None
+    assert "the secret URL crosses the network unencrypted" in exposure_warning("0.0.0.0", sim)
     live = load_settings(token="t", env={}, path=tmp_path / "none.toml")
-    assert "the API with your token" in exposure_warning("0.0.0.0", live)
+    assert "the API with your token" in exposure_warning("0.0.0.0", live, secret=False)
+    assert "every user of this machine gets the simulated dashboard" in exposure_warning("127.0.0.1", sim, secret=False)
 
     calls = []
     monkeypatch.setattr("hypertui.serve.serve", lambda settings, **kw: calls.append(kw))
     monkeypatch.setenv("HYPERTUI_CONFIG", str(tmp_path / "none.toml"))
     monkeypatch.delenv(ENV_TOKEN, raising=False)
     monkeypatch.delenv(ENV_BASE_URL, raising=False)
-    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8123"]) == 0
-    assert calls == [{"host": "0.0.0.0", "port": 8123, "public_url": None}]
-    assert "warning: listening on 0.0.0.0: anyone who can reach this port gets the simulated dashboard" in capsys.readouterr().err
-    assert cli.main(["serve"]) == 0
+    assert cli.main(["serve", "--host", "0.0.0.0", "--port", "8123", "--no-auth"]) == 0
+    assert calls == [{"host": "0.0.0.0", "port": 8123, "public_url": None, "secret": None}]
+    assert "warning: listening on 0.0.0.0 with --no-auth: anyone who can reach this port gets the simulated dashboard" in capsys.readouterr().err
+    assert cli.main(["serve"]) == 0 and cli.main(["serve"]) == 0
     assert calls[-1]["host"] == "127.0.0.1" and "warning" not in capsys.readouterr().err
+    # A new secret every run, 128 random bits in URL-safe base64.
+    first, second = calls[-2]["secret"], calls[-1]["secret"]
+    assert first != second and len(first) == 22 and all(c.isalnum() or c in "-_" for c in first + second)
+
+
+# A session process in textual-serve's protocol: the prelude, one data packet ("hello"), then "exit".
+SESSION = """import sys
+out, meta = sys.stdout.buffer, b'{"type": "exit"}'
+out.write(b"__GANGLION__\\n" + b"D" + (5).to_bytes(4, "big") + b"hello" + b"M" + len(meta).to_bytes(4, "big") + meta)
+"""
+
+
+async def test_without_the_secret_path_there_is_no_page_and_no_websocket(capsys):
+    """The real server on a loopback socket: only /SECRET/ and /SECRET/ws answer, and the page points at the latter."""
+    import aiohttp
+    from aiohttp.test_utils import TestServer
+
+    port, secret = _free_port(), new_secret()
+    server = SecretPathServer(shlex.join([sys.executable, "-c", SESSION]), secret=secret, host="127.0.0.1", port=port, title="hypertui")
+    async with TestServer(await server._make_app(), host="127.0.0.1", port=port), aiohttp.ClientSession() as http:
+        base = f"http://127.0.0.1:{port}"
+        assert capsys.readouterr().out == f"hypertui serve: open {base}/{secret}/  (the path is this run's password; Ctrl+C stops)\n"
+        for path in ("/", "/ws", "/download/x", f"/{new_secret()}/", f"/{new_secret()}/ws", f"/{secret[:-1]}/", f"/ws?{secret}"):
+            async with http.get(base + path) as response:
+                assert response.status == 404, path
+            with pytest.raises(aiohttp.WSServerHandshakeError):
+                await http.ws_connect(base + path)
+        async with http.get(f"{base}/{secret}/") as response:
+            assert response.status == 200
+            assert f'data-session-websocket-url="ws://127.0.0.1:{port}/{secret}/ws"' in await response.text()
+        async with http.get(f"{base}/static/js/textual.js") as response:
+            assert response.status == 200  # textual-serve's public script, the same for everyone
+        async with http.ws_connect(f"{base}/{secret}/ws?width=80&height=24") as ws:
+            assert await ws.receive_bytes() == b"hello"  # from the session's process, which then asks to close
+            assert (await ws.receive()).type == aiohttp.WSMsgType.CLOSE
+    # textual-serve never closes the exited session's stdin pipe: collected here, it closes on a running loop.
+    gc.collect()
+    await asyncio.sleep(0)
 
 
 # --- the real thing: hypertui serve + headless chromium -----------------------------------------
@@ -165,10 +206,10 @@ async def terminal_text(tools: DevTools) -> str | None:
     return None
 
 
-async def _start(*argv: str, env: dict[str, str]) -> asyncio.subprocess.Process:
+async def _start(*argv: str, env: dict[str, str], stdout: int = asyncio.subprocess.DEVNULL) -> asyncio.subprocess.Process:
     # Own process group: the test ends the server's per-tab app and chromium's helpers with it.
     return await asyncio.create_subprocess_exec(
-        *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        *argv, env=env, stdin=asyncio.subprocess.DEVNULL, stdout=stdout, stderr=asyncio.subprocess.DEVNULL,
         start_new_session=True,
     )
 
@@ -194,7 +235,9 @@ async def test_the_dashboard_shows_in_a_headless_browser(tmp_path: Path):
         HYPERTUI_CONFIG=str(tmp_path / "none.toml"), XDG_STATE_HOME=str(tmp_path / "state"), XDG_CACHE_HOME=str(tmp_path / "cache"),
         PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).parents[1]), env.get("PYTHONPATH")])),
     )
-    server = await _start(sys.executable, "-m", "hypertui", "serve", "--port", str(port), "--scale", "small", env=env)
+    server = await _start(
+        sys.executable, "-m", "hypertui", "serve", "--port", str(port), "--scale", "small", env=env, stdout=asyncio.subprocess.PIPE
+    )
     tools_port = _free_port()
     browser = await _start(
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -213,13 +256,16 @@ async def test_the_dashboard_shows_in_a_headless_browser(tmp_path: Path):
             return True
 
         await _until(deadline, "chromium's DevTools port", lambda: listening(tools_port, browser, "chromium"))
-        await _until(deadline, "hypertui serve to listen", lambda: listening(port, server, "hypertui serve"))
+        # The one line it prints once it listens: the URL with this run's secret path.
+        banner = await asyncio.wait_for(server.stdout.readline(), max(deadline - time.monotonic(), 0))
+        url = banner.decode().split()[3]
+        assert url.startswith(f"http://127.0.0.1:{port}/") and len(url.split("/")[3]) == 22, banner
         async with aiohttp.ClientSession() as http:
             targets = await (await http.get(f"http://127.0.0.1:{tools_port}/json/list")).json()
             page = next(t for t in targets if t["type"] == "page")
             async with http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as ws:
                 tools = DevTools(ws)
-                await tools.call("Page.navigate", url=f"http://127.0.0.1:{port}/")
+                await tools.call("Page.navigate", url=url)
 
                 seen: list[str] = []
 
