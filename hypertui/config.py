@@ -17,6 +17,7 @@ import httpx
 from pydantic import SecretStr
 
 from hypertui.api.client import DEFAULT_BASE_URL, is_loopback
+from hypertui.files import make_private_dirs, private_opener
 
 ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
@@ -78,9 +79,14 @@ def setup_logging(path: Path | None = None) -> Path:
     import logging
     from logging.handlers import RotatingFileHandler
 
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        # Each file it opens, the first and every one after a rollover, is 0600.
+        def _open(self):  # noqa: ANN202 - a text stream, as the base class's
+            return self._builtin_open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener)
+
     path = path or log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+    make_private_dirs(path.parent)
+    handler = PrivateRotatingFileHandler(path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger("hypertui")
     root.addHandler(handler)
@@ -303,8 +309,8 @@ CONFIG_TEMPLATE = """\
 
 
 def write_config_template(path: Path, keys: str = "") -> bool:
-    """Create a commented config file (mode 0600), `keys` listing the bindings; False if one exists."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create a commented config file (mode 0600, its new folders 0700), `keys` listing the bindings; False if one exists."""
+    make_private_dirs(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

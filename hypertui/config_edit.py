@@ -15,6 +15,7 @@ import tomlkit
 from tomlkit.exceptions import TOMLKitError
 
 from hypertui.config import CONFIG_TEMPLATE, ConfigError
+from hypertui.files import make_private_dirs
 
 
 def set_setting(path: Path, key: str, value: str) -> None:
@@ -32,14 +33,17 @@ def set_setting(path: Path, key: str, value: str) -> None:
     if doc.get(key) == value:
         return
     doc[key] = value
-    path.parent.mkdir(parents=True, exist_ok=True)
+    # Through a symlink (a config kept in a dotfiles repository) to the file it names: the rename
+    # below would otherwise put a copy in the link's place.
+    target = Path(os.path.realpath(path))
+    make_private_dirs(target.parent)
     # A temporary file renamed over the old one: a crash never leaves half a config file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".config-", suffix=".toml")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".config-", suffix=".toml")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(tomlkit.dumps(doc))
         os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        os.replace(tmp, target)
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"cannot write config file {path}: {exc.strerror}") from None

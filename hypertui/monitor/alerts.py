@@ -25,6 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError, model_validator
 
 from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary, iso
+from hypertui.files import open_private
 from hypertui.monitor import format as fmt
 
 # How far back past the level a value must come before the rule fires again (in the rule's unit).
@@ -393,6 +394,5 @@ def alerts_log_path() -> Path:
 
 def append_log(path: Path, alerts: Sequence[Alert]) -> None:
     """Append one line per alert (blocking: call it off the event loop)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
+    with open_private(path, "a", encoding="utf-8") as fh:
         fh.writelines(a.log_line() for a in alerts)

@@ -33,6 +33,7 @@ from hypertui.api.models import (
     SegmentMetrics,
     SegmentsBias24h,
 )
+from hypertui.files import open_private
 
 FORMATS = ("csv", "json")
 
@@ -259,14 +260,13 @@ def write_table(directory: Path, table: Table, fmt: str, now: datetime) -> tuple
 
     Never overwrites: a second export within the same second gets `-2`, `-3`, ...
     """
-    directory.mkdir(parents=True, exist_ok=True)
     records = table.records()
     stem = file_stem(table.name, now)
     n = 1
     while True:
         path = directory / f"{stem}{'' if n == 1 else f'-{n}'}.{fmt}"
         try:
-            with path.open("x", encoding="utf-8", newline="") as stream:
+            with open_private(path, "x", encoding="utf-8", newline="") as stream:
                 Output(fmt, stream).document(records, records)
         except FileExistsError:
             n += 1
