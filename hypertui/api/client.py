@@ -60,7 +60,7 @@ from hypertui.api.models import (
     StateStatus,
     iso,
 )
-from hypertui.api.text import one_line
+from hypertui.api.text import one_line, sent_name
 
 log = logging.getLogger("hypertui.api")
 
@@ -103,8 +103,9 @@ class _BearerAuth(httpx.Auth):
 
 
 def _path_segment(value: str) -> str:
-    """A server-provided name as exactly one path segment: `../x`, `?` or `#` cannot steer the URL."""
-    segment = quote(value, safe=":")
+    """A server-provided name, as the API sent it, as exactly one path segment: `../x`, `?` or `#`
+    cannot steer the URL."""
+    segment = quote(sent_name(value), safe=":")
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
@@ -226,7 +227,7 @@ class HyperTrackerClient:
         if end is not None:
             params.append(("end", iso(end)))
         if coin:
-            params.append(("coin", coin))
+            params.append(("coin", sent_name(coin)))
         if segment_id is not None:
             params.append(("segmentId", str(segment_id)))
         params += [("address", a) for a in addresses]

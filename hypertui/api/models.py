@@ -17,7 +17,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 from pydantic.alias_generators import to_camel
 from pydantic_core import ErrorDetails
 
-from hypertui.api.text import SafeStr
+from hypertui.api.text import ApiName, SafeStr
 
 
 def iso(value: datetime | str) -> str:
@@ -72,7 +72,7 @@ class Criteria(ApiModel):
 
 class Segment(ApiModel):
     id: int
-    name: SafeStr
+    name: ApiName
     emoji: SafeStr = ""
     category: Literal["size", "pnl"]
     criteria: Criteria = Criteria()
@@ -102,7 +102,7 @@ class BySide(ApiModel):
 
 
 class TopAsset(ApiModel):
-    coin: SafeStr
+    coin: ApiName
     total_value: float
     total_long_value: float | None = None
     count: int | None = None
@@ -174,7 +174,7 @@ class Profile(ApiModel):
 class Position(ApiModel):
     id: SafeStr
     address: SafeStr
-    coin: SafeStr
+    coin: ApiName
     dex: SafeStr | None = None
     side: Literal["long", "short"]
     size: float
@@ -302,7 +302,7 @@ Unfiltered = Annotated[bool, Field(exclude=True)]
 
 
 class PositionBreakdown(ApiModel):
-    coin: SafeStr | None = None
+    coin: ApiName | None = None
     timestamp: ApiTime | None = None
     data: list[CoinCohortBreakdown]
     unfiltered: Unfiltered = False
@@ -334,14 +334,14 @@ class CohortMetrics(ApiModel):
 
 
 class SegmentMetrics(ApiModel):
-    coin: SafeStr | None = None
+    coin: ApiName | None = None
     data: list[CohortMetrics]
     unfiltered: Unfiltered = False
 
 
 class PositionMetric(ApiModel):
     created_at: ApiTime
-    coin: SafeStr | None = None
+    coin: ApiName | None = None
     segment_id: int | None = None
     position_count: int
     position_count_long: int | None = None
@@ -380,7 +380,7 @@ class HeatmapCell(ApiModel):
 
 
 class HeatmapRow(ApiModel):
-    coin: SafeStr
+    coin: ApiName
     total_value: float
     total_long_value: float
     total_short_value: float
@@ -407,7 +407,7 @@ class Heatmap(ApiModel):
 
 
 class RiskItem(ApiModel):
-    coin: SafeStr
+    coin: ApiName
     total_value: float
     risk_value: float
     percent_risk: float

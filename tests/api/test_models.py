@@ -120,7 +120,7 @@ def test_unknown_fields_tolerated_and_server_strings_sanitised():
     seg = Segment.model_validate(
         {"id": 1, "name": "Fi\x1b[31msh\u202e", "emoji": "🐟", "category": "size", "brandNew": {"x": 1}}
     )
-    assert seg.name == "Fish"
+    assert seg.name == "Fish\ufffd" and seg.name.sent == "Fi\x1b[31msh\u202e"  # shown marked, the sent name kept
     assert "\x1b" not in clean("\x1b]0;pwned\x07title") and clean("\x1b]0;pwned\x07title") == "title"
     assert one_line("a\n\tb  c") == "a b c"
     assert len(clean("x" * 1000)) == 200

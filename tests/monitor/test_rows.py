@@ -1,4 +1,5 @@
 from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary
+from hypertui.api.text import NAME_MARK
 from hypertui.monitor.heat import PALETTES
 from hypertui.monitor.rows import (
     heatmap_lines,
@@ -129,7 +130,7 @@ def test_heatmap_rows_whose_names_clean_alike_keep_their_own_cells():
     old = _heatmap([("\x1b]0;a\x07", 200.0, [(1, 40.0, 0.9)]), ("\x1b]0;b\x07", 100.0, [(1, 40.0, 0.1)])])
     new = _heatmap([("\x1b]0;a\x07", 200.0, [(1, 40.0, 0.8)]), ("\x1b]0;b\x07", 100.0, [(1, 40.0, 0.2)])])
     lines = heatmap_lines(new, [1], "share", PALETTES[0], previous=old)
-    assert [line.coin for line in lines] == ["", ""]
+    assert [line.coin for line in lines] == [NAME_MARK, NAME_MARK]  # marked: not an empty name
     assert [line.cells[0].text for line in lines] == ["▓▲80%", "▓▼20%"]
     assert [line.changed for line in lines] == [(False,), (False,)]  # ambiguous: no mark rather than a wrong one
 

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NotFoundError
-from hypertui.api.text import MAX_LEN, clean
+from hypertui.api.text import MAX_LEN, clean, clean_name
 from hypertui.monitor.plan import TIMED
 from hypertui.sim import Market, create_app
 from hypertui.source import SIM_BASE_URL
@@ -145,7 +145,7 @@ async def test_hostile_names_are_cleaned_in_the_models(hostile):
         assert text.isprintable(), repr(text)
         assert len(text) <= MAX_LEN
     got = {row.coin for row in heatmap.heatmap}
-    assert {clean(h) for h in HOSTILE} <= got
+    assert {clean_name(h) for h in HOSTILE} <= got
     assert clean("[bold]x[/]") == "[bold]x[/]"  # markup is kept as text: the UI never parses it
     assert clean("\x1b[31mred") == "red" and clean("T\x1b]0;title\x07") == "T" and clean("\u202eevil") == "evil"
     assert clean("W" * 500) == "W" * (MAX_LEN - 1) + "…"
@@ -165,7 +165,7 @@ async def test_hostile_names_render_literally_and_safely(hostile):
         # Every hostile coin is in the heatmap model and on screen, as its cleaned text.
         heat = app.dashboard.query_one(HeatmapTable)
         for h in HOSTILE:
-            c = clean(h)
+            c = clean_name(h)
             assert c in heat.row_keys
             cell = heat.cell_text(c, "coin")
             assert isinstance(cell, Text) and cell.plain == " " + c and not cell.spans
@@ -177,12 +177,12 @@ async def test_hostile_names_render_literally_and_safely(hostile):
         # Cohort names: the list, the summary title and the heatmap headers.
         listed = app.dashboard.query_one(SegmentList)
         for name in NAMES:
-            c = clean(name)
+            c = clean_name(name)
             if c:
                 assert _fits(c, NAME_WIDTH).strip() in screen, c
         title = app.dashboard.query_one(CohortSummary).border_title
-        assert clean(NAMES[0]) in Text.from_markup(str(title)).plain  # Textual keeps titles as escaped markup
-        assert f"{app._segment(app.view.segment_id).emoji} {clean(NAMES[0])}" in screen
+        assert clean_name(NAMES[0]) in Text.from_markup(str(title)).plain  # Textual keeps titles as escaped markup
+        assert f"{app._segment(app.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen
         assert listed.option_count == 18
 
         # Columns stay aligned: every line is exactly the screen's width and the panel borders
