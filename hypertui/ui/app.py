@@ -331,20 +331,22 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             )
             # Attributed now: the selection may change while the requests are out, and a failed
             # summary of the cohort that *was* selected must not linger as a background failure.
-            parts_of = [self._part(r) for r in requests]
-            asked = [(first.take(r) if first else None) or plan.send(self.client, r) for r in requests]
-            results = await asyncio.gather(*asked, return_exceptions=True)
-            changed = {LEGEND} & succeeded
-            with self.batch_update():
-                for request, part, result in zip(requests, parts_of, results, strict=True):
-                    if isinstance(result, BaseException):
-                        failed[part] = result
-                    else:
-                        succeeded.add(part)
-                        if self._apply(request, result):
-                            changed.add(part)
-                self._render_changed(changed)
-                self._check_alerts()
+            answers = {
+                asyncio.ensure_future((first.take(r) if first else None) or plan.send(self.client, r)): (r, self._part(r))
+                for r in requests
+            }
+            self._draw_answers({}, {LEGEND} & succeeded, succeeded, failed)
+            pending = set(answers)
+            try:
+                # Each answer drawn as it arrives: a slow one (up to the client's deadline) must
+                # not hold the panels whose answers are in.
+                while pending:
+                    done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    self._draw_answers({a: answers[a] for a in done}, set(), succeeded, failed)
+            finally:
+                for answer in pending:  # the cycle was cancelled (the app is closing)
+                    answer.cancel()
+            self._check_alerts()
             if parts >= PANEL_PARTS and not PANEL_PARTS & failed.keys():
                 self._panels_as_of, self._panels_at = as_of, self.clock()
             succeeded.add(INTERNAL)
@@ -358,6 +360,26 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 self._finish_cycle(succeeded - failed.keys(), failed)
             except Exception as exc:  # noqa: BLE001 - nor stop the refresh loop
                 self._finish_broken_cycle(exc)
+
+    def _draw_answers(
+        self,
+        done: dict[asyncio.Future[Any], tuple[Request, str]],
+        changed: set[str],
+        succeeded: set[str],
+        failed: dict[str, BaseException],
+    ) -> None:
+        """Into the model cache, and onto the screen, what `done` brought (and `changed` besides)."""
+        with self.batch_update():
+            for answer, (request, part) in done.items():
+                error = asyncio.CancelledError() if answer.cancelled() else answer.exception()
+                if error is not None:
+                    failed[part] = error
+                else:
+                    succeeded.add(part)
+                    if self._apply(request, answer.result()):
+                        changed.add(part)
+            if changed:
+                self._render_changed(changed)
 
     async def _unless_current(
         self, parts: set[str], failed: dict, succeeded: set[str]

@@ -769,3 +769,28 @@ async def test_a_legend_with_an_unknown_category_starts_without_that_cohort_and_
         await settle(pilot)
         assert len(app.segments) == 15 and app.heatmap is not None and app.last_error is None
         assert "1 bad row dropped" in _status(app)
+
+
+async def test_a_slow_answer_does_not_hold_the_panels_whose_answers_are_in(make_app):
+    """A cycle drew nothing until its slowest request was answered (up to the client's deadline):
+    every panel waited for one slow body."""
+    app = make_app()
+    heatmap, release = app.client.heatmap, asyncio.Event()
+
+    async def slow_heatmap(*args, **kwargs):
+        await release.wait()
+        return await heatmap(*args, **kwargs)
+
+    app.client.heatmap = slow_heatmap
+    async with app.run_test(size=(160, 45)) as pilot:
+        for _ in range(100):  # a bounded number of turns of the loop, no clock
+            await pilot.pause()
+            if app.summary is not None and app.risk_items:
+                break
+        assert app.refreshing and app.heatmap is None  # the cycle still waits for the heatmap
+        assert app.dashboard.query_one(RiskTable).row_count == len(app.risk_items) > 0
+        assert app.summary.segment.name in str(app.dashboard.query_one(CohortSummary).border_title)
+        release.set()
+        await settle(pilot)
+        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.heatmap.heatmap) > 0
+        assert app.last_error is None
