@@ -1,4 +1,5 @@
-"""Heatmap cell maths: long share → diverging level, glyph and colour; value/count → intensity.
+"""Heatmap cell maths: long share → diverging level, glyph and colour; value/count → intensity;
+and the rows' order when sorted by one cohort's column.
 
 Levels are quantised (−4…4) so a cell's style only changes when its band does, which keeps
 terminal traffic low, and so the glyph alone carries the information (NO_COLOR, 256 colours).
@@ -8,9 +9,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from hypertui.api.models import HeatmapCell, HeatmapRow
 from hypertui.monitor import format as fmt
 
 GLYPHS = (" ", "░", "▒", "▓", "█")  # intensity, by |level|
@@ -100,3 +103,33 @@ def magnitude_cell(value: float, largest: float, mode: str, palette: Palette) ->
 
 
 EMPTY = HeatCell("", 0, "", "")  # no position of this cohort on this coin
+
+
+# --- sorting by a cohort's column -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeatSort:
+    """Rows by one cohort's cell (its long share, value or count, as the mode shows)."""
+
+    cohort_id: int
+    descending: bool
+
+    @property
+    def mark(self) -> str:
+        return "▼" if self.descending else "▲"
+
+
+def next_sort(current: HeatSort | None, cohort_id: int | None, descending: bool) -> HeatSort | None:
+    """`s` (descending) or `S` (ascending) on a column: sort by it; the same key on the same
+    column again, or on the coin or value column, goes back to the default order (by value)."""
+    wanted = None if cohort_id is None else HeatSort(cohort_id, descending)
+    return None if wanted == current else wanted
+
+
+def sort_rows(rows: list[HeatmapRow], sort: HeatSort, measure: Callable[[HeatmapCell], float]) -> list[HeatmapRow]:
+    """`rows` (ordered by value) by the cohort's measure; ties keep the order by value, and coins
+    the cohort holds no position in come last whichever the direction."""
+    held = [(measure(cell), row) for row in rows if (cell := row.cell(sort.cohort_id)) is not None]
+    held.sort(key=lambda pair: pair[0], reverse=sort.descending)  # stable, reversed or not
+    return [row for _, row in held] + [row for row in rows if row.cell(sort.cohort_id) is None]

@@ -20,7 +20,7 @@ from hypertui.api.models import (
 )
 from hypertui.monitor import deltas
 from hypertui.monitor import format as fmt
-from hypertui.monitor.heat import EMPTY, HeatCell, Palette, magnitude_cell, share_cell
+from hypertui.monitor.heat import EMPTY, HeatCell, HeatSort, Palette, magnitude_cell, share_cell, sort_rows
 
 AXES = ("size", "pnl")
 BIAS_DEAD_ZONE = 0.05  # |perp bias| below this reads as neutral (·)
@@ -281,9 +281,10 @@ def heatmap_lines(
     palette: Palette,
     name_filter: str = "",
     previous: Heatmap | None = None,
+    sort: HeatSort | None = None,
 ) -> HeatLines:
-    """Coins by total value, filtered by name (case-insensitive substring), one cell per cohort;
-    none while there is no heatmap."""
+    """Coins by total value (or by a shown cohort's column: `sort`), filtered by name
+    (case-insensitive substring), one cell per cohort; none while there is no heatmap."""
     rows = sorted(heatmap.heatmap if heatmap else [], key=lambda r: r.total_value, reverse=True)
     # The value/count scale is set by the whole axis, so filtering does not recolour cells.
     largest = 0.0
@@ -295,4 +296,6 @@ def heatmap_lines(
     unique = _rows_by_coin(heatmap) if heatmap else {}
     prev_rows = {coin: row for coin, row in (_rows_by_coin(previous) if previous else {}).items() if coin in unique}
     shown = [row for row in rows if not needle or needle in row.coin.casefold()]
+    if sort is not None and sort.cohort_id in cohort_ids:  # a cohort of the other axis: by value
+        shown = sort_rows(shown, sort, _MEASURE[mode])
     return HeatLines(shown, cohort_ids, mode, palette, largest, prev_rows)

@@ -44,7 +44,7 @@ from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
 from hypertui.monitor.alerts import AlertData
 from hypertui.monitor.first_requests import FirstRequests
-from hypertui.monitor.heat import MODES
+from hypertui.monitor.heat import MODES, HeatSort, next_sort
 from hypertui.monitor.plan import (
     BACKGROUND,
     HEATMAP,
@@ -143,7 +143,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
         Binding("b", "bias_overview", "Bias overview", show=False, id="bias_overview"),
         Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="alerts"),
-        # The risk table owns s/S when focused; from any other panel they sort it too.
+        # The risk table owns s/S when focused; from any other panel but the heatmap (its own) they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
         Binding("plus,equals_sign", "slower", "Slower refresh", key_display="+", show=False, id="slower"),
@@ -179,6 +179,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.heat_mode = MODES[0]
         self.palette_index = 0
         self.coin_filter = ""
+        self.heat_sort: HeatSort | None = None  # None: by value
         self.risk_sort: tuple[str, bool] = ("percent_risk", True)
         # The last good data, and the previous refresh of the same thing (for ▲▼ marks).
         self.segments: list[Segment] | None = None
@@ -637,8 +638,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.signals.palettes()[self.palette_index],
             self.coin_filter,
             self._prev_heatmap,
+            self.heat_sort,
         )
-        self.dashboard.query_one(HeatmapTable).show(cohorts, lines)
+        self.dashboard.query_one(HeatmapTable).show(cohorts, lines, self.heat_sort)
         within = self.view.opened_within if self.view else "all"
         if heatmap is not None and heatmap.unfiltered:
             within += " unavailable here, all shown"
@@ -710,6 +712,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return  # a page is already on its way
         self.view = replace(self.view, risk_rows=self.view.risk_rows + plan.RISK_PAGE)
         self.request_refresh({RISK_MORE})
+
+    def on_heatmap_table_sort_wanted(self, message: HeatmapTable.SortWanted) -> None:
+        self.heat_sort = next_sort(self.heat_sort, message.cohort_id, message.descending)
+        table = self.dashboard.query_one(HeatmapTable)
+        column = table.cursor_column  # new headers (the mark) put it back on the first column
+        self._render_heatmap()
+        table.move_cursor(row=0, column=column)  # the top of the new order, in the sorted column
 
     @on(CoinFilter.Changed, "#coin-filter")  # not the command palette's input, which bubbles here too
     def _coin_filter_changed(self, event: CoinFilter.Changed) -> None:
@@ -877,6 +886,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             ("Dashboard", [b for b in self.BINDINGS if isinstance(b, Binding)]),
             ("Panels", list(DashboardScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
+            ("Heatmap", list(HeatmapTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),
             ("Positions", list(PositionsScreen.BINDINGS)),  # type: ignore[arg-type]
             ("Cohort history", list(HistoryScreen.BINDINGS)),  # type: ignore[arg-type]

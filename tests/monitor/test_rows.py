@@ -1,6 +1,6 @@
 from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary
 from hypertui.api.text import NAME_MARK
-from hypertui.monitor.heat import PALETTES
+from hypertui.monitor.heat import PALETTES, HeatSort, next_sort
 from hypertui.monitor.rows import (
     heatmap_lines,
     risk_lines,
@@ -123,6 +123,30 @@ def test_heatmap_lines_sort_filter_and_change():
     assert [line.coin for line in heatmap_lines(new, [1], "share", PALETTES[0], "et")] == ["ETH"]
     values = heatmap_lines(new, [1], "value", PALETTES[0])
     assert values[1].cells[0].text.endswith("$80")
+
+
+def test_heatmap_lines_sorted_by_a_cohort_column_in_the_mode_shown():
+    hm = _heatmap([
+        ("BTC", 500.0, [(1, 40.0, 0.7), (16, 9.0, 0.2)]),
+        ("ETH", 300.0, [(1, 80.0, 0.3)]),
+        ("SOL", 200.0, [(16, 5.0, 0.9)]),
+        ("HYPE", 100.0, [(1, 60.0, 0.7)]),
+    ])
+    coins = lambda mode, sort: heatmap_lines(hm, [16, 1], mode, PALETTES[0], sort=sort).coins  # noqa: E731
+    assert coins("share", HeatSort(1, True)) == ["BTC", "HYPE", "ETH", "SOL"]  # a tie keeps the order by value
+    assert coins("share", HeatSort(1, False)) == ["ETH", "BTC", "HYPE", "SOL"]  # not held: last either way
+    assert coins("value", HeatSort(1, True)) == ["ETH", "HYPE", "BTC", "SOL"]
+    assert coins("share", HeatSort(16, True)) == ["SOL", "BTC", "ETH", "HYPE"]
+    assert coins("share", HeatSort(8, True)) == coins("share", None) == ["BTC", "ETH", "SOL", "HYPE"]  # not shown
+    assert heatmap_lines(hm, [16, 1], "share", PALETTES[0], "t", sort=HeatSort(1, False)).coins == ["ETH", "BTC"]
+
+
+def test_the_same_sort_key_again_goes_back_to_the_order_by_value():
+    assert next_sort(None, 1, True) == HeatSort(1, True)
+    assert next_sort(HeatSort(1, True), 1, True) is None
+    assert next_sort(HeatSort(1, True), 1, False) == HeatSort(1, False)
+    assert next_sort(HeatSort(1, True), 16, True) == HeatSort(16, True)
+    assert next_sort(HeatSort(1, True), None, True) is None  # the coin or value column
 
 
 def test_heatmap_rows_whose_names_clean_alike_keep_their_own_cells():

@@ -241,6 +241,49 @@ async def test_heatmap_keys_axis_mode_palette_window(make_app):
         assert ("heatmap", ("24h",), {}) in app.client.calls
 
 
+async def test_s_on_the_heatmap_sorts_by_the_cursor_cohort_and_a_refresh_keeps_it(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # cohorts → summary → heatmap
+        heat = app.dashboard.query_one(HeatmapTable)
+        by_value = [r.coin for r in sorted(app.heatmap.heatmap, key=lambda r: r.total_value, reverse=True)]
+        await pilot.press("l", "l", "l", "j", "j")  # the second cohort's column, third row
+        await pilot.pause()
+        sid = heat.cursor_cohort
+
+        def shares() -> list[float]:
+            return [c.bias for coin in heat.row_keys if (c := app.heatmap.heatmap[_index(app, coin)].cell(sid))]
+
+        await pilot.press("s")
+        await pilot.pause()
+        assert app.heat_sort is not None and heat.cursor_row == 0 and heat.cursor_cohort == sid
+        assert shares() == sorted(shares(), reverse=True) and len(set(shares())) > 1
+        assert list(heat.row_keys) != by_value and sorted(heat.row_keys) == sorted(by_value)
+        assert heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain.endswith("▼")
+        risk_order = [i.coin for i in app.risk_items]
+        await pilot.press("S")  # ascending
+        await pilot.pause()
+        assert shares() == sorted(shares())
+        assert "▲" in heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain
+        assert [i.coin for i in app.risk_items] == risk_order  # the risk table was not sorted
+        await pilot.press("r")
+        await settle(pilot)
+        assert shares() == sorted(shares())  # kept across a refresh
+        await pilot.press("v")  # value mode: by the cohort's value
+        await pilot.pause()
+        values = [c.total_value for coin in heat.row_keys if (c := app.heatmap.heatmap[_index(app, coin)].cell(sid))]
+        assert values == sorted(values)
+        await pilot.press("S")  # the same key again: back to the order by value
+        await pilot.pause()
+        assert app.heat_sort is None and list(heat.row_keys) == by_value
+        assert not any(m in str(c.label) for c in heat.columns.values() for m in "▲▼")
+
+
+def _index(app, coin: str) -> int:
+    return next(i for i, r in enumerate(app.heatmap.heatmap) if r.coin == coin)
+
+
 async def test_position_age_and_interval_keys(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

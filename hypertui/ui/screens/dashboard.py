@@ -178,9 +178,7 @@ class DashboardScreen(Screen):
         keys = table.row_keys
         if not keys or not 0 <= table.cursor_row < len(keys):
             return None
-        columns = list(table.columns)
-        column = columns[table.cursor_column].value if 0 <= table.cursor_column < len(columns) else None
-        return keys[table.cursor_row], int(column) if column and column.isdigit() else None
+        return keys[table.cursor_row], table.cursor_cohort
 
     def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
         event.stop()

@@ -1,4 +1,8 @@
-"""Coins × cohorts of one axis; each cell's colour and glyph follow the long share (or size)."""
+"""Coins × cohorts of one axis; each cell's colour and glyph follow the long share (or size).
+
+Focused, `s`/`S` ask the app to sort the rows by the cursor's cohort column (the app keeps the
+order, so a refresh keeps it too); the sorted column's header carries ▼ or ▲.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ from functools import lru_cache
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 
 from hypertui.api.models import Segment
-from hypertui.monitor.heat import GLYPHS, HeatCell
+from hypertui.monitor.heat import GLYPHS, HeatCell, HeatSort
 from hypertui.monitor.rows import HeatLines, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -44,9 +50,22 @@ def _total(total: str) -> Text:
 
 
 class HeatmapTable(SyncedTable):
+    BINDINGS = [
+        Binding("s", "sort(True)", "Sort by the cursor's cohort (again: by value)", show=False, id="heatmap.sort"),
+        Binding("S", "sort(False)", "Sort by the cursor's cohort, ascending", show=False, id="heatmap.sort_ascending"),
+    ]
+
+    class SortWanted(Message):
+        """`s`/`S`: sort by this cohort's column (None: the coin or value column)."""
+
+        def __init__(self, cohort_id: int | None, descending: bool) -> None:
+            self.cohort_id = cohort_id
+            self.descending = descending
+            super().__init__()
+
     def __init__(self) -> None:
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
-        self._shown: tuple[list[Segment], HeatLines] | None = None
+        self._shown: tuple[list[Segment], HeatLines, HeatSort | None] | None = None
 
     def _cell_width(self, cohorts: int) -> int:
         room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
@@ -56,13 +75,18 @@ class HeatmapTable(SyncedTable):
         if self._shown:
             self.show(*self._shown)
 
-    def show(self, cohorts: list[Segment], lines: HeatLines) -> None:
-        self._shown = (cohorts, lines)
+    def show(self, cohorts: list[Segment], lines: HeatLines, sort: HeatSort | None = None) -> None:
+        self._shown = (cohorts, lines, sort)
         width = self._cell_width(len(cohorts))
+
+        def header(s: Segment) -> Text:
+            mark = sort.mark if sort is not None and sort.cohort_id == s.id else ""
+            return Text(f"{s.emoji}\n{short_name(s.name, width - 1 - len(mark))}{mark}", justify="center")
+
         columns = [
             ("coin", Text(" Coin"), COIN_WIDTH),
             ("total", Text("Value ".rjust(TOTAL_WIDTH)), TOTAL_WIDTH),
-        ] + [(str(s.id), Text(f"{s.emoji}\n{short_name(s.name, width - 1)}", justify="center"), width) for s in cohorts]
+        ] + [(str(s.id), header(s), width) for s in cohorts]
         self.set_columns(columns)
 
         def cells(position: int) -> tuple[Text, ...]:
@@ -74,3 +98,13 @@ class HeatmapTable(SyncedTable):
             )
 
         self.sync_lazy(lines.coins, cells)  # the coins come without working out any line's cells
+
+    @property
+    def cursor_cohort(self) -> int | None:
+        """The cohort of the cursor's column (None: the coin or value column)."""
+        columns = list(self.columns)
+        key = columns[self.cursor_column].value if 0 <= self.cursor_column < len(columns) else None
+        return int(key) if key and key.isdigit() else None
+
+    def action_sort(self, descending: bool) -> None:
+        self.post_message(self.SortWanted(self.cursor_cohort, descending))
