@@ -9,6 +9,9 @@ on its way is never asked for twice.
 A position is shown once, on the first page that brought it: the server may repeat one across
 pages. Paging stops, with `problem` saying why, when a cursor comes back or a page brings
 nothing new (cursors that go round, or change while the same rows repeat).
+
+`SortedRows` shows the rows held in another order (value, uPnL, distance to liquidation,
+leverage): the API orders by open time only, so a sort covers what is loaded, never more.
 """
 
 from __future__ import annotations
@@ -117,6 +120,15 @@ class PageWindow:
     @property
     def rows_held(self) -> int:
         return sum(len(p.rows) for p in self.pages if p.rows is not None)
+
+    def held(self) -> list[Position]:
+        """The rows held now, in the API's order (pages dropped far from the view: not those)."""
+        return [p for page in self.pages if page.rows for p in page.rows]
+
+    @property
+    def state(self) -> tuple:
+        """Changes whenever what a view of these rows shows may have."""
+        return self.row_count, self.fetches, len(self.inflight), self.pages_held
 
     @property
     def pages_held(self) -> int:
@@ -229,6 +241,55 @@ class PageWindow:
             if p.loaded:
                 total += p.count
         self._starts, self._total = starts, total
+
+
+# --- sorted within what is loaded -------------------------------------------------------------
+
+# Column key -> (label, measure, descending): each sort's most telling end first.
+SORTS: dict[str, tuple[str, Callable[[Position], float | None], bool]] = {
+    "value": ("value", lambda p: p.position_value, True),
+    "pnl": ("uPnL", lambda p: p.unrealized_pnl, True),
+    "dist": ("distance to liquidation", lambda p: p.liquidation_distance if p.is_open else None, False),
+    "leverage": ("leverage", lambda p: p.leverage[0] if p.leverage else None, True),
+}
+
+
+def next_sort(current: str | None) -> str | None:
+    """The sort after `current` (None: the API's order, by open time), round to None again."""
+    keys = [None, *SORTS]
+    return keys[(keys.index(current) + 1) % len(keys)]
+
+
+@dataclass(frozen=True)
+class SortedRows:
+    """The rows a `PageWindow` held when sorted, by one column; rows without that value last.
+
+    A snapshot: nothing is fetched for it, so the order never changes under the cursor."""
+
+    column: str
+    rows: list[Position]
+
+    @classmethod
+    def of(cls, rows: list[Position], column: str) -> SortedRows:
+        _, measure, descending = SORTS[column]
+        known = sorted((p for p in rows if measure(p) is not None), key=measure, reverse=descending)  # type: ignore[arg-type, return-value]
+        return cls(column, known + [p for p in rows if measure(p) is None])
+
+    @property
+    def row_count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def state(self) -> tuple:
+        return (self.row_count,)
+
+    def row(self, row: int) -> Position | None:
+        return self.rows[row] if 0 <= row < len(self.rows) else None
+
+    def describe(self) -> str:
+        label, _, descending = SORTS[self.column]
+        end = "largest" if descending else "smallest"
+        return f"sorted by {label} ({end} first) within the {fmt.count(self.row_count)} loaded"
 
 
 # --- cells ------------------------------------------------------------------------------------

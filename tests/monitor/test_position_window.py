@@ -9,8 +9,10 @@ from hypertui.monitor.format import signed_money
 from hypertui.monitor.positions import (
     PageWindow,
     PositionQuery,
+    SortedRows,
     cells,
     detail_fields,
+    next_sort,
     short_address,
 )
 
@@ -146,3 +148,35 @@ def test_a_unique_prefix_of_a_loaded_address_completes_it():
     assert address is None and "No loaded address starts with 0xcafe" in why
     address, why = complete_address("0xnope", loaded)
     assert address is None and why.startswith("Not an address")
+
+
+def test_sorted_rows_order_what_was_held_and_put_unknown_values_last():
+    def pos(i: int, **kw) -> Position:
+        return Position(id=str(i), address=f"0x{i:040x}", coin="BTC", side="long", size=1, open_time=T0, **kw)
+
+    rows = [
+        pos(0, position_value=50, unrealized_pnl=-5, mark_price=100, liquidation_price=90, cross_leverage=3),
+        pos(1, position_value=900, unrealized_pnl=None, mark_price=100, liquidation_price=None, cross_leverage=20),
+        pos(2, position_value=300, unrealized_pnl=40, mark_price=100, liquidation_price=98, isolated_leverage=5),
+        pos(3, position_value=10, unrealized_pnl=1, mark_price=100, liquidation_price=50,
+            close_time=T0 + timedelta(hours=1)),  # closed: nothing left to liquidate, no leverage
+    ]
+    order = {key: [p.id for p in SortedRows.of(rows, key).rows] for key in ("value", "pnl", "dist", "leverage")}
+    assert order == {
+        "value": ["1", "2", "0", "3"],
+        "pnl": ["2", "3", "0", "1"],
+        "dist": ["2", "0", "1", "3"],  # nearest liquidation first; none known last
+        "leverage": ["1", "2", "0", "3"],
+    }
+    assert SortedRows.of(rows, "pnl").describe() == "sorted by uPnL (largest first) within the 4 loaded"
+    assert SortedRows.of(rows, "pnl").row(4) is None and SortedRows.of(rows, "pnl").row(-1) is None
+    assert [next_sort(k) for k in (None, "value", "pnl", "dist", "leverage")] == ["value", "pnl", "dist", "leverage", None]
+
+
+def test_held_lists_the_rows_of_the_pages_held_in_the_api_order():
+    w = PageWindow(first_limit=3, limit=3, max_pages=1)
+    w.begin(0)
+    w.loaded(0, _page(0, 3), 0)
+    w.begin(1)
+    w.loaded(1, _page(3, 3), 4)  # the first page is dropped
+    assert [p.id for p in w.held()] == ["3", "4", "5"] and w.row_count == 6

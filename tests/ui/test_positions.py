@@ -251,6 +251,58 @@ async def test_lazy_paging_never_asks_twice_and_memory_stays_bounded(make_app):
         assert len(client.cursors) - asked <= 2 and screen.rows_held <= MAX_PAGES * PAGE
 
 
+async def test_S_sorts_the_loaded_rows_and_says_so_without_a_request(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await _open_from_heatmap(pilot)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        api_order = [view.window.row(i).id for i in range(view.row_count)]
+        n, asked = len(api_order), len(app.client.calls)
+        assert n > 2
+
+        def shown(measure) -> list:
+            return [measure(view.window.row(i)) for i in range(view.row_count)]
+
+        await pilot.press("S")
+        await pilot.pause()
+        values = shown(lambda p: p.position_value)
+        assert values == sorted(values, reverse=True) and values != [view.window.row(0).position_value] * n
+        assert f"sorted by value (largest first) within the {n} loaded" in screen.status_text().plain
+        assert "Value▼" in view._header.plain
+        await pilot.press("S")
+        await pilot.pause()
+        pnl = [v for v in shown(lambda p: p.unrealized_pnl) if v is not None]
+        assert pnl == sorted(pnl, reverse=True) and "sorted by uPnL" in screen.status_text().plain
+        await pilot.press("S")
+        await pilot.pause()
+        dist = shown(lambda p: p.liquidation_distance)
+        known = [d for d in dist if d is not None]
+        assert known == sorted(known) and dist[: len(known)] == known and "To liq▲" in view._header.plain
+        await pilot.press("S", "S")  # leverage, then the API's order again
+        await pilot.pause()
+        assert screen.sorted is None and [view.window.row(i).id for i in range(view.row_count)] == api_order
+        assert "sorted" not in screen.status_text().plain and "▼" not in view._header.plain
+        assert len(app.client.calls) == asked  # sorting asked for nothing
+
+
+async def test_sorted_rows_do_not_page_until_back_in_the_api_order(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        client = await _opened_on_endless(pilot, total=5000)
+        screen = app.screen
+        view = screen.query_one(PositionsView)
+        await pilot.press("S", "end")
+        await _loaded(pilot)
+        assert client.cursors == [None] and view.row_count == FIRST_PAGE
+        assert f"within the {FIRST_PAGE} loaded" in screen.status_text().plain
+        await pilot.press("S", "S", "S", "S")  # back to the API's order: paging goes on
+        await pilot.press("end")
+        await _loaded(pilot)
+        assert client.cursors == [None, str(FIRST_PAGE)] and view.row_count == FIRST_PAGE + PAGE
+
+
 async def test_the_first_page_is_asked_for_before_the_screen_has_mounted(make_app, monkeypatch):
     asked_by_mount = []
     mount = PositionsScreen.on_mount

@@ -4,6 +4,7 @@ Pushed over the dashboard, which stays alive underneath (its cursor and scroll a
 Rows load lazily: a small first page, then 1,000-row pages fetched in a worker when the view
 comes within a screen of the end of what is loaded. At most `MAX_PAGES` pages hold rows; the
 pages far from the cursor are dropped and fetched again (by their kept cursor) if revisited.
+`S` sorts the rows held (the API only orders by open time): no request, and no paging while sorted.
 """
 
 from __future__ import annotations
@@ -25,7 +26,16 @@ from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
-from hypertui.monitor.positions import WINDOWS, PageWindow, PositionQuery, complete_address, detail_fields, parse_address
+from hypertui.monitor.positions import (
+    WINDOWS,
+    PageWindow,
+    PositionQuery,
+    SortedRows,
+    complete_address,
+    detail_fields,
+    next_sort,
+    parse_address,
+)
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.widgets.coin_filter import _without_forbidden
 from hypertui.ui.widgets.footer import Footer
@@ -45,6 +55,7 @@ class PositionsScreen(Screen):
         Binding("o", "cycle('status')", "Open/closed", id="positions.status"),
         Binding("t", "cycle('window')", "Opened within", id="positions.window"),
         Binding("s", "cycle('side')", "Side", id="positions.side"),
+        Binding("S", "sort", "Sort the loaded rows", show=False, id="positions.sort"),  # the filters line says so
         Binding("r", "retry", "Retry/reload", id="positions.retry"),
         Binding("w", "wallet", "This wallet", id="positions.wallet"),
         Binding("slash", "address", "Address", key_display="/", id="positions.address"),
@@ -58,6 +69,7 @@ class PositionsScreen(Screen):
         self.filters = query
         self.cohort = cohort
         self.window = self._new_window()
+        self.sorted: SortedRows | None = None  # the rows held, in another order (S)
         self.error: str | None = None
         self._shown: dict[str, Text] = {}
 
@@ -95,8 +107,9 @@ class PositionsScreen(Screen):
     # --- paging ----------------------------------------------------------------------------
 
     def _fetch_wanted(self) -> None:
-        """Start a worker for each page the view needs (none while an error waits for `r`)."""
-        if self.error is not None or not self.is_attached:
+        """Start a worker for each page the view needs (none while an error waits for `r`, nor
+        while sorted: a sort covers the rows it was given)."""
+        if self.error is not None or not self.is_attached or self.sorted is not None:
             return
         view = self.view
         first, last = view.visible_rows()
@@ -134,6 +147,8 @@ class PositionsScreen(Screen):
 
     def on_positions_view_moved(self, event: PositionsView.Moved) -> None:
         event.stop()
+        if self.sorted is not None:  # its rows are all in memory; row numbers are not the window's
+            return
         self.window.evict(self.view.anchor, self.view.visible_rows())
         self._fetch_wanted()
 
@@ -141,6 +156,8 @@ class PositionsScreen(Screen):
 
     def _tail(self) -> str:
         w = self.window
+        if self.sorted is not None:
+            return "end of the loaded rows (S: next order)"
         if self.error is not None:
             return "✗ page failed — r retries"
         if w.done:
@@ -159,6 +176,8 @@ class PositionsScreen(Screen):
         else:
             count = f"{fmt.count(n)} loaded · more…"
         parts: list[Any] = [f" {count}", (f" · {fmt.count(w.rows_held)} rows held", "dim")]
+        if self.sorted is not None:
+            parts = [(f" {self.sorted.describe()}", "bold"), " (S) │", *parts]
         if self.error is not None:
             parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
@@ -167,13 +186,13 @@ class PositionsScreen(Screen):
         if not self.is_attached:
             return
         for where, text in (
-            ("#positions-filters", Text(" " + self.filters.describe(), style="dim")),
+            ("#positions-filters", Text(f" {self.filters.describe()} · sort (S)", style="dim")),
             ("#positions-status", self.status_text()),
         ):
             if self._shown.get(where) != text:  # an update relayouts: only when the line changed
                 self._shown[where] = text
                 self.query_one(where, Static).update(text)
-        self.view.show(self.window, self._tail())
+        self.view.show(self.sorted or self.window, self._tail())
 
     # --- actions ---------------------------------------------------------------------------
 
@@ -212,7 +231,7 @@ class PositionsScreen(Screen):
         self._set_address(address)
 
     def _loaded_addresses(self) -> set[str]:
-        return {p.address for page in self.window.pages if page.rows for p in page.rows}
+        return {p.address for p in self.window.held()}
 
     def action_copy_address(self) -> None:
         p = self.view.cursor_position
@@ -231,7 +250,16 @@ class PositionsScreen(Screen):
     def _restart(self) -> None:
         self.workers.cancel_group(self, "positions")
         self.window = self._new_window()
+        self.sorted = None  # new rows: in the API's order until sorted again
         self.error = None
+        self._show()
+        self._fetch_wanted()
+
+    def action_sort(self) -> None:
+        """The rows held now in the next order: value, uPnL, distance to liquidation, leverage,
+        then the API's (by open time) again, where paging goes on. Nothing is fetched."""
+        column = next_sort(self.sorted.column if self.sorted else None)
+        self.sorted = SortedRows.of(self.window.held(), column) if column else None
         self._show()
         self._fetch_wanted()
 
@@ -246,7 +274,7 @@ class PositionsScreen(Screen):
     def action_export(self, fmt: str) -> None:
         """The rows held now (pages far from the cursor may have been dropped: not those)."""
         w = self.window
-        held = [p for page in w.pages if page.rows for p in page.rows]
+        held = w.held()
         partial = not w.done or len(held) < w.row_count  # more on the server, or pages far away dropped
         f = self.filters
         name = " ".join(

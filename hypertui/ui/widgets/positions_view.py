@@ -1,7 +1,8 @@
 """A virtual table of positions on Textual's Line API: only the visible lines are ever drawn.
 
-The widget reads rows from a `PageWindow` (hypertui.monitor.positions) and never fetches: when
-the view moves it posts `Moved` with the rows it shows, and the screen decides what to load.
+The widget reads rows from a `PageWindow` or, sorted, a `SortedRows` (hypertui.monitor.positions)
+and never fetches: when the view moves it posts `Moved` with the rows it shows, and the screen
+decides what to load.
 A fixed header line, a cursor row, and a tail line (loading / more / end) below the last row.
 Server strings become `Text` (never markup).
 """
@@ -20,7 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from hypertui.api.models import Position
-from hypertui.monitor.positions import COLUMNS, PageWindow, cells
+from hypertui.monitor.positions import COLUMNS, SORTS, PageWindow, SortedRows, cells
 from hypertui.ui.signals import Signals, signals_of
 
 GAP = 1
@@ -39,6 +40,16 @@ def _line(values: dict[str, str], styles: dict[str, str] | None = None) -> Text:
         if n < len(COLUMNS) - 1:
             text.append(" " * GAP)
     return text
+
+
+def _header(sorted_by: str | None) -> Text:
+    """The column labels; a sorted column's ends with ▼ or ▲ (in place of its last letter if need be)."""
+    labels = {key: label for key, label, _, _ in COLUMNS}
+    if sorted_by is not None:
+        mark = "▼" if SORTS[sorted_by][2] else "▲"
+        width = next(w for key, _, w, _ in COLUMNS if key == sorted_by)
+        labels[sorted_by] = labels[sorted_by][: width - 1] + mark
+    return _line(labels)
 
 
 def _styles(p: Position, signals: Signals) -> dict[str, str]:
@@ -105,22 +116,23 @@ class PositionsView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.window: PageWindow | None = None
+        self.window: PageWindow | SortedRows | None = None
         self.tail = ""  # what the line under the last row says ("" when there is none)
-        self._header = _line({key: label for key, label, _, _ in COLUMNS})
+        self._header = _header(None)
         self._signature: tuple | None = None
         self._lines: dict[tuple[int, bool], tuple[Strip, Style]] = {}  # drawn rows (uncropped), until the data changes
 
     # --- data --------------------------------------------------------------------------------
 
-    def show(self, window: PageWindow, tail: str) -> None:
+    def show(self, window: PageWindow | SortedRows, tail: str) -> None:
         """Point at (new or grown) data; keeps the cursor and scroll unless the window changed."""
-        signature = (id(window), window.row_count, tail, window.fetches, len(window.inflight), window.pages_held)
+        signature = (id(window), tail, *window.state)
         if signature == self._signature:
             return  # nothing new: the cursor moving repaints by itself
         self._signature = signature
         if window is not self.window:
             self.window = window
+            self._header = _header(window.column if isinstance(window, SortedRows) else None)
             self.cursor = 0
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.tail = tail
