@@ -1,7 +1,8 @@
 """The coin view and the bias overview as plain values (no Textual here).
 
 The coin view: a coin's breakdown by cohort (position-breakdown-by-cohort), each cohort's
-12-hourly history (segment-metrics) and one cohort's per-update series (position-metrics).
+12-hourly history (segment-metrics) and one cohort's per-update series (position-metrics),
+with its latest unrealised PnL and funding on the coin.
 The bias overview: every cohort's perp bias over the last ~72 h (segments-bias-charts-data-24h).
 """
 
@@ -113,6 +114,37 @@ def position_metric_series(rows: Sequence[PositionMetric]) -> dict[str, list[flo
     """A coin × cohort's position-metrics rows as series, oldest first."""
     ordered = sorted(rows, key=lambda r: r.created_at)
     return _series([(r.position_count, r.total_position_value, r.long_share) for r in ordered])
+
+
+@dataclass(frozen=True)
+class MetricTotals:
+    """A coin × cohort's money at the latest update: is the cohort making or losing it here?"""
+
+    pnl: str  # totalUnrealizedPnl
+    pnl_sign: int
+    pnl_change: str  # since the oldest row held ("" when unknown)
+    pnl_change_sign: int
+    funding: str  # totalFunding
+    funding_sign: int
+
+
+def metric_totals(rows: Sequence[PositionMetric]) -> MetricTotals | None:
+    """From the newest position-metrics row; None when the server sent neither total."""
+    ordered = sorted(rows, key=lambda r: r.created_at)
+    if not ordered or (ordered[-1].total_unrealized_pnl is None and ordered[-1].total_funding is None):
+        return None
+    first, last = ordered[0], ordered[-1]
+    change = None
+    if len(ordered) > 1 and first.total_unrealized_pnl is not None and last.total_unrealized_pnl is not None:
+        change = last.total_unrealized_pnl - first.total_unrealized_pnl
+    return MetricTotals(
+        pnl=fmt.signed_money(last.total_unrealized_pnl),
+        pnl_sign=_sign(last.total_unrealized_pnl),
+        pnl_change="" if change is None else fmt.signed_money(change),
+        pnl_change_sign=_sign(change),
+        funding=fmt.signed_money(last.total_funding),
+        funding_sign=_sign(last.total_funding),
+    )
 
 
 # --- the bias overview ------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hypertui.api.models import PositionBreakdown, PositionMetric, SegmentMetrics, SegmentsBias24h
-from hypertui.monitor.coin_rows import bias_strips, breakdown_lines, metric_series, position_metric_series
+from hypertui.monitor.coin_rows import bias_strips, breakdown_lines, metric_series, metric_totals, position_metric_series
 
 
 def seg(sid: int, name: str, category: str, low: float) -> dict:
@@ -46,6 +46,22 @@ def test_series_read_oldest_first_and_skip_gaps():
                                            "totalPositionValue": 100.0, "totalPositionValueLong": 10.0 * h}) for h in (3, 1, 2)]
     assert position_metric_series(rows) == {"positions": [1, 2, 3], "value": [100.0] * 3, "long": [0.1, 0.2, 0.3]}
     assert position_metric_series([]) == {"positions": [], "value": [], "long": []}
+
+
+def _metric(hour: int, **totals) -> PositionMetric:
+    return PositionMetric.model_validate({"createdAt": f"2026-03-04T0{hour}:00:00.000Z", "positionCount": 1,
+                                          "totalPositionValue": 100.0, **totals})
+
+
+def test_metric_totals_are_the_newest_rows_with_the_upnl_change_over_what_is_held():
+    rows = [_metric(3, totalUnrealizedPnl=-1500.0, totalFunding=25.0), _metric(1, totalUnrealizedPnl=500.0),
+            _metric(2, totalUnrealizedPnl=0.0, totalFunding=-3.0)]  # newest first as sent, or not: by time
+    totals = metric_totals(rows)
+    assert (totals.pnl, totals.pnl_sign, totals.funding, totals.funding_sign) == ("-$1.50K", -1, "+$25.00", 1)
+    assert (totals.pnl_change, totals.pnl_change_sign) == ("-$2.00K", -1)
+    one = metric_totals([_metric(1, totalFunding=-3.0)])  # no uPnL sent, one row: no change
+    assert (one.pnl, one.pnl_change, one.funding) == ("—", "", "-$3.00")
+    assert metric_totals([_metric(1)]) is None and metric_totals([]) is None  # neither total: nothing to say
 
 
 def test_bias_strips_one_per_cohort_size_then_pnl():

@@ -146,6 +146,19 @@ async def test_cursor_cohort_series_come_from_position_metrics(make_app):
         assert [kw["recency"] for name, _, kw in app.client.calls[before:] if name == "iter_position_metrics"] == ["24h"]
 
 
+async def test_the_series_title_says_the_cohorts_latest_upnl_and_funding_on_the_coin(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 0)
+        rows = screen.series[(screen.cohort_id, "7d", "all")]
+        newest, oldest = max(rows, key=lambda r: r.created_at), min(rows, key=lambda r: r.created_at)
+        title = _crumb(screen, "#series-title")
+        change = fmt.signed_money(newest.total_unrealized_pnl - oldest.total_unrealized_pnl)
+        assert f"uPnL {fmt.signed_money(newest.total_unrealized_pnl)} ({change} over 7d)" in title
+        assert f"funding {fmt.signed_money(newest.total_funding)}" in title
+        assert [name for name, _, _ in app.client.calls].count("iter_position_metrics") == 1  # no request of its own
+
+
 async def test_failure_keeps_the_table_and_r_retries(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

@@ -3,7 +3,7 @@
 Pushed over the dashboard. Three endpoints: position-breakdown-by-cohort (the table) and
 segment-metrics (12-hourly, ~7 d, every cohort at once) load together; position-metrics for
 the cohort under the cursor loads when the cursor rests there, and is kept per cohort, so
-moving back is free. A failure is shown on one line; the last data stays on screen.
+moving back is free; its newest row's unrealised PnL and funding head the series. A failure is shown on one line; the last data stays on screen.
 """
 
 from __future__ import annotations
@@ -23,7 +23,15 @@ from hypertui.api.errors import error_line
 from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
 from hypertui.clock import utc_now
 from hypertui.monitor import export
-from hypertui.monitor.coin_rows import SERIES, BreakdownLine, breakdown_lines, metric_series, position_metric_series
+from hypertui.monitor.coin_rows import (
+    SERIES,
+    BreakdownLine,
+    MetricTotals,
+    breakdown_lines,
+    metric_series,
+    metric_totals,
+    position_metric_series,
+)
 from hypertui.monitor.export import Table
 from hypertui.ui.export_key import export_tables
 from hypertui.ui.screens.positions import cohort_label
@@ -72,6 +80,14 @@ def breakdown_row(line: BreakdownLine, with_value_change: bool, signals: Signals
         "near_share": _right(line.near_liq_share, "near_share", signals.risk(line.near_level)),
     }
     return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
+
+
+def _totals_parts(totals: MetricTotals, window: str, signals: Signals) -> list[tuple[str, str]]:
+    """"  uPnL +$1.2M (-$300K over 7d) · funding -$31K", each figure coloured by its sign."""
+    parts = [("  uPnL ", "dim"), (totals.pnl, f"bold {signals.sign(totals.pnl_sign)}")]
+    if totals.pnl_change:
+        parts += [(" (", "dim"), (totals.pnl_change, signals.sign(totals.pnl_change_sign)), (f" over {window})", "dim")]
+    return [*parts, (" · funding ", "dim"), (totals.funding, signals.sign(totals.funding_sign))]
 
 
 class CoinScreen(Screen):
@@ -252,8 +268,10 @@ class CoinScreen(Screen):
         note = "  ⋯ loading…" if key is not None and key == self.series_loading else ""
         if key in self.unfiltered_series:
             note += f"  {self.age} unavailable on this server: every position"
+        totals = metric_totals(held or [])
         self.query_one("#series-title", Static).update(
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}",
+                          *(_totals_parts(totals, self.window, signals_of(self)) if totals else ()),
                           (f"  every update, last {self.window} (position-metrics)", "dim"), (note, "dim"),
                           no_wrap=True, overflow="ellipsis")
         )
