@@ -1,5 +1,5 @@
 """Heatmap cell maths: long share → diverging level, glyph and colour; value/count → intensity;
-and the rows' order when sorted by one cohort's column.
+the rows' order when sorted by one cohort's column; and the counts behind the cursor's cell.
 
 Levels are quantised (−4…4) so a cell's style only changes when its band does, which keeps
 terminal traffic low, and so the glyph alone carries the information (NO_COLOR, 256 colours).
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from hypertui.api.models import HeatmapCell, HeatmapRow
+from hypertui.api.models import HeatmapCell, HeatmapRow, Segment
 from hypertui.monitor import format as fmt
 
 GLYPHS = (" ", "░", "▒", "▓", "█")  # intensity, by |level|
@@ -133,3 +133,24 @@ def sort_rows(rows: list[HeatmapRow], sort: HeatSort, measure: Callable[[Heatmap
     held = [(measure(cell), row) for row in rows if (cell := row.cell(sort.cohort_id)) is not None]
     held.sort(key=lambda pair: pair[0], reverse=sort.descending)  # stable, reversed or not
     return [row for _, row in held] + [row for row in rows if row.cell(sort.cohort_id) is None]
+
+
+# --- the cursor's cell in words ------------------------------------------------------------------
+
+
+def _positions(count: int, long: int | None, short: int | None) -> str:
+    split = f" ({fmt.count(long)} long / {fmt.count(short)} short)" if long is not None or short is not None else ""
+    return f"{fmt.count(count)} position{'' if count == 1 else 's'}{split}"
+
+
+def cell_detail(row: HeatmapRow, cohort: Segment | None) -> str:
+    """What the cell under the cursor stands for, with the long/short counts no cell has room for:
+    the coin's totals (coin or value column), or one cohort's positions and values on it."""
+    if cohort is None:
+        return f"{row.coin}: {_positions(row.count, row.count_long, row.count_short)} · {fmt.money(row.total_value)}"
+    name = f"{row.coin} × " + " ".join(filter(None, (cohort.emoji, cohort.name)))
+    cell = row.cell(cohort.id)
+    if cell is None:
+        return f"{name}: no position"
+    values = f"{fmt.money(cell.total_long_value)} long / {fmt.money(cell.total_short_value)} short"
+    return f"{name}: {_positions(cell.count, cell.count_long, cell.count_short)} · {values}"

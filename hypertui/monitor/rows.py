@@ -172,6 +172,10 @@ class LazyLines(Sequence[Line], Generic[Item, Line]):
             line = self._lines[index] = self._line(self._items[index])
         return line
 
+    def item(self, index: int) -> Item:
+        """The model line `index` is worked out from."""
+        return self._items[index]
+
     def _line(self, item: Item) -> Line:
         raise NotImplementedError
 

@@ -1,8 +1,10 @@
 import pytest
 
+from hypertui.api.models import HeatmapRow, Segment
 from hypertui.monitor.heat import (
     GLYPHS,
     PALETTES,
+    cell_detail,
     magnitude_cell,
     magnitude_level,
     share_cell,
@@ -59,3 +61,20 @@ def test_magnitude_is_log_scaled_and_bounded():
     assert magnitude_level(0, largest) == 0
     assert magnitude_cell(48_211_007.3, largest, "value", RED_GREEN).text.endswith("$48.2M")
     assert magnitude_cell(9120, 20000, "count", RED_GREEN).text.endswith("9,120")
+
+
+def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
+    row = HeatmapRow.model_validate({
+        "coin": "BTC", "totalValue": 1243320305.98, "totalLongValue": 621660152.99, "totalShortValue": 621660152.99,
+        "count": 23755, "countLong": 12046, "countShort": 11709,
+        "segments": [{"segmentId": 1, "totalValue": 48211007.3, "totalLongValue": 26530114.9,
+                      "totalShortValue": 21680892.4, "count": 9120, "countLong": 5102, "countShort": 4018, "bias": 0.55},
+                     {"segmentId": 2, "totalValue": 10.0, "totalLongValue": 10.0, "totalShortValue": 0.0,
+                      "count": 1, "bias": 1.0}],
+    })
+    fish = Segment(id=1, name="Fish", emoji="🐟", category="size")
+    assert cell_detail(row, None) == "BTC: 23,755 positions (12,046 long / 11,709 short) · $1.24B"
+    assert cell_detail(row, fish) == "BTC × 🐟 Fish: 9,120 positions (5,102 long / 4,018 short) · $26.5M long / $21.7M short"
+    dolphin = Segment(id=2, name="Dolphin", category="size")  # no emoji; the server sent no long/short counts
+    assert cell_detail(row, dolphin) == "BTC × Dolphin: 1 position · $10 long / $0 short"
+    assert cell_detail(row, Segment(id=3, name="Apex", category="size")) == "BTC × Apex: no position"

@@ -280,6 +280,26 @@ async def test_s_on_the_heatmap_sorts_by_the_cursor_cohort_and_a_refresh_keeps_i
         assert not any(m in str(c.label) for c in heat.columns.values() for m in "▲▼")
 
 
+async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_counts(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # cohorts → summary → heatmap
+        panel = app.dashboard.query_one("#heatmap-panel")
+        heat = app.dashboard.query_one(HeatmapTable)
+        top = max(app.heatmap.heatmap, key=lambda r: r.total_value)
+        assert str(panel.border_title).startswith(
+            f"Heatmap · {top.coin}: {top.count:,} positions ({top.count_long:,} long / {top.count_short:,} short)"
+        )
+        await pilot.press("l", "l", "j")  # the first cohort on the second coin
+        await pilot.pause()
+        row = app.heatmap.heatmap[_index(app, heat.row_keys[1])]
+        cell = row.cell(heat.cursor_cohort)
+        assert cell is not None and cell.count_long is not None
+        assert f"{cell.count:,} position" in str(panel.border_title)
+        assert f"({cell.count_long:,} long / {cell.count_short:,} short)" in str(panel.border_title)
+
+
 def _index(app, coin: str) -> int:
     return next(i for i, r in enumerate(app.heatmap.heatmap) if r.coin == coin)
 

@@ -188,6 +188,10 @@ class DashboardScreen(Screen):
         if chosen is not None:
             self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
+    def on_heatmap_table_cursor_detail(self, message: HeatmapTable.CursorDetail) -> None:
+        message.stop()
+        self.query_one("#heatmap-panel").border_title = Text(f"Heatmap · {message.text}" if message.text else "Heatmap")
+
     @staticmethod
     def _row_coin(table: DataTable, row: int) -> str:
         """The coin on a row of the risk table (keyed by coin) or top assets (coin in the first cell)."""

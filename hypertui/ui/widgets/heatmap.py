@@ -1,7 +1,8 @@
 """Coins × cohorts of one axis; each cell's colour and glyph follow the long share (or size).
 
 Focused, `s`/`S` ask the app to sort the rows by the cursor's cohort column (the app keeps the
-order, so a refresh keeps it too); the sorted column's header carries ▼ or ▲.
+order, so a refresh keeps it too); the sorted column's header carries ▼ or ▲. The cell under the
+cursor is told in words (`CursorDetail`), with the long/short counts no cell has room for.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from hypertui.api.models import Segment
-from hypertui.monitor.heat import GLYPHS, HeatCell, HeatSort
+from hypertui.monitor.heat import GLYPHS, HeatCell, HeatSort, cell_detail
 from hypertui.monitor.rows import HeatLines, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -63,9 +64,17 @@ class HeatmapTable(SyncedTable):
             self.descending = descending
             super().__init__()
 
+    class CursorDetail(Message):
+        """The cell under the cursor in words ("" when there is none)."""
+
+        def __init__(self, text: str) -> None:
+            self.text = text
+            super().__init__()
+
     def __init__(self) -> None:
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
         self._shown: tuple[list[Segment], HeatLines, HeatSort | None] | None = None
+        self._detail = ""
 
     def _cell_width(self, cohorts: int) -> int:
         room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
@@ -98,6 +107,21 @@ class HeatmapTable(SyncedTable):
             )
 
         self.sync_lazy(lines.coins, cells)  # the coins come without working out any line's cells
+        self._tell_detail()  # new figures under the same cursor
+
+    def _tell_detail(self) -> None:
+        text = ""
+        if self._shown is not None and 0 <= self.cursor_row < len(self._shown[1]):
+            cohorts, lines, _ = self._shown
+            sid = self.cursor_cohort
+            text = cell_detail(lines.item(self.cursor_row), next((c for c in cohorts if c.id == sid), None))
+        if text != self._detail:
+            self._detail = text
+            self.post_message(self.CursorDetail(text))
+
+    def watch_cursor_coordinate(self, old, new) -> None:  # noqa: ANN001 - DataTable's watcher
+        super().watch_cursor_coordinate(old, new)
+        self._tell_detail()
 
     @property
     def cursor_cohort(self) -> int | None:
