@@ -100,6 +100,13 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
     in_profit = fmt.count(o.count_traders_in_profit)
     if o.count_traders_in_position:
         in_profit += f" ({o.count_traders_in_profit / o.count_traders_in_position:.0%})"
+    positions = fmt.count(o.count_open_positions)
+    if o.by_side is not None and (o.by_side.long or o.by_side.short):  # [guess] fields: only when sent
+        long, short = (side.count if side else None for side in (o.by_side.long, o.by_side.short))
+        positions += f" ({fmt.count(long)} L / {fmt.count(short)} S)"
+    equity = f"active {fmt.money(o.total_active_perp_equity)}"
+    if o.total_perp_equity is not None:  # the 24h/7d/30d answers leave the whole equity out
+        equity = f"{fmt.money(o.total_perp_equity)} ({equity})"
 
     def fig(label: str, key: str, text: str) -> Figure:
         return Figure(label, text, deltas.mark(marks[key]))
@@ -113,8 +120,9 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
         fig("Exposure", "exposure", fmt.ratio(o.exposure_ratio) + "×"),
         Figure("Long/short", f"{fmt.money(o.total_long_value)} / {fmt.money(o.total_short_value)}"),
         fig("Open value", "total", fmt.money(o.total_value)),
-        fig("Positions", "positions", fmt.count(o.count_open_positions)),
+        fig("Positions", "positions", positions),
         fig("Assets held", "assets", fmt.count(o.count_assets)),
+        Figure("Perp equity", equity),
     ]
 
 
@@ -142,6 +150,13 @@ def top_assets(s: SegmentSummary, heatmap: Heatmap | None, limit: int = 10) -> l
         )
         for coin, value, share in pairs[:limit]
     ]
+
+
+def top_assets_note(s: SegmentSummary, assets: list[AssetLine]) -> str:
+    """Why the list is what it is when the summary sent no top assets (a [guess] field)."""
+    if s.top_open_perps:
+        return ""
+    return "no top assets in this answer: these are from the heatmap" if assets else "no top assets in this answer"
 
 
 # --- lines built when asked for -------------------------------------------------------------

@@ -66,6 +66,7 @@ from hypertui.monitor.rows import (
     segment_line,
     summary_figures,
     top_assets,
+    top_assets_note,
 )
 from hypertui.monitor.staleness import Freshness
 from hypertui.ui import prefs as preferences
@@ -611,8 +612,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if s is None or s.segment.id != self.view.segment_id:
             self.dashboard.query_one(CohortSummary).show(title, self.view.position_age, [], [])
             return
+        assets = top_assets(s, self.heatmap)
         self.dashboard.query_one(CohortSummary).show(
-            title, self.view.position_age, summary_figures(s, self._prev_summary), top_assets(s, self.heatmap)
+            title, self.view.position_age, summary_figures(s, self._prev_summary), assets, top_assets_note(s, assets)
         )
 
     def _render_risk(self) -> None:

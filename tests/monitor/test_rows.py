@@ -9,6 +9,7 @@ from hypertui.monitor.rows import (
     short_name,
     summary_figures,
     top_assets,
+    top_assets_note,
 )
 
 LEGEND = [
@@ -23,7 +24,7 @@ LEGEND = [
 ]
 
 
-def _summary(sid=1, traders=1000, ago=900, bias=0.81, top=()):
+def _summary(sid=1, traders=1000, ago=900, bias=0.81, top=(), **open_perps):
     return SegmentSummary.model_validate(
         {
             "segment": LEGEND[1].model_dump(by_alias=True) | {"id": sid},
@@ -47,7 +48,7 @@ def _summary(sid=1, traders=1000, ago=900, bias=0.81, top=()):
                 "totalLongValue": 108075482.73,
                 "totalActivePerpEquity": 57458083.37,
                 "countAssets": 88,
-            },
+            } | open_perps,
             "countTraders24HoursAgo": ago,
             "topOpenPerps": list(top),
         }
@@ -74,6 +75,26 @@ def test_summary_figures_and_change_marks():
     assert figs["Long/short"].value == "$108M / $61.5M"
     after = {f.label: f for f in summary_figures(_summary(traders=990, bias=0.9), _summary(traders=1000, bias=0.81))}
     assert after["Traders"].mark == "▼" and after["Perp bias"].mark == "▲" and after["Positions"].mark == ""
+
+
+def test_summary_figures_say_the_equity_and_the_positions_per_side_when_sent():
+    figs = {f.label: f.value for f in summary_figures(_summary())}
+    assert figs["Positions"] == "1,234" and figs["Perp equity"] == "active $57.5M"  # a 24h-style answer
+    sent = _summary(totalPerpEquity=80_100_000.0, bySide={"long": {"count": 700, "value": 1.0}, "short": {"count": 534}})
+    figs = {f.label: f.value for f in summary_figures(sent)}
+    assert figs["Positions"] == "1,234 (700 L / 534 S)" and figs["Perp equity"] == "$80.1M (active $57.5M)"
+    assert {f.label: f.value for f in summary_figures(_summary(bySide={"long": {"count": 700}}))}["Positions"] == (
+        "1,234 (700 L / — S)"
+    )
+
+
+def test_a_summary_without_top_assets_says_so():
+    hm = _heatmap([("BTC", 100.0, [(1, 40.0, 0.6)])])
+    bare = _summary(sid=1)
+    assert top_assets_note(bare, top_assets(bare, hm)) == "no top assets in this answer: these are from the heatmap"
+    assert top_assets_note(bare, top_assets(bare, None)) == "no top assets in this answer"
+    given = _summary(sid=1, top=[{"coin": "HYPE", "totalValue": 10.0}])
+    assert top_assets_note(given, top_assets(given, hm)) == ""
 
 
 def _heatmap(rows):

@@ -300,6 +300,24 @@ async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_c
         assert f"({cell.count_long:,} long / {cell.count_short:,} short)" in str(panel.border_title)
 
 
+async def test_a_summary_without_top_assets_says_so_under_the_list(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        note = app.dashboard.query_one("#top-assets-note")
+        assert app.summary.top_open_perps and not note.display  # the simulator sends them
+        app.summary = app.summary.model_copy(update={"top_open_perps": []})
+        app._render_summary()
+        await pilot.pause()
+        assert note.display and str(note.content) == "no top assets in this answer: these are from the heatmap"
+        assert app.dashboard.query_one("#top-assets").row_count > 0
+        app.heatmap = None
+        app._render_summary()
+        await pilot.pause()
+        assert note.display and str(note.content) == "no top assets in this answer"
+        assert app.dashboard.query_one("#top-assets").row_count == 0
+
+
 def _index(app, coin: str) -> int:
     return next(i for i, r in enumerate(app.heatmap.heatmap) if r.coin == coin)
 

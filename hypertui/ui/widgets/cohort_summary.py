@@ -1,4 +1,4 @@
-"""The selected cohort's figures and its top 10 assets."""
+"""The selected cohort's figures and its top 10 assets, with a note when the answer had none."""
 
 from __future__ import annotations
 
@@ -41,13 +41,17 @@ class CohortSummary(Vertical):
         table = SyncedTable(id="top-assets", cursor_type="row")
         table.set_columns([("coin", "Top asset", 11), ("value", "Value", 8), ("long", "Long share", 11)])
         yield table
+        note = TextLines(id="top-assets-note")
+        note.display = False
+        yield note
 
     def waiting(self, reason: str | None) -> None:
         """Before the first data: why there is none yet, when a request failed (a bad token...)."""
         text = Text("waiting for data…", style="dim") if reason is None else Text(f"no data yet: {reason}", style="bold red")
         self.query_one("#figures", TextLines).update(text)
 
-    def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine]) -> None:
+    def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine], note: str = "") -> None:
+        """`note`: where the top assets come from, when not from the summary ("" hides it)."""
         if (title, age) != self._titles:  # setting a border title repaints the panel, even if equal
             self._titles = (title, age)
             self.border_title = Text(title)  # Text: a cohort name is never markup
@@ -71,3 +75,7 @@ class CohortSummary(Vertical):
             for rank, a in enumerate(assets)
         ]
         self.query_one(SyncedTable).sync(rows)
+        box = self.query_one("#top-assets-note", TextLines)
+        if (str(box.content), box.display) != (note, bool(note)):  # an update relayouts the panel
+            box.update(Text(note, style="dim italic"))
+            box.display = bool(note)
