@@ -40,9 +40,10 @@ WINDOW_SPAN = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timed
 
 @dataclass(frozen=True)
 class PositionQuery:
-    """What the drill-down asks for; the side is filtered here, the API has no side parameter."""
+    """What the drill-down asks for; the side is filtered here, the API has no side parameter.
+    No coin: one wallet's book, every coin it holds (only ever with an address)."""
 
-    coin: str
+    coin: str | None
     segment_id: int | None = None
     status: str = "open"
     window: str = WINDOWS[0]
@@ -70,13 +71,21 @@ class PositionQuery:
             "addresses": addresses,
         }
 
+    @property
+    def book(self) -> bool:
+        """One wallet across every coin."""
+        return self.coin is None
+
     def keep(self, position: Position) -> bool:
         return self.side == "all" or position.side == self.side
 
     def describe(self) -> str:
         side = "long + short" if self.side == "all" else f"{self.side} only (filtered here)"
-        wallet = f"wallet {short_address(self.address)}" if self.address else "every wallet"
-        return f"{self.status} (o) · opened {self.window} (t) · {side} (s) · {wallet} (/ or w)"
+        if self.book:
+            wallet = f"every coin of wallet {self.address} (/)"
+        else:
+            wallet = (f"wallet {short_address(self.address)}" if self.address else "every wallet") + " (/ or w)"
+        return f"{self.status} (o) · opened {self.window} (t) · {side} (s) · {wallet}"
 
 
 @dataclass
@@ -294,7 +303,8 @@ class SortedRows:
 
 # --- cells ------------------------------------------------------------------------------------
 
-COLUMNS: tuple[tuple[str, str, int, str], ...] = (  # key, label, width, justify
+Columns = tuple[tuple[str, str, int, str], ...]  # key, label, width, justify
+COLUMNS: Columns = (
     ("address", "Address", 13, "left"),
     ("side", "Side", 5, "left"),
     ("size", "Size", 10, "right"),
@@ -309,6 +319,10 @@ COLUMNS: tuple[tuple[str, str, int, str], ...] = (  # key, label, width, justify
     ("opened", "Opened", 16, "left"),
     ("closed", "Closed", 16, "left"),
 )
+
+
+# A wallet's book: one address, many coins; the coin takes the address's place.
+BOOK_COLUMNS: Columns = (("coin", "Coin", 13, "left"), *COLUMNS[1:])
 
 
 def short_address(address: str) -> str:
@@ -335,6 +349,7 @@ def distance(p: Position) -> str:
 def cells(p: Position) -> dict[str, str]:
     return {
         "address": short_address(p.address),
+        "coin": p.coin,
         "side": p.side,
         "size": fmt.amount(p.size),
         "value": fmt.money(p.position_value),
@@ -348,6 +363,13 @@ def cells(p: Position) -> dict[str, str]:
         "opened": when(p.open_time),
         "closed": when(p.close_time),
     }
+
+
+def book_totals(rows: list[Position]) -> str:
+    """A wallet's book in one line: open value and unrealised PnL of the rows given."""
+    value = sum(p.position_value for p in rows)
+    pnl = sum(p.unrealized_pnl or 0.0 for p in rows)
+    return f"value {fmt.money(value)} · uPnL {fmt.signed_money(pnl)}"
 
 
 def detail_fields(p: Position) -> list[tuple[str, str]]:

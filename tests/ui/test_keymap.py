@@ -69,8 +69,8 @@ def test_unknown_ids_and_clashes_are_found():
     # The app's key under a screen that binds it first.
     found = keymap.problems({"refresh": "tab"}, HyperTuiApp)
     assert any("'tab' is bound to both next_panel and refresh (DashboardScreen comes before HyperTuiApp)" in p for p in found)
-    # b is the dashboard's bias overview, which the app turns off over a drill-down: no clash...
-    assert keymap.problems({"refresh": "f5", "positions.back": "escape,backspace,b"}, HyperTuiApp) == []
+    # x is the dashboard's heatmap axis, which the app turns off over a drill-down: no clash...
+    assert keymap.problems({"refresh": "f5", "positions.back": "escape,backspace,x"}, HyperTuiApp) == []
     # ...but p (pause) acts everywhere.
     assert any("'p' is bound to both" in p for p in keymap.problems({"positions.back": "escape,p"}, HyperTuiApp))
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import Position, PositionsPage, Profile
+from hypertui.monitor import format as fmt
 from hypertui.monitor.positions import FIRST_PAGE, MAX_PAGES, PAGE
 from hypertui.ui.screens.positions import PositionDetail, PositionsScreen
 from hypertui.ui.screenshots import settled as settle
@@ -301,6 +302,59 @@ async def test_sorted_rows_do_not_page_until_back_in_the_api_order(make_app):
         await pilot.press("end")
         await _loaded(pilot)
         assert client.cursors == [None, str(FIRST_PAGE)] and view.row_count == FIRST_PAGE + PAGE
+
+
+async def test_b_opens_the_wallets_book_across_coins_with_its_two_cohorts(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        coin, _ = await _open_from_heatmap(pilot)
+        listing = app.screen
+        view = listing.query_one(PositionsView)
+        wallet = max((view.window.row(i) for i in range(view.row_count)), key=lambda p: p.position_value)
+        view.move_to(next(i for i in range(view.row_count) if view.window.row(i) is wallet))
+        asked = len(app.client.calls)
+        await pilot.press("b")
+        await _loaded(pilot)
+        book = app.screen
+        assert isinstance(book, PositionsScreen) and book is not listing and book.filters.book
+        calls = [c for c in app.client.calls[asked:] if c[0] == "positions"]
+        assert len(calls) == 1  # one request: by address, no coin, no cohort
+        kw = calls[0][2]
+        assert (kw["coin"], kw["addresses"], kw["segment_id"], kw["open"]) == (None, (wallet.address,), None, True)
+        rows = [book.view.window.row(i) for i in range(book.view.row_count)]
+        assert rows and all(p.address == wallet.address and p.is_open for p in rows)
+        assert coin in {p.coin for p in rows} and len({p.coin for p in rows}) > 1  # across coins
+        value, pnl = sum(p.position_value for p in rows), sum(p.unrealized_pnl or 0 for p in rows)
+        assert "(all loaded)" in book.status_text().plain
+        assert book.status_text().plain.endswith(f" · value {fmt.money(value)} · uPnL {fmt.signed_money(pnl)}")
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.segments}
+        size_id, pnl_id = wallet.profile.segments
+        crumb = str(book.query_one("#positions-crumb").render())
+        assert f"Dashboard › wallet {wallet.address} › {names[size_id]} · {names[pnl_id]} › book" in crumb
+        assert book.view._header.plain.split()[0] == "Coin" and book.view.columns[0][0] == "coin"
+
+        asked = len(app.client.calls)
+        await pilot.press("w")  # every wallet of every coin is not a book: nothing is asked
+        await pilot.press("slash", "ctrl+u", "enter")
+        await _loaded(pilot)
+        assert book.filters.address == wallet.address and len(app.client.calls) == asked
+        await pilot.press("b")  # the same wallet's book again: not stacked
+        await pilot.pause()
+        assert app.screen is book
+        await pilot.press("escape")  # back to the coin's list, as it was
+        await pilot.pause()
+        assert app.screen is listing and view.cursor_position is wallet
+
+        await pilot.press("enter")  # from the detail view too
+        await pilot.pause()
+        assert isinstance(app.screen, PositionDetail)
+        await pilot.press("b")
+        await _loaded(pilot)
+        assert isinstance(app.screen, PositionsScreen) and app.screen.filters.address == wallet.address
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is listing
 
 
 async def test_the_first_page_is_asked_for_before_the_screen_has_mounted(make_app, monkeypatch):

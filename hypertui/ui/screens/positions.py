@@ -1,4 +1,5 @@
-"""The positions drill-down (GET /positions) for one coin × cohort, and a position's details.
+"""The positions drill-down (GET /positions) for one coin × cohort, a wallet's book (every coin
+of one address: the same query by address, without a coin), and a position's details.
 
 Pushed over the dashboard, which stays alive underneath (its cursor and scroll are untouched).
 Rows load lazily: a small first page, then 1,000-row pages fetched in a worker when the view
@@ -27,10 +28,13 @@ from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
 from hypertui.monitor.positions import (
+    BOOK_COLUMNS,
+    COLUMNS,
     WINDOWS,
     PageWindow,
     PositionQuery,
     SortedRows,
+    book_totals,
     complete_address,
     detail_fields,
     next_sort,
@@ -49,6 +53,12 @@ def cohort_label(segments: list[Segment] | None, segment_id: int | None) -> str:
     return cohort_title(seg) if seg else f"cohort {segment_id}"
 
 
+def position_cohorts(segments: list[Segment] | None, position: Position) -> list[str]:
+    """The wallet's two cohorts (size, pnl) as its profile names them."""
+    ids = position.profile.segments if position.profile else []
+    return [cohort_label(segments, sid) for sid in ids]
+
+
 class PositionsScreen(Screen):
     BINDINGS = [
         Binding("escape,backspace", "back", "Back", id="positions.back"),
@@ -58,6 +68,7 @@ class PositionsScreen(Screen):
         Binding("S", "sort", "Sort the loaded rows", show=False, id="positions.sort"),  # the filters line says so
         Binding("r", "retry", "Retry/reload", id="positions.retry"),
         Binding("w", "wallet", "This wallet", id="positions.wallet"),
+        Binding("b", "book", "The wallet's book: every coin", show=False, id="positions.book"),  # the filters line says so
         Binding("slash", "address", "Address", key_display="/", id="positions.address"),
         Binding("c", "copy_address", "Copy address", id="positions.copy_address"),
         Binding("e", "export('csv')", "Export CSV", id="positions.export_csv"),
@@ -65,7 +76,7 @@ class PositionsScreen(Screen):
     ]
 
     def __init__(self, query: PositionQuery, cohort: str) -> None:
-        super().__init__(id="positions")
+        super().__init__(id="book" if query.book else "positions")  # a book opens over a list: ids unique
         self.filters = query
         self.cohort = cohort
         self.window = self._new_window()
@@ -84,13 +95,16 @@ class PositionsScreen(Screen):
         yield Static(id="positions-crumb")
         yield Static(id="positions-filters")
         yield AddressFilter()
-        yield PositionsView(id="positions-view")
+        yield PositionsView(BOOK_COLUMNS if self.filters.book else COLUMNS, id="positions-view")
         yield Static(id="positions-status")
         yield Footer()
 
     def on_mount(self) -> None:
         f = self.filters
-        crumb = Text.assemble(("Dashboard", "dim"), " › ", (f.coin, "bold"), " › ", self.cohort, " › ", ("positions", "bold"))
+        where = f"wallet {f.address}" if f.book else f.coin
+        crumb = Text.assemble(
+            ("Dashboard", "dim"), " › ", (where or "", "bold"), " › ", self.cohort, " › ", ("book" if f.book else "positions", "bold")
+        )
         self.query_one("#positions-crumb", Static).update(crumb)
         self.view.focus()
         self._show()
@@ -176,6 +190,9 @@ class PositionsScreen(Screen):
         else:
             count = f"{fmt.count(n)} loaded · more…"
         parts: list[Any] = [f" {count}", (f" · {fmt.count(w.rows_held)} rows held", "dim")]
+        if self.filters.book and w.row_count:
+            held = w.held()
+            parts.append(f" · {book_totals(held)}" + ("" if w.done and len(held) == w.row_count else " (of the rows held)"))
         if self.sorted is not None:
             parts = [(f" {self.sorted.describe()}", "bold"), " (S) │", *parts]
         if self.error is not None:
@@ -186,7 +203,7 @@ class PositionsScreen(Screen):
         if not self.is_attached:
             return
         for where, text in (
-            ("#positions-filters", Text(f" {self.filters.describe()} · sort (S)", style="dim")),
+            ("#positions-filters", Text(f" {self.filters.describe()} · sort (S) · wallet's book (b)", style="dim")),
             ("#positions-status", self.status_text()),
         ):
             if self._shown.get(where) != text:  # an update relayouts: only when the line changed
@@ -206,6 +223,9 @@ class PositionsScreen(Screen):
 
     def action_wallet(self) -> None:
         """Only the wallet under the cursor (again: every wallet)."""
+        if self.filters.book:
+            self.notify("This is one wallet's book: / opens another wallet's", timeout=3)
+            return
         if self.filters.address:
             self._set_address(None)
             return
@@ -238,7 +258,15 @@ class PositionsScreen(Screen):
         if p is not None:
             copy_address(self, p.address)
 
+    def action_book(self) -> None:
+        p = self.view.cursor_position
+        if p is not None:
+            open_book(self.app, p)
+
     def _set_address(self, address: str | None) -> None:
+        if address is None and self.filters.book:  # every position of every coin: not a book
+            self.notify("A wallet's book needs an address", severity="warning", timeout=3)
+            return
         if address != self.filters.address:
             self.filters = replace(self.filters, address=address)
             self._restart()
@@ -278,7 +306,7 @@ class PositionsScreen(Screen):
         partial = not w.done or len(held) < w.row_count  # more on the server, or pages far away dropped
         f = self.filters
         name = " ".join(
-            ["positions", f.coin, self.cohort, f.status]
+            ["positions", f.coin or "book", self.cohort, f.status]
             + ([] if f.window == WINDOWS[0] else [f.window])  # every filter in effect, so two files never look alike
             + ([] if f.side == "all" else [f.side])
             + ([f.address[:10]] if f.address else [])
@@ -305,6 +333,18 @@ class AddressFilter(Input, inherit_bindings=False):
         self.cursor_blink = False
 
 
+def open_book(app: Any, position: Position) -> None:
+    """Push the book of the position's wallet: its open positions on every coin (one query by
+    address, paged like any positions list), titled with its two cohorts."""
+    address = parse_address(position.address) or position.address
+    shown = next((s for s in reversed(app.screen_stack) if isinstance(s, PositionsScreen)), None)
+    if shown is not None and shown.filters.book and shown.filters.address == address:
+        app.notify("This wallet's book is open already", timeout=3)
+        return
+    cohorts = " · ".join(position_cohorts(getattr(app, "segments", None), position)) or "cohorts unknown"
+    app.push_screen(PositionsScreen(PositionQuery(coin=None, address=address), cohorts))
+
+
 def copy_address(screen: Screen, address: str) -> None:
     """To the terminal's clipboard by OSC 52, which also works over SSH (where the terminal allows it)."""
     screen.app.copy_to_clipboard(address)
@@ -315,10 +355,15 @@ class PositionDetail(ModalScreen[None]):
     BINDINGS = [
         Binding("escape,backspace,q,enter", "dismiss", "Close", id="position.close"),
         Binding("c", "copy_address", "Copy address", id="position.copy_address"),
+        Binding("b", "book", "The wallet's book", id="position.book"),
     ]
 
     def action_copy_address(self) -> None:
         copy_address(self, self.position.address)
+
+    def action_book(self) -> None:
+        self.dismiss()
+        open_book(self.app, self.position)
 
     def __init__(self, position: Position, segments: list[Segment] | None) -> None:
         super().__init__(id="position-detail")
@@ -326,8 +371,7 @@ class PositionDetail(ModalScreen[None]):
         self.segments = segments
 
     def cohorts(self) -> list[str]:
-        ids = self.position.profile.segments if self.position.profile else []
-        return [cohort_label(self.segments, sid) for sid in ids]
+        return position_cohorts(self.segments, self.position)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
@@ -339,5 +383,5 @@ class PositionDetail(ModalScreen[None]):
             table.add_row(Text(label), Text(value))
         with VerticalScroll(id="position-box") as box:
             box.border_title = Text(f"{self.position.coin} {self.position.side}")
-            box.border_subtitle = "c copies the address · escape closes"
+            box.border_subtitle = "c copies the address · b the wallet's book · escape closes"
             yield Static(table, id="position-fields")

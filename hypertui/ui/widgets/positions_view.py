@@ -21,35 +21,35 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from hypertui.api.models import Position
-from hypertui.monitor.positions import COLUMNS, SORTS, PageWindow, SortedRows, cells
+from hypertui.monitor.positions import COLUMNS, SORTS, Columns, PageWindow, SortedRows, cells
 from hypertui.ui.signals import Signals, signals_of
 
 GAP = 1
-WIDTH = sum(w for _, _, w, _ in COLUMNS) + GAP * (len(COLUMNS) - 1) + 1
-FROZEN = 1 + COLUMNS[0][2] + GAP  # the address column stays put when scrolling sideways
+WIDTH = sum(w for _, _, w, _ in COLUMNS) + GAP * (len(COLUMNS) - 1) + 1  # BOOK_COLUMNS: the same widths
+FROZEN = 1 + COLUMNS[0][2] + GAP  # the address (or a book's coin) column stays put when scrolling sideways
 
 
-def _line(values: dict[str, str], styles: dict[str, str] | None = None) -> Text:
+def _line(columns: Columns, values: dict[str, str], styles: dict[str, str] | None = None) -> Text:
     text = Text(" ", no_wrap=True, end="")
-    for n, (key, _, width, justify) in enumerate(COLUMNS):
+    for n, (key, _, width, justify) in enumerate(columns):
         value = values.get(key, "")
         if len(value) > width:
             value = value[: width - 1] + "…"
         value = value.rjust(width) if justify == "right" else value.ljust(width)
         text.append(value, (styles or {}).get(key, ""))
-        if n < len(COLUMNS) - 1:
+        if n < len(columns) - 1:
             text.append(" " * GAP)
     return text
 
 
-def _header(sorted_by: str | None) -> Text:
+def _header(columns: Columns, sorted_by: str | None) -> Text:
     """The column labels; a sorted column's ends with ▼ or ▲ (in place of its last letter if need be)."""
-    labels = {key: label for key, label, _, _ in COLUMNS}
+    labels = {key: label for key, label, _, _ in columns}
     if sorted_by is not None:
         mark = "▼" if SORTS[sorted_by][2] else "▲"
-        width = next(w for key, _, w, _ in COLUMNS if key == sorted_by)
+        width = next(w for key, _, w, _ in columns if key == sorted_by)
         labels[sorted_by] = labels[sorted_by][: width - 1] + mark
-    return _line(labels)
+    return _line(columns, labels)
 
 
 def _styles(p: Position, signals: Signals) -> dict[str, str]:
@@ -114,11 +114,12 @@ class PositionsView(ScrollView, can_focus=True):
             self.position = position
             super().__init__()
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, columns: Columns = COLUMNS, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.columns = columns
         self.window: PageWindow | SortedRows | None = None
         self.tail = ""  # what the line under the last row says ("" when there is none)
-        self._header = _header(None)
+        self._header = _header(columns, None)
         self._signature: tuple | None = None
         self._lines: dict[tuple[int, bool], tuple[Strip, Style]] = {}  # drawn rows (uncropped), until the data changes
 
@@ -132,7 +133,7 @@ class PositionsView(ScrollView, can_focus=True):
         self._signature = signature
         if window is not self.window:
             self.window = window
-            self._header = _header(window.column if isinstance(window, SortedRows) else None)
+            self._header = _header(self.columns, window.column if isinstance(window, SortedRows) else None)
             self.cursor = 0
             self.scroll_to(0, 0, animate=False, immediate=True)
         self.tail = tail
@@ -194,7 +195,7 @@ class PositionsView(ScrollView, can_focus=True):
             text = Text(" ⋯ loading…", no_wrap=True, end="")
             style = self.get_component_rich_style("positions-view--tail")
         else:
-            text = _line(cells(p), _styles(p, signals_of(self)))
+            text = _line(self.columns, cells(p), _styles(p, signals_of(self)))
             style = Style()
         if row == self.cursor:
             style = style + self.get_component_rich_style("positions-view--cursor")
