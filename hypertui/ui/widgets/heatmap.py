@@ -52,8 +52,8 @@ def _total(total: str) -> Text:
 
 class HeatmapTable(SyncedTable):
     BINDINGS = [
-        Binding("s", "sort(True)", "Sort by the cursor's cohort (again: by value)", show=False, id="heatmap.sort"),
-        Binding("S", "sort(False)", "Sort by the cursor's cohort, ascending", show=False, id="heatmap.sort_ascending"),
+        Binding("s", "sort(True)", "Sort by this cohort ▼ (again: by value)", show=False, id="heatmap.sort"),
+        Binding("S", "sort(False)", "Sort by this cohort ▲ (again: by value)", show=False, id="heatmap.sort_ascending"),
     ]
 
     class SortWanted(Message):
