@@ -94,6 +94,14 @@ async def _opened_on_endless(pilot, total: int = 1_000_000) -> EndlessPositions:
     return client
 
 
+async def _opened_on_the_simulator(pilot) -> tuple[PositionsScreen, PositionsView]:
+    """The dashboard settled and the drill-down opened from the heatmap; the screen and its view."""
+    await settle(pilot)
+    await _open_from_heatmap(pilot)
+    screen = pilot.app.screen
+    return screen, screen.query_one(PositionsView)
+
+
 async def _loaded(pilot) -> None:
     await pilot.pause()
     await pilot.app.workers.wait_for_complete()
@@ -147,10 +155,7 @@ async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
 async def test_filters_restart_paging_and_side_is_filtered_here(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        await _open_from_heatmap(pilot)
-        screen = app.screen
-        view = screen.query_one(PositionsView)
+        screen, view = await _opened_on_the_simulator(pilot)
         all_sides = view.row_count
         await pilot.press("s")  # long only: same request, filtered in the client
         await _loaded(pilot)
@@ -255,10 +260,7 @@ async def test_lazy_paging_never_asks_twice_and_memory_stays_bounded(make_app):
 async def test_S_sorts_the_loaded_rows_and_says_so_without_a_request(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        await _open_from_heatmap(pilot)
-        screen = app.screen
-        view = screen.query_one(PositionsView)
+        screen, view = await _opened_on_the_simulator(pilot)
         api_order = [view.window.row(i).id for i in range(view.row_count)]
         n, asked = len(api_order), len(app.client.calls)
         assert n > 2
@@ -292,12 +294,11 @@ async def test_sorted_rows_do_not_page_until_back_in_the_api_order(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         client = await _opened_on_endless(pilot, total=5000)
-        screen = app.screen
-        view = screen.query_one(PositionsView)
         await pilot.press("S", "end")
         await _loaded(pilot)
+        view = app.screen.query_one(PositionsView)
         assert client.cursors == [None] and view.row_count == FIRST_PAGE
-        assert f"within the {FIRST_PAGE} loaded" in screen.status_text().plain
+        assert f"within the {FIRST_PAGE} loaded" in app.screen.status_text().plain
         await pilot.press("S", "S", "S", "S")  # back to the API's order: paging goes on
         await pilot.press("end")
         await _loaded(pilot)
