@@ -3,7 +3,8 @@
 Pushed over the dashboard. Three endpoints: position-breakdown-by-cohort (the table) and
 segment-metrics (12-hourly, ~7 d, every cohort at once) load together; position-metrics for
 the cohort under the cursor loads when the cursor rests there, and is kept per cohort, so
-moving back is free; its newest row's unrealised PnL and funding head the series. A failure is shown on one line; the last data stays on screen.
+moving back is free; its newest row's unrealised PnL and funding head the series. A failure is
+shown on one line; the last data stays on screen.
 """
 
 from __future__ import annotations
