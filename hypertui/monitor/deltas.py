@@ -1,4 +1,8 @@
-"""What changed between two refreshes: per-value direction marks."""
+"""What changed between two refreshes: per-value change marks (↑ rose, ↓ fell).
+
+Arrows, not triangles: ▲▼ say which way a cohort leans (long, short) and ▾▴ a header's sort
+order, so one glyph never means two things, even side by side (`+0.09 ▲ ↑`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import math
 from collections.abc import Hashable, Mapping
 
 UP, DOWN, SAME = 1, -1, 0
+ROSE, FELL = "↑", "↓"
 
 
 def change(old: float | None, new: float | None, rel_tol: float = 1e-9) -> int:
@@ -16,7 +21,7 @@ def change(old: float | None, new: float | None, rel_tol: float = 1e-9) -> int:
 
 
 def mark(delta: int) -> str:
-    return "▲" if delta == UP else "▼" if delta == DOWN else ""
+    return ROSE if delta == UP else FELL if delta == DOWN else ""
 
 
 def changes(old: Mapping[Hashable, float | None] | None, new: Mapping[Hashable, float | None]) -> dict[Hashable, int]:

@@ -1,6 +1,8 @@
 """What each panel shows, as plain values computed from API models (no Textual here).
 
-Widgets turn these rows into styled cells; marks (▲▼) compare with the previous refresh.
+Widgets turn these rows into styled cells. Three marks, one meaning each: a lean (▲ long,
+▼ short, · balanced), a change since the previous refresh (↑ ↓, in a column of its own so
+numbers line up with or without one), and a table's sort (▾ ▴, in its header only).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from hypertui.monitor.heat import EMPTY, HeatCell, HeatSort, Palette, magnitude_
 
 AXES = ("size", "pnl")
 BIAS_DEAD_ZONE = 0.05  # |perp bias| below this reads as neutral (·)
+SHARE_DEAD_ZONE = 0.02  # a long share within 2 points of 50% reads as balanced (·), as in the heatmap
 
 # --- segment list ---------------------------------------------------------------------------
 
@@ -35,7 +38,7 @@ class SegmentLine:
     name: str
     traders: str
     bias: str
-    mark: str  # ▲ net long, ▼ net short, · neutral, blank if unknown
+    lean: str  # ▲ net long, ▼ net short, · neutral, blank if unknown
 
 
 def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
@@ -73,7 +76,8 @@ def short_name(name: str, width: int = 7) -> str:
 class Figure:
     label: str
     value: str
-    mark: str = ""  # ▲▼ against the previous refresh
+    change: str = ""  # ↑↓ against the previous refresh
+    lean: str = ""  # ▲▼· for the perp bias, beside the number rather than in it
 
 
 def _figures_values(s: SegmentSummary) -> dict[str, float | None]:
@@ -94,7 +98,7 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
     """The selected cohort's figures; `previous` is the last refresh of the same cohort and age."""
     o = s.open_perps_summary
     now = _figures_values(s)
-    marks = deltas.changes(_figures_values(previous) if previous else None, now)
+    directions = deltas.changes(_figures_values(previous) if previous else None, now)
     ago = s.traders_24h_ago
     traders_change = None if ago is None or now["traders"] is None else now["traders"] - ago
     in_profit = fmt.count(o.count_traders_in_profit)
@@ -108,15 +112,15 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
     if o.total_perp_equity is not None:  # the 24h/7d/30d answers leave the whole equity out
         equity = f"{fmt.money(o.total_perp_equity)} ({equity})"
 
-    def fig(label: str, key: str, text: str) -> Figure:
-        return Figure(label, text, deltas.mark(marks[key]))
+    def fig(label: str, key: str, text: str, lean: str = "") -> Figure:
+        return Figure(label, text, deltas.mark(directions[key]), lean)
 
     return [
         fig("Traders", "traders", fmt.count(now["traders"])),
         Figure("24 h ago", f"{fmt.count(ago)} ({fmt.signed_count(traders_change)})"),
         fig("In position", "in_position", fmt.count(o.count_traders_in_position)),
         fig("In profit", "in_profit", in_profit),
-        fig("Perp bias", "bias", f"{fmt.signed(o.perp_bias)} {fmt.direction(o.perp_bias, BIAS_DEAD_ZONE)}"),
+        fig("Perp bias", "bias", fmt.signed(o.perp_bias), fmt.direction(o.perp_bias, BIAS_DEAD_ZONE)),
         fig("Exposure", "exposure", fmt.ratio(o.exposure_ratio) + "×"),
         Figure("Long/short", f"{fmt.money(o.total_long_value)} / {fmt.money(o.total_short_value)}"),
         fig("Open value", "total", fmt.money(o.total_value)),
@@ -131,7 +135,7 @@ class AssetLine:
     coin: str
     value: str
     long_share: str
-    mark: str  # direction of the long share: ▲ long-heavy, ▼ short-heavy
+    lean: str  # ▲ long-heavy, ▼ short-heavy, · balanced
 
 
 def top_assets(s: SegmentSummary, heatmap: Heatmap | None, limit: int = 10) -> list[AssetLine]:
@@ -146,7 +150,10 @@ def top_assets(s: SegmentSummary, heatmap: Heatmap | None, limit: int = 10) -> l
     pairs.sort(key=lambda p: p[1], reverse=True)
     return [
         AssetLine(
-            coin, fmt.money(value), fmt.long_share(share), fmt.direction(None if share is None else share - 0.5, 0.02)
+            coin,
+            fmt.money(value),
+            fmt.long_share(share),
+            fmt.direction(None if share is None else share - 0.5, SHARE_DEAD_ZONE),
         )
         for coin, value, share in pairs[:limit]
     ]
@@ -199,6 +206,8 @@ class LazyLines(Sequence[Line], Generic[Item, Line]):
 
 RISK_COLUMNS = ("coin", "total_value", "risk_value", "percent_risk")
 RISK_WARN, RISK_HIGH = 2.0, 10.0  # percent of the value within reach of liquidation
+# Columns where a rise is bad news: more value within reach of liquidation (its ↑ shows as danger).
+RISK_RISE_IS_DANGER = frozenset({"risk_value", "percent_risk"})
 
 
 @dataclass(frozen=True)
@@ -208,7 +217,7 @@ class RiskLine:
     risk_value: str
     percent_risk: str
     level: int  # 0 calm, 1 warn, 2 high
-    marks: tuple[str, str, str]  # ▲▼ for total, at risk, %
+    changes: tuple[str, str, str]  # ↑↓ for total, at risk, %
 
 
 def risk_level(percent_risk: float) -> int:
@@ -222,7 +231,7 @@ class RiskLines(LazyLines[RiskItem, RiskLine]):
 
     def _line(self, item: RiskItem) -> RiskLine:
         old = self._previous.get(item.coin)
-        marks = tuple(deltas.mark(deltas.change(getattr(old, c) if old else None, getattr(item, c))) for c in RISK_COLUMNS[1:])
+        changes = tuple(deltas.mark(deltas.change(getattr(old, c) if old else None, getattr(item, c))) for c in RISK_COLUMNS[1:])
         level = risk_level(item.percent_risk)
         flag = "‼" if level == 2 else "!" if level == 1 else " "
         return RiskLine(
@@ -231,12 +240,12 @@ class RiskLines(LazyLines[RiskItem, RiskLine]):
             fmt.money(item.risk_value),
             f"{flag}{fmt.percent(item.percent_risk, 2)}",
             level,
-            marks,  # type: ignore[arg-type]
+            changes,  # type: ignore[arg-type]
         )
 
 
 def risk_lines(items: list[RiskItem], previous: dict[str, RiskItem] | None, column: str, descending: bool) -> RiskLines:
-    """Rows sorted by `column`; marks against the previous refresh of the same cohort."""
+    """Rows sorted by `column`; changes against the previous refresh of the same cohort."""
     key = (lambda i: i.coin.casefold()) if column == "coin" else (lambda i: getattr(i, column))
     return RiskLines(sorted(items, key=key, reverse=descending), previous)
 

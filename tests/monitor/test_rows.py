@@ -62,19 +62,21 @@ def test_groups_are_ordered_by_range_not_id():
 
 def test_segment_line():
     line = segment_line(LEGEND[1], _summary(traders=12345, bias=-0.3))
-    assert (line.traders, line.bias, line.mark) == ("12,345", "-0.30", "▼")
+    assert (line.traders, line.bias, line.lean) == ("12,345", "-0.30", "▼")
     assert segment_line(LEGEND[1], None).traders == "…"
 
 
 def test_summary_figures_and_change_marks():
     figs = {f.label: f for f in summary_figures(_summary(traders=1000, ago=900))}
-    assert figs["Traders"].value == "1,000" and figs["Traders"].mark == ""
+    assert figs["Traders"].value == "1,000" and figs["Traders"].change == ""
     assert figs["24 h ago"].value == "900 (+100)"
-    assert figs["Perp bias"].value == "+0.81 ▲"
+    assert (figs["Perp bias"].value, figs["Perp bias"].lean) == ("+0.81", "▲")  # the lean beside the number, not in it
     assert figs["In profit"].value == "250 (50%)"
     assert figs["Long/short"].value == "$108M / $61.5M"
     after = {f.label: f for f in summary_figures(_summary(traders=990, bias=0.9), _summary(traders=1000, bias=0.81))}
-    assert after["Traders"].mark == "▼" and after["Perp bias"].mark == "▲" and after["Positions"].mark == ""
+    assert after["Traders"].change == "↓" and after["Positions"].change == ""
+    # A long cohort growing longer: the lean and the change, each with its own glyph (was "+0.90 ▲ ▲").
+    assert (after["Perp bias"].lean, after["Perp bias"].change) == ("▲", "↑")
 
 
 def test_summary_figures_say_the_equity_and_the_positions_per_side_when_sent():
@@ -193,7 +195,7 @@ def test_risk_lines_sort_levels_and_marks():
     ]
     assert [line.coin for line in risk_lines(items, None, "coin", False)] == ["BTC", "eth", "SOL"]
     prev = {"BTC": RiskItem(coin="BTC", total_value=90, risk_value=13, percent_risk=12.0)}
-    assert risk_lines(items, prev, "total_value", True)[0].marks == ("▲", "▼", "")
+    assert risk_lines(items, prev, "total_value", True)[0].changes == ("↑", "↓", "")
 
 
 def test_short_names_fit_a_heatmap_column():

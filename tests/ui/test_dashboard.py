@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import re
 from datetime import timedelta
 
 import httpx
 import pytest
+from rich.console import Console
+from rich.style import Style
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.plan import IF_UPDATED, NO_STATUS_INTERVAL, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
+from hypertui.monitor.rows import RISK_COLUMNS
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.help import HelpScreen
@@ -439,7 +443,39 @@ async def test_changed_values_are_marked_after_a_refresh(make_app, clock):
         assert not all(c.style.underline for c in cells)
         risk = app.dashboard.query_one(RiskTable)
         marks = {c.plain[-1] for r in range(risk.row_count) for c in risk.get_row_at(r)[1:]}
-        assert marks & {"▲", "▼"}
+        assert marks & {"↑", "↓"}
+
+
+def _last_style(cell) -> str:
+    """The style of a cell's last character (its change mark), as text."""
+    return str(cell.get_style_at_offset(Console(), len(cell.plain) - 1))
+
+
+async def test_a_change_has_its_own_mark_and_a_rise_at_liquidation_risk_reads_as_danger(make_app, clock):
+    """▲▼ meant a lean, a change and a sort order, and a rise in value at liquidation risk was a
+    green ▲. Now a change is ↑/↓ in its own column, coloured only where a rise is bad news."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        clock.advance(3 * 15)
+        await pilot.press("r")
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        rows = [risk.get_row_at(r) for r in range(risk.row_count)]
+        danger = str(Style.parse(app.signals.danger).color.name)
+        risen = {column: [c for c in (row[i] for row in rows) if c.plain.endswith("↑")] for i, column in enumerate(RISK_COLUMNS) if i}
+        assert risen["total_value"] and risen["risk_value"]
+        assert all(danger not in _last_style(c) for c in risen["total_value"])  # more value held: not a danger
+        assert all(danger in _last_style(c) for c in risen["risk_value"] + risen["percent_risk"])  # more at risk: danger
+        assert not any(mark in c.plain for row in rows for c in row for mark in "▲▼▴▾")
+        headers = [str(column.label) for column in risk.columns.values()]
+        assert headers[-1] == "% risk▾" and not any(mark in h for h in headers for mark in "▲▼↑↓")
+        # The summary: lean and change side by side, and every number ends in one column.
+        lines = app.dashboard.query_one("#figures").content.plain.splitlines()
+        bias = next(line for line in lines if line.startswith("Perp bias"))
+        assert re.fullmatch(r"Perp bias +[+-]\d\.\d\d [▲▼·] [↑↓ ]", bias), bias
+        numbers = [line for line in lines if line.split()[0] in ("Traders", "Perp", "Positions")]
+        assert len({max(i for i, ch in enumerate(line) if ch.isdigit()) for line in numbers}) == 1, numbers
 
 
 async def test_live_default_follows_the_data_cadence(make_app):

@@ -9,14 +9,18 @@ from textual.containers import Vertical
 
 from hypertui.monitor.rows import AssetLine, Figure
 from hypertui.ui.signals import Signals, signals_of
-from hypertui.ui.widgets.marks import mark_text
+from hypertui.ui.widgets.marks import change_text, lean_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 from hypertui.ui.widgets.text_lines import TextLines
 
 
 def _figures_text(figures: list[Figure], signals: Signals) -> Text:
-    """Label, value and mark in aligned columns: what a Rich grid would show, without its layout
-    pass on every refresh (a Table re-measures every cell each time it is drawn)."""
+    """Label, value, lean and change in aligned columns: what a Rich grid would show, without
+    its layout pass on every refresh (a Table re-measures every cell each time it is drawn).
+
+    The lean (perp bias only) and the change each have a column, blank when there is none, so
+    the numbers end in the same column whatever marks a row has: `+0.09 ▲ ↑` over `2.30×   `.
+    """
     label_width = max((cell_len(f.label) for f in figures), default=0)
     value_width = max((cell_len(f.value) for f in figures), default=0)
     text = Text()
@@ -25,7 +29,9 @@ def _figures_text(figures: list[Figure], signals: Signals) -> Text:
             text.append("\n")
         text.append(f.label + " " * (label_width - cell_len(f.label) + 1), "dim")
         text.append(" " * (value_width - cell_len(f.value)) + f.value + " ")
-        text.append_text(mark_text(f.mark, signals))
+        text.append_text(lean_text(f.lean, signals))
+        text.append(" ")
+        text.append_text(change_text(f.change, signals))
     return text
 
 
@@ -69,7 +75,7 @@ class CohortSummary(Vertical):
                 (
                     Text(a.coin, no_wrap=True, overflow="ellipsis"),
                     Text(a.value, justify="right"),
-                    Text.assemble(a.long_share, " ", mark_text(a.mark, signals), justify="right"),
+                    Text.assemble(a.long_share, " ", lean_text(a.lean, signals), justify="right"),
                 ),
             )
             for rank, a in enumerate(assets)

@@ -8,9 +8,9 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
-from hypertui.monitor.rows import RISK_COLUMNS, RiskLines
+from hypertui.monitor.rows import RISK_COLUMNS, RISK_RISE_IS_DANGER, RiskLines
 from hypertui.ui.signals import Signals, signals_of
-from hypertui.ui.widgets.marks import mark_text
+from hypertui.ui.widgets.marks import change_text
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 LABELS = {"coin": "Coin", "total_value": "Value", "risk_value": "At risk", "percent_risk": "% risk"}
@@ -24,8 +24,8 @@ def _coin(coin: str, style: str) -> Text:
 
 
 @lru_cache(maxsize=4096)
-def _value(value: str, style: str, mark: str, signals: Signals) -> Text:
-    return Text.assemble((value, style), mark_text(mark, signals), justify="right")
+def _value(value: str, style: str, change: str, rise_is_danger: bool, signals: Signals) -> Text:
+    return Text.assemble((value, style), change_text(change, signals, rise_is_danger), justify="right")
 
 
 class RiskTable(SyncedTable):
@@ -48,7 +48,7 @@ class RiskTable(SyncedTable):
 
     def show(self, lines: RiskLines, total: int, column: str, descending: bool) -> None:
         self.sort_column, self.descending, self._total = column, descending, total
-        arrow = "▼" if descending else "▲"
+        arrow = "▾" if descending else "▴"  # not ▲▼, which say long/short, nor ↑↓, which say changed
         self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
         signals = signals_of(self)
 
@@ -58,7 +58,10 @@ class RiskTable(SyncedTable):
             values = (line.total_value, line.risk_value, line.percent_risk)
             return (
                 _coin(line.coin, style),
-                *(_value(v, style, m, signals) for v, m in zip(values, line.marks, strict=True)),
+                *(
+                    _value(v, style, change, c in RISK_RISE_IS_DANGER, signals)
+                    for c, v, change in zip(RISK_COLUMNS[1:], values, line.changes, strict=True)
+                ),
             )
 
         # Hundreds of rows may be loaded; only those in view are built now, the rest when seen.

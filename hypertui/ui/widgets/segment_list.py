@@ -11,7 +11,7 @@ from textual.widgets.option_list import Option
 from hypertui.api.models import Segment
 from hypertui.monitor.rows import SegmentLine
 from hypertui.ui.signals import Signals, signals_of
-from hypertui.ui.widgets.marks import mark_text
+from hypertui.ui.widgets.marks import lean_text
 
 GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"}
 NAME_WIDTH = 14
@@ -19,15 +19,15 @@ NAME_WIDTH = 14
 
 def _prompt(line: SegmentLine, signals: Signals) -> Text:
     name = line.name if len(line.name) <= NAME_WIDTH else line.name[: NAME_WIDTH - 1] + "…"
-    mark = mark_text(line.mark, signals)
+    lean = lean_text(line.lean, signals)
     return Text.assemble(
         line.emoji or " ",
         " ",
         (f"{name:<{NAME_WIDTH}}", "bold"),
         f"{line.traders:>8}",
         " ",
-        (f"{line.bias:>5}", mark.style),
-        mark,
+        (f"{line.bias:>5}", lean.style),
+        lean,
     )
 
 
