@@ -603,11 +603,15 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _segment(self, sid: int) -> Segment | None:
         return next((s for s in self.segments or [] if s.id == sid), None)
 
+    def _cohort_title(self) -> str | None:
+        """The selected cohort as its panels' titles name it ("🦐 Shrimp"); None before the legend."""
+        seg = self._segment(self.view.segment_id) if self.view else None
+        return f"{seg.emoji} {seg.name}" if seg else None
+
     def _render_summary(self) -> None:
         if self.view is None:
             return
-        seg = self._segment(self.view.segment_id)
-        title = f"{seg.emoji} {seg.name}" if seg else "Cohort"
+        title = self._cohort_title() or "Cohort"
         s = self.summary
         if s is None or s.segment.id != self.view.segment_id:
             self.dashboard.query_one(CohortSummary).show(title, self.view.position_age, [], [])
@@ -626,6 +630,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         lines = risk_lines(items, self._prev_risk if current else None, column, descending)
         table = self.dashboard.query_one(RiskTable)
         table.show(lines, self.risk_total if current else 0, column, descending)
+        # Named: in the narrow layout's Risk tab no other panel says whose risk this is.
+        cohort = self._cohort_title()
+        self.dashboard.set_title("risk-panel", f"Liquidation risk · {cohort}" if cohort else "Liquidation risk")
         self.dashboard.set_subtitle("risk-panel", table.describe())
 
     def _render_heatmap(self) -> None:

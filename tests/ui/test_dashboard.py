@@ -911,3 +911,74 @@ async def test_a_slow_answer_does_not_hold_the_panels_whose_answers_are_in(make_
         await settle(pilot)
         assert app.dashboard.query_one(HeatmapTable).row_count == len(app.heatmap.heatmap) > 0
         assert app.last_error is None
+
+
+def _screen_text(app) -> str:
+    return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
+
+
+def _title(app, panel_id: str) -> list[tuple[str, bool]]:
+    """A panel's border title as drawn on screen: (text, in reverse video) per segment."""
+    region = app.dashboard.query_one(f"#{panel_id}").region
+    drawn, x = [], 0
+    for segment in app.screen._compositor.render_strips()[region.y]:
+        if region.x <= x < region.right and segment.text.strip("─╭╮ "):
+            drawn.append((segment.text.strip(), bool(segment.style and segment.style.reverse)))
+        x += segment.cell_length
+    return drawn
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)])
+async def test_the_focused_panel_title_is_in_reverse_video_and_tab_goes_left_to_right(make_app, size):
+    """Focus showed only as a border colour: nothing under NO_COLOR, little to a colour-blind eye."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for i, panel in enumerate(("segments", "summary", "heatmap-panel", "risk-panel")):
+            if i:
+                await pilot.press("tab")
+                await settle(pilot)
+            reversed_titles = [text for p in ("segments", "summary", "heatmap-panel", "risk-panel") for text, rev in _title(app, p) if rev]
+            assert reversed_titles == [text for text, _ in _title(app, panel)], (panel, reversed_titles)
+
+
+async def test_the_risk_panel_names_its_cohort(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:  # the Risk tab: no other panel on screen says whose it is
+        await settle(pilot)
+        await pilot.press("j")  # the next cohort
+        await pilot.press("tab", "tab", "tab")
+        await settle(pilot)
+        cohort = ordered_by_range(app.segments, "size")[1]
+        assert app.dashboard.page == "risk"
+        assert _title(app, "risk-panel") == [(f"Liquidation risk · {cohort.emoji} {cohort.name}", True)]
+
+
+async def test_enter_and_i_on_an_empty_table_say_there_is_no_coin(make_app):
+    """Enter did nothing at all; `i` on an empty heatmap opened the top asset's coin instead."""
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:  # run_test hides toasts by default
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        await pilot.press("slash", *"zzzz", "enter")  # no coin matches; Enter takes the focus to the heatmap
+        await pilot.pause()
+        assert app.focused is heat and heat.row_count == 0
+        for key in ("enter", "i"):
+            app.clear_notifications()
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen is app.dashboard, key
+            assert [str(t.render()) for t in app.screen.query(Toast)] == ["No coin under the cursor: the table is empty"], key
+
+
+async def test_help_says_enter_on_a_cohort_opens_its_history(make_app):
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.screen.query_one("#help-box").scroll_end(animate=False)
+        await pilot.pause()
+        assert re.search(r"enter +On a cohort in the list: its bias history", _screen_text(app))

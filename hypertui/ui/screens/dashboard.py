@@ -53,7 +53,7 @@ class DashboardScreen(Screen):
     def __init__(self) -> None:
         super().__init__(id="dashboard")
         self.page = "cohorts"
-        self._subtitles: dict[str, str] = {}
+        self._border_texts: dict[tuple[str, str], str] = {}  # (panel id, title or subtitle) -> text
         self.status_bar = StatusBar()  # kept: the status tick would otherwise search the DOM for it
         self._stale: set[str] = set()
         self._resumed = False
@@ -202,6 +202,16 @@ class DashboardScreen(Screen):
         cell = table.get_row_at(row)[0]
         return cell.plain if isinstance(cell, Text) else str(cell)
 
+    def on_key(self, event: events.Key) -> None:
+        # Enter on a table with no rows (a filter that matches nothing, a cohort with no risk):
+        # DataTable does nothing at all. Seen here, before the app looks up the table's binding.
+        if event.key == "enter" and isinstance(self.focused, DataTable) and not self.focused.row_count:
+            event.stop()
+            self._no_coin()
+
+    def _no_coin(self) -> None:
+        self.notify("No coin under the cursor: the table is empty", severity="warning", timeout=2)
+
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
         coin = self._row_coin(event.data_table, event.cursor_row)
@@ -218,16 +228,18 @@ class DashboardScreen(Screen):
     def action_coin_view(self) -> None:
         """The focused panel's coin; from the cohort list, the heatmap's (else the top asset's)."""
         focused = self.focused
+        chosen = self.heatmap_selection()
         if isinstance(focused, DataTable) and focused.id in ("risk", "top-assets"):
             coin = self._row_coin(focused, focused.cursor_row)
+        elif chosen or self._current_panel() == "heatmap":  # an empty heatmap: not some other panel's coin
+            coin = chosen[0] if chosen else ""
         else:
-            chosen = self.heatmap_selection()
             top = self.query_one("#top-assets", DataTable)
-            coin = chosen[0] if chosen else self._row_coin(top, top.cursor_row)
+            coin = self._row_coin(top, top.cursor_row)
         if coin:
             self.post_message(self.CoinWanted(coin))
         else:
-            self.notify("No coin under the cursor", severity="warning", timeout=2)
+            self._no_coin()
 
     class HistoryWanted(Message):
         """Enter on a cohort in the list: its bias history."""
@@ -250,7 +262,13 @@ class DashboardScreen(Screen):
         for panel in self.query(".panel-page"):
             panel.set_class("main" in panels or panel.id in panels, "-stale")
 
+    def set_title(self, panel_id: str, text: str) -> None:
+        self._set_border_text(panel_id, "border_title", text)
+
     def set_subtitle(self, panel_id: str, text: str) -> None:
-        if self._subtitles.get(panel_id) != text:  # setting one repaints the whole panel, even if equal
-            self._subtitles[panel_id] = text
-            self.query_one(f"#{panel_id}").border_subtitle = Text(text)  # Text: never markup
+        self._set_border_text(panel_id, "border_subtitle", text)
+
+    def _set_border_text(self, panel_id: str, which: str, text: str) -> None:
+        if self._border_texts.get((panel_id, which)) != text:  # setting one repaints the whole panel, even if equal
+            self._border_texts[panel_id, which] = text
+            setattr(self.query_one(f"#{panel_id}"), which, Text(text))  # Text: never markup

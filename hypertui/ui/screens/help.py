@@ -15,6 +15,7 @@ from textual.widgets import Static
 EXTRA_KEYS = (  # keys handled by widgets' own built-in bindings
     ("↑ ↓ ← → pgup pgdn home end", "Move in the focused panel"),
     ("enter", "Positions of the coin under the cursor (heatmap, risk, top assets)"),
+    ("enter", "On a cohort in the list: its bias history"),
     ("ctrl+p", "Command palette: every action by name"),
 )
 
