@@ -373,12 +373,12 @@ async def test_every_key_is_safe(make_app):
 def test_bindings_have_ids_and_avoid_reserved_keys():
     from hypertui.ui.app import HyperTuiApp
     from hypertui.ui.screens.dashboard import DashboardScreen
-    from hypertui.ui.screens.help import HelpScreen
+    from hypertui.ui.screens.help import HelpScreen, LegendScreen
     from hypertui.ui.widgets.coin_filter import CoinFilter
     from hypertui.ui.widgets.synced_table import SyncedTable
 
     reserved = {"ctrl+a", "ctrl+s", "ctrl+q", "ctrl+h", "ctrl+j", "ctrl+k", "ctrl+l"}
-    for owner in (HyperTuiApp, DashboardScreen, HelpScreen, SegmentList, SyncedTable, RiskTable, CoinFilter):
+    for owner in (HyperTuiApp, DashboardScreen, HelpScreen, LegendScreen, SegmentList, SyncedTable, RiskTable, CoinFilter):
         for binding in owner.BINDINGS:
             assert binding.id, (owner.__name__, binding.key)
             assert not reserved & set(binding.key.split(",")), (owner.__name__, binding.key)
@@ -982,3 +982,33 @@ async def test_help_says_enter_on_a_cohort_opens_its_history(make_app):
         app.screen.query_one("#help-box").scroll_end(animate=False)
         await pilot.pause()
         assert re.search(r"enter +On a cohort in the list: its bias history", _screen_text(app))
+
+
+async def test_l_shows_what_the_marks_mean_and_help_shows_it_too(make_app):
+    from hypertui.ui.screens.help import LegendScreen
+
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("L")
+        await pilot.pause()
+        assert isinstance(app.screen, LegendScreen)
+        legend = _screen_text(app)
+        for meaning in (
+            r"▲ ▼ +net long / net short",
+            r"↑ ↓ +rose / fell",
+            r"‼ +10% or more of the value within reach of liquidation",
+            r"! +2% or more",
+            r"░ ▒ ▓ █ +further from balanced",
+            r"▾ ▴ +in a header: sorted by that column",
+            r"· +balanced: bias within ±0\.05, long share 48-52%",
+        ):
+            assert re.search(meaning, legend), meaning
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard
+        await pilot.press("question_mark")
+        await pilot.pause()
+        app.screen.query_one("#help-box").scroll_end(animate=False)
+        await pilot.pause()
+        assert re.search(r"‼ +10% or more of the value within reach of liquidation", _screen_text(app))

@@ -45,6 +45,7 @@ class DashboardScreen(Screen):
         Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
         Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
         Binding("i", "coin_view", "Coin view", show=False, id="coin_view"),
+        Binding("L", "legend", "Legend: what the marks mean", show=False, id="legend"),
     ]
 
     class PageChanged(Message):
@@ -142,6 +143,11 @@ class DashboardScreen(Screen):
     def action_previous_panel(self) -> None:
         i = PANELS.index(self._current_panel())
         self._focus_panel(PANELS[(i - 1) % len(PANELS)])
+
+    def action_legend(self) -> None:
+        from hypertui.ui.screens.help import LegendScreen
+
+        self.app.push_screen(LegendScreen())
 
     def focus_heatmap(self) -> None:
         self._focus_panel("heatmap")

@@ -1,9 +1,11 @@
-"""`?`: every key, read from the bindings themselves so the list cannot drift from the code."""
+"""`?`: every key, read from the bindings themselves so the list cannot drift from the code; and
+`L`: what each mark means, with the thresholds the rows are built with (also at the end of help)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -12,22 +14,34 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from hypertui.monitor.deltas import FELL, ROSE
+from hypertui.monitor.heat import GLYPHS
+from hypertui.monitor.rows import BIAS_DEAD_ZONE, RISK_HIGH, RISK_WARN, SHARE_DEAD_ZONE
+from hypertui.ui.signals import Signals, signals_of
+from hypertui.ui.widgets.marks import change_text, lean_text
+
 EXTRA_KEYS = (  # keys handled by widgets' own built-in bindings
     ("↑ ↓ ← → pgup pgdn home end", "Move in the focused panel"),
     ("enter", "Positions of the coin under the cursor (heatmap, risk, top assets)"),
     ("enter", "On a cohort in the list: its bias history"),
     ("ctrl+p", "Command palette: every action by name"),
 )
+MARK_WIDTH = 7  # the widest mark in the legend: "░ ▒ ▓ █"
 
 
 def _key_label(binding: Binding) -> str:
     return binding.key_display or " / ".join(binding.key.split(","))
 
 
-def key_table(sections: Iterable[tuple[str, Iterable[Binding]]]) -> Table:
+def _grid(first_width: int | None = None) -> Table:
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style="bold", no_wrap=True, width=first_width)
     table.add_column()
+    return table
+
+
+def key_table(sections: Iterable[tuple[str, Iterable[Binding]]]) -> Table:
+    table = _grid()
     for title, bindings in sections:
         table.add_row(Text(title, style="underline"), "")
         for b in bindings:
@@ -38,6 +52,40 @@ def key_table(sections: Iterable[tuple[str, Iterable[Binding]]]) -> Table:
     for key, what in EXTRA_KEYS:
         table.add_row(Text(key), Text(what))
     return table
+
+
+def legend(signals: Signals) -> Group:
+    """Each mark as the dashboard draws it (the same styles), and what it means."""
+    balanced = f"{50 - SHARE_DEAD_ZONE * 100:g}-{50 + SHARE_DEAD_ZONE * 100:g}%"
+    sections: list[tuple[str, list[tuple[Text, str]]]] = [
+        ("Lean: which side holds more", [
+            (Text.assemble(lean_text("▲", signals), " ", lean_text("▼", signals)), "net long / net short (bias, long share, heatmap cell)"),
+            (lean_text("·", signals), f"balanced: bias within ±{BIAS_DEAD_ZONE:g}, long share {balanced}"),
+        ]),
+        ("Change since the last refresh", [
+            (Text.assemble(change_text(ROSE, signals), " ", change_text(FELL, signals)), "rose / fell (blank: unchanged), after the number"),
+            (change_text(ROSE, signals, rise_is_danger=True), "liquidation risk rose: more value within reach"),
+            (Text("▲62%", style="bold underline"), "a heatmap cell whose value changed"),
+        ]),
+        ("Liquidation risk", [
+            (Text("‼", style=signals.risk(2)), f"{RISK_HIGH:g}% or more of the value within reach of liquidation"),
+            (Text("!", style=signals.risk(1)), f"{RISK_WARN:g}% or more"),
+        ]),
+        ("Heatmap", [
+            (Text(" ".join(GLYPHS[1:])), "further from balanced (long share), or bigger (value, count)"),
+        ]),
+        ("Tables and panels", [
+            (Text("▾ ▴"), "in a header: sorted by that column, descending / ascending"),
+            (Text(" Title ", style="reverse bold"), "the focused panel, which the keys act on (tab moves it)"),
+        ]),
+    ]
+    parts: list[Text | Table] = []
+    for title, rows in sections:
+        table = _grid(MARK_WIDTH)  # one width in every section, whose titles are lines of their own
+        for mark, meaning in rows:
+            table.add_row(mark, Text(meaning))
+        parts += [*([Text()] if parts else []), Text(title, style="underline"), table]
+    return Group(*parts)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -51,6 +99,22 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box") as box:
-            box.border_title = "Keys"
+            box.border_title = "Keys, then marks"
             box.border_subtitle = "escape closes"
             yield Static(key_table(self._sections))
+            yield Static(legend(signals_of(self)), id="help-legend")
+
+
+class LegendScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape,q,L", "dismiss", "Close the legend", id="legend.close"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="legend")
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="legend-box") as box:
+            box.border_title = "What the marks mean"
+            box.border_subtitle = "escape closes · ? for keys"
+            yield Static(legend(signals_of(self)))
