@@ -1012,3 +1012,19 @@ async def test_l_shows_what_the_marks_mean_and_help_shows_it_too(make_app):
         app.screen.query_one("#help-box").scroll_end(animate=False)
         await pilot.pause()
         assert re.search(r"‼ +10% or more of the value within reach of liquidation", _screen_text(app))
+
+
+async def test_toasts_take_only_their_title_and_message_rows_at_80x24(make_app):
+    """Textual's padding and gaps: three alert toasts covered 15 of 24 rows; now 9."""
+    from textual.widgets._toast import Toast
+
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:  # run_test hides toasts by default
+        await settle(pilot)
+        for n in (1, 2, 3):  # as hypertui.ui.alerts words a fired rule; the message takes two lines
+            app.notify(f"🐋 Whale perp bias +0.1{n} is above +0.10 (when first seen)", title=f"Alert #{n} (! lists them)", severity="warning", markup=False)
+        await pilot.pause()
+        await pilot.pause()
+        regions = [toast.region for toast in app.screen.query(Toast)]
+        assert [r.height for r in regions] == [3, 3, 3]
+        assert regions[-1].bottom - regions[0].y == 9  # no rows between them either
