@@ -429,7 +429,14 @@ async def test_risk_loads_the_next_page_past_the_first(make_app):
         assert risk.row_count == min(200, app.risk_total) and risk.cursor_key == key
 
 
+def _last_style(cell) -> str:
+    """The style of a cell's last character (its change mark), as text."""
+    return str(cell.get_style_at_offset(Console(), len(cell.plain) - 1))
+
+
 async def test_changed_values_are_marked_after_a_refresh(make_app, clock):
+    """▲▼ meant a lean, a change and a sort order, and a rise in value at liquidation risk was a
+    green ▲. Now a change is ↑/↓ in its own column, coloured only where a rise is bad news."""
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
@@ -441,25 +448,6 @@ async def test_changed_values_are_marked_after_a_refresh(make_app, clock):
         cells = [c for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain]
         assert any(c.style.underline and c.style.bold for c in cells)  # changed cells stand out
         assert not all(c.style.underline for c in cells)
-        risk = app.dashboard.query_one(RiskTable)
-        marks = {c.plain[-1] for r in range(risk.row_count) for c in risk.get_row_at(r)[1:]}
-        assert marks & {"↑", "↓"}
-
-
-def _last_style(cell) -> str:
-    """The style of a cell's last character (its change mark), as text."""
-    return str(cell.get_style_at_offset(Console(), len(cell.plain) - 1))
-
-
-async def test_a_change_has_its_own_mark_and_a_rise_at_liquidation_risk_reads_as_danger(make_app, clock):
-    """▲▼ meant a lean, a change and a sort order, and a rise in value at liquidation risk was a
-    green ▲. Now a change is ↑/↓ in its own column, coloured only where a rise is bad news."""
-    app = make_app()
-    async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        clock.advance(3 * 15)
-        await pilot.press("r")
-        await settle(pilot)
         risk = app.dashboard.query_one(RiskTable)
         rows = [risk.get_row_at(r) for r in range(risk.row_count)]
         danger = str(Style.parse(app.signals.danger).color.name)
@@ -973,18 +961,18 @@ async def test_enter_and_i_on_an_empty_table_say_there_is_no_coin(make_app):
             assert [str(t.render()) for t in app.screen.query(Toast)] == ["No coin under the cursor: the table is empty"], key
 
 
-async def test_help_says_enter_on_a_cohort_opens_its_history(make_app):
+async def test_help_says_enter_on_a_cohort_opens_its_history_and_explains_the_marks(make_app):
     app = make_app()
-    async with app.run_test(size=(100, 40)) as pilot:
+    async with app.run_test(size=(100, 150)) as pilot:  # tall enough for all of help at once
         await settle(pilot)
         await pilot.press("question_mark")
         await pilot.pause()
-        app.screen.query_one("#help-box").scroll_end(animate=False)
-        await pilot.pause()
-        assert re.search(r"enter +On a cohort in the list: its bias history", _screen_text(app))
+        shown = _screen_text(app)
+        assert re.search(r"enter +On a cohort in the list: its bias history", shown)
+        assert re.search(r"‼ +10% or more of the value within reach of liquidation", shown)  # the legend, as L shows it
 
 
-async def test_l_shows_what_the_marks_mean_and_help_shows_it_too(make_app):
+async def test_l_shows_what_the_marks_mean(make_app):
     from hypertui.ui.screens.help import LegendScreen
 
     app = make_app()
@@ -1007,11 +995,6 @@ async def test_l_shows_what_the_marks_mean_and_help_shows_it_too(make_app):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is app.dashboard
-        await pilot.press("question_mark")
-        await pilot.pause()
-        app.screen.query_one("#help-box").scroll_end(animate=False)
-        await pilot.pause()
-        assert re.search(r"‼ +10% or more of the value within reach of liquidation", _screen_text(app))
 
 
 async def test_toasts_take_only_their_title_and_message_rows_at_80x24(make_app):

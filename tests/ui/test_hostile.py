@@ -183,13 +183,14 @@ async def test_hostile_names_render_literally_and_safely(hostile):
         title = app.dashboard.query_one(CohortSummary).border_title
         assert clean_name(NAMES[0]) in Text.from_markup(str(title)).plain  # Textual keeps titles as escaped markup
         assert f"{app._segment(app.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen
+        assert f"Liquidation risk · {app._segment(app.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen  # its title too
         assert listed.option_count == 18
 
         # Columns stay aligned: every line is exactly the screen's width and the panel borders
         # (found on the top line) are in the same cells on every body line.
         cells = [_cells(line) for line in lines]
         assert all(len(c) == 160 for c in cells), [len(c) for c in cells]
-        edges = [x for x, ch in enumerate(cells[0]) if ch in "╭╮"]
+        edges = [x for x, ch in enumerate(cells[0]) if ch in ("╭", "╮")]  # not "" (the cell after a wide one): "" in "╭╮"
         assert len(edges) == 6
         for row in cells[1:-4]:
             for x in edges[2:]:  # heatmap and risk panels span the full height
