@@ -182,7 +182,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.coin_filter = ""
         self.heat_sort: HeatSort | None = None  # None: by value
         self.risk_sort: tuple[str, bool] = ("percent_risk", True)
-        # The last good data, and the previous refresh of the same thing (for ▲▼ marks).
+        # The last good data, and the previous refresh of the same thing (for ↑↓ change marks).
         self.segments: list[Segment] | None = None
         self.list_summaries: dict[int, SegmentSummary] = {}
         self.summaries_at: dict[int, datetime] = {}
@@ -504,7 +504,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         """Keep `result`; whether what the screen shows changed.
 
         The client hands back the very same object for an unchanged answer: then nothing is
-        redrawn, and the ▲▼ marks keep showing the last real change.
+        redrawn, and the ↑↓ marks keep showing the last real change.
         """
         view = self.view
         assert view is not None

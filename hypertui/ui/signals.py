@@ -51,7 +51,7 @@ class Signals:
         )
 
     def mark(self, mark: str) -> str:
-        """The style of a ▲ (up, long) or ▼ (down, short) mark."""
+        """The style of a lean mark: ▲ long, ▼ short (a change is ↑↓, hypertui.ui.widgets.marks)."""
         return self.long if mark == "▲" else self.short if mark == "▼" else ""
 
     def sign(self, value: float | None) -> str:
