@@ -132,3 +132,8 @@ def interval(seconds: float | None) -> str:
     if seconds < 60 or seconds % 60:
         return f"{seconds:g}s"
     return f"{seconds / 60:g}m"
+
+
+def sort_mark(descending: bool) -> str:
+    """A sorted column's mark, in its header only: not ▲▼, which say long/short, nor ↑↓, which say changed."""
+    return "▾" if descending else "▴"

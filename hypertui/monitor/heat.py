@@ -117,7 +117,7 @@ class HeatSort:
 
     @property
     def mark(self) -> str:
-        return "▼" if self.descending else "▲"
+        return fmt.sort_mark(self.descending)
 
 
 def next_sort(current: HeatSort | None, cohort_id: int | None, descending: bool) -> HeatSort | None:

@@ -264,12 +264,12 @@ async def test_s_on_the_heatmap_sorts_by_the_cursor_cohort_and_a_refresh_keeps_i
         assert app.heat_sort is not None and heat.cursor_row == 0 and heat.cursor_cohort == sid
         assert shares() == sorted(shares(), reverse=True) and len(set(shares())) > 1
         assert list(heat.row_keys) != by_value and sorted(heat.row_keys) == sorted(by_value)
-        assert heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain.endswith("▼")
+        assert heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain.endswith("▾")
         risk_order = [i.coin for i in app.risk_items]
         await pilot.press("S")  # ascending
         await pilot.pause()
         assert shares() == sorted(shares())
-        assert "▲" in heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain
+        assert "▴" in heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain
         assert [i.coin for i in app.risk_items] == risk_order  # the risk table was not sorted
         await pilot.press("r")
         await settle(pilot)
@@ -281,7 +281,7 @@ async def test_s_on_the_heatmap_sorts_by_the_cursor_cohort_and_a_refresh_keeps_i
         await pilot.press("S")  # the same key again: back to the order by value
         await pilot.pause()
         assert app.heat_sort is None and list(heat.row_keys) == by_value
-        assert not any(m in str(c.label) for c in heat.columns.values() for m in "▲▼")
+        assert not any(m in str(c.label) for c in heat.columns.values() for m in "▴▾")
 
 
 async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_counts(make_app):
@@ -463,7 +463,8 @@ async def test_changed_values_are_marked_after_a_refresh(make_app, clock):
         bias = next(line for line in lines if line.startswith("Perp bias"))
         assert re.fullmatch(r"Perp bias +[+-]\d\.\d\d [▲▼·] [↑↓ ]", bias), bias
         numbers = [line for line in lines if line.split()[0] in ("Traders", "Perp", "Positions")]
-        assert len({max(i for i, ch in enumerate(line) if ch.isdigit()) for line in numbers}) == 1, numbers
+        values = [line[: -len(" ▲ ↓")] for line in numbers]  # before the lean and change columns
+        assert len({len(v) for v in values}) == 1 and not any(v.endswith(" ") for v in values), numbers
 
 
 async def test_live_default_follows_the_data_cadence(make_app):

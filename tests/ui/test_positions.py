@@ -273,7 +273,7 @@ async def test_S_sorts_the_loaded_rows_and_says_so_without_a_request(make_app):
         values = shown(lambda p: p.position_value)
         assert values == sorted(values, reverse=True) and values != [view.window.row(0).position_value] * n
         assert f"sorted by value (largest first) within the {n} loaded" in screen.status_text().plain
-        assert "Value▼" in view._header.plain
+        assert "Value▾" in view._header.plain
         await pilot.press("S")
         await pilot.pause()
         pnl = [v for v in shown(lambda p: p.unrealized_pnl) if v is not None]
@@ -282,11 +282,11 @@ async def test_S_sorts_the_loaded_rows_and_says_so_without_a_request(make_app):
         await pilot.pause()
         dist = shown(lambda p: p.liquidation_distance)
         known = [d for d in dist if d is not None]
-        assert known == sorted(known) and dist[: len(known)] == known and "To liq▲" in view._header.plain
+        assert known == sorted(known) and dist[: len(known)] == known and "To liq▴" in view._header.plain
         await pilot.press("S", "S")  # leverage, then the API's order again
         await pilot.pause()
         assert screen.sorted is None and [view.window.row(i).id for i in range(view.row_count)] == api_order
-        assert "sorted" not in screen.status_text().plain and "▼" not in view._header.plain
+        assert "sorted" not in screen.status_text().plain and "▾" not in view._header.plain
         assert len(app.client.calls) == asked  # sorting asked for nothing
 
 

@@ -1,7 +1,7 @@
 """Coins × cohorts of one axis; each cell's colour and glyph follow the long share (or size).
 
 Focused, `s`/`S` ask the app to sort the rows by the cursor's cohort column (the app keeps the
-order, so a refresh keeps it too); the sorted column's header carries ▼ or ▲. The cell under the
+order, so a refresh keeps it too); the sorted column's header carries ▾ or ▴. The cell under the
 cursor is told in words (`CursorDetail`), with the long/short counts no cell has room for.
 """
 
@@ -52,8 +52,8 @@ def _total(total: str) -> Text:
 
 class HeatmapTable(SyncedTable):
     BINDINGS = [
-        Binding("s", "sort(True)", "Sort by this cohort ▼ (again: by value)", show=False, id="heatmap.sort"),
-        Binding("S", "sort(False)", "Sort by this cohort ▲ (again: by value)", show=False, id="heatmap.sort_ascending"),
+        Binding("s", "sort(True)", "Sort by this cohort ▾ (again: by value)", show=False, id="heatmap.sort"),
+        Binding("S", "sort(False)", "Sort by this cohort ▴ (again: by value)", show=False, id="heatmap.sort_ascending"),
     ]
 
     class SortWanted(Message):

@@ -21,6 +21,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from hypertui.api.models import Position
+from hypertui.monitor import format as fmt
 from hypertui.monitor.positions import COLUMNS, SORTS, Columns, PageWindow, SortedRows, cells
 from hypertui.ui.signals import Signals, signals_of
 
@@ -43,10 +44,10 @@ def _line(columns: Columns, values: dict[str, str], styles: dict[str, str] | Non
 
 
 def _header(columns: Columns, sorted_by: str | None) -> Text:
-    """The column labels; a sorted column's ends with ▼ or ▲ (in place of its last letter if need be)."""
+    """The column labels; a sorted column's ends with ▾ or ▴ (in place of its last letter if need be)."""
     labels = {key: label for key, label, _, _ in columns}
     if sorted_by is not None:
-        mark = "▼" if SORTS[sorted_by][2] else "▲"
+        mark = fmt.sort_mark(SORTS[sorted_by][2])
         width = next(w for key, _, w, _ in columns if key == sorted_by)
         labels[sorted_by] = labels[sorted_by][: width - 1] + mark
     return _line(columns, labels)

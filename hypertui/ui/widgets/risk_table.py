@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.message import Message
 from textual.widgets import DataTable
 
+from hypertui.monitor import format as fmt
 from hypertui.monitor.rows import RISK_COLUMNS, RISK_RISE_IS_DANGER, RiskLines
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import change_text
@@ -48,7 +49,7 @@ class RiskTable(SyncedTable):
 
     def show(self, lines: RiskLines, total: int, column: str, descending: bool) -> None:
         self.sort_column, self.descending, self._total = column, descending, total
-        arrow = "▾" if descending else "▴"  # not ▲▼, which say long/short, nor ↑↓, which say changed
+        arrow = fmt.sort_mark(descending)
         self.set_columns([(c, LABELS[c] + (arrow if c == column else ""), WIDTHS[c]) for c in RISK_COLUMNS])
         signals = signals_of(self)
 
