@@ -971,9 +971,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if risk.cursor_key is not None:
             picks.append((risk.cursor_key, self.view.segment_id))
         top = self.dashboard.query_one("#top-assets", SyncedTable)
-        if top.row_count and 0 <= top.cursor_row < top.row_count:
-            cell = top.get_row_at(top.cursor_row)[0]
-            picks.append((getattr(cell, "plain", str(cell)), self.view.segment_id))
+        if 0 <= top.cursor_row < len(top.row_keys):
+            picks.append((top.row_keys[top.cursor_row], self.view.segment_id))
         for coin, sid in picks:
             if (coin, sid) in seen:
                 continue

@@ -22,6 +22,7 @@ from hypertui.ui.screens.coin import CoinScreen
 from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.synced_table import SyncedTable
 
 
 class LookalikeTransport(httpx.AsyncBaseTransport):
@@ -83,4 +84,18 @@ async def test_a_lookalike_coin_is_marked_and_its_drill_downs_ask_for_it(clock):
         asked = [p for p in transport.paths if p.startswith(("/api/external/exports/coins/", "/api/external/position-metrics/coin/"))]
         assert asked and all(f"/{quote(lookalike)}/" in p for p in asked), asked
         assert not any(f"/{real}/" in p for p in transport.paths)
+
+        await pilot.press("escape")  # the top assets: the same coin from the summary's list
+        await settled(pilot)
+        top = app.dashboard.query_one("#top-assets", SyncedTable)
+        assert real + NAME_MARK in top.row_keys
+        top.focus()
+        top.move_cursor(row=top.row_keys.index(real + NAME_MARK))
+        await pilot.pause()
+        transport.paths.clear()
+        await pilot.press("i")
+        await settled(pilot)
+        assert isinstance(app.screen, CoinScreen)
+        asked = [p for p in transport.paths if p.startswith("/api/external/exports/coins/")]
+        assert asked and all(f"/{quote(lookalike)}/" in p for p in asked), asked
     await app.client.aclose()

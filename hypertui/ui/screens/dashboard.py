@@ -23,6 +23,7 @@ from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.status_bar import StatusBar
+from hypertui.ui.widgets.synced_table import SyncedTable
 
 # Panels in tab order, the page each lives on (narrow layout), and the widget that takes focus.
 PANELS = ("segments", "summary", "heatmap", "risk")
@@ -200,13 +201,10 @@ class DashboardScreen(Screen):
 
     @staticmethod
     def _row_coin(table: DataTable, row: int) -> str:
-        """The coin on a row of the risk table (keyed by coin) or top assets (coin in the first cell)."""
-        if not 0 <= row < table.row_count:
-            return ""
-        if isinstance(table, RiskTable):
-            return table.row_keys[row] if row < len(table.row_keys) else ""
-        cell = table.get_row_at(row)[0]
-        return cell.plain if isinstance(cell, Text) else str(cell)
+        """The coin on a row of the risk table or top assets: both keyed by the coin as the API sent
+        it, not by its cell's text (a cleaned name is shown marked and would ask for another coin)."""
+        keys = table.row_keys if isinstance(table, SyncedTable) else []
+        return keys[row] if 0 <= row < len(keys) else ""
 
     def on_key(self, event: events.Key) -> None:
         # Enter on a table with no rows (a filter that matches nothing, a cohort with no risk):

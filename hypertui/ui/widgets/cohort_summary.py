@@ -71,14 +71,14 @@ class CohortSummary(Vertical):
             self.query_one("#figures", TextLines).update(_figures_text(figures, signals), layout=relayout)
         rows = [
             (
-                str(rank),
+                a.coin,  # the key keeps the name the API sent (a cleaned name shows marked): requests use it
                 (
                     Text(a.coin, no_wrap=True, overflow="ellipsis"),
                     Text(a.value, justify="right"),
                     Text.assemble(a.long_share, " ", lean_text(a.lean, signals), justify="right"),
                 ),
             )
-            for rank, a in enumerate(assets)
+            for a in assets
         ]
         self.query_one(SyncedTable).sync(rows)
         box = self.query_one("#top-assets-note", TextLines)
