@@ -23,6 +23,7 @@ ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
 ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
 SCALES = ("small", "default", "large")
+MAX_ANSWER_MB, MAX_ANSWER_MB_RANGE = 64.0, (1.0, 4096.0)
 REFRESH_RANGE = (0.5, 86_400.0)  # seconds; a day at most: the timers and timedelta of larger ones overflow
 UPDATE_INTERVAL_RANGE = (0.05, 86_400.0)
 SEED_RANGE = (0, 2**32 - 1)
@@ -41,6 +42,7 @@ class Settings:
     sim_scale: str = "default"
     sim_update_interval: float = 15.0
     export_dir: str | None = None  # where `e` writes; None: Downloads/hypertui
+    max_answer_mb: float = MAX_ANSWER_MB  # an answer larger than this, as sent or unpacked, is refused
     alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alerts
     alert_problems: tuple[str, ...] = field(default=(), compare=False)  # invalid rules: reported, skipped
     warnings: tuple[str, ...] = field(default=(), compare=False)
@@ -179,6 +181,7 @@ def load_settings(
             pick(update_interval, None, "update_interval", sim), "simulator.update_interval", UPDATE_INTERVAL_RANGE, 15.0
         ),
         export_dir=_path(data.get("export_dir"), "export_dir"),
+        max_answer_mb=check_number(data.get("max_answer_mb"), "max_answer_mb", MAX_ANSWER_MB_RANGE, MAX_ANSWER_MB, "MB"),
         alerts=tuple(alerts),
         alert_problems=tuple(alert_problems),
         warnings=tuple(warnings + alert_problems),
@@ -212,6 +215,11 @@ def _keys(table: Any, prefix: str = "") -> dict[str, str]:
 
 def check_seconds(value: Any, name: str, limits: tuple[float, float], default: float | None = None) -> float | None:
     """A number of seconds within `limits` (`default` if unset): nan, inf and huge values stop timers or overflow them."""
+    return check_number(value, name, limits, default, "seconds")
+
+
+def check_number(value: Any, name: str, limits: tuple[float, float], default: float | None, unit: str) -> float | None:
+    """A number within `limits` (`default` if unset); nan and inf are never within them."""
     if value is None:
         return default
     try:
@@ -220,7 +228,7 @@ def check_seconds(value: Any, name: str, limits: tuple[float, float], default: f
         raise ConfigError(f"{name} must be a number, got {value!r}") from None
     low, high = limits
     if not low <= number <= high:  # False for nan too
-        raise ConfigError(f"{name} must be from {low:g} to {high:g} seconds, got {value!r}")
+        raise ConfigError(f"{name} must be from {low:g} to {high:g} {unit}, got {value!r}")
     return number
 
 
@@ -271,6 +279,11 @@ CONFIG_TEMPLATE = """\
 
 # Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
 # export_dir = "~/hypertui-exports"
+
+# The largest answer read, in MB, as sent and once unpacked: a larger one is refused with an error
+# instead of filling the memory (the biggest real answers are a few MB).
+# max_answer_mb = 64
+
 # Colour theme: hypertui-dark (the default), hypertui-light, hypertui-colorblind (blue/orange
 # instead of green/red), hypertui-mono (greys; the default when NO_COLOR is set), one of your
 # own theme files (`hypertui config check` shows the folder) or a Textual theme (nord, ...).

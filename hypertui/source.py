@@ -61,5 +61,5 @@ def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
         )
         return client, SIMULATOR_LABEL
     token = settings.token.get_secret_value() if settings.token else None
-    client = HyperTrackerClient(settings.api_base_url, token)
+    client = HyperTrackerClient(settings.api_base_url, token, max_body=int(settings.max_answer_mb * 2**20))
     return client, httpx.URL(settings.api_base_url).host

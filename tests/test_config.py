@@ -74,6 +74,9 @@ def test_bad_values_are_clear_errors(tmp_path):
         ("[simulator]\nseed = 3.5\n", "simulator.seed must be a whole number"),
         ("[simulator]\nseed = 99999999999999999999\n", "simulator.seed must be a whole number"),
         ("[simulator]\nseed = -1\n", "simulator.seed must be a whole number"),
+        ("max_answer_mb = nan\n", "max_answer_mb must be from 1 to 4096 MB, got nan"),
+        ("max_answer_mb = 0\n", "max_answer_mb must be from 1 to 4096 MB, got 0"),
+        ('max_answer_mb = "lots"\n', "max_answer_mb must be a number, got 'lots'"),
     ],
 )
 def test_non_finite_huge_or_fractional_numbers_are_clear_errors(tmp_path, text, message):
@@ -162,3 +165,12 @@ def test_theme_flag_beats_file_and_keys_table(tmp_path):
 def test_bad_theme_or_keys_are_clear_errors(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(env={}, path=write(tmp_path / "c.toml", text))
+
+
+def test_the_largest_answer_read_is_set_in_the_config_file(tmp_path):
+    from hypertui.source import open_client
+
+    default = load_settings(env={"HYPERTRACKER_API_TOKEN": "t"}, path=tmp_path / "none.toml")
+    assert open_client(default)[0]._max_body == 64 * 2**20
+    chosen = load_settings(env={"HYPERTRACKER_API_TOKEN": "t"}, path=write(tmp_path / "c.toml", "max_answer_mb = 2.5\n"))
+    assert open_client(chosen)[0]._max_body == int(2.5 * 2**20)
