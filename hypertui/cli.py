@@ -35,6 +35,16 @@ def _iso_date(text: str) -> str:
     return iso(value)
 
 
+def _address(text: str) -> str:
+    """A wallet address as the API wants it: lowercase (it matches nothing otherwise)."""
+    from hypertui.monitor.positions import parse_address
+
+    address = parse_address(text)
+    if address is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a wallet address (0x and 40 hex digits)")
+    return address
+
+
 def _segment_id(text: str) -> int:
     try:
         value = int(text)
@@ -185,14 +195,18 @@ def build_parser() -> argparse.ArgumentParser:
     k = kinds.add_parser("summary", parents=[common], help="a cohort's summary")
     k.add_argument("segment", type=_segment_id, help="cohort id 1-16")
     k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
-    k = kinds.add_parser("positions", parents=[common], help="positions (24 h by default; --all pages through everything)")
+    k = kinds.add_parser(
+        "positions", parents=[common], help="positions (opened in the last 24 h, or --open: every open one; --all pages through everything)"
+    )
     k.add_argument("--coin", help="coin, case-sensitive (BTC, kPEPE, xyz:GOLD)")
     k.add_argument("--segment", type=_segment_id, help="cohort id 1-16 (see below)")
-    k.add_argument("--address", action="append", help="wallet address, lowercase 0x... (repeatable)")
+    k.add_argument("--address", action="append", type=_address, help="wallet address 0x... (repeatable)")
     state = k.add_mutually_exclusive_group()
-    state.add_argument("--open", dest="open", action="store_const", const=True, default=None, help="open positions only")
+    state.add_argument(
+        "--open", dest="open", action="store_const", const=True, default=None, help="positions open now, whenever opened (unless --start)"
+    )
     state.add_argument("--closed", dest="open", action="store_const", const=False, help="closed positions only")
-    k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago)")
+    k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago; with --open, 2025-04-04)")
     k.add_argument("--end", type=_iso_date, help="opened before (default: now)")
     amount = k.add_mutually_exclusive_group()
     amount.add_argument("--limit", type=_whole_number(1), default=100, help="at most N positions (default 100)")

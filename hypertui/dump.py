@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import sys
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +19,7 @@ from hypertui.monitor.export import (
     segment_metric_records,
     snapshot_json,
 )
+from hypertui.monitor.positions import DATA_START
 
 KINDS = (
     "segments",
@@ -34,8 +36,12 @@ KINDS = (
 )
 
 
-async def run_dump(client: HyperTrackerClient, args: Any, out: Output) -> None:
-    """Fetch what `args.kind` names and write it. Raises ApiError on failure."""
+def _say(message: str) -> None:
+    print(f"hypertui: {message}", file=sys.stderr)
+
+
+async def run_dump(client: HyperTrackerClient, args: Any, out: Output, say: Callable[[str], None] = _say) -> None:
+    """Fetch what `args.kind` names and write it; `say` gets hints for stderr. Raises ApiError on failure."""
     kind = args.kind
     if kind == "segments":
         segs = [api_json(s) for s in await client.segments()]
@@ -44,7 +50,7 @@ async def run_dump(client: HyperTrackerClient, args: Any, out: Output) -> None:
         summary = api_json(await client.summary(args.segment, args.position_age))
         out.document(summary, [summary])  # one row per top asset, the cohort's figures on each
     elif kind == "positions":
-        await out.stream_array(_positions(client, args), model_columns(Position))
+        await out.stream_array(_positions(client, args, say), model_columns(Position))
     elif kind == "bias-history":
         await out.stream_array(_bias_history(client, args), model_columns(BiasSnapshot))
     elif kind == "breakdown":
@@ -75,12 +81,31 @@ def default_start(days: float = 1.0) -> datetime:
     return datetime.now(UTC) - timedelta(days=days)
 
 
-async def _positions(client: HyperTrackerClient, args: Any) -> AsyncIterator[dict[str, Any]]:
+def positions_start(args: Any) -> datetime:
+    """`start` is required and filters on opening time: `--open` means open now, so every opening
+    time the API has (since DATA_START); otherwise the last 24 h."""
+    return args.start or (DATA_START if args.open is True else default_start())
+
+
+def nothing_matched(args: Any) -> list[str]:
+    """Why a positions query may have matched nothing, for stderr (stdout stays the data: [])."""
+    hints = []
+    if args.start is None and args.open is not True:
+        hints.append("only positions opened in the last 24 h were asked for: --start for earlier ones, --open for every open one")
+    if args.coin:
+        hints.append(f"no positions of coin {args.coin!r}: coin names are case-sensitive (BTC, kPEPE, xyz:GOLD)")
+    if args.address:
+        hints.append("no positions of " + ", ".join(args.address) + " in that window")
+    return hints or ["no positions matched"]
+
+
+async def _positions(client: HyperTrackerClient, args: Any, say: Callable[[str], None]) -> AsyncIterator[dict[str, Any]]:
     remaining = None if args.all else args.limit
     page_size = 1000 if remaining is None else max(1, min(1000, remaining))
+    found = False
     pages = client.iter_positions(
         page_size=page_size,
-        start=args.start or default_start(),
+        start=positions_start(args),
         end=args.end,
         coin=args.coin,
         segment_id=args.segment,
@@ -89,11 +114,15 @@ async def _positions(client: HyperTrackerClient, args: Any) -> AsyncIterator[dic
     )
     async for page in pages:
         for position in page.positions:
+            found = True
             yield api_json(position)
             if remaining is not None:
                 remaining -= 1
                 if remaining <= 0:
                     return
+    if not found:
+        for hint in nothing_matched(args):
+            say(hint)
 
 
 async def _bias_history(client: HyperTrackerClient, args: Any) -> AsyncIterator[dict[str, Any]]:

@@ -242,3 +242,28 @@ def test_config_init_documents_theme_and_every_key_then_check_reports(capsys, tm
     out = capsys.readouterr().out
     assert "problem: keys: no binding has the id 'refesh' (did you mean 'refresh'?)" in out
     assert "problem: theme 'nope' not found" in out and "bad.toml: missing key 'primary'" in out
+
+
+def test_dump_positions_open_means_open_now_whatever_their_opening_time(capsys, scripted_api):
+    """`--open` asked for positions opened in the last 24 h and still open: a 24 h default window
+    made explicit is what the API's required `start` gives, but "open" means open now."""
+    asked = []
+    scripted_api.routes["/positions"] = lambda q: (asked.append(q), positions_page([1], None))[1]
+    assert dump_from(capsys, scripted_api, "positions", "--open")[0] == 0
+    assert asked[-1]["open"] == "true" and asked[-1]["start"].startswith("2025-04-04")
+    assert dump_from(capsys, scripted_api, "positions")[0] == 0
+    assert not asked[-1]["start"].startswith("2025-04-04")  # the last 24 h: every position, open or closed
+
+
+def test_dump_positions_that_match_nothing_say_why_on_stderr(capsys, scripted_api):
+    scripted_api.routes["/positions"] = lambda q: positions_page([], None)
+    code, out, err = dump_from(capsys, scripted_api, "positions", "--coin", "btc", "--address", "0x" + "AB" * 20)
+    assert code == 0 and json.loads(out) == []  # stdout stays the data
+    assert "coin names are case-sensitive (BTC" in err and "opened in the last 24 h" in err
+    assert "0x" + "ab" * 20 in err  # the address as the API wants it: lowercase
+
+
+def test_dump_positions_refuses_what_is_not_an_address(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        run(capsys, "dump", "positions", "--address", "0x1234")
+    assert exit_.value.code == 2 and "'0x1234' is not a wallet address" in capsys.readouterr().err
