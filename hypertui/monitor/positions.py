@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import bisect
 import re
+import shlex
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from hypertui.api.models import Position, PositionsPage
+from hypertui.api.models import Position, PositionsPage, iso
 from hypertui.monitor import format as fmt
 
 FIRST_PAGE = 300  # small first page: a fast first paint
@@ -86,6 +87,20 @@ class PositionQuery:
         else:
             wallet = (f"wallet {short_address(self.address)}" if self.address else "every wallet") + " (/ or w)"
         return f"{self.status} (o) · opened {self.window} (t) · {side} (s) · {wallet}"
+
+    def dump_command(self, params: dict, fmt: str) -> str:
+        """The `hypertui dump` line that writes every row of this query (`params`: its pinned
+        api_params), for a list too long to page through on screen; both sides (dump has no side)."""
+        words = ["hypertui", "dump", "positions", "--all", "--format", fmt, "--start", iso(params["start"])]
+        if self.coin is not None:
+            words += ["--coin", self.coin]
+        if self.segment_id is not None:
+            words += ["--segment", str(self.segment_id)]
+        if params["open"] is not None:
+            words.append("--open" if params["open"] else "--closed")
+        for address in params["addresses"]:
+            words += ["--address", address]
+        return shlex.join(words)
 
 
 @dataclass

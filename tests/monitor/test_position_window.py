@@ -180,3 +180,18 @@ def test_held_lists_the_rows_of_the_pages_held_in_the_api_order():
     w.begin(1)
     w.loaded(1, _page(3, 3), 4)  # the first page is dropped
     assert [p.id for p in w.held()] == ["3", "4", "5"] and w.row_count == 6
+
+
+def test_the_dump_command_of_a_query_pages_through_the_same_rows():
+    import shlex
+
+    from hypertui.cli import build_parser
+    from hypertui.monitor.positions import PositionQuery
+
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    query = PositionQuery("xyz:GOLD", 9, status="closed", window="24h", address="0x" + "ab" * 20)
+    line = query.dump_command(query.api_params(now), "json")
+    args = build_parser().parse_args(shlex.split(line)[1:])
+    assert (args.kind, args.all, args.format, args.coin, args.segment) == ("positions", True, "json", "xyz:GOLD", 9)
+    assert (args.open, args.address, args.start) == (False, ["0x" + "ab" * 20], "2026-11-19T12:00:00.000Z")
+    assert "--segment" not in PositionQuery("BTC").dump_command(PositionQuery("BTC").api_params(now), "csv")

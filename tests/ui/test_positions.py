@@ -449,6 +449,8 @@ async def test_an_export_of_a_partly_loaded_list_says_it_is_partial(make_app, tm
         (path,) = tmp_path.glob("hypertui-positions-*.csv")
         assert "-partial-" in path.name
         assert any(f"Partial: {screen.window.rows_held:,} of {screen.window.row_count:,}+ positions" in t for t in toasts)
+        coin = screen.filters.coin
+        assert any(f"hypertui dump positions --all --format csv --start 2025-04-04T00:00:00.000Z --coin {coin} --open" in t for t in toasts)
         await pilot.press("w")  # one wallet: every row loaded
         await _loaded(pilot)
         assert screen.window.done

@@ -313,7 +313,13 @@ class PositionsScreen(Screen):
             + (["partial"] if partial else [])
         )
         more = "" if w.done else "+"
-        note = f"Partial: {len(held):,} of {w.row_count:,}{more} positions, the rows held now" if partial else ""
+        note = ""
+        if partial:  # every row costs a request per 1,000: the command line pages through them into a file
+            self._pin_params()
+            note = (
+                f"Partial: {len(held):,} of {w.row_count:,}{more} positions, the rows held now. Every row, "
+                f"a request per 1,000: {self.filters.dump_command(w.params, fmt)} > positions.{fmt}"
+            )
         export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt, note)
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
