@@ -104,13 +104,12 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
     in_profit = fmt.count(o.count_traders_in_profit)
     if o.count_traders_in_position:
         in_profit += f" ({o.count_traders_in_profit / o.count_traders_in_position:.0%})"
-    positions = fmt.count(o.count_open_positions)
+    # Each value on a line of its own, short enough for the panel's 36 columns at every scale.
+    per_side = []
     if o.by_side is not None and (o.by_side.long or o.by_side.short):  # [guess] fields: only when sent
         long, short = (side.count if side else None for side in (o.by_side.long, o.by_side.short))
-        positions += f" ({fmt.count(long)} L / {fmt.count(short)} S)"
-    equity = f"active {fmt.money(o.total_active_perp_equity)}"
-    if o.total_perp_equity is not None:  # the 24h/7d/30d answers leave the whole equity out
-        equity = f"{fmt.money(o.total_perp_equity)} ({equity})"
+        per_side = [Figure("  long/short", f"{fmt.count(long)} / {fmt.count(short)}")]
+    equity = [] if o.total_perp_equity is None else [Figure("Perp equity", fmt.money(o.total_perp_equity))]  # not in 24h/7d/30d
 
     def fig(label: str, key: str, text: str, lean: str = "") -> Figure:
         return Figure(label, text, deltas.mark(directions[key]), lean)
@@ -124,9 +123,11 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
         fig("Exposure", "exposure", fmt.ratio(o.exposure_ratio) + "×"),
         Figure("Long/short", f"{fmt.money(o.total_long_value)} / {fmt.money(o.total_short_value)}"),
         fig("Open value", "total", fmt.money(o.total_value)),
-        fig("Positions", "positions", positions),
+        fig("Positions", "positions", fmt.count(o.count_open_positions)),
+        *per_side,
         fig("Assets held", "assets", fmt.count(o.count_assets)),
-        Figure("Perp equity", equity),
+        *equity,
+        Figure("Active equity", fmt.money(o.total_active_perp_equity)),
     ]
 
 

@@ -81,12 +81,13 @@ def test_summary_figures_and_change_marks():
 
 def test_summary_figures_say_the_equity_and_the_positions_per_side_when_sent():
     figs = {f.label: f.value for f in summary_figures(_summary())}
-    assert figs["Positions"] == "1,234" and figs["Perp equity"] == "active $57.5M"  # a 24h-style answer
+    assert figs["Positions"] == "1,234" and figs["Active equity"] == "$57.5M"  # a 24h-style answer
+    assert "Perp equity" not in figs and "  long/short" not in figs
     sent = _summary(totalPerpEquity=80_100_000.0, bySide={"long": {"count": 700, "value": 1.0}, "short": {"count": 534}})
     figs = {f.label: f.value for f in summary_figures(sent)}
-    assert figs["Positions"] == "1,234 (700 L / 534 S)" and figs["Perp equity"] == "$80.1M (active $57.5M)"
-    assert {f.label: f.value for f in summary_figures(_summary(bySide={"long": {"count": 700}}))}["Positions"] == (
-        "1,234 (700 L / — S)"
+    assert figs["  long/short"] == "700 / 534" and figs["Perp equity"] == "$80.1M" and figs["Active equity"] == "$57.5M"
+    assert {f.label: f.value for f in summary_figures(_summary(bySide={"long": {"count": 700}}))}["  long/short"] == (
+        "700 / —"
     )
 
 

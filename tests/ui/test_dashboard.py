@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
 
@@ -1012,3 +1013,17 @@ async def test_toasts_take_only_their_title_and_message_rows_at_80x24(make_app):
         regions = [toast.region for toast in app.screen.query(Toast)]
         assert [r.height for r in regions] == [3, 3, 3]
         assert regions[-1].bottom - regions[0].y == 9  # no rows between them either
+
+
+@pytest.mark.parametrize("size", [(160, 45), (80, 24)])
+async def test_the_cohort_figures_fit_their_panel_at_the_default_scale(make_app, size):
+    """Per-side counts and equity on the Positions line made it wider than the panel at the
+    default scale: Static wrapped every line of the figures into two."""
+    app = make_app(scale="default")
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        figures = app.dashboard.query_one("#figures")
+        lines = figures.content.plain.splitlines()
+        assert any(line.startswith("  long/short") for line in lines)
+        assert max(cell_len(line) for line in lines) <= figures.size.width
+        assert figures.size.height == len(lines)  # one row a figure: nothing wrapped

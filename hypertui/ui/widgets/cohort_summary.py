@@ -23,7 +23,7 @@ def _figures_text(figures: list[Figure], signals: Signals) -> Text:
     """
     label_width = max((cell_len(f.label) for f in figures), default=0)
     value_width = max((cell_len(f.value) for f in figures), default=0)
-    text = Text()
+    text = Text(no_wrap=True, overflow="ellipsis")  # a line too long is cut, not wrapped into the next
     for i, f in enumerate(figures):
         if i:
             text.append("\n")
