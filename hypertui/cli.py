@@ -145,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--chaos",
         default=None,
         metavar="PRESET|SPEC",
-        help="inject faults: a preset (off, mild, storm, hostile) or kind=rate pairs, e.g. "
-        "'mild,500=0.1,seed=3' (kinds: latency hostile 500 502 503 429 quota reset truncate drift expired)",
+        help="inject faults: a preset (off, mild, storm, hostile, edge) or kind=rate pairs, e.g. "
+        "'mild,500=0.1,seed=3' (kinds: latency hostile 500 502 503 429 quota reset truncate drift expired "
+        "drip bomb loop extreme naive nostatus)",
     )
 
     serve = sub.add_parser(

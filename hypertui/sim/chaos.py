@@ -8,9 +8,10 @@ A :class:`ChaosSpec` says how often each fault happens (a rate in [0, 1] per req
 
 Spec syntax (``hypertui sim --chaos SPEC``): comma-separated ``kind=rate`` pairs, e.g.
 ``"latency=0.1,500=0.05,reset=0.02,truncate=0.02,drift=0.05,hostile=0.1,429=0.02,quota=0.01,expired=0.05"``,
-plus the options ``seed=N`` (default 0), ``latency_ms=N`` (default 2000) and
-``drift_mode=type+missing+extra+empty`` (which schema drifts to draw, default all). A spec may
-start with a preset name and override it: ``"storm,seed=3,latency_ms=0"``.
+plus the options ``seed=N`` (default 0), ``latency_ms=N`` (default 2000), ``drip_ms=N`` (default
+30000), ``bomb_mib=N`` (default 128) and ``drift_mode=type+missing+extra+empty`` (which schema
+drifts to draw, default all). A spec may start with a preset name and override it:
+``"storm,seed=3,latency_ms=0"``.
 
 Fault kinds:
 
@@ -44,10 +45,30 @@ Fault kinds:
     an export redirect points at a link that has already expired (its ``X-Amz-Date`` is moved
     into the past; fetching it answers S3's ``403 AccessDenied / Request has expired``); a
     download may also expire by itself.
+``drip``
+    a slow body: the headers at once, then the body in up to 64 pieces spread over ``drip_ms``
+    (each pause far below a client's read timeout, the whole far above it).
+``bomb``
+    a gzip size bomb: ``Content-Encoding: gzip`` whose small ``Content-Length`` inflates to the
+    JSON answer followed by whitespace up to ``bomb_mib`` MiB (still valid JSON).
+``loop``
+    a cursor loop on a paged answer (one with a ``nextCursor`` key): either ``cycle``, the
+    cursors A -> B -> A -> ..., or ``churn``, a new cursor every time; every page of the loop
+    repeats the items of the page asked for first.  Each answer of a loop counts once.
+``extreme``
+    extreme numbers in a JSON answer: about one value in ten (at least one; ids and counts of
+    pages excepted) becomes ``1e309`` or ``-1e309`` written as such (beyond a double) or
+    ``±1.7e308`` (a double, whose sum or square is not).
+``naive``
+    every ISO 8601 timestamp of a JSON answer (``state/status`` included) loses its ``Z`` or
+    offset.
+``nostatus``
+    ``state/status`` answers NestJS's ``404 Cannot GET``, as a server without that endpoint.
 
-Which faults apply where: API requests draw from 500/502/503/429/quota/reset/truncate/drift,
-export requests (the 302 redirects) from 500/502/503/429/quota/reset/expired, downloads from
-500/502/503/reset/truncate/drift/expired; latency and hostile apply everywhere.  At most one of
+Which faults apply where: API requests draw from 500/502/503/429/quota/reset/truncate/drift/
+drip/bomb/loop/extreme/naive (``state/status`` also from nostatus), export requests (the 302
+redirects) from 500/502/503/429/quota/reset/expired, downloads from 500/502/503/reset/truncate/
+drift/expired/drip/bomb/extreme/naive; latency and hostile apply everywhere.  At most one of
 those is injected per request, picked with the given rates (scaled down if they add up to more
 than 1).  A 401 (missing or wrong token) is never touched and paths outside the API and the
 download host are not either.  A fault drawn where it cannot apply (drift on a 404, say) is
@@ -55,18 +76,25 @@ dropped and not counted, so ``counts`` is what the client actually received.
 
 Every request costs exactly four draws from the seeded generator, whatever happens, so the
 same seed and the same sequence of requests give the same faults.
+
+``GET /_chaos`` (outside the API, never faulted) answers what was injected so far: ``requests``,
+``counts`` by kind, ``drift`` by mode, and ``recent``, the last 256 faults as ``[request number,
+path, kind]``; a soak in another process reads it to tell which faults came before a failure.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import logging
 import random
 import re
 import threading
-from collections import OrderedDict
-from dataclasses import dataclass, field
+import zlib
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -75,17 +103,31 @@ import httpx
 
 API_PREFIX = "/api/external/"
 DOWNLOAD_PREFIX = "/downloads/"
+STATUS_PATH = API_PREFIX + "hypertracker/state/status"
+REPORT_PATH = "/_chaos"  # what was injected, as JSON (see the module docstring)
 
 #: The fault kinds, in the order the per-request pick walks them.
-PRIMARY_KINDS = ("500", "502", "503", "429", "quota", "reset", "truncate", "drift", "expired")
+PRIMARY_KINDS = ("500", "502", "503", "429", "quota", "reset", "truncate", "drift", "expired",
+                 "drip", "bomb", "loop", "extreme", "naive", "nostatus")
 KINDS = ("latency", "hostile") + PRIMARY_KINDS
 DRIFT_MODES = ("type", "missing", "extra", "empty")
+LOOP_MODES = ("cycle", "churn")
 DEFAULT_LATENCY_MS = 2000
+DEFAULT_DRIP_MS = 30_000  # past a 20 s read timeout in total, never near it between two pieces
+DEFAULT_BOMB_MIB = 128
+DRIP_PIECES = 64
+RECENT_KEPT = 256
+#: Applied last, to the bytes of the answer (after hostile strings), and counted there.
+_DELIVERY_KINDS = ("truncate", "reset", "extreme", "bomb", "drip")
+_SHAPING_KINDS = ("drift", "loop", "extreme", "naive", "bomb")  # only on a JSON answer
 
+_API_KINDS = ("500", "502", "503", "429", "quota", "reset", "truncate", "drift", "drip", "bomb", "loop",
+              "extreme", "naive")
 _APPLICABLE = {
-    "api": ("500", "502", "503", "429", "quota", "reset", "truncate", "drift"),
+    "api": _API_KINDS,
+    "status": _API_KINDS + ("nostatus",),
     "export": ("500", "502", "503", "429", "quota", "reset", "expired"),
-    "download": ("500", "502", "503", "reset", "truncate", "drift", "expired"),
+    "download": ("500", "502", "503", "reset", "truncate", "drift", "expired", "drip", "bomb", "extreme", "naive"),
 }
 _EXPORT_RE = re.compile(r"^/api/external/(?:segments/[^/]+/summary|exports/.+)$")
 
@@ -124,6 +166,13 @@ _DRIFT_TARGETS = (
     "address", "size", "summary", "openPerpsSummary", "metrics", "history",
 )
 _FAKE_CURSOR = "Y2hhb3M6ZW1wdHktcGFnZQ"  # base64 "chaos:empty-page"
+_LOOP_TAG = "chaos-loop"
+#: Numbers left alone by ``extreme``: what a request or a page is identified or counted by.
+_NOT_EXTREME = frozenset({"id", "segmentId", "totalCount", "offset", "limit", "szDecimals"})
+#: Placeholders for numbers JSON can write but a double cannot hold (json.dumps would say Infinity).
+_BEYOND_DOUBLE = {"\x00chaos:1e309": b"1e309", "\x00chaos:-1e309": b"-1e309"}
+_EXTREMES: tuple[Any, ...] = (*_BEYOND_DOUBLE, 1.7e308, -1.7e308)
+_ISO_ZONED = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(?:Z|[+-]\d{2}:?\d{2})$")
 
 
 # --------------------------------------------------------------------------------------- spec
@@ -138,6 +187,8 @@ class ChaosSpec:
     latency_ms: int = DEFAULT_LATENCY_MS
     drift_modes: tuple[str, ...] = DRIFT_MODES
     name: str = "custom"
+    drip_ms: int = DEFAULT_DRIP_MS
+    bomb_mib: int = DEFAULT_BOMB_MIB
 
     def __post_init__(self) -> None:
         for kind, rate in self.rates.items():
@@ -148,8 +199,9 @@ class ChaosSpec:
         bad = [m for m in self.drift_modes if m not in DRIFT_MODES]
         if bad or not self.drift_modes:
             raise ValueError(f"chaos: drift_mode {bad[0] if bad else ''!r} unknown (modes: {', '.join(DRIFT_MODES)})")
-        if self.latency_ms < 0:
-            raise ValueError(f"chaos: latency_ms must be >= 0, got {self.latency_ms}")
+        for option in _INT_OPTIONS[1:]:
+            if getattr(self, option) < 0:
+                raise ValueError(f"chaos: {option} must be >= 0, got {getattr(self, option)}")
 
     def rate(self, kind: str) -> float:
         return self.rates.get(kind, 0.0)
@@ -159,9 +211,12 @@ class ChaosSpec:
         return any(r > 0 for r in self.rates.values())
 
     def describe(self) -> str:
-        """One line: ``storm: latency=0.2,500=0.05,... seed=0 latency_ms=4000``."""
+        """One line: ``storm: latency=0.2,500=0.05,... seed=0 latency_ms=4000`` (drip_ms and
+        bomb_mib only where those faults are on)."""
         parts = [f"{k}={self.rates[k]:g}" for k in KINDS if self.rates.get(k)]
         extra = f" drift_mode={'+'.join(self.drift_modes)}" if self.drift_modes != DRIFT_MODES else ""
+        extra += f" drip_ms={self.drip_ms}" if self.rate("drip") else ""
+        extra += f" bomb_mib={self.bomb_mib}" if self.rate("bomb") else ""
         body = ",".join(parts) or "no faults"
         return f"{self.name}: {body} seed={self.seed} latency_ms={self.latency_ms}{extra}"
 
@@ -182,7 +237,7 @@ class ChaosSpec:
             if not parts:
                 return base.copy()
         rates = dict(base.rates)
-        opts: dict[str, Any] = {"seed": base.seed, "latency_ms": base.latency_ms, "drift_modes": base.drift_modes}
+        opts: dict[str, Any] = {k: getattr(base, k) for k in (*_INT_OPTIONS, "drift_modes")}
         seen: set[str] = set()
         for part in parts:
             key, sep, value = (s.strip() for s in part.partition("="))
@@ -192,7 +247,7 @@ class ChaosSpec:
             if key in seen:
                 raise ValueError(f"chaos: {key!r} given twice in {text.strip()!r}")
             seen.add(key)
-            if key in ("seed", "latency_ms"):
+            if key in _INT_OPTIONS:
                 if not re.fullmatch(r"\d+", value):
                     raise ValueError(f"chaos: bad part {part!r}: {key} must be a non-negative integer")
                 opts[key] = int(value)
@@ -213,7 +268,7 @@ class ChaosSpec:
                 rates[key] = rate
             else:
                 raise ValueError(f"chaos: bad part {part!r}: unknown fault kind {key!r} "
-                                 f"(kinds: {', '.join(KINDS)}; options: seed, latency_ms, drift_mode)")
+                                 f"(kinds: {', '.join(KINDS)}; options: {', '.join(_INT_OPTIONS)}, drift_mode)")
         return cls(rates=rates, name=base.name, **opts)
 
     @classmethod
@@ -228,7 +283,10 @@ class ChaosSpec:
         raise TypeError(f"chaos must be a preset/spec string or a ChaosSpec, not {type(value).__name__}")
 
     def copy(self) -> ChaosSpec:
-        return ChaosSpec(dict(self.rates), self.seed, self.latency_ms, self.drift_modes, self.name)
+        return replace(self, rates=dict(self.rates))
+
+
+_INT_OPTIONS = ("seed", "latency_ms", "drip_ms", "bomb_mib")
 
 
 def parse_chaos(text: str) -> ChaosSpec:
@@ -257,6 +315,16 @@ PRESETS: dict[str, ChaosSpec] = {
     # wide strings) and 10 % drift in ways a tolerant client must accept (unknown fields and
     # columns, empty pages with a cursor): nothing fails, so the UI must render all of it safely.
     "hostile": ChaosSpec(rates={"hostile": 1.0, "drift": 0.1}, drift_modes=("extra", "empty"), name="hostile"),
+    # The answers at the edges of the contract, for the socket soak (benchmarks/soak_socket.py):
+    # slow drips (3 %, 30 s each), gzip bombs (2 %, 128 MiB inflated), cursor loops on 20 % of
+    # paged answers, extreme numbers and timezone-less timestamps on 10 % of answers each, no
+    # state/status on 30 % of its requests; on top of a mild day (errors, resets, a 1 s spike on
+    # 5 %, hostile strings on 5 %, but no daily quota: that would stop the refresh until midnight).
+    "edge": ChaosSpec(
+        rates={"latency": 0.05, "500": 0.01, "502": 0.01, "503": 0.01, "429": 0.01, "reset": 0.01,
+               "truncate": 0.005, "drift": 0.01, "hostile": 0.05, "expired": 0.02, "drip": 0.03, "bomb": 0.02,
+               "loop": 0.2, "extreme": 0.1, "naive": 0.1, "nostatus": 0.3},
+        latency_ms=1000, name="edge"),
 }
 
 
@@ -276,11 +344,46 @@ class ChaosConnectionReset(httpx.RemoteProtocolError):
 class Plan:
     """What the injector drew for one request (before seeing the response)."""
 
-    where: str  # "api" | "export" | "download"
+    where: str  # "api" | "status" | "export" | "download"
     latency: float | None  # seconds to wait, None for no spike
     hostile: bool
     fault: str | None
     rng: random.Random  # details (which string, where to cut, ...)
+    number: int = 0  # the request's, from 1
+    path: str = ""
+    cursor: str = ""  # the real nextCursor the answer is for ("" for a first page)
+    loop: Loop | None = None  # the request went on with a loop's cursor
+
+
+@dataclass
+class Loop:
+    """Where a cursor loop is: its mode, its step, and the real cursor whose page it repeats."""
+
+    mode: str
+    step: int
+    cursor: str  # "" for the first page
+
+    def encode(self) -> str:
+        raw = f"{_LOOP_TAG}:{self.mode}:{self.step}:{self.cursor}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> Loop | None:
+        """The loop a cursor of ours is at; None for any other cursor."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            return None
+        tag, _, rest = raw.partition(":")
+        mode, _, rest = rest.partition(":")
+        step, _, real = rest.partition(":")
+        if tag != _LOOP_TAG or mode not in LOOP_MODES or not step.isdigit():
+            return None
+        return cls(mode, int(step), real)
+
+    def next(self) -> Loop:
+        """cycle: A -> B -> A ...; churn: a cursor never sent before."""
+        return replace(self, step=1 - self.step if self.mode == "cycle" else self.step + 1)
 
 
 @dataclass
@@ -289,12 +392,15 @@ class Outcome:
     headers: list[tuple[bytes, bytes]]
     body: bytes
     reset: bool = False
+    drip: float | None = None  # seconds to spread the body over
 
 
 def classify(path: str) -> str | None:
-    """ "api" / "export" / "download" for the paths chaos touches, else None."""
+    """ "api" / "status" / "export" / "download" for the paths chaos touches, else None."""
     if path.startswith(DOWNLOAD_PREFIX):
         return "download"
+    if path == STATUS_PATH:
+        return "status"
     if path.startswith(API_PREFIX):
         return "export" if _EXPORT_RE.match(path) else "api"
     return None
@@ -309,6 +415,7 @@ class ChaosInjector:
         self.counts: dict[str, int] = {k: 0 for k in KINDS}
         self.drift_counts: dict[str, int] = {m: 0 for m in DRIFT_MODES}
         self.requests = 0
+        self.recent: deque[tuple[int, str, str]] = deque(maxlen=RECENT_KEPT)  # (request, path, kind)
         self._expired: OrderedDict[str, None] = OrderedDict()  # signatures of links made expired
         self._lock = threading.Lock()
 
@@ -325,15 +432,24 @@ class ChaosInjector:
         done = " ".join(f"{k}={v}" for k, v in self.counts.items() if v) or "no faults"
         return f"{self.requests} requests; {done}"
 
-    def _count(self, kind: str) -> None:
+    def snapshot(self) -> dict[str, Any]:
+        """What ``GET /_chaos`` answers."""
+        with self._lock:
+            return {"requests": self.requests, "counts": dict(self.counts), "drift": dict(self.drift_counts),
+                    "recent": [list(r) for r in self.recent]}
+
+    def _count(self, kind: str, plan: Plan | None = None) -> None:
         with self._lock:
             self.counts[kind] += 1
+            if plan is not None:
+                self.recent.append((plan.number, plan.path, kind))
 
-    def plan(self, where: str) -> Plan:
+    def plan(self, where: str, path: str = "") -> Plan:
         """Draw the faults of one request: always exactly four draws, whatever comes out."""
         spec = self.spec
         with self._lock:
             self.requests += 1
+            number = self.requests
             r_latency, r_hostile, r_fault = self.rng.random(), self.rng.random(), self.rng.random()
             detail = random.Random(self.rng.getrandbits(64))
         latency = None
@@ -350,7 +466,7 @@ class ChaosInjector:
                 if spec.rate(k) > 0 and u < acc:
                     fault = k
                     break
-        return Plan(where, latency, r_hostile < spec.rate("hostile"), fault, detail)
+        return Plan(where, latency, r_hostile < spec.rate("hostile"), fault, detail, number, path)
 
     # -- expired links ------------------------------------------------------------------------
     def mark_expired(self, signature: str) -> None:
@@ -369,10 +485,14 @@ class ChaosInjector:
         out = Outcome(status, headers, body)
         fault = plan.fault
         rng = plan.rng
+        shaping = fault in _SHAPING_KINDS  # these need the answer's JSON
+        doc = _json_body(headers, body) if shaping and status == 200 else None
         if fault in ("500", "502", "503"):
             out = _server_error(int(fault), plan.where, rng)
         elif fault in ("429", "quota"):
             out = _rate_limited(fault == "quota", rng)
+        elif fault == "nostatus":
+            out = _json_response(404, {"statusCode": 404, "message": f"Cannot GET {plan.path}", "error": "Not Found"})
         elif fault == "expired":
             if plan.where == "export" and status in (301, 302, 303, 307, 308):
                 out = self._expire_redirect(status, headers)
@@ -380,34 +500,55 @@ class ChaosInjector:
                 out = expired_download()
             else:
                 fault = None
+        elif shaping and doc is None:
+            fault = None
         elif fault == "drift":
-            doc = _json_body(headers, body) if status == 200 else None
-            if doc is None:
-                fault = None
-            else:
-                mode = rng.choice(self.spec.drift_modes)
-                doc = drift(doc, mode, rng)
-                with self._lock:
-                    self.drift_counts[mode] += 1
+            mode = rng.choice(self.spec.drift_modes)
+            doc = drift(doc, mode, rng)
+            with self._lock:
+                self.drift_counts[mode] += 1
+            out = _with_body(out, _dump(doc))
+        elif fault == "loop":
+            if isinstance(doc, dict) and "nextCursor" in doc:
+                loop = plan.loop or Loop(rng.choice(LOOP_MODES), 0, plan.cursor)
+                doc["nextCursor"] = loop.next().encode()
                 out = _with_body(out, _dump(doc))
-        if fault is not None and fault not in ("truncate", "reset"):
-            self._count(fault)
+            else:
+                fault = None
+        elif fault == "naive":
+            if naive_timestamps(doc):
+                out = _with_body(out, _dump(doc))
+            else:
+                fault = None
+        if fault is not None and fault not in _DELIVERY_KINDS:
+            self._count(fault, plan)
 
         if plan.hostile:
-            doc = _json_body(out.headers, out.body)
-            if doc is not None and out.status != 401:
-                doc, changed = hostile(doc, rng)
+            hostile_doc = _json_body(out.headers, out.body)
+            if hostile_doc is not None and out.status != 401:
+                hostile_doc, changed = hostile(hostile_doc, rng)
                 if changed:
-                    out = _with_body(out, _dump(doc))
-                    self._count("hostile")
+                    out = _with_body(out, _dump(hostile_doc))
+                    self._count("hostile", plan)
 
+        # Last, on the answer's bytes: what a re-parse (hostile strings) would undo.
         if fault == "truncate":
             if out.status == 200 and len(out.body) >= 2:
                 out = _with_body(out, out.body[: rng.randrange(1, len(out.body))])
-                self._count("truncate")
+                self._count("truncate", plan)
         elif fault == "reset":
             out.reset = True
-            self._count("reset")
+            self._count("reset", plan)
+        elif fault == "extreme":
+            out = _with_body(out, extreme_numbers(_json_body(out.headers, out.body), rng))
+            self._count("extreme", plan)
+        elif fault == "bomb":
+            out = gzip_bomb(out, self.spec.bomb_mib)
+            self._count("bomb", plan)
+        elif fault == "drip":
+            if out.status == 200 and out.body:
+                out.drip = self.spec.drip_ms / 1000
+                self._count("drip", plan)
         return out
 
     def _expire_redirect(self, status: int, headers: list[tuple[bytes, bytes]]) -> Outcome:
@@ -509,6 +650,66 @@ def _json_body(headers: list[tuple[bytes, bytes]], body: bytes) -> Any:
 def _with_body(out: Outcome, body: bytes) -> Outcome:
     headers = [(k, v) for k, v in out.headers if k.lower() != b"content-length"]
     headers.append((b"content-length", str(len(body)).encode()))
+    return Outcome(out.status, headers, body, out.reset)
+
+
+# --------------------------------------------------------------- edges of the contract
+
+
+def naive_timestamps(doc: Any) -> bool:
+    """Strip the ``Z`` or offset of every ISO 8601 timestamp in ``doc`` (in place); whether any."""
+    changed = False
+
+    def visit(node: Any) -> None:
+        nonlocal changed
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, str):
+                m = _ISO_ZONED.match(value)
+                if m:
+                    node[key] = m.group(1)
+                    changed = True
+            else:
+                visit(value)
+
+    visit(doc)
+    return changed
+
+
+def extreme_numbers(doc: Any, rng: random.Random, share: float = 0.1) -> bytes:
+    """``doc`` as JSON with about ``share`` of its numbers (at least one, if any) made extreme."""
+    places: list[tuple[Any, Any]] = []
+
+    def visit(node: Any) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+        for key, value in items:
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                if key not in _NOT_EXTREME:
+                    places.append((node, key))
+            else:
+                visit(value)
+
+    visit(doc)
+    chosen = [p for p in places if rng.random() < share] or places[:1]
+    for node, key in chosen:
+        node[key] = rng.choice(_EXTREMES)
+    body = _dump(doc)
+    for placeholder, literal in _BEYOND_DOUBLE.items():
+        body = body.replace(_dump(placeholder), literal)
+    return body
+
+
+def gzip_bomb(out: Outcome, mib: int) -> Outcome:
+    """``out`` gzipped, its JSON followed by whitespace up to ``mib`` MiB once inflated."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 31)  # 31: a gzip header and trailer
+    parts = [packer.compress(out.body)]
+    padding = b" " * (1 << 20)
+    for _ in range(mib):
+        parts.append(packer.compress(padding))
+    parts.append(packer.flush())
+    body = b"".join(parts)
+    headers = [(k, v) for k, v in out.headers if k.lower() not in (b"content-length", b"content-encoding")]
+    headers += [(b"content-encoding", b"gzip"), (b"content-length", str(len(body)).encode())]
     return Outcome(out.status, headers, body, out.reset)
 
 
@@ -684,12 +885,17 @@ class ChaosMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        where = classify(scope.get("path", ""))
+        path = scope.get("path", "")
+        inj = self.injector
+        if path == REPORT_PATH:
+            await _deliver(send, _json_response(200, inj.snapshot()))
+            return
+        where = classify(path)
         if where is None:
             await self.app(scope, receive, send)
             return
-        inj = self.injector
-        plan = inj.plan(where)
+        plan = inj.plan(where, path)
+        scope = _follow_loop(scope, plan)
 
         if where == "download" and inj.is_marked_expired(scope.get("query_string", b"")):
             out = expired_download()  # counted when the redirect was made expired
@@ -700,9 +906,23 @@ class ChaosMiddleware:
                 return
             out = inj.apply(plan, status, headers, body)
         if plan.latency is not None:
-            inj._count("latency")
+            inj._count("latency", plan)
             await asyncio.sleep(plan.latency)
         await _deliver(send, out, plan.rng)
+
+
+def _follow_loop(scope: dict, plan: Plan) -> dict:
+    """Note the request's cursor in ``plan``; a loop's cursor of ours goes on with the loop (its
+    fault is "loop" whatever was drawn) and the simulator gets the real cursor it stands for."""
+    query = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    cursor = next((v for k, v in query if k == "nextCursor"), "")
+    plan.cursor = cursor
+    loop = Loop.decode(cursor) if cursor else None
+    if loop is None:
+        return scope
+    plan.fault, plan.loop, plan.cursor = "loop", loop, loop.cursor
+    real = [(k, v) for k, v in query if k != "nextCursor"] + ([("nextCursor", loop.cursor)] if loop.cursor else [])
+    return {**scope, "query_string": urlencode(real).encode("latin-1")}
 
 
 async def _capture(app, scope, receive) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
@@ -720,6 +940,15 @@ async def _capture(app, scope, receive) -> tuple[int, list[tuple[bytes, bytes]],
 
 
 async def _deliver(send, out: Outcome, rng: random.Random | None = None) -> None:
+    if out.drip is not None:
+        await send({"type": "http.response.start", "status": out.status, "headers": out.headers})
+        size = -(-len(out.body) // DRIP_PIECES)  # at most DRIP_PIECES pieces
+        pieces = [out.body[i:i + size] for i in range(0, len(out.body), size)]
+        for piece in pieces:
+            await asyncio.sleep(out.drip / len(pieces))
+            await send({"type": "http.response.body", "body": piece, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+        return
     if not out.reset:
         await send({"type": "http.response.start", "status": out.status, "headers": out.headers})
         await send({"type": "http.response.body", "body": out.body})

@@ -8,6 +8,7 @@ import json
 import random
 import threading
 import time
+import zlib
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
@@ -19,6 +20,7 @@ from hypertui.api.client import HyperTrackerClient
 from hypertui.sim import Market, create_app
 from hypertui.sim.chaos import (
     DRIFT_MODES,
+    DRIP_PIECES,
     HOSTILE_STRINGS,
     KINDS,
     PRESETS,
@@ -77,9 +79,9 @@ def test_full_spec_parses():
 
 
 def test_presets():
-    assert set(PRESETS) == {"off", "mild", "storm", "hostile"}
+    assert set(PRESETS) == {"off", "mild", "storm", "hostile", "edge"}
     assert not ChaosSpec.parse("off").active and ChaosSpec.parse("OFF").rates == {}
-    for name in ("mild", "storm", "hostile"):
+    for name in ("mild", "storm", "hostile", "edge"):
         spec = ChaosSpec.parse(name)
         assert spec.active and spec.name == name
         assert set(spec.rates) <= set(KINDS)
@@ -90,6 +92,10 @@ def test_presets():
     assert PRESETS["storm"].rate("500") == 0.05  # overriding never edits the preset
     assert ChaosSpec.coerce(None).active is False
     assert ChaosSpec.coerce(storm) is storm
+    edge = ChaosSpec.parse("edge,drip_ms=50,bomb_mib=2")
+    assert {"drip", "bomb", "loop", "extreme", "naive", "nostatus"} <= set(edge.rates)
+    assert (edge.drip_ms, edge.bomb_mib, edge.rate("quota")) == (50, 2, 0.0)
+    assert "drip_ms=50 bomb_mib=2" in edge.describe() and PRESETS["edge"].drip_ms == 30_000
 
 
 @pytest.mark.parametrize("text, bad", [
@@ -103,6 +109,8 @@ def test_presets():
     ("500=0.1,reset", "reset"),
     ("seed=x", "seed=x"),
     ("latency_ms=-5", "latency_ms=-5"),
+    ("drip_ms=1.5", "drip_ms=1.5"),
+    ("bomb_mib=lots", "bomb_mib=lots"),
     ("drift=1,drift_mode=sideways", "sideways"),
     ("500=0.1,500=0.2", "500"),
     ("tornado", "tornado"),
@@ -272,6 +280,132 @@ async def test_expired_redirect_points_at_an_expired_link(market):
     out = inj.apply(Plan("download", None, False, "expired", random.Random(0)), 200,
                     [(b"content-type", b"application/json")], b"{}")
     assert out.status == 403 and b"Request has expired" in out.body and inj.counts["expired"] == 1
+
+
+async def test_drip_sends_the_body_in_many_pieces(market):
+    """Without a clock: the simulator's answer reaches the server as one message, the client as
+    DRIP_PIECES, each announced as not the last, whose bytes add up to the clean answer."""
+    async with raw_client(create_app(market)) as c:
+        clean = (await get(c, "/segments")).content
+    app = create_app(market, chaos="drip=1,drip_ms=0")
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": "GET", "path": "/api/external/segments", "raw_path": b"/api/external/segments",
+             "query_string": b"", "headers": [(b"authorization", b"Bearer t"), (b"host", b"simulator.local")],
+             "scheme": "http", "server": ("simulator.local", 80), "client": ("127.0.0.1", 1), "root_path": "",
+             "http_version": "1.1", "asgi": {"version": "3.0"}}
+    await app(scope, receive, send)
+    start, *bodies = sent
+    assert start["status"] == 200 and dict(start["headers"])[b"content-length"] == str(len(clean)).encode()
+    assert len(bodies) == DRIP_PIECES + 1 and all(m["more_body"] for m in bodies[:-1])
+    assert not bodies[-1].get("more_body") and b"".join(m["body"] for m in bodies) == clean
+    assert app.state.chaos.counts["drip"] == 1
+    assert ChaosSpec.parse("drip=1").drip_ms / DRIP_PIECES < 1000  # each pause: far below a read timeout
+
+
+async def test_gzip_bomb_is_small_on_the_wire_and_huge_inflated(market):
+    async with raw_client(create_app(market)) as c:
+        clean = (await get(c, "/positions/heatmap")).content
+    app = create_app(market, chaos="bomb=1,bomb_mib=8")
+    async with raw_client(app) as c:
+        async with c.stream("GET", "/api/external/positions/heatmap", headers=AUTH) as r:
+            wire = b"".join([chunk async for chunk in r.aiter_raw()])
+    assert r.headers["content-encoding"] == "gzip" and int(r.headers["content-length"]) == len(wire)
+    inflated = zlib.decompressobj(31).decompress(wire)
+    assert len(wire) < 64 * 1024 and len(inflated) >= 8 * 2**20
+    assert inflated.startswith(clean) and json.loads(inflated) == json.loads(clean)  # still the same answer
+    assert app.state.chaos.counts["bomb"] == 1
+
+
+async def _pages(c: httpx.AsyncClient, path: str, params: dict, n: int) -> list[tuple[str, list]]:
+    """(nextCursor, items) of `n` pages, each asked for with the cursor of the page before."""
+    out, cursor = [], None
+    for _ in range(n):
+        r = await get(c, path, params={**params, **({"nextCursor": cursor} if cursor else {})})
+        assert r.status_code == 200, r.text
+        doc = r.json()
+        cursor = doc["nextCursor"]
+        out.append((cursor, doc.get("positions") or doc.get("history")))
+    return out
+
+
+async def test_cursor_loops_cycle_or_churn_on_repeating_items(market):
+    params = {"start": START, "limit": 5}
+    async with raw_client(create_app(market)) as c:
+        clean = await _pages(c, "/positions", params, 2)
+    modes = set()
+    for seed in range(6):
+        app = create_app(market, chaos=f"loop=1,seed={seed}")
+        async with raw_client(app) as c:
+            pages = await _pages(c, "/positions", params, 6)
+            history = await _pages(c, "/segments/9/bias-history", params, 3)
+        cursors = [cursor for cursor, _ in pages]
+        assert all(items == clean[0][1] for _, items in pages)  # the first page, over and over
+        assert clean[0][0] not in cursors
+        if len(set(cursors)) == 2:  # A -> B -> A: never the cursor just sent, yet a loop
+            modes.add("cycle")
+            assert cursors[0::2] == [cursors[0]] * 3 and cursors[1::2] == [cursors[1]] * 3
+        else:  # a new cursor each time, the same items
+            modes.add("churn")
+            assert len(set(cursors)) == 6
+        assert len({str(items) for _, items in history}) == 1 and history[0][1]
+        assert app.state.chaos.counts["loop"] == 9  # every looping answer
+    assert modes == {"cycle", "churn"}
+    async with raw_client(create_app(market, chaos="loop=1")) as c:  # nothing to loop on
+        assert (await get(c, "/segments")).status_code == 200
+
+
+async def test_extreme_numbers_are_beyond_or_at_the_edge_of_a_double(market):
+    app = create_app(market, chaos="extreme=1,seed=4")
+    found: set[str] = set()
+    async with raw_client(app) as c:
+        for _ in range(20):
+            body = (await get(c, "/9/assets/liquidation-risk")).content
+            found |= {t for t in ("-1e309", "1e309", "1.7e+308", "-1.7e+308") if t.encode() in body}
+            doc = json.loads(body)  # 1e309 reads as inf
+            assert doc["totalCount"] == 42 and all(isinstance(i["coin"], str) for i in doc["items"])
+    assert {"1e309", "1.7e+308", "-1.7e+308"} <= found
+    assert app.state.chaos.counts["extreme"] == 20
+
+
+async def test_naive_timestamps_lose_their_zone(market):
+    app = create_app(market, chaos="naive=1")
+    async with raw_client(app) as c:
+        status = (await get(c, "/hypertracker/state/status")).json()
+        page = (await get(c, "/positions", params={"start": START, "limit": 2})).json()
+    assert set(status) == {"lastUpdate", "nextUpdate", "nextUpdateThreshold"}
+    for stamp in (*status.values(), page["positions"][0]["openTime"]):
+        assert datetime.fromisoformat(stamp).tzinfo is None
+    assert app.state.chaos.counts["naive"] == 2
+
+
+async def test_status_endpoint_missing(market):
+    app = create_app(market, chaos="nostatus=1")
+    async with raw_client(app) as c:
+        r = await get(c, "/hypertracker/state/status")
+        assert (await get(c, "/segments")).status_code == 200  # only state/status is missing
+    assert r.status_code == 404
+    assert r.json() == {"statusCode": 404, "message": "Cannot GET /api/external/hypertracker/state/status",
+                        "error": "Not Found"}
+    assert app.state.chaos.counts["nostatus"] == 1 and app.state.chaos.total == 1
+
+
+async def test_report_path_says_what_was_injected(market):
+    app = create_app(market, chaos="nostatus=1,latency=1,latency_ms=0")
+    async with raw_client(app) as c:
+        await get(c, "/hypertracker/state/status")
+        await get(c, "/segments")
+        report = (await c.get("/_chaos")).json()
+    assert report["requests"] == 2 and report["counts"]["nostatus"] == 1 and report["counts"]["latency"] == 2
+    assert report["recent"] == [[1, "/api/external/hypertracker/state/status", "nostatus"],
+                                [1, "/api/external/hypertracker/state/status", "latency"],
+                                [2, "/api/external/segments", "latency"]]
 
 
 async def test_latency_is_drawn_and_counted_without_waiting(market):
