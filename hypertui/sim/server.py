@@ -426,7 +426,8 @@ def main_serve(host: str = "127.0.0.1", port: int = 8787, seed: int = 7, scale: 
     import uvicorn
 
     app = create_app(seed=seed, scale=scale, update_interval=update_interval, token=token, chaos=chaos)
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    # A chaos drip can hold an answer for half a minute: shutting down does not wait for it.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=2))
     # After uvicorn configured logging: a deliberate reset is not an "Exception in ASGI application".
     logging.getLogger("uvicorn.error").addFilter(_chaos.QuietResets())
     server.run()

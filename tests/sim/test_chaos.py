@@ -634,3 +634,34 @@ def test_reset_over_a_real_socket_drops_the_connection(market):
         thread.join(timeout=10)
     assert app.state.chaos.counts["reset"] == 2
     assert issubclass(ChaosConnectionReset, httpx.TransportError)
+
+
+def test_the_simulator_stops_without_waiting_out_a_drip():
+    """`hypertui sim` stops on Ctrl+C though a drip still holds an answer (for ten minutes here)."""
+    import signal
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "hypertui", "sim", "--port", str(port), "--scale", "small",
+                             "--chaos", "drip=1,drip_ms=600000"], stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "hypertui sim did not start"
+                time.sleep(0.05)
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}/api/external", headers=AUTH) as c:
+            with c.stream("GET", "/segments") as r:  # the headers at once, the body over ten minutes
+                assert r.status_code == 200
+                proc.send_signal(signal.SIGINT)
+                proc.wait(timeout=60)  # TimeoutExpired: it waits for the drip to end
+    finally:
+        proc.kill()
+        proc.wait()
