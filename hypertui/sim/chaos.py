@@ -316,13 +316,13 @@ PRESETS: dict[str, ChaosSpec] = {
     # columns, empty pages with a cursor): nothing fails, so the UI must render all of it safely.
     "hostile": ChaosSpec(rates={"hostile": 1.0, "drift": 0.1}, drift_modes=("extra", "empty"), name="hostile"),
     # The answers at the edges of the contract, for the socket soak (benchmarks/soak_socket.py):
-    # slow drips (3 %, 30 s each), gzip bombs (2 %, 128 MiB inflated), cursor loops on 20 % of
+    # slow drips (1 %, 30 s each), gzip bombs (1 %, 128 MiB inflated), cursor loops on 20 % of
     # paged answers, extreme numbers and timezone-less timestamps on 10 % of answers each, no
     # state/status on 30 % of its requests; on top of a mild day (errors, resets, a 1 s spike on
     # 5 %, hostile strings on 5 %, but no daily quota: that would stop the refresh until midnight).
     "edge": ChaosSpec(
         rates={"latency": 0.05, "500": 0.01, "502": 0.01, "503": 0.01, "429": 0.01, "reset": 0.01,
-               "truncate": 0.005, "drift": 0.01, "hostile": 0.05, "expired": 0.02, "drip": 0.03, "bomb": 0.02,
+               "truncate": 0.005, "drift": 0.01, "hostile": 0.05, "expired": 0.02, "drip": 0.01, "bomb": 0.01,
                "loop": 0.2, "extreme": 0.1, "naive": 0.1, "nostatus": 0.3},
         latency_ms=1000, name="edge"),
 }
