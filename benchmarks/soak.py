@@ -3,8 +3,8 @@
     python benchmarks/soak.py --cycles 1000 --chaos storm
 
 Drives `HyperTuiApp` through `run_test` (no terminal) for N refresh cycles. Nothing sleeps: the
-simulator's latency spikes are 0 ms, the client's retry backoff is a no-op, and a frozen clock is
-advanced between cycles so the market ticks. Every few cycles a key is pressed (`j` next cohort,
+simulator's latency spikes and slow drips are 0 ms, the client's retry backoff is a no-op, and a
+frozen clock is advanced between cycles so the market ticks. Every few cycles a key is pressed (`j` next cohort,
 `a` position age, `x` heatmap axis) to prove the app still answers. At the end chaos is turned
 off, one clean cycle runs, and what is on screen is compared with a fresh fetch.
 
@@ -13,7 +13,8 @@ running, no refresh worker in the ERROR state, no swallowed internal error (a bu
 "internal error: …" instead of an API error), keys still work, the screen equals the last good
 response after the clean cycle, and, for runs of 300 cycles or more, RSS stops growing.
 
-`tests/test_soak.py` runs a short version of the same `soak()` in the suite.
+`tests/test_soak.py` runs a short version of the same `soak()` in the suite. A socket, real time,
+the app's own scheduler, drill-downs and scrolled panels: `soak_socket.py`.
 """
 
 from __future__ import annotations
@@ -323,13 +324,14 @@ def check(result: SoakResult, *, memory: bool) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cycles", type=int, default=1000)
-    parser.add_argument("--chaos", default="storm", help="preset or spec (latency_ms=0 is added unless given)")
+    parser.add_argument("--chaos", default="storm", help="preset or spec (latency_ms=0 and drip_ms=0 are added unless given)")
     parser.add_argument("--seed", type=int, default=1, help="chaos seed (unless the spec gives one)")
     parser.add_argument("--keys-every", type=int, default=10, help="press j/a/x every N cycles (0: never)")
     args = parser.parse_args(argv)
     chaos = args.chaos
-    if "latency_ms=" not in chaos:
-        chaos += ",latency_ms=0"
+    for option in ("latency_ms=", "drip_ms="):  # nothing sleeps here: a spike or a drip takes no time
+        if option not in chaos:
+            chaos += f",{option}0"
     if "seed=" not in chaos:
         chaos += f",seed={args.seed}"
     rss_every = max(1, args.cycles // 10)
