@@ -82,8 +82,10 @@ class Problem:
 
     what: str
     count: int = 0
-    faults: Counter[str] = field(default_factory=Counter)  # kinds injected in the steps it followed
-    always: set[str] | None = None  # the kinds injected before every one of them
+    # The kinds injected in the two steps before its first time in each app (later times in the
+    # same app follow from the first: a timezone-less state/status is kept, and fails every cycle).
+    faults: Counter[str] = field(default_factory=Counter)
+    always: set[str] | None = None  # injected before every first time
     first_step: str = ""
 
 
@@ -101,6 +103,7 @@ class SocketSoakResult:
     problems: dict[tuple[str, str], Problem] = field(default_factory=dict)  # (class, signature) -> problem
     longest_gap: float = 0.0  # seconds without a cycle ending (a drip, a loop, a 429's wait)
     rss_start: float = 0.0
+    rss_apps: list[float] = field(default_factory=list)  # as each app starts
     rss_end: float = 0.0
     rss_peak: float = 0.0
 
@@ -125,13 +128,14 @@ class SocketSoakResult:
             f"cycle held >{HELD:.0f} s  {self.count('cycle held')}",
             f"step timed out    {self.count('step timed out')}",
             f"longest gap       {self.longest_gap:.1f} s between two cycles' ends (seen after a step)",
-            f"RSS               start {self.rss_start:.1f} MiB, end {self.rss_end:.1f} MiB, peak {self.rss_peak:.1f} MiB",
+            f"RSS               start {self.rss_start:.1f} MiB, end {self.rss_end:.1f} MiB, peak {self.rss_peak:.1f} MiB "
+            f"(this process); as each app started: {', '.join(f'{m:.0f}' for m in self.rss_apps)} MiB",
         ]
         for (cls, _), p in sorted(self.problems.items(), key=lambda kv: (kv[0][0], -kv[1].count)):
             before = " ".join(f"{k}={v}" for k, v in p.faults.most_common()) or "none"
             lines.append(f"  {cls} x{p.count}: {p.what}")
             lines.append(f"      first during: {p.first_step}")
-            lines.append(f"      faults before every one: {' '.join(sorted(p.always or ())) or 'none in common'}; "
+            lines.append(f"      faults before its first time in every app: {' '.join(sorted(p.always or ())) or 'none in common'}; "
                          f"in all those steps: {before}")
         return "\n".join(lines)
 
@@ -141,9 +145,8 @@ def where(exc: BaseException) -> str:
     frame of all if that is elsewhere (a library): path:line in function."""
     frames = traceback.extract_tb(exc.__traceback__)
     ours = [f for f in frames if "/hypertui/" in f.filename and "site-packages" not in f.filename]
-    shown = [f for f in (ours[-1:] + frames[-1:]) if f is not None]
     places = [f"{f.filename.rsplit('/hypertui/', 1)[-1].rsplit('site-packages/', 1)[-1]}:{f.lineno} in {f.name}"
-              for f in shown]
+              for f in ours[-1:] + frames[-1:]]
     return " < ".join(dict.fromkeys(reversed(places))) or "no traceback"
 
 
@@ -166,6 +169,7 @@ class Soak:
         self.drill = 0
         self.step_name = ""
         self.marks = [0, 0]  # the server's request count before the step before, and before this one
+        self.seen: set[tuple[str, str]] = set()  # problems this app has had
         self.seen_internal: set[str] = set()
         self.seen_workers = 0
 
@@ -180,6 +184,9 @@ class Soak:
     async def found(self, cls: str, signature: str, what: str) -> None:
         problem = self.result.problems.setdefault((cls, signature), Problem(what, first_step=self.step_name))
         problem.count += 1
+        if (cls, signature) in self.seen:
+            return
+        self.seen.add((cls, signature))
         faults = await self.faults_since(self.marks[0])
         problem.faults.update(faults)
         problem.always = set(faults) if problem.always is None else problem.always & set(faults)
@@ -191,13 +198,16 @@ class Soak:
         client = HyperTrackerClient(self.url, TOKEN, retries=2, max_retry_after=2.0)
         app = SoakApp(client, httpx.URL(self.url).netloc.decode(), refresh=REFRESH, export_dir=self.export_dir)
         self.result.apps += 1
-        self.seen_internal, self.seen_workers = set(), 0
+        self.seen, self.seen_internal, self.seen_workers = set(), set(), 0
+        gc.collect()
+        self.result.rss_apps.append(rss_mib())
         try:
             async with app.run_test(size=SIZE) as pilot:
                 await self._steps(pilot, app, deadline, cycles_left)
                 app._exit_renderables.clear()  # Textual's traceback of a crash: told below, in one line
-        except Exception:  # noqa: BLE001 - the crash run_test re-raises was recorded when it happened
-            pass
+        except Exception:
+            if not app.unhandled:  # the soak's own failure, not the app's crash run_test re-raises
+                raise
         if app.unhandled:  # the app stopped on it
             sig, what = describe(app.unhandled[0])
             await self.found("crash", sig, what)
