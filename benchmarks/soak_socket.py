@@ -341,9 +341,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="the soak's own choices (keys, scrolls)")
     args = parser.parse_args(argv)
     try:
-        ChaosSpec.parse(args.chaos)
+        active = ChaosSpec.parse(args.chaos).active
     except ValueError as exc:
         parser.error(str(exc))
+    if not active:  # without faults the simulator has no chaos middleware, hence no GET /_chaos
+        parser.error(f"--chaos {args.chaos!r} injects nothing: give a preset or kind=rate pairs")
     print(f"socket soak: up to {args.cycles} cycles or {args.seconds:g} s, chaos {args.chaos}", file=sys.stderr)
     result = asyncio.run(soak_socket(args.cycles, args.seconds, args.chaos, seed=args.seed))
     print(result.report())
