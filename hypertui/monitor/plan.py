@@ -36,8 +36,13 @@ STATUS, SUMMARY, BACKGROUND, RISK, RISK_MORE, HEATMAP = (
 TIMED = frozenset({STATUS, SUMMARY, BACKGROUND, RISK, HEATMAP})
 PANELS = frozenset({SUMMARY, RISK, HEATMAP})  # the parts that are panels (the rest: the list, the status)
 # From this many columns the dashboard shows every panel; narrower, one page at a time, the
-# cohorts' (list and summary) first.
-WIDE_COLUMNS = 150
+# cohorts' (list and summary) first. Up to THREE_COLUMNS the risk table sits under the heatmap
+# (beside it, the heatmap would lose a quarter of its cohorts); from there on, beside it; from
+# BOTH_AXES_COLUMNS the heatmap has the width for both axes' cohorts, and the risk table goes
+# back under it.
+WIDE_COLUMNS = 120
+THREE_COLUMNS = 150
+BOTH_AXES_COLUMNS = 200
 # Not a part: a timed cycle that asks `state/status` first and skips the panels when the data
 # has not been updated since they were fetched (data changes every 15-30 min; each request
 # costs quota). A refresh the user asks for is never skipped.

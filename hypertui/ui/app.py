@@ -638,7 +638,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _render_heatmap(self) -> None:
         if self.segments is None:
             return
-        cohorts = ordered_by_range(self.segments, self.axis)
+        # Wide enough for both axes side by side: x swaps which comes first.
+        axes = sorted(AXES, key=lambda axis: axis != self.axis) if self.dashboard.both_axes else [self.axis]
+        cohorts = [c for axis in axes for c in ordered_by_range(self.segments, axis)]
         heatmap = self.heatmap if self._heatmap_for == (self.view.opened_within if self.view else None) else None
         lines = heatmap_lines(
             heatmap,
@@ -655,9 +657,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             within += " unavailable here, all shown"
         shown = "long share" if self.heat_mode == "share" else self.heat_mode
         filt = f" · filter “{self.coin_filter}”" if self.coin_filter else ""
+        keys = " | ".join(axes) + (" (x swaps)" if len(axes) > 1 else " (x)")
         self.dashboard.set_subtitle(
             "heatmap-panel",
-            f"{self.axis} (x) · {shown} (v) · opened {within} (w) · {self.signals.palettes()[self.palette_index].name} (c){filt}",
+            f"{keys} · {shown} (v) · opened {within} (w) · {self.signals.palettes()[self.palette_index].name} (c){filt}",
         )
 
     def _render_status(self) -> None:
@@ -734,8 +737,12 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.coin_filter = event.value.strip()
         self._render_heatmap()
 
+    def on_dashboard_screen_layout_changed(self, message: DashboardScreen.LayoutChanged) -> None:
+        self._render_heatmap()  # one axis or both
+        self.on_dashboard_screen_page_changed(message)
+
     def on_dashboard_screen_page_changed(self, _: DashboardScreen.PageChanged) -> None:
-        """Narrow layout: fetch a panel that comes into view if its data is not current."""
+        """Another page or layout: fetch a panel that comes into view if its data is not current."""
         if self.view is None:
             return
         current = {

@@ -17,7 +17,16 @@ from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
 from hypertui.monitor.first_requests import FirstRequests
-from hypertui.monitor.plan import IF_UPDATED, NO_STATUS_INTERVAL, PANELS, TIMED, WIDE_COLUMNS, panels_shown_at
+from hypertui.monitor.plan import (
+    BOTH_AXES_COLUMNS,
+    IF_UPDATED,
+    NO_STATUS_INTERVAL,
+    PANELS,
+    THREE_COLUMNS,
+    TIMED,
+    WIDE_COLUMNS,
+    panels_shown_at,
+)
 from hypertui.monitor.rows import RISK_COLUMNS
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, simulator_client
 from hypertui.ui.app import HyperTuiApp
@@ -212,6 +221,57 @@ async def test_narrow_layout_uses_tabs_and_fetches_on_show(make_app):
         await pilot.resize_terminal(200, 60)
         await pilot.pause()
         assert not screen.narrow and screen.visible_panels() == {"segments", "summary", "heatmap", "risk"}
+
+
+async def test_from_120_columns_every_panel_is_on_screen_the_heatmap_whole_beside_the_cohorts(make_app):
+    """Under tabs, a 130-column terminal left a quarter of the width empty; three columns would
+    cut a quarter of the heatmap's cohorts. The risk table goes under the heatmap instead."""
+    app = make_app()
+    async with app.run_test(size=(130, 35)) as pilot:
+        await settle(pilot)
+        screen = app.dashboard
+        assert not screen.narrow and not screen.query_one("#pages").display
+        assert screen.visible_panels() == {"segments", "summary", "heatmap", "risk"}
+        assert {"summary", "heatmap", "liquidation_risk"} <= {name for name, *_ in app.client.calls}
+        left, heat, risk = (screen.query_one(f"#{i}").region for i in ("left", "heatmap-panel", "risk-panel"))
+        assert left.x == 0 and left.height == heat.height + risk.height  # the cohorts down the whole left
+        assert heat.x == left.right and heat.right == 130
+        assert (risk.x, risk.width, risk.y) == (heat.x, heat.width, heat.bottom)  # the risk table under the heatmap
+        table = screen.query_one(HeatmapTable)
+        assert len(table.columns) == 2 + 8 and table.max_scroll_x == 0  # every cohort of the axis in view
+        assert table.row_count > 0 and screen.query_one(RiskTable).row_count > 0
+
+
+async def test_a_terminal_widened_out_of_the_tabs_fetches_the_panels_it_now_shows(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert not {"heatmap", "liquidation_risk"} & {name for name, *_ in app.client.calls}
+        await pilot.resize_terminal(130, 35)
+        await settle(pilot)
+        assert {"heatmap", "liquidation_risk"} <= {name for name, *_ in app.client.calls}
+        assert app.dashboard.query_one(HeatmapTable).row_count > 0 and app.dashboard.query_one(RiskTable).row_count > 0
+
+
+async def test_from_200_columns_the_heatmap_shows_both_axes_and_x_swaps_them(make_app):
+    app = make_app()
+    async with app.run_test(size=(BOTH_AXES_COLUMNS, 50)) as pilot:
+        await settle(pilot)
+        table = app.dashboard.query_one(HeatmapTable)
+        panel = app.dashboard.query_one("#heatmap-panel")
+        size, pnl = ([str(s.id) for s in ordered_by_range(app.segments, axis)] for axis in ("size", "pnl"))
+
+        def cohorts() -> list[str]:
+            return [c.key.value for c in table.columns.values()][2:]
+
+        assert cohorts() == size + pnl and table.max_scroll_x == 0  # all 16 in view
+        assert str(panel.border_subtitle).startswith("size | pnl (x swaps) · ")
+        await pilot.press("x")
+        await pilot.pause()
+        assert cohorts() == pnl + size and str(panel.border_subtitle).startswith("pnl | size (x swaps) · ")
+        await pilot.resize_terminal(BOTH_AXES_COLUMNS - 1, 50)
+        await pilot.pause()
+        assert cohorts() == pnl and str(panel.border_subtitle).startswith("pnl (x) · ")
 
 
 async def test_narrow_start_fetches_only_what_is_shown(make_app):
@@ -762,7 +822,9 @@ async def test_the_first_frame_is_styled_as_a_full_restyle_would_style_it(make_a
         assert styles() == first
 
 
-@pytest.mark.parametrize("columns", [80, WIDE_COLUMNS - 1, WIDE_COLUMNS, 160, 200])
+@pytest.mark.parametrize(
+    "columns", [80, WIDE_COLUMNS - 1, WIDE_COLUMNS, THREE_COLUMNS - 1, THREE_COLUMNS, 160, BOTH_AXES_COLUMNS]
+)
 async def test_the_panels_foreseen_from_the_width_alone_are_those_the_dashboard_opens_with(make_app, columns):
     app = make_app()
     async with app.run_test(size=(columns, 40)):

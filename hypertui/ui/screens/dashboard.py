@@ -1,7 +1,9 @@
 """The main screen: segment list, cohort summary, heatmap and liquidation risk, plus status.
 
-Wide terminals show every panel; narrow ones (under 150 columns) show one page at a time
-under tabs. The screen only displays what the app hands it; it never fetches.
+From 120 columns every panel is on screen: the cohorts (list and summary) on the left, the
+heatmap on the right with the risk table under it, or beside it from 150 columns; from 200 the
+heatmap shows both axes' cohorts, the risk table under it again. Narrower terminals show one
+page at a time under tabs. The screen only displays what the app hands it; it never fetches.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Tab, Tabs
 
-from hypertui.monitor.plan import WIDE_COLUMNS
+from hypertui.monitor.plan import BOTH_AXES_COLUMNS, THREE_COLUMNS, WIDE_COLUMNS
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.footer import Footer
@@ -41,7 +43,13 @@ PAGES = ("cohorts", "heatmap", "risk")
 
 
 class DashboardScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (WIDE_COLUMNS, "-wide"), (190, "-very-wide")]
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (WIDE_COLUMNS, "-two-columns"),
+        (THREE_COLUMNS, "-wide"),
+        (190, "-very-wide"),
+        (BOTH_AXES_COLUMNS, "-both-axes"),
+    ]
     BINDINGS = [
         Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
         Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
@@ -51,6 +59,10 @@ class DashboardScreen(Screen):
 
     class PageChanged(Message):
         """Another page is on screen (narrow layout): the app may fetch what it now shows."""
+
+    class LayoutChanged(PageChanged):
+        """Another layout (the width crossed a breakpoint): panels may have come into view, and
+        the heatmap may show one axis or both."""
 
     def __init__(self) -> None:
         super().__init__(id="dashboard")
@@ -98,9 +110,21 @@ class DashboardScreen(Screen):
 
     # --- layout and panel navigation -------------------------------------------------------
 
+    def on_resize(self, event: events.Resize) -> None:
+        # Called before Screen's own handler sets the breakpoint class: the new one from the size.
+        # (A screen under a drill-down gets its resize when it is back on top.)
+        layout = self._get_breakpoint_classes(event.size.width, self.HORIZONTAL_BREAKPOINTS)
+        if not self.has_class(*layout):
+            self.post_message(self.LayoutChanged())  # handled once the class is set
+
     @property
     def narrow(self) -> bool:
         return self.has_class("-narrow")
+
+    @property
+    def both_axes(self) -> bool:
+        """Wide enough for the heatmap to show the size and PnL cohorts side by side."""
+        return self.has_class("-both-axes")
 
     def visible_panels(self) -> frozenset[str]:
         if not self.narrow:
