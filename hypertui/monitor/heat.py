@@ -43,6 +43,7 @@ class HeatCell:
     level: int  # −4 (all short) … 0 (balanced) … 4 (all long); 0…4 for value/count
     background: str  # "#rrggbb"
     foreground: str
+    short: str = ""  # the same in fewer characters, for a cell too narrow for `text` ("" if none)
 
 
 def _band(x: float, edges: tuple[float, ...]) -> int:
@@ -66,8 +67,8 @@ def _colours(level: int, end: str, neutral: str) -> tuple[str, str]:
     return background, _foreground(background)
 
 
-def _cell(text: str, level: int, end: str, palette: Palette) -> HeatCell:
-    return HeatCell(text, level, *_colours(level, end, palette.neutral))
+def _cell(text: str, level: int, end: str, palette: Palette, short: str = "") -> HeatCell:
+    return HeatCell(text, level, *_colours(level, end, palette.neutral), short)
 
 
 def share_level(share: float) -> int:
@@ -97,9 +98,20 @@ def magnitude_level(value: float, largest: float) -> int:
 
 
 def magnitude_cell(value: float, largest: float, mode: str, palette: Palette) -> HeatCell:
+    """░$48.2M or ░9,120; in a narrow cell ░$48M: the glyph stays, the value loses a digit."""
     level = magnitude_level(value, largest)
     shown = fmt.money(value) if mode == "value" else fmt.count(value)
-    return _cell(f"{GLYPHS[level]}{shown}", level, palette.high, palette)
+    short = ("$" if mode == "value" else "") + _two_digits(value)
+    return _cell(f"{GLYPHS[level]}{shown}", level, palette.high, palette, f"{GLYPHS[level]}{short}")
+
+
+def _two_digits(value: float) -> str:
+    """1.2M, 48M, 510M, 12K, 950: at most four characters below a thousand trillions."""
+    for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
+        if value >= limit * 0.995:  # 999.6K rounds to 1.0M, not 1000K
+            scaled = value / limit
+            return f"{scaled:.{1 if scaled < 9.95 else 0}f}{suffix}"
+    return f"{value:.0f}"
 
 
 EMPTY = HeatCell("", 0, "", "")  # no position of this cohort on this coin

@@ -63,6 +63,17 @@ def test_magnitude_is_log_scaled_and_bounded():
     assert magnitude_cell(9120, 20000, "count", RED_GREEN).text.endswith("9,120")
 
 
+@pytest.mark.parametrize(
+    ("value", "mode", "short"),
+    [(5_370_000, "value", "$5.4M"), (48_211_007.3, "value", "$48M"), (999_700, "value", "$1.0M"),
+     (950, "value", "$950"), (24_992, "count", "25K"), (9120, "count", "9.1K")],
+)
+def test_a_value_cell_has_a_shorter_text_that_keeps_the_glyph(value, mode, short):
+    cell = magnitude_cell(value, 1e9, mode, RED_GREEN)
+    assert cell.short == cell.text[0] + short and cell.text[0] in GLYPHS[1:]
+    assert len(cell.short) <= 6  # glyph and value in a 7-wide cell, with a space to its neighbour
+
+
 def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
     row = HeatmapRow.model_validate({
         "coin": "BTC", "totalValue": 1243320305.98, "totalLongValue": 621660152.99, "totalShortValue": 621660152.99,

@@ -274,6 +274,24 @@ async def test_from_200_columns_the_heatmap_shows_both_axes_and_x_swaps_them(mak
         assert cohorts() == pnl and str(panel.border_subtitle).startswith("pnl (x) · ")
 
 
+async def test_value_mode_keeps_each_cells_glyph_and_a_gap_in_narrow_cells(make_app):
+    """At 160 columns the cohort columns are 7 wide: '$1.23M' and its glyph filled a cell, and the
+    glyph was dropped. The value gives up a digit instead."""
+    from hypertui.monitor.heat import GLYPHS
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await pilot.pause()
+        table = app.dashboard.query_one(HeatmapTable)
+        width = list(table.columns.values())[2].width
+        cells = [table.get_cell_at((row, column)).plain for row in range(table.row_count) for column in range(2, 10)]
+        shown = [c.strip() for c in cells if c.strip()]
+        assert width == 7 and any(len(c) == 6 and c[1] == "$" for c in shown)  # "░$1.2M": long values were met
+        assert all(c[0] in GLYPHS[1:] for c in shown) and all(len(c) < width for c in shown)
+
+
 async def test_narrow_start_fetches_only_what_is_shown(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:

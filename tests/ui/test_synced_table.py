@@ -73,14 +73,14 @@ async def test_only_changed_visible_cells_are_repainted():
         assert repainted == [Region(8, 1 + 5, 14, 1), Region(0, 1 + 6, 8, 1), Region(15, 1 + 6, 7, 1)]
 
 
-def test_a_heatmap_value_too_wide_for_its_cell_drops_the_glyph_not_the_gap():
-    from hypertui.monitor.heat import HeatCell
+def test_a_heatmap_value_too_wide_for_its_cell_keeps_the_glyph_and_the_gap():
+    from hypertui.monitor.heat import PALETTES, magnitude_cell
     from hypertui.ui.widgets.heatmap import _cell
 
-    wide = HeatCell("█$5.37M", 4, "#1a9850", "#ffffff")
+    wide = magnitude_cell(5_370_000, 5_370_000, "value", PALETTES[0])
     narrow = _cell(wide, False, 7).plain
-    assert narrow.strip() == "$5.37M" and len(narrow) == 7  # a space keeps neighbours apart; colour shows the level
-    assert _cell(wide, False, 10).plain.strip() == "█$5.37M"
+    assert narrow.strip() == "█$5.4M" and len(narrow) == 7  # a space keeps neighbours apart, the glyph the level
+    assert _cell(wide, False, 8).plain.strip() == "█$5.37M"
 
 
 def test_cell_segments_are_the_ones_rich_renders():

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.message import Message
 
 from hypertui.api.models import Segment
-from hypertui.monitor.heat import GLYPHS, HeatCell, HeatSort, cell_detail
+from hypertui.monitor.heat import HeatCell, HeatSort, cell_detail
 from hypertui.monitor.rows import HeatLines, short_name
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -35,8 +35,8 @@ def _cell(cell: HeatCell, changed: bool, width: int) -> Text:
         return Text("", no_wrap=True)
     style = _style(cell.foreground, cell.background, changed)
     text = cell.text
-    if len(text) >= width and text[0] in GLYPHS:  # "█$5.37M█$11.2M": the colour alone shows the level
-        text = text[1:]
+    if len(text) >= width and cell.short:  # "█$5.37M█$11.2M": a space keeps neighbours apart, the glyph the level
+        text = cell.short
     return Text(text.center(width), style=style, no_wrap=True, overflow="crop")
 
 
