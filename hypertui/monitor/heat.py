@@ -17,6 +17,11 @@ from hypertui.api.models import HeatmapCell, HeatmapRow, Segment
 from hypertui.monitor import format as fmt
 
 GLYPHS = (" ", "░", "▒", "▓", "█")  # intensity, by |level|
+# How far each |level|'s colour goes from the neutral towards its side's. Not |level|/4: a quarter
+# of the way stays in the neutral's cell of xterm's 256-colour cube, where the lightest long and
+# short buckets were one colour. These keep every bucket apart from the neutral and from the
+# other side in 256 colours, for the built-in palettes and the shipped themes (tests/monitor/test_heat.py).
+LEVEL_MIX = (0.0, 0.35, 0.55, 0.8, 1.0)
 # |2·share − 1| band edges: under 4 points from neutral reads as balanced.
 SHARE_BANDS = (0.04, 0.2, 0.4, 0.7)
 MODES = ("share", "value", "count")
@@ -63,7 +68,7 @@ def _foreground(background: str) -> str:
 
 @lru_cache(maxsize=64)  # a handful of levels per palette; a heatmap asks thousands of times
 def _colours(level: int, end: str, neutral: str) -> tuple[str, str]:
-    background = _mix(neutral, end, abs(level) / 4)
+    background = _mix(neutral, end, LEVEL_MIX[abs(level)])
     return background, _foreground(background)
 
 

@@ -1,9 +1,11 @@
 import pytest
+from rich.color import Color, ColorSystem
 
 from hypertui.api.models import HeatmapRow, Segment
 from hypertui.monitor.heat import (
     GLYPHS,
     PALETTES,
+    Palette,
     cell_detail,
     magnitude_cell,
     magnitude_level,
@@ -52,6 +54,32 @@ def test_diverging_colours():
     assert share_cell(0.5, ORANGE_BLUE).background == neutral.background
     # Quantised: values in one band share a style (no restyling for small moves).
     assert share_cell(0.56, RED_GREEN).background == share_cell(0.59, RED_GREEN).background
+
+
+def _palettes_shipped() -> list[Palette]:
+    """Every palette `c` can show: each shipped theme's, then the built-in ones on its neutral."""
+    from hypertui.ui.signals import Signals
+    from hypertui.ui.themes import SHIPPED_DIR, load_themes
+
+    themes, problems = load_themes([SHIPPED_DIR])
+    assert themes and not problems
+    return [*PALETTES, *(p for theme in themes.values() for p in Signals.of(theme.variables).palettes())]
+
+
+@pytest.mark.parametrize("palette", _palettes_shipped(), ids=lambda p: f"{p.name}-on-{p.neutral}")
+def test_every_share_bucket_keeps_its_side_in_256_colours(palette):
+    """Rich downgrades each cell's background for a 256-colour terminal: a quarter of the way from
+    the neutral, the lightest long and short buckets landed on one xterm colour (59)."""
+
+    def xterm(share: float) -> int:
+        return Color.parse(share_cell(share, palette).background).downgrade(ColorSystem.EIGHT_BIT).number
+
+    shares = [s / 100 for s in range(101)]
+    neutral = {xterm(s) for s in shares if share_level(s) == 0}
+    long = {xterm(s) for s in shares if share_level(s) > 0}
+    short = {xterm(s) for s in shares if share_level(s) < 0}
+    assert {share_level(s) for s in shares} == set(range(-4, 5))  # every bucket seen
+    assert len(neutral) == 1 and not neutral & long and not neutral & short and not long & short
 
 
 def test_magnitude_is_log_scaled_and_bounded():
