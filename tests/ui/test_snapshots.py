@@ -12,7 +12,11 @@ from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
 
 
-@pytest.mark.parametrize("size", [(160, 45), (80, 24), (200, 60)], ids=["live", "narrow", "wide"])
+@pytest.mark.parametrize(
+    "size",
+    [(160, 45), (80, 24), (200, 60), (130, 35), (200, 50)],
+    ids=["live", "narrow", "wide", "two-columns", "both-axes"],
+)
 def test_dashboard(snap_compare, make_app, size):
     assert snap_compare(make_app(), terminal_size=size, run_before=settle)
 
