@@ -307,7 +307,8 @@ CONFIG_TEMPLATE = """\
 # cohort = "Whale"
 # above = 0.7
 # [[alerts]]
-# kind = "liquidation_risk"  # % of value near liquidation (0-100); selected cohort only
+# kind = "liquidation_risk"  # % of value near liquidation (0-100); for a cohort not selected,
+#                            # fetched once per data update (a request each time)
 # cohort = "Whale"           # coin = "ETH" for one coin, else the cohort's highest
 # above = 25
 # [[alerts]]

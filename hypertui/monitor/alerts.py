@@ -7,10 +7,12 @@ level by `hysteresis`, so a value hovering at the level does not flap. A rule wh
 already past the level when first seen fires then (the user did not know yet); a `sign_change`
 rule has nothing to compare with at first and only remembers the sign.
 
-Rules read only what the dashboard already fetched (no requests of their own): summaries of
-every cohort (positionAge=all, the list's background cycle), the heatmap (positions opened
-within "all"), and the liquidation risk of the selected cohort. A value that is not cached is
-reported with the reason, and the rule's state is kept until it is.
+Rules read what the dashboard already fetched: summaries of every cohort (positionAge=all, the
+list's background cycle), the heatmap (positions opened within "all"), and the liquidation risk
+of the selected cohort. The one exception: a liquidation-risk rule for a cohort not selected
+needs that cohort's risk, which the refresh cycle fetches for it once per data update
+(`risk_cohorts`, hypertui.monitor.plan). A value that is not cached is reported with the
+reason, and the rule's state is kept until it is.
 """
 
 from __future__ import annotations
@@ -177,8 +179,7 @@ class AlertData:
     segments: Sequence[Segment] = ()
     summaries: Mapping[int, SegmentSummary] = field(default_factory=dict)  # positionAge=all, by cohort id
     heatmap: Heatmap | None = None  # positions opened within "all"; None when another window is shown
-    risk_cohort: int | None = None  # the cohort `risk_items` belong to (the selected one)
-    risk_items: Sequence[RiskItem] = ()
+    risk: Mapping[int, Sequence[RiskItem]] = field(default_factory=dict)  # liquidation risk rows, by cohort id
 
 
 @dataclass(frozen=True)
@@ -247,16 +248,23 @@ def _long_share(rule: LongShareRule, seg: Segment, heatmap: Heatmap | None, subj
 
 
 def _risk(rule: RiskRule, seg: Segment, data: AlertData, subject: str) -> Reading:
-    if data.risk_cohort != seg.id:
-        return Reading(subject, missing=f"liquidation risk is fetched for the selected cohort only: select {seg.name}")
+    items = data.risk.get(seg.id)
+    if items is None:
+        return Reading(subject, missing="the cohort's liquidation risk is not fetched yet (once per data update)")
     if rule.coin is None:
-        if not data.risk_items:
+        if not items:
             return Reading(subject, missing="the cohort has no liquidation risk rows")
-        return Reading(subject, max(i.percent_risk for i in data.risk_items))
-    item = next((i for i in data.risk_items if i.coin == rule.coin), None)
+        return Reading(subject, max(i.percent_risk for i in items))
+    item = next((i for i in items if i.coin == rule.coin), None)
     if item is None:
-        return Reading(subject, missing=f"{rule.coin} is not among the {len(data.risk_items)} risk rows loaded")
+        return Reading(subject, missing=f"{rule.coin} is not among the {len(items)} risk rows loaded")
     return Reading(subject, item.percent_risk)
+
+
+def risk_cohorts(rules: Sequence[tuple[int, AlertRule]], segments: Sequence[Segment]) -> frozenset[int]:
+    """The cohorts whose liquidation risk some rule reads (ids; a cohort not in the legend: none)."""
+    found = (find_cohort(segments, rule.cohort) for _, rule in rules if isinstance(rule, RiskRule))
+    return frozenset(seg.id for seg in found if seg is not None)
 
 
 def format_value(rule: AlertRule, value: float | None, digits: int | None = None) -> str:

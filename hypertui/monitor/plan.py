@@ -33,6 +33,9 @@ STATUS, SUMMARY, BACKGROUND, RISK, RISK_MORE, HEATMAP = (
     "risk_more",
     "heatmap",
 )
+# Not asked for as a part: the liquidation risk of cohorts other than the selected one that alert
+# rules read, fetched with the panels (see plan_cycle). Failures are kept under this name.
+ALERT_RISK = "alert_risk"
 TIMED = frozenset({STATUS, SUMMARY, BACKGROUND, RISK, HEATMAP})
 PANELS = frozenset({SUMMARY, RISK, HEATMAP})  # the parts that are panels (the rest: the list, the status)
 # From this many columns the dashboard shows every panel; narrower, one page at a time, the
@@ -96,8 +99,14 @@ def plan_cycle(
     risk_loaded: int,
     follow_cadence: bool,
     now: datetime,
+    rule_risk: Iterable[int] = (),
 ) -> list[Request]:
-    """The requests for `parts`, minus what is not on screen; deduplicated, in a stable order."""
+    """The requests for `parts`, minus what is not on screen; deduplicated, in a stable order.
+
+    `rule_risk`: the cohorts whose liquidation risk alert rules read. Each costs one request (a
+    token) per cycle that fetches every panel, which a timed cycle does once per data update
+    (every 15-30 min on the live API): never more often than the panels themselves.
+    """
     parts = set(parts)
     wanted: set[Request] = set()
     if STATUS in parts and follow_cadence:
@@ -117,6 +126,11 @@ def plan_cycle(
             wanted.update(risk_requests(view.segment_id, risk_loaded, view.risk_rows - risk_loaded))
     if HEATMAP in parts and HEATMAP in view.visible:
         wanted.add(Request("heatmap", (view.opened_within,)))
+    if parts >= PANELS:
+        shown = view.segment_id if RISK in view.visible else None  # the panel's own rows serve it
+        # Every coin in one request (the API sends at most 500; a cohort holds ~300): a rule's coin
+        # far down the list is there too.
+        wanted.update(Request("liquidation_risk", (sid, 0, RISK_REQUEST_MAX)) for sid in set(rule_risk) - {shown})
     return sorted(wanted)
 
 

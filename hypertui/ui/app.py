@@ -42,10 +42,11 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
-from hypertui.monitor.alerts import AlertData
+from hypertui.monitor.alerts import AlertData, risk_cohorts
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.heat import MODES, HeatSort, next_sort
 from hypertui.monitor.plan import (
+    ALERT_RISK,
     BACKGROUND,
     HEATMAP,
     IF_UPDATED,
@@ -107,6 +108,7 @@ STALE_PANEL = {
     BACKGROUND: "left",
     RISK: "risk-panel",
     HEATMAP: "heatmap-panel",
+    ALERT_RISK: "alert-rules",  # no panel shows it: the status line says what failed
 }
 
 log = logging.getLogger("hypertui.ui")
@@ -192,6 +194,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.risk_total = 0
         self._risk_for: int | None = None
         self._prev_risk: dict[str, RiskItem] | None = None
+        self.rule_risk: dict[int, list[RiskItem]] = {}  # other cohorts' risk, fetched for alert rules
         self._risk_first_page: LiquidationRiskPage | None = None
         self.heatmap: Heatmap | None = None
         self._heatmap_for: str | None = None
@@ -328,6 +331,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 cohort_ids=[s.id for s in self.segments or []],
                 summaries_at=self.summaries_at,
                 risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
+                rule_risk=risk_cohorts(self.alerts.evaluator.rules, self.segments or []),
                 follow_cadence=self.cadence is None,
                 now=self.clock(),
             )
@@ -402,9 +406,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def _part(self, request: Request) -> str:
         """Which part of the dashboard a request serves (errors are kept per part)."""
+        assert self.view is not None
         if request.kind == "summary":
-            assert self.view is not None
             return SUMMARY if request.args == (self.view.segment_id, self.view.position_age) else BACKGROUND
+        if request.kind == "liquidation_risk" and request.args[0] != self.view.segment_id:
+            return ALERT_RISK
         return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
 
     @property
@@ -531,6 +537,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if request.kind == "liquidation_risk":
             sid, offset, _ = request.args
             if sid != view.segment_id:
+                if offset == 0:  # an alert rule's cohort (or one just deselected): for the rules
+                    self.rule_risk[sid] = list(result.items)
                 return False
             self._fetched_in[RISK] = self._timed_no
             if offset == 0:
@@ -558,16 +566,21 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return True
         return False
 
-    def _check_alerts(self) -> None:
-        """Evaluate the alert rules on what is cached now (rules never fetch anything)."""
-        data = AlertData(
+    def alert_data(self) -> AlertData:
+        """What the alert rules read: the cache (and the risk of the rules' other cohorts)."""
+        risk: dict[int, list[RiskItem]] = dict(self.rule_risk)
+        if self._risk_for is not None:
+            risk[self._risk_for] = self.risk_items
+        return AlertData(
             segments=self.segments or [],
             summaries=self.list_summaries,  # positionAge=all, every cohort
             heatmap=self.heatmap if self._heatmap_for == "all" else None,
-            risk_cohort=self._risk_for,
-            risk_items=self.risk_items,
+            risk=risk,
         )
-        self.alerts.check(self, data, self.clock())
+
+    def _check_alerts(self) -> None:
+        """Evaluate the alert rules on what is cached now."""
+        self.alerts.check(self, self.alert_data(), self.clock())
         from hypertui.ui.screens.alerts import AlertsScreen
 
         if isinstance(self.screen, AlertsScreen):

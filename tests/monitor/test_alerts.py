@@ -20,6 +20,7 @@ from hypertui.monitor.alerts import (
     describe,
     format_value,
     parse_rules,
+    risk_cohorts,
     step,
 )
 from tests.conftest import FROZEN_NOW
@@ -216,7 +217,7 @@ def test_long_share_reads_the_heatmap_cell():
     assert eth.states[1].reading.missing == "Leviathan holds no ETH"
 
 
-def test_risk_is_only_read_for_the_selected_cohort():
+def test_risk_is_read_from_the_rule_cohorts_rows_once_fetched():
     items = [RiskItem(coin="BTC", total_value=100, risk_value=30, percent_risk=30.0),
              RiskItem(coin="ETH", total_value=100, risk_value=5, percent_risk=5.0)]
     ev = AlertEvaluator([
@@ -224,12 +225,24 @@ def test_risk_is_only_read_for_the_selected_cohort():
         (2, rule(kind="liquidation_risk", cohort="Fish", coin="ETH", above=20)),
         (3, rule(kind="liquidation_risk", cohort="Fish", coin="SOL", above=20)),
     ])
-    ev.evaluate(AlertData(segments=LEGEND, risk_cohort=7, risk_items=items), FROZEN_NOW)
-    assert ev.states[1].reading.missing == "liquidation risk is fetched for the selected cohort only: select Fish"
-    fired = ev.evaluate(AlertData(segments=LEGEND, risk_cohort=1, risk_items=items), FROZEN_NOW)
+    ev.evaluate(AlertData(segments=LEGEND, risk={7: items}), FROZEN_NOW)
+    assert ev.states[1].reading.missing == "the cohort's liquidation risk is not fetched yet (once per data update)"
+    fired = ev.evaluate(AlertData(segments=LEGEND, risk={7: [], 1: items}), FROZEN_NOW)
     assert [a.text for a in fired] == ["x Fish liquidation risk 30.00% is above 20.00% (when first seen)"]
     assert ev.states[2].reading.value == 5.0 and ev.states[2].armed is True
     assert ev.states[3].reading.missing == "SOL is not among the 2 risk rows loaded"
+
+
+def test_the_cohorts_whose_risk_rules_read_are_found_by_name_or_id():
+    rules = [
+        (1, rule(kind="liquidation_risk", cohort="fish", above=20)),
+        (2, rule(kind="liquidation_risk", cohort=7, coin="ETH", below=5)),
+        (3, rule(kind="liquidation_risk", cohort="Nobody", above=20)),  # not in the legend: nothing to fetch
+        (4, rule(kind="bias", cohort="Shrimp", above=0.5)),  # not a risk rule
+        (5, rule(kind="liquidation_risk", cohort=1, above=30)),  # the same cohort as #1: fetched once
+    ]
+    assert risk_cohorts(rules, LEGEND) == {1, 7}
+    assert risk_cohorts(rules, []) == set()  # before the legend
 
 
 def test_traders_change_vs_24h_ago_or_vs_the_first_count_seen():

@@ -9,6 +9,7 @@ from hypertui.monitor.plan import (
     HEATMAP,
     RISK,
     RISK_MORE,
+    STATUS,
     SUMMARY,
     TIMED,
     Request,
@@ -74,6 +75,24 @@ def test_risk_pages():
     assert more == [Request("liquidation_risk", (4, 100, 100))]
     # A refresh re-reads every loaded row from offset 0, in as few requests as allowed.
     assert _plan({RISK}, View(segment_id=4, risk_rows=300)) == [Request("liquidation_risk", (4, 0, 300))]
+
+
+def test_risk_rules_of_other_cohorts_ask_for_their_risk_with_the_panels_only():
+    def plan_with_rules(parts, view):
+        return plan.plan_cycle(
+            parts, view, cohort_ids=IDS, summaries_at=dict.fromkeys(IDS, NOW), risk_loaded=0,
+            follow_cadence=False, now=NOW, rule_risk={3, 16},
+        )
+
+    reqs = plan_with_rules(TIMED, View(segment_id=16))
+    # Cohort 3's every coin, once; the selected cohort 16 only the panel's page, which serves its rules.
+    assert [r.args for r in reqs if r.kind == "liquidation_risk"] == [(3, 0, 500), (16, 0, 100)]
+    assert len(plan_with_rules(TIMED, View(segment_id=16))) == len(_plan(TIMED, View(segment_id=16))) + 1
+    narrow = plan_with_rules(TIMED, View(segment_id=16, visible=frozenset({SUMMARY})))
+    assert [r.args for r in narrow if r.kind == "liquidation_risk"] == [(3, 0, 500), (16, 0, 500)]  # no panel: for the rules
+    # Not with what a key asks for (a cohort chosen, a page of risk rows, the heatmap's window).
+    for parts in ({SUMMARY, RISK}, {RISK_MORE}, {HEATMAP}, {STATUS}):
+        assert all(r.args[0] != 3 for r in plan_with_rules(parts, View(segment_id=16, risk_rows=200)) if r.kind == "liquidation_risk")
 
 
 def test_heatmap_filter_is_a_request_parameter():

@@ -5,9 +5,12 @@ from __future__ import annotations
 from textual.widgets._toast import Toast
 
 from hypertui.monitor.alerts import parse_rules
+from hypertui.monitor.plan import IF_UPDATED, TIMED
+from hypertui.source import simulator_client
 from hypertui.ui.alerts import AlertCenter
 from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screenshots import settled
+from hypertui.ui.widgets.segment_list import SegmentList
 
 
 def toasts(app) -> list[str]:
@@ -58,9 +61,7 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
         assert [c.label.plain for c in rules_table.columns.values()] == ["#", "      Now", "Rule", "State"]
         assert rules_table.cell_text("1", "state").plain == "fired, waiting to re-arm"
         assert rules_table.cell_text("2", "state").plain == "armed"
-        assert rules_table.cell_text("3", "state").plain == (
-            f"no data: liquidation risk is fetched for the selected cohort only: select {other.name}"
-        )
+        assert rules_table.cell_text("3", "state").plain == "armed"  # the other cohort's risk, fetched for it
         fired = screen.query_one("#alerts-fired")
         assert fired.row_count == 1 and fired.cell_text("0", "text").plain == text
         assert "[[alerts]] #4 (kind bias): cohort: Field required" in str(screen.query_one("#alerts-problems").render())
@@ -99,3 +100,41 @@ async def test_a_rule_for_an_unknown_cohort_is_announced_once_the_legend_is_in(m
         await pilot.press("exclamation_mark")
         await pilot.pause()
         assert "no cohort 'Nobody'" in str(app.screen.query_one("#alerts-problems").render())
+
+
+async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_update_and_fires(make_app, clock):
+    app = make_app()
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
+        await settled(pilot)
+        selected = app.view.segment_id
+        other, third = [s for s in app.segments if s.id != selected][:2]
+        async with simulator_client(seed=7, scale="small", clock=clock) as same_market:  # what the app will be sent
+            page = await same_market.liquidation_risk(other.id, offset=0, limit=500)
+        highest = max(i.percent_risk for i in page.items)
+        level = round(highest - 0.5, 2)
+        app.alerts = AlertCenter(*parse_rules([{"kind": "liquidation_risk", "cohort": other.name, "above": level}]))
+
+        async def risk_requests_for_other(cycle) -> int:
+            app.client.calls.clear()
+            await cycle()
+            await settled(pilot)
+            return sum(1 for name, args, _ in app.client.calls if name == "liquidation_risk" and args[0] == other.id)
+
+        async def timer_cycle() -> None:
+            app.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
+
+        async def choose_third() -> None:
+            app.dashboard.query_one(SegmentList).select(third.id)
+
+        assert await risk_requests_for_other(lambda: pilot.press("r")) == 1
+        (alert,) = app.alerts.fired
+        assert alert.text == f"{other.emoji} {other.name} liquidation risk {highest:.2f}% is above {level:.2f}% (when first seen)"
+        assert app.alerts.evaluator.states[1].reading.value == highest
+        # The next timer cycle learns which update the panels show, fetching them again: it too.
+        assert await risk_requests_for_other(timer_cycle) == 1 and "heatmap" in {name for name, _, _ in app.client.calls}
+        assert await risk_requests_for_other(timer_cycle) == 0  # no new data: no token spent
+        assert await risk_requests_for_other(choose_third) == 0  # another cohort chosen: its own risk only
+        assert app.view.segment_id == third.id
+        clock.advance(15)  # the market's next update
+        assert await risk_requests_for_other(timer_cycle) == 1
+        assert len(app.alerts.fired) == 1  # fired once per crossing
