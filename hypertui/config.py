@@ -48,7 +48,7 @@ class Settings:
     warnings: tuple[str, ...] = field(default=(), compare=False)
     theme: str | None = None  # None: hypertui-dark (hypertui-mono when NO_COLOR is set)
     keys: dict[str, str] = field(default_factory=dict, compare=False)  # binding id -> "key,key"
-    config_file: Path | None = field(default=None, compare=False)  # where a theme chosen in the app is saved
+    config_file: Path | None = field(default=None, compare=False)  # where a theme or alert rule made in the app is saved
 
     @property
     def uses_simulator(self) -> bool:

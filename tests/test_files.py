@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from hypertui.config import setup_logging, write_config_template
-from hypertui.config_edit import set_setting
+from hypertui.config import ConfigError, setup_logging, write_config_template
+from hypertui.config_edit import add_alert, set_setting
 from hypertui.monitor.alerts import Alert, append_log, parse_rules
 from hypertui.monitor.export import Table, write_table
 
@@ -88,6 +89,38 @@ def test_saving_a_theme_writes_through_a_symlinked_config(tmp_path):
     assert link.is_symlink() and link.resolve() == dotfiles
     assert dotfiles.read_text() == '# mine\nrefresh = 30\ntheme = "hypertui-light"\n' and mode(dotfiles) == 0o600
     assert sorted(p.name for p in link.parent.iterdir()) == ["config.toml"]  # no temporary file left beside the link
+
+
+def test_an_alert_rule_is_appended_through_a_symlinked_config_with_its_comments(tmp_path):
+    dotfiles = tmp_path / "dotfiles" / "hypertui.toml"
+    dotfiles.parent.mkdir()
+    mine = '# mine\nrefresh = 30\n\n[[alerts]]\n# whales\nkind = "bias"\ncohort = "Whale"\nabove = 0.5\n\n[keys]\nquit = "q"  # mine too\n'
+    dotfiles.write_text(mine)
+    dotfiles.chmod(0o600)
+    link = tmp_path / "config" / "config.toml"
+    link.parent.mkdir()
+    link.symlink_to(dotfiles)
+    rule = {"kind": "liquidation_risk", "cohort": "Whale", "coin": "ETH", "above": 25.0}
+    assert add_alert(link, rule) == 2
+    assert link.is_symlink() and mode(dotfiles) == 0o600
+    text = dotfiles.read_text()
+    assert text.startswith('# mine\nrefresh = 30\n\n[[alerts]]\n# whales\nkind = "bias"\n')
+    assert '\n\n[[alerts]]\nkind = "liquidation_risk"\ncohort = "Whale"\ncoin = "ETH"\nabove = 25.0\n' in text
+    assert '[keys]\nquit = "q"  # mine too\n' in text
+    rules, problems = parse_rules(tomllib.loads(text)["alerts"])
+    assert [n for n, _ in rules] == [1, 2] and not problems
+    assert sorted(p.name for p in link.parent.iterdir()) == ["config.toml"]
+
+
+def test_an_alert_rule_joins_an_inline_list_and_is_refused_where_alerts_is_not_one(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text('alerts = [{kind = "bias", cohort = 1, above = 0.5}]  # inline\n')
+    assert add_alert(path, {"kind": "bias", "cohort": 2, "below": -0.5}) == 2
+    assert path.read_text().endswith('{kind = "bias", cohort = 2, below = -0.5}]  # inline\n')
+    path.write_text('alerts = "none"\n')
+    with pytest.raises(ConfigError, match="alerts is not a list of \\[\\[alerts\\]\\] tables; the rule was not saved"):
+        add_alert(path, {"kind": "bias", "cohort": 2, "below": -0.5})
+    assert path.read_text() == 'alerts = "none"\n'
 
 
 def test_a_new_config_file_is_private_in_private_folders(tmp_path):

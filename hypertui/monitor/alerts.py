@@ -374,6 +374,18 @@ class AlertEvaluator:
         self.rules = list(rules)
         self.states = {number: RuleState() for number, _ in self.rules}
 
+    def add(self, number: int, rule: AlertRule) -> int:
+        """A rule saved from the app, evaluated from the next refresh on; the number it is shown with.
+
+        Its number in the file, unless that is taken: the file was edited since it was read (a
+        rule taken out), and the numbers read then must still name one rule each.
+        """
+        if number in self.states:
+            number = max(self.states) + 1
+        self.rules.append((number, rule))
+        self.states[number] = RuleState()
+        return number
+
     def evaluate(self, data: AlertData, now: datetime) -> list[Alert]:
         fired = []
         for number, rule in self.rules:

@@ -23,15 +23,19 @@ class AlertCenter:
         rules: Sequence[tuple[int, AlertRule]] = (),
         problems: Sequence[str] = (),
         log_path: Path | None = None,
-        config_file: str = "the config file",
+        config_file: Path | None = None,
     ) -> None:
         self.evaluator = AlertEvaluator(rules)
         self.problems = list(problems)  # invalid rules, shown on the alerts screen
         self.log_path = log_path
-        self.config_file = config_file  # where rules are added (named when there are none)
+        self.config_file = config_file  # where rules are added: by hand, or saved from the screen (A)
         self.fired: list[Alert] = []  # oldest first
         self.log_error: str | None = None
         self._cohorts_checked = False  # rule cohorts can only be checked once the legend is in
+
+    def add(self, number: int, rule: AlertRule) -> int:
+        """A rule just saved to the config file (number: its place there); the number it is shown with."""
+        return self.evaluator.add(number, rule)
 
     def check(self, app: App, data: AlertData, now: datetime) -> list[Alert]:
         """Evaluate after a refresh; announce what fires."""

@@ -96,7 +96,9 @@ AGES = ("all", "24h", "7d", "30d")
 # Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
 INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
 # Keys that act on the dashboard: not while a drill-down is on top of it.
-DASHBOARD_ONLY = frozenset({"position_age", "axis", "heat_mode", "opened_within", "palette", "filter", "bias_overview"})
+DASHBOARD_ONLY = frozenset(
+    {"position_age", "axis", "heat_mode", "opened_within", "palette", "filter", "bias_overview", "alert_rule"}
+)
 PANEL_PARTS = plan.PANELS
 LEGEND, INTERNAL = "legend", "internal"  # failure keys besides the plan's parts
 # The panel marked stale when a part's refresh fails ("main": all of them).
@@ -146,6 +148,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
         Binding("b", "bias_overview", "Bias overview", show=False, id="bias_overview"),
         Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="alerts"),
+        Binding("A", "alert_rule", "New alert rule (heatmap cell, risk row)", show=False, id="alert_rule"),
         # The risk table owns s/S when focused; from any other panel but the heatmap (its own) they sort it too.
         Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
         Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
@@ -896,6 +899,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if not isinstance(self.screen, AlertsScreen):
             self.push_screen(AlertsScreen(self.alerts))
 
+    def action_alert_rule(self) -> None:
+        from hypertui.ui.screens.alert_form import open_alert_form
+
+        open_alert_form(self)
+
     def action_help(self) -> None:
         from hypertui.ui.screens.help import HelpScreen
 
@@ -1009,10 +1017,9 @@ async def run_app(settings: Any, client: HyperTrackerClient, label: str, first_r
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    from hypertui.config import config_path
     from hypertui.monitor.alerts import alerts_log_path
 
-    alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), str(config_path()))
+    alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), settings.config_file)
     prefs = preferences.from_settings(settings)
     app = HyperTuiApp(client, label, refresh=refresh, export_dir=settings.export_dir, alerts=alerts, prefs=prefs, first_requests=first_requests)
     return exit_code(app, await app.run_async())

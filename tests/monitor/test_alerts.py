@@ -245,6 +245,15 @@ def test_the_cohorts_whose_risk_rules_read_are_found_by_name_or_id():
     assert risk_cohorts(rules, []) == set()  # before the legend
 
 
+def test_a_rule_added_while_running_keeps_its_number_unless_taken():
+    ev = AlertEvaluator([(1, rule(kind="bias", cohort="Fish", above=0.5)), (2, rule(kind="bias", cohort="Fish", below=-0.5))])
+    ev.states[1].armed = False
+    added = rule(kind="liquidation_risk", cohort="Fish", above=20)
+    assert ev.add(3, added) == 3 and ev.rules[-1] == (3, added) and ev.states[3].armed is None
+    assert ev.add(2, added) == 4  # #2 was taken out of the file since it was read: a number of its own
+    assert ev.states[1].armed is False and len(ev.states) == len(ev.rules) == 4
+
+
 def test_traders_change_vs_24h_ago_or_vs_the_first_count_seen():
     ev = AlertEvaluator([
         (1, rule(kind="traders", cohort="Fish", above=10)),

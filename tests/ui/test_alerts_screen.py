@@ -80,7 +80,7 @@ async def test_invalid_rules_are_announced_at_start_and_listed(make_app):
         assert any("Invalid alert rules skipped" in t for t in toasts(app))
         await pilot.press("exclamation_mark")
         await pilot.pause()
-        assert "none: add [[alerts]] tables to the config file" in str(app.screen.query_one("#alerts-rules-title").render())
+        assert "none: A on a heatmap cell or risk row, or [[alerts]] tables in the config file" in str(app.screen.query_one("#alerts-rules-title").render())
         assert "#1 (kind bias): set exactly one of above" in str(app.screen.query_one("#alerts-problems").render())
         await pilot.press("exclamation_mark")  # ! closes it too
         await pilot.pause()

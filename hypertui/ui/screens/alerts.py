@@ -69,7 +69,8 @@ class AlertsScreen(Screen):
         rules = center.evaluator.rules
         title = Text.assemble(("Rules in effect", "bold"), f" ({len(rules)})")
         if not rules:
-            title.append(f" · none: add [[alerts]] tables to {center.config_file}", style="dim")
+            where = center.config_file or "the config file"
+            title.append(f" · none: A on a heatmap cell or risk row, or [[alerts]] tables in {where}", style="dim")
         self.query_one("#alerts-rules-title", Static).update(title)
         rows = [self._rule_row(n, r) for n, r in rules]
         table = self.query_one("#alerts-rules", SyncedTable)
