@@ -267,3 +267,53 @@ def test_dump_positions_refuses_what_is_not_an_address(capsys):
     with pytest.raises(SystemExit) as exit_:
         run(capsys, "dump", "positions", "--address", "0x1234")
     assert exit_.value.code == 2 and "'0x1234' is not a wallet address" in capsys.readouterr().err
+
+
+GOOD_RULES = """
+[[alerts]]
+kind = "bias"
+cohort = "Smart Money"
+above = 0.6
+
+[[alerts]]
+kind = "liquidation_risk"
+cohort = 3
+coin = "ETH"
+above = 25
+"""
+
+
+def test_config_check_validates_alert_rules_as_the_app_does_one_line_each(capsys, tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text(GOOD_RULES)
+    assert main(["config", "check"]) == 0
+    out = capsys.readouterr().out
+    assert "alert rules: 2 valid, 0 invalid" in out and "problem" not in out
+
+    config.write_text(GOOD_RULES + """
+[[alerts]]
+kind = "bias"
+cohort = "Whale"
+
+[[alerts]]
+kind = "long_share"
+cohort = "Whale"
+coin = "BTC"
+above = 0.5
+"line\\nbreak" = 2
+
+[[alerts]]
+kind = "sn\\nake"
+cohort = "Whale"
+above = 1
+""")
+    assert main(["config", "check"]) == 1
+    out = capsys.readouterr().out
+    assert "alert rules: 2 valid, 3 invalid" in out
+    problems = [line for line in out.splitlines() if line.startswith("problem: ")]
+    assert problems == [
+        "problem: config: [[alerts]] #3 (kind bias): set exactly one of above = N, below = N, or sign_change = true",
+        "problem: config: [[alerts]] #4 (kind long_share): line break: unknown field",
+        "problem: config: [[alerts]] #5 (kind sn ake): kind: 'sn\\nake' is not one of bias, long_share, liquidation_risk, traders",
+    ]
+    assert len(out.splitlines()) == len([line for line in out.splitlines() if line]) == 6 + 3  # nothing spills onto a line of its own

@@ -27,6 +27,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr, TypeAdapter, ValidationError, model_validator
 
 from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary, iso
+from hypertui.api.text import one_line
 from hypertui.files import open_private
 from hypertui.monitor import format as fmt
 
@@ -120,6 +121,7 @@ class TradersRule(_Rule):
 
 AlertRule = Annotated[BiasRule | LongShareRule | RiskRule | TradersRule, Field(discriminator="kind")]
 KINDS = ("bias", "long_share", "liquidation_risk", "traders")
+PROBLEM_MAX_LEN = 500  # characters of one rule's problems: all of them, unless the file holds nonsense
 
 
 @cache
@@ -150,7 +152,8 @@ def parse_rules(raw: Any) -> tuple[list[tuple[int, AlertRule]], list[str]]:
             rules.append((number, _rule_adapter().validate_python(item)))
         except ValidationError as exc:
             problems.append(f"{where}: {_errors(exc)}")
-    return rules, problems
+    # One line each (a kind or a field name may hold a line break): `config check` prints a line per problem.
+    return rules, [one_line(p, PROBLEM_MAX_LEN) for p in problems]
 
 
 def _errors(exc: ValidationError) -> str:
