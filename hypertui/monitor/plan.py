@@ -103,9 +103,9 @@ def plan_cycle(
 ) -> list[Request]:
     """The requests for `parts`, minus what is not on screen; deduplicated, in a stable order.
 
-    `rule_risk`: the cohorts whose liquidation risk alert rules read. Each costs one request (a
-    token) per cycle that fetches every panel, which a timed cycle does once per data update
-    (every 15-30 min on the live API): never more often than the panels themselves.
+    `rule_risk`: the cohorts whose liquidation risk alert rules read and that are due
+    (`rule_risk_due`), asked for only in a cycle that fetches every panel: never more often
+    than the panels themselves.
     """
     parts = set(parts)
     wanted: set[Request] = set()
@@ -155,6 +155,19 @@ def panels_current(
     if last_update is None or last_update != panels_as_of or fetched_at is None:
         return False
     return (now - fetched_at).total_seconds() < PANELS_MAX_AGE
+
+
+def rule_risk_due(
+    cohorts: Iterable[int], fetched_for: Mapping[int, datetime | None], last_update: datetime | None
+) -> set[int]:
+    """The cohorts (of alert rules) whose liquidation risk is not of the data's latest update.
+
+    `fetched_for`: the `lastUpdate` each cohort's risk was fetched under. Once per update, then
+    (every 15-30 min on the live API: 48-96 requests a day per cohort), each request a token,
+    even when the panels are fetched again for their age (PANELS_MAX_AGE) or a key. With no
+    update known (no `state/status`), every cycle that fetches the panels.
+    """
+    return {sid for sid in cohorts if last_update is None or fetched_for.get(sid) != last_update}
 
 
 def risk_requests(segment_id: int, offset: int, rows: int) -> list[Request]:

@@ -197,7 +197,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.risk_total = 0
         self._risk_for: int | None = None
         self._prev_risk: dict[str, RiskItem] | None = None
-        self.rule_risk: dict[int, list[RiskItem]] = {}  # other cohorts' risk, fetched for alert rules
+        self.rule_risk: dict[int, list[RiskItem]] = {}  # each cohort's first risk rows last fetched (alert rules)
+        self._risk_update: dict[int, datetime | None] = {}  # cohort -> the lastUpdate its risk was fetched under
         self._risk_first_page: LiquidationRiskPage | None = None
         self.heatmap: Heatmap | None = None
         self._heatmap_for: str | None = None
@@ -334,7 +335,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 cohort_ids=[s.id for s in self.segments or []],
                 summaries_at=self.summaries_at,
                 risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
-                rule_risk=risk_cohorts(self.alerts.evaluator.rules, self.segments or []),
+                rule_risk=plan.rule_risk_due(
+                    risk_cohorts(self.alerts.evaluator.rules, self.segments or []), self._risk_update, self._last_update
+                ),
                 follow_cadence=self.cadence is None,
                 now=self.clock(),
             )
@@ -420,6 +423,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def cadence(self) -> float | None:
         """Seconds between automatic refreshes; None follows the data (`state/status`)."""
         return plan.cadence(self.interval, self.status_missing)
+
+    @property
+    def _last_update(self) -> datetime | None:
+        """The data's latest update as `state/status` last said (None: not known)."""
+        return self.status.last_update if self.status is not None else None
 
     def _finish_cycle(self, succeeded: set[str], failed: dict[str, BaseException]) -> None:
         self._busy = False  # first: should the rest raise, _finish_broken_cycle knows no cycle runs
@@ -539,9 +547,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             return changed
         if request.kind == "liquidation_risk":
             sid, offset, _ = request.args
+            if offset == 0:  # kept for alert rules, whichever cohort is selected later, with its update
+                self.rule_risk[sid] = list(result.items)
+                self._risk_update[sid] = self._last_update
             if sid != view.segment_id:
-                if offset == 0:  # an alert rule's cohort (or one just deselected): for the rules
-                    self.rule_risk[sid] = list(result.items)
                 return False
             self._fetched_in[RISK] = self._timed_no
             if offset == 0:

@@ -95,6 +95,14 @@ def test_risk_rules_of_other_cohorts_ask_for_their_risk_with_the_panels_only():
         assert all(r.args[0] != 3 for r in plan_with_rules(parts, View(segment_id=16, risk_rows=200)) if r.kind == "liquidation_risk")
 
 
+def test_a_rule_cohorts_risk_is_due_once_per_data_update():
+    update = NOW - timedelta(minutes=3)
+    fetched = {3: update, 5: update - timedelta(minutes=15), 6: None}
+    assert plan.rule_risk_due({3, 5, 6, 7}, fetched, update) == {5, 6, 7}  # older, unknown, never fetched
+    assert plan.rule_risk_due({3}, fetched, update + timedelta(minutes=15)) == {3}  # the next update
+    assert plan.rule_risk_due({3, 5}, fetched, None) == {3, 5}  # no update known: with every panel fetch
+
+
 def test_heatmap_filter_is_a_request_parameter():
     assert _plan({HEATMAP}, View(segment_id=1, opened_within="7d")) == [Request("heatmap", ("7d",))]
 

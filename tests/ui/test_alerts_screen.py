@@ -130,11 +130,14 @@ async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_up
         (alert,) = app.alerts.fired
         assert alert.text == f"{other.emoji} {other.name} liquidation risk {highest:.2f}% is above {level:.2f}% (when first seen)"
         assert app.alerts.evaluator.states[1].reading.value == highest
-        # The next timer cycle learns which update the panels show, fetching them again: it too.
+        # Which update that was is not known yet (no state/status asked): the next timer cycle, which
+        # learns it and fetches the panels again for it, fetches it too.
         assert await risk_requests_for_other(timer_cycle) == 1 and "heatmap" in {name for name, _, _ in app.client.calls}
         assert await risk_requests_for_other(timer_cycle) == 0  # no new data: no token spent
         assert await risk_requests_for_other(choose_third) == 0  # another cohort chosen: its own risk only
         assert app.view.segment_id == third.id
+        assert await risk_requests_for_other(lambda: pilot.press("r")) == 0  # the panels again, the same update
+        assert "heatmap" in {name for name, _, _ in app.client.calls}
         clock.advance(15)  # the market's next update
         assert await risk_requests_for_other(timer_cycle) == 1
         assert len(app.alerts.fired) == 1  # fired once per crossing
