@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from hypertui.api.models import (
     CoinCohortBreakdown,
@@ -156,6 +157,7 @@ class BiasStrip:
     category: str
     cohort: str
     values: list[float]  # perp bias, oldest first
+    times: list[datetime]  # of each value
     last: str
     low: str
     high: str
@@ -168,13 +170,15 @@ def bias_strips(data: SegmentsBias24h) -> list[BiasStrip]:
     for axis in AXES:
         for seg in ordered_by_range([s.segment for s in series.values()], axis):
             snaps = sorted(series[seg.id].snapshots, key=lambda s: s.timestamp)
-            values = [s.bias for s in snaps if s.bias is not None]
+            points = [(s.timestamp, s.bias) for s in snaps if s.bias is not None]
+            values = [v for _, v in points]
             out.append(
                 BiasStrip(
                     seg.id,
                     seg.category,
                     cohort_title(seg),
                     values,
+                    [t for t, _ in points],
                     fmt.signed(values[-1] if values else None),
                     fmt.signed(min(values, default=None)),
                     fmt.signed(max(values, default=None)),

@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
+from hypertui.monitor.scale import EIGHTHS, ZERO_LINE, scale_label
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screenshots import settled
-from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.chart import Chart, SignedPlot
 from tests.ui.wire import rewritten_app
 
 
@@ -18,8 +19,12 @@ class ChartApp(App[None]):
         yield Chart("Value", lambda v: f"{v:.3g}")
 
 
+def _text(widget: Any, y: int) -> str:
+    return "".join(segment.text for segment in widget.render_line(y))
+
+
 def _bars(app: App) -> str:
-    return "".join(segment.text for segment in app.query_one("Sparkline").render_line(0))
+    return _text(app.query_one("Sparkline"), 0)
 
 
 @pytest.mark.parametrize(
@@ -76,9 +81,43 @@ async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(cloc
         assert isinstance(screen, BiasOverviewScreen) and screen.error is None
         extreme = screen.data.data[0]
         assert {s.bias for s in extreme.snapshots} >= {1.7e308, -1.7e308}
-        strip = screen.query_one(f"#bias-{extreme.segment.id} Sparkline")
-        lines = ["".join(s.text for s in strip.render_line(y)) for y in range(strip.size.height)]
-        # Drawn (Textual's Sparkline raised ValueError, NaN): the max reaches the top line, the min
-        # is the one lowest bar, and the cohort's ordinary values sit halfway, as a flat line.
-        assert set(lines[0]) == {" ", "█"} and lines[-1].count("▁") == 1
+        plot = screen.query_one(f"#bias-{extreme.segment.id} SignedPlot", SignedPlot)
+        top, bottom = (_text(plot, y) for y in range(2))
+        # Drawn (Textual's Sparkline raised ValueError, NaN), on ±1.7e308: the max fills the upper
+        # row, the min the lower one, and the cohort's ordinary values are slivers at the zero line.
+        assert top.startswith("+1.7e+308 ") and bottom.startswith("-1.7e+308 ")
+        assert "█" in top and "█" in bottom and set(top[10:]) <= {" ", "▁", "█"}
         assert app.is_running
+
+
+async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("b")
+        await settled(pilot)
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, BiasOverviewScreen)
+        series = {one.segment.id: [s.bias for s in one.snapshots if s.bias is not None] for one in screen.data.data}
+        bound = max(abs(v) for values in series.values() for v in values)
+        for sid, values in series.items():
+            plot = screen.query_one(f"#bias-{sid} SignedPlot", SignedPlot)
+            up, down = (_text(plot, y) for y in range(2))
+            # One scale for every cohort, the largest |bias| of any: its bars compare by height.
+            assert up.startswith(f"{scale_label(bound)} ") and down.startswith(f"{scale_label(-bound)} ")
+            bars_up, bars_down = up[len(scale_label(-bound)) + 1 :], down[len(scale_label(-bound)) + 1 :]
+            if max(map(abs, values)) == bound:  # the cohort that sets the scale fills it
+                assert "█" in bars_up + bars_down
+            if min(values) > 0:  # all above zero: the zero line runs under them, readable without colour
+                assert set(bars_down) == {ZERO_LINE} and set(bars_up) - set(EIGHTHS) == set()
+        times = sorted(s.timestamp for one in screen.data.data for s in one.snapshots)
+        ticks = _text(screen.query_one("#bias-ticks SignedPlot"), 0)
+        assert ticks.split()[:2] == [f"{times[0]:%m-%d}", f"{times[0]:%H:%M}"]
+        assert ticks.rstrip().endswith(f"{times[-1]:%m-%d %H:%M} UTC")
+        # This bias is of positions opened within 24 h, said apart from the dashboard's.
+        about = str(screen.query_one("#bias-about").render())
+        assert "perp bias of positions opened within 24 h, not the dashboard's" in about
+        assert f"one scale ±{scale_label(bound)[1:]}" in about
+        assert "24h-opened bias" in str(screen.query_one("#bias-crumb").render())

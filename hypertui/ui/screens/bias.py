@@ -1,12 +1,16 @@
 """Every cohort's perp bias over the last ~72 h (GET /exports/segments-bias-charts-data-24h).
 
-One strip per cohort: its name, last value, min and max, and a Sparkline; size cohorts by
-range, then pnl cohorts. Pushed over the dashboard; the export loads in a worker and a failure
-is shown on one line while the last data stays on screen.
+The export's bias is of positions opened within 24 h, not of every open position (the
+dashboard's perp bias): it is labelled so everywhere here. One strip per cohort: its name, last
+value, min and max, and a SignedPlot; size cohorts by range, then pnl cohorts. Every strip is
+drawn on one scale, ±the largest |bias| of any cohort, over one time span, ticked at the bottom,
+so strips compare by height. Pushed over the dashboard; the export loads in a worker and a
+failure is shown on one line while the last data stays on screen.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from rich.text import Text
@@ -21,11 +25,13 @@ from hypertui.api.models import SegmentsBias24h
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import BiasStrip, bias_strips
 from hypertui.monitor.export import Table
+from hypertui.monitor.scale import scale_label, symmetric_bound
 from hypertui.ui.export_key import export_tables
-from hypertui.ui.widgets.chart import Sparkline
+from hypertui.ui.widgets.chart import SignedPlot
 from hypertui.ui.widgets.footer import Footer
 
 AXIS_TITLE = {"size": "Size cohorts (perp equity)", "pnl": "PnL cohorts (all-time perp PnL)"}
+WHAT = "perp bias of positions opened within 24 h, not the dashboard's (of every open position)"
 NAME_WIDTH = 18
 
 
@@ -62,11 +68,14 @@ class BiasOverviewScreen(Screen):
         yield Static(id="bias-crumb")
         yield Static(id="bias-about")
         yield VerticalScroll(id="bias-strips")
+        with Horizontal(id="bias-ticks"):  # under the strips, however they scroll
+            yield Static(classes="bias-label")
+            yield SignedPlot(ticks=True)
         yield Static(id="bias-status")
         yield Footer()
 
     async def on_mount(self) -> None:
-        crumb = Text.assemble(("Dashboard", "dim"), " › ", ("bias of every cohort, last ~72 h", "bold"))
+        crumb = Text.assemble(("Dashboard", "dim"), " › ", ("24h-opened bias of every cohort, last ~72 h", "bold"))
         self.query_one("#bias-crumb", Static).update(crumb)
         self.query_one("#bias-strips").focus()
         self._mounted = True
@@ -100,37 +109,44 @@ class BiasOverviewScreen(Screen):
     def strips(self) -> list[BiasStrip]:
         return bias_strips(self.data) if self.data is not None else []
 
+    def scale(self, strips: list[BiasStrip]) -> tuple[float, tuple[datetime, datetime] | None]:
+        """The bound and time span every strip is drawn on: ±the largest |bias| of any cohort (perp
+        bias exceeds ±1 with leverage, so not a fixed ±1), from the first snapshot to the last."""
+        times = [t for s in strips for t in s.times]
+        return symmetric_bound(v for s in strips for v in s.values), (min(times), max(times)) if times else None
+
     async def _show_strips(self) -> None:
-        """Update the strips in place; rebuild them only when the cohorts changed."""
+        """Update the strips in place; rebuild them first only when the cohorts changed."""
         box = self.query_one("#bias-strips", VerticalScroll)
         strips = self.strips
         ids = [f"bias-{s.segment_id}" for s in strips]
-        if [w.id for w in box.query(".bias-strip")] == ids:
+        if [w.id for w in box.query(".bias-strip")] != ids:
+            widgets: list[Any] = []
+            axis = None
             for strip, widget_id in zip(strips, ids, strict=True):
-                row = box.query_one(f"#{widget_id}")
-                row.query_one(".bias-label", Static).update(strip_label(strip))
-                row.query_one(Sparkline).data = strip.values
-            return
-        widgets: list[Any] = []
-        axis = None
+                if strip.category != axis:
+                    axis = strip.category
+                    widgets.append(Static(Text(AXIS_TITLE.get(axis, axis), style="underline"), classes="bias-axis"))
+                widgets.append(Horizontal(Static(classes="bias-label"), SignedPlot(), id=widget_id, classes="bias-strip"))
+            with self.app.batch_update():
+                await box.remove_children()
+                await box.mount_all(widgets)
+        bound, span = self.scale(strips)
         for strip, widget_id in zip(strips, ids, strict=True):
-            if strip.category != axis:
-                axis = strip.category
-                widgets.append(Static(Text(AXIS_TITLE.get(axis, axis), style="underline"), classes="bias-axis"))
-            label = Static(strip_label(strip), classes="bias-label")
-            widgets.append(Horizontal(label, Sparkline(strip.values), id=widget_id, classes="bias-strip"))
-        with self.app.batch_update():
-            await box.remove_children()
-            await box.mount_all(widgets)
+            row = box.query_one(f"#{widget_id}")
+            row.query_one(".bias-label", Static).update(strip_label(strip))
+            row.query_one(SignedPlot).show(list(zip(strip.times, strip.values, strict=True)), bound=bound, span=span)
+        self.query_one("#bias-ticks SignedPlot", SignedPlot).show([], bound=bound, span=span)
 
     def _show_status(self) -> None:
         if not (self._mounted and self.is_attached):
             return
         series = self.data.data if self.data else []
         times = sorted(s.timestamp for one in series for s in one.snapshots)
-        about = Text(" perp bias, positions opened within 24 h", style="dim", no_wrap=True, overflow="ellipsis")
+        about = Text(f" {WHAT}", style="dim", no_wrap=True, overflow="ellipsis")
         if times:
-            about.append(f" · {times[0]:%Y-%m-%d %H:%M} → {times[-1]:%m-%d %H:%M} UTC")
+            bound = scale_label(self.scale(self.strips)[0]).lstrip("+")
+            about.append(f" · one scale ±{bound}, ▔ = 0 · {times[0]:%Y-%m-%d %H:%M} → {times[-1]:%m-%d %H:%M} UTC")
         self.query_one("#bias-about", Static).update(about)
         n = len(series)
         parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'}"]

@@ -1,17 +1,24 @@
-"""A titled Sparkline with its min, max and last value on the line above, and a Sparkline for any
-finite values."""
+"""Charts: a titled Sparkline or SignedPlot with its min, max and last value on the line above, a
+Sparkline for any finite values, and a SignedPlot of bars about a zero line on a shared scale."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from rich.text import Text
 from textual import widgets
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
+from textual.widget import Widget
 from textual.widgets import Static
+
+from hypertui.monitor.scale import Cell, scale_label, signed_bars, symmetric_bound, time_columns, time_ticks
+from hypertui.ui.signals import signals_of
+
+Points = list[tuple[datetime, float]]  # (time, value), oldest first
 
 
 def unit_scaled(values: Sequence[float]) -> list[float]:
@@ -39,6 +46,69 @@ class Sparkline(widgets.Sparkline):
         renderable = super().render()
         renderable.data = unit_scaled(renderable.data)
         return renderable
+
+
+class SignedPlot(Widget):
+    """Bars about a zero line on ±`bound` (its own largest |value| unless given, so that plots can
+    share one), the bound and 0 in a gutter on the left, the times of its start, middle and end
+    (of `span`, or of its points) on its last line with `ticks`. Long and short colours; the
+    side of the zero line says the sign without them. One widget of Rich Text, redrawn to size."""
+
+    DEFAULT_CSS = "SignedPlot { height: 3; }"
+
+    def __init__(
+        self, points: Points | None = None, *, ticks: bool = False, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self.ticks = ticks
+        self.points: Points = []
+        self.bound: float | None = None
+        self.span: tuple[datetime, datetime] | None = None
+        self.show(points or [])
+
+    def show(
+        self, points: Points, *, bound: float | None = None, span: tuple[datetime, datetime] | None = None
+    ) -> None:
+        self.points, self.bound, self.span = points, bound, span
+        self.refresh()
+
+    @property
+    def scale(self) -> float:
+        return self.bound if self.bound is not None else symmetric_bound(v for _, v in self.points)
+
+    @property
+    def time_span(self) -> tuple[datetime, datetime] | None:
+        if self.span is not None:
+            return self.span
+        return (self.points[0][0], self.points[-1][0]) if self.points else None
+
+    def render(self) -> Text:
+        width, height = self.content_size
+        rows = (height - self.ticks) // 2 * 2  # the zero line sits between two rows
+        bound, span = self.scale, self.time_span
+        gutter = [scale_label(bound), *[""] * max(rows - 2, 0), scale_label(-bound)][:rows]
+        if rows >= 4:
+            gutter[rows // 2] = "0"  # beside the zero line, the top edge of this row
+        gutter_width = len(scale_label(-bound)) + 1  # the widest label, shown or not: plots align
+        plot_width = max(width - gutter_width, 0)
+        columns = time_columns(self.points, *span, plot_width) if span else [None] * plot_width
+        signals = signals_of(self)
+        colour = {"up": signals.long, "down": signals.short, "zero": "dim", "": ""}
+        lines = []
+        for label, cells in zip(gutter, signed_bars(columns, bound, rows) if rows else [], strict=False):
+            line = Text.assemble((label.rjust(gutter_width - 1) + " ", "dim"))
+            for cell in cells:
+                line.append(cell.glyph, _style(cell, colour))
+            lines.append(line)
+        if self.ticks:
+            lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
+            ticks = time_ticks(*span, plot_width) if span else ""
+            lines.append(Text(" " * gutter_width + ticks, style="dim"))
+        return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def _style(cell: Cell, colour: dict[str, str]) -> str:
+    return f"{colour[cell.role]} reverse" if cell.inverse else colour[cell.role]
 
 
 def chart_label(title: str, values: list[float], f: Callable[[float], str], width: int = 0) -> Text:
