@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hypertui.api.errors import NetworkError
+from hypertui.monitor.scale import EIGHTHS, ZERO_LINE, scale_label
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screenshots import settled as settle
+from hypertui.ui.widgets.chart import SignedPlot
 from hypertui.ui.widgets.segment_list import SegmentList
 
 
@@ -155,3 +157,28 @@ def test_history_snapshot(snap_compare, make_app):
         await _open(pilot)
 
     assert snap_compare(make_app(), terminal_size=(160, 45), run_before=drill)
+
+
+async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open(pilot)
+        oldest_first = list(reversed(screen.snapshots))
+        biases = [s.bias for s in oldest_first]
+        bound = max(map(abs, biases))
+        plot = screen.query_one("#bias-chart SignedPlot", SignedPlot)
+        lines = ["".join(s.text for s in plot.render_line(y)) for y in range(plot.size.height)]
+        gutter = len(scale_label(-bound)) + 1
+        top, above, below, bottom, ticks = lines
+        # ±the largest |bias| at the ends, 0 beside the zero line: the scale reads as numbers.
+        assert [line[:gutter].strip() for line in (top, below, bottom)] == [scale_label(bound), "0", scale_label(-bound)]
+        assert min(biases) < 0 < max(biases)  # bars on both sides of the line
+        assert set(above[gutter:] + top[gutter:]) - set(EIGHTHS) == set()  # up bars above it
+        assert ZERO_LINE in below
+        assert "█" in (top if max(biases) == bound else bottom)  # the largest reaches the end
+        # The newest snapshot is the last column, on its side of the line.
+        newest = oldest_first[-1].bias
+        assert (above[-1] != " ") == (newest > 0)
+        # Time ticks: a 7-day window is marked by day, from the first snapshot to the last.
+        first, last = oldest_first[0].timestamp, oldest_first[-1].timestamp
+        assert ticks.split() == [f"{first:%m-%d}", f"{first + (last - first) / 2:%m-%d}", f"{last:%m-%d}", "UTC"]

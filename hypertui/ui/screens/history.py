@@ -112,7 +112,7 @@ class HistoryScreen(Screen):
         yield Static(id="history-crumb")
         yield Static(id="history-filters")
         with Horizontal(id="history-charts"):
-            yield Chart("Perp bias", lambda v: fmt.signed(v, 4), id="bias-chart", classes="history-chart")
+            yield Chart("Perp bias", lambda v: fmt.signed(v, 4), signed=True, id="bias-chart", classes="history-chart")
             yield Chart("Exposure ratio", lambda v: fmt.ratio(v, 3) + "×", id="exposure-chart", classes="history-chart")
         yield SyncedTable(id="history-table")
         yield Static(id="history-cursor")
@@ -184,9 +184,10 @@ class HistoryScreen(Screen):
         )
         self.query_one("#history-filters", Static).update(filters)
         oldest_first = list(reversed(self.snapshots))
-        bias = [s.bias for s in oldest_first if s.bias is not None]
+        biased = [s for s in oldest_first if s.bias is not None]
         exposure = [s.exposure_ratio for s in oldest_first if s.exposure_ratio is not None]
-        self.query_one("#bias-chart", Chart).show(bias)
+        times = [s.timestamp for s in biased]
+        self.query_one("#bias-chart", Chart).show([s.bias for s in biased], times=times)
         self.query_one("#exposure-chart", Chart).show(exposure)
         self.table.sync([snapshot_row(s, signals_of(self)) for s in self.snapshots])
         self._show_cursor()

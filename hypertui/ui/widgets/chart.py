@@ -132,23 +132,36 @@ def chart_label(title: str, values: list[float], f: Callable[[float], str], widt
 
 
 class Chart(Vertical):
-    """`show(values)` (oldest first) redraws the line and the label; `f` formats a value."""
+    """`show(values)` (oldest first) redraws the line and the label; `f` formats a value. A `signed`
+    chart draws a SignedPlot with time ticks, of the values at `times`."""
 
-    def __init__(self, title: str, f: Callable[[float], str], *, id: str | None = None, classes: str | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        f: Callable[[float], str],
+        *,
+        signed: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
         self.format = f
+        self.signed = signed
         self.values: list[float] = []
 
     def compose(self) -> ComposeResult:
         yield Static(chart_label(self.title, [], self.format))
-        yield Sparkline([])
+        yield SignedPlot(ticks=True) if self.signed else Sparkline([])
 
-    def show(self, values: list[float], title: str | None = None) -> None:
+    def show(self, values: list[float], title: str | None = None, times: Sequence[datetime] = ()) -> None:
         self.values = values
         if title is not None:
             self.title = title
-        self.query_one(Sparkline).data = values
+        if self.signed:
+            self.query_one(SignedPlot).show(list(zip(times, values, strict=True)))
+        else:
+            self.query_one(Sparkline).data = values
         self._label()
 
     def on_resize(self) -> None:
