@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from itertools import groupby
 
 from rich.text import Text
 from textual import widgets
@@ -97,8 +98,8 @@ class SignedPlot(Widget):
         lines = []
         for label, cells in zip(gutter, signed_bars(columns, bound, rows) if rows else [], strict=False):
             line = Text.assemble((label.rjust(gutter_width - 1) + " ", "dim"))
-            for cell in cells:
-                line.append(cell.glyph, _style(cell, colour))
+            for style, run in groupby(cells, key=lambda cell: _style(cell, colour)):  # a Text span per run
+                line.append("".join(cell.glyph for cell in run), style)
             lines.append(line)
         if self.ticks:
             lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
