@@ -100,21 +100,24 @@ SERIES: tuple[tuple[str, str, Callable[[float], str]], ...] = (
 )
 
 
-def _series(points: list[tuple[float | None, float | None, float | None]]) -> dict[str, list[float]]:
-    columns = zip(*points, strict=True) if points else ((), (), ())
-    return {key: [v for v in column if v is not None] for (key, _, _), column in zip(SERIES, columns, strict=True)}
+Points = list[tuple[datetime, float]]  # (time, value), oldest first
 
 
-def metric_series(rows: Sequence[SegmentMetricRow]) -> dict[str, list[float]]:
+def _series(points: list[tuple[datetime, float | None, float | None, float | None]]) -> dict[str, Points]:
+    """Each series' (time, value) points; a missing value is skipped, not drawn as 0."""
+    return {key: [(p[0], p[i]) for p in points if p[i] is not None] for i, (key, _, _) in enumerate(SERIES, 1)}
+
+
+def metric_series(rows: Sequence[SegmentMetricRow]) -> dict[str, Points]:
     """A cohort's segment-metrics rows (newest first, as sent) as series, oldest first."""
     ordered = sorted(rows, key=lambda r: r.timestamp)
-    return _series([(r.position_count, r.total_position_value, r.bias) for r in ordered])
+    return _series([(r.timestamp, r.position_count, r.total_position_value, r.bias) for r in ordered])
 
 
-def position_metric_series(rows: Sequence[PositionMetric]) -> dict[str, list[float]]:
+def position_metric_series(rows: Sequence[PositionMetric]) -> dict[str, Points]:
     """A coin × cohort's position-metrics rows as series, oldest first."""
     ordered = sorted(rows, key=lambda r: r.created_at)
-    return _series([(r.position_count, r.total_position_value, r.long_share) for r in ordered])
+    return _series([(r.created_at, r.position_count, r.total_position_value, r.long_share) for r in ordered])
 
 
 @dataclass(frozen=True)

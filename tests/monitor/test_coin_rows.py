@@ -35,16 +35,24 @@ def test_breakdown_lines_order_by_range_and_compute_changes():
     assert (rekt.positions_change, rekt.near_level, rekt.long_share) == ("+1", 0, "—")
 
 
+def _values(series: dict) -> dict:
+    return {key: [v for _, v in points] for key, points in series.items()}
+
+
 def test_series_read_oldest_first_and_skip_gaps():
     metrics = SegmentMetrics.model_validate({"data": [{"segment": SMART, "metrics": {
         "columns": ["timestamp", "positionCount", "totalPositionValue", "bias"],
         "data": [["2026-03-04T09:10:00.000Z", 3, 30.0, 0.6], ["2026-03-03T21:10:00.000Z", 2, None, 0.5],
                  ["2026-03-03T09:10:00.000Z", 1, 10.0, 0.4]],
     }}]})
-    assert metric_series(metrics.data[0].rows) == {"positions": [1, 2, 3], "value": [10.0, 30.0], "long": [0.4, 0.5, 0.6]}
+    series = metric_series(metrics.data[0].rows)
+    assert _values(series) == {"positions": [1, 2, 3], "value": [10.0, 30.0], "long": [0.4, 0.5, 0.6]}
+    assert [f"{t:%d %H}" for t, _ in series["value"]] == ["03 09", "04 09"]  # each value at its own time
     rows = [PositionMetric.model_validate({"createdAt": f"2026-03-04T0{h}:00:00.000Z", "positionCount": h,
                                            "totalPositionValue": 100.0, "totalPositionValueLong": 10.0 * h}) for h in (3, 1, 2)]
-    assert position_metric_series(rows) == {"positions": [1, 2, 3], "value": [100.0] * 3, "long": [0.1, 0.2, 0.3]}
+    series = position_metric_series(rows)
+    assert _values(series) == {"positions": [1, 2, 3], "value": [100.0] * 3, "long": [0.1, 0.2, 0.3]}
+    assert [t.hour for t, _ in series["long"]] == [1, 2, 3]
     assert position_metric_series([]) == {"positions": [], "value": [], "long": []}
 
 

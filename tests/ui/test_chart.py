@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from textual.app import App, ComposeResult
 
+from hypertui.monitor import format as fmt
 from hypertui.monitor.scale import EIGHTHS, ZERO_LINE, scale_label
 from hypertui.ui.screens.bias import BiasOverviewScreen
-from hypertui.ui.screenshots import settled
+from hypertui.ui.screenshots import drained, settled
 from hypertui.ui.widgets.chart import Chart, SignedPlot
 from tests.ui.wire import rewritten_app
 
@@ -121,3 +122,29 @@ async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make
         assert "perp bias of positions opened within 24 h, not the dashboard's" in about
         assert f"one scale ±{scale_label(bound)[1:]}" in about
         assert "24h-opened bias" in str(screen.query_one("#bias-crumb").render())
+
+
+async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        app.open_coin("BTC")
+        await drained(pilot)
+        screen = app.screen
+        sid = screen.cohort_id
+        shares = [r.bias for r in next(c for c in screen.metrics.data if c.segment.id == sid).rows]
+        assert max(shares) < 0.5  # this cohort is short-heavy on BTC all week
+        plot = screen.query_one("#metrics-long SignedPlot", SignedPlot)
+        lines = [_text(plot, y) for y in range(plot.size.height)]
+        rows = (len(lines) - 1) // 2 * 2
+        bound = max(abs(s - 0.5) for s in shares)
+        gutter = len(fmt.long_share(0.5 + bound)) + 1
+        # The scale about neutral reads as shares: 50.0% beside the line, ±the widest lean at the ends.
+        labels = [line[:gutter].strip() for line in lines[:rows]]
+        assert [labels[0], labels[rows // 2], labels[rows - 1]] == [
+            fmt.long_share(0.5 + bound), "50.0%", fmt.long_share(0.5 - bound)
+        ]
+        # Every bar hangs below 50 %: short-heavy reads without colour (min…max scaling hid it).
+        assert all(set(line[gutter:]) == {" "} for line in lines[: rows // 2])
+        assert "█" in "".join(lines[rows // 2 : rows])
+        assert lines[-1].split()[-1] == "UTC"  # time ticks under it

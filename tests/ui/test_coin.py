@@ -129,7 +129,7 @@ async def test_cursor_cohort_series_come_from_position_metrics(make_app):
         assert calls[-1] == (coin, sid)
         rows = screen.series[(sid, "7d", "all")]
         assert rows
-        assert screen.query_one("#series-positions", Chart).values == position_metric_series(rows)["positions"]
+        assert screen.query_one("#series-positions", Chart).values == [v for _, v in position_metric_series(rows)["positions"]]
         metrics = next(c for c in screen.metrics.data if c.segment.id == sid)
         # segment-metrics rows come newest first; the chart reads oldest first.
         assert screen.query_one("#metrics-value", Chart).values == [r.total_position_value for r in reversed(metrics.rows)]

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from hypertui.api.errors import NetworkError
-from hypertui.monitor.scale import EIGHTHS, ZERO_LINE, scale_label
+from hypertui.monitor import format as fmt
+from hypertui.monitor.scale import EIGHTHS, ZERO_LINE
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.chart import SignedPlot
@@ -168,10 +169,10 @@ async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_a
         bound = max(map(abs, biases))
         plot = screen.query_one("#bias-chart SignedPlot", SignedPlot)
         lines = ["".join(s.text for s in plot.render_line(y)) for y in range(plot.size.height)]
-        gutter = len(scale_label(-bound)) + 1
+        gutter = len(fmt.signed(-bound, 4)) + 1
         top, above, below, bottom, ticks = lines
         # ±the largest |bias| at the ends, 0 beside the zero line: the scale reads as numbers.
-        assert [line[:gutter].strip() for line in (top, below, bottom)] == [scale_label(bound), "0", scale_label(-bound)]
+        assert [line[:gutter].strip() for line in (top, below, bottom)] == [fmt.signed(bound, 4), "0", fmt.signed(-bound, 4)]
         assert min(biases) < 0 < max(biases)  # bars on both sides of the line
         assert set(above[gutter:] + top[gutter:]) - set(EIGHTHS) == set()  # up bars above it
         assert ZERO_LINE in below

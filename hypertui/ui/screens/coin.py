@@ -28,6 +28,7 @@ from hypertui.monitor.coin_rows import (
     SERIES,
     BreakdownLine,
     MetricTotals,
+    Points,
     breakdown_lines,
     metric_series,
     metric_totals,
@@ -43,6 +44,7 @@ from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
 AGES = ("all", "24h", "7d", "30d")
 WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+ORIGIN = {"long": 0.5}  # series drawn as bars about a neutral value: a long share about 50 %
 SERIES_DELAY = 0.3  # seconds the cursor rests on a cohort before its series is asked for (quota)
 COLUMNS: list[tuple[str, str, int]] = [  # key, label, width; all but the cohort right-aligned
     ("cohort", "Cohort", 17),
@@ -127,11 +129,11 @@ class CoinScreen(Screen):
         yield Static(id="metrics-title", classes="coin-charts-title")
         with Horizontal(id="metrics-charts", classes="coin-charts"):
             for key, title, f in SERIES:
-                yield Chart(title, f, id=f"metrics-{key}", classes="coin-chart")
+                yield Chart(title, f, origin=ORIGIN.get(key), id=f"metrics-{key}", classes="coin-chart")
         yield Static(id="series-title", classes="coin-charts-title")
         with Horizontal(id="series-charts", classes="coin-charts"):
             for key, title, f in SERIES:
-                yield Chart(title, f, id=f"series-{key}", classes="coin-chart")
+                yield Chart(title, f, origin=ORIGIN.get(key), id=f"series-{key}", classes="coin-chart")
         yield Static(id="coin-status")
         yield Footer()
 
@@ -277,9 +279,10 @@ class CoinScreen(Screen):
                           no_wrap=True, overflow="ellipsis")
         )
 
-    def _fill(self, prefix: str, series: dict[str, list[float]]) -> None:
+    def _fill(self, prefix: str, series: dict[str, Points]) -> None:
         for key, _, _ in SERIES:
-            self.query_one(f"#{prefix}-{key}", Chart).show(series[key])
+            points = series[key]
+            self.query_one(f"#{prefix}-{key}", Chart).show([v for _, v in points], times=[t for t, _ in points])
 
     def status_text(self) -> Text:
         n = len(self.breakdown.data) if self.breakdown else 0

@@ -112,7 +112,7 @@ class HistoryScreen(Screen):
         yield Static(id="history-crumb")
         yield Static(id="history-filters")
         with Horizontal(id="history-charts"):
-            yield Chart("Perp bias", lambda v: fmt.signed(v, 4), signed=True, id="bias-chart", classes="history-chart")
+            yield Chart("Perp bias", lambda v: fmt.signed(v, 4), origin=0.0, id="bias-chart", classes="history-chart")
             yield Chart("Exposure ratio", lambda v: fmt.ratio(v, 3) + "×", id="exposure-chart", classes="history-chart")
         yield SyncedTable(id="history-table")
         yield Static(id="history-cursor")

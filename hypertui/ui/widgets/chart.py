@@ -53,24 +53,36 @@ class SignedPlot(Widget):
     """Bars about a zero line on ±`bound` (its own largest |value| unless given, so that plots can
     share one), the bound and 0 in a gutter on the left, the times of its start, middle and end
     (of `span`, or of its points) on its last line with `ticks`. Long and short colours; the
-    side of the zero line says the sign without them. One widget of Rich Text, redrawn to size."""
+    side of the zero line says the sign without them. One widget of Rich Text, redrawn to size.
+
+    With an `origin`, the bars are of value - origin (a long share about 50 %), and `f` writes the
+    gutter's origin ± bound."""
 
     DEFAULT_CSS = "SignedPlot { height: 3; }"
 
     def __init__(
-        self, points: Points | None = None, *, ticks: bool = False, id: str | None = None, classes: str | None = None
+        self,
+        *,
+        origin: float = 0.0,
+        f: Callable[[float], str] | None = None,
+        ticks: bool = False,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
+        self.origin = origin
+        self.format = f
         self.ticks = ticks
-        self.points: Points = []
+        self.points: Points = []  # about the origin
         self.bound: float | None = None
         self.span: tuple[datetime, datetime] | None = None
-        self.show(points or [])
 
     def show(
         self, points: Points, *, bound: float | None = None, span: tuple[datetime, datetime] | None = None
     ) -> None:
-        self.points, self.bound, self.span = points, bound, span
+        """Draw `points` (time, value), on ±`bound` about the origin over `span` where given."""
+        self.points = [(t, v - self.origin) for t, v in points] if self.origin else points
+        self.bound, self.span = bound, span
         self.refresh()
 
     @property
@@ -83,14 +95,22 @@ class SignedPlot(Widget):
             return self.span
         return (self.points[0][0], self.points[-1][0]) if self.points else None
 
+    def _axis(self, offset: float) -> str:
+        """The gutter's label of origin + offset: 0 for a zero line, else as `f` writes it."""
+        if not (offset or self.origin):
+            return "0"
+        return scale_label(offset) if self.format is None else self.format(self.origin + offset)
+
     def render(self) -> Text:
         width, height = self.content_size
-        rows = (height - self.ticks) // 2 * 2  # the zero line sits between two rows
+        ticks = self.ticks and height != 2  # two rows: the bars and their zero line, not the ticks
+        rows = (height - ticks) // 2 * 2  # the zero line sits between two rows
         bound, span = self.scale, self.time_span
-        gutter = [scale_label(bound), *[""] * max(rows - 2, 0), scale_label(-bound)][:rows]
+        top, zero, bottom = self._axis(bound), self._axis(0.0), self._axis(-bound)
+        gutter = [top, *[""] * max(rows - 2, 0), bottom][:rows]
         if rows >= 4:
-            gutter[rows // 2] = "0"  # beside the zero line, the top edge of this row
-        gutter_width = len(scale_label(-bound)) + 1  # the widest label, shown or not: plots align
+            gutter[rows // 2] = zero  # beside the zero line, the top edge of this row
+        gutter_width = max(len(top), len(zero), len(bottom)) + 1  # shown or not: plots on one bound align
         plot_width = max(width - gutter_width, 0)
         columns = time_columns(self.points, *span, plot_width) if span else [None] * plot_width
         signals = signals_of(self)
@@ -101,10 +121,9 @@ class SignedPlot(Widget):
             for style, run in groupby(cells, key=lambda cell: _style(cell, colour)):  # a Text span per run
                 line.append("".join(cell.glyph for cell in run), style)
             lines.append(line)
-        if self.ticks:
+        if ticks:
             lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
-            ticks = time_ticks(*span, plot_width) if span else ""
-            lines.append(Text(" " * gutter_width + ticks, style="dim"))
+            lines.append(Text(" " * gutter_width + (time_ticks(*span, plot_width) if span else ""), style="dim"))
         return Text("\n", no_wrap=True, overflow="crop").join(lines)
 
 
@@ -133,36 +152,36 @@ def chart_label(title: str, values: list[float], f: Callable[[float], str], widt
 
 
 class Chart(Vertical):
-    """`show(values)` (oldest first) redraws the line and the label; `f` formats a value. A `signed`
-    chart draws a SignedPlot with time ticks, of the values at `times`."""
+    """`show(values)` (oldest first) redraws the line and the label; `f` formats a value. With an
+    `origin`, a SignedPlot about it with time ticks, of the values at `times`; else a Sparkline."""
 
     def __init__(
         self,
         title: str,
         f: Callable[[float], str],
         *,
-        signed: bool = False,
+        origin: float | None = None,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
         self.title = title
         self.format = f
-        self.signed = signed
+        self.origin = origin
         self.values: list[float] = []
 
     def compose(self) -> ComposeResult:
         yield Static(chart_label(self.title, [], self.format))
-        yield SignedPlot(ticks=True) if self.signed else Sparkline([])
+        yield Sparkline([]) if self.origin is None else SignedPlot(origin=self.origin, f=self.format, ticks=True)
 
     def show(self, values: list[float], title: str | None = None, times: Sequence[datetime] = ()) -> None:
         self.values = values
         if title is not None:
             self.title = title
-        if self.signed:
-            self.query_one(SignedPlot).show(list(zip(times, values, strict=True)))
-        else:
+        if self.origin is None:
             self.query_one(Sparkline).data = values
+        else:
+            self.query_one(SignedPlot).show(list(zip(times, values, strict=True)))
         self._label()
 
     def on_resize(self) -> None:
