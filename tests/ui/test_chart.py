@@ -70,16 +70,23 @@ def _extreme_bias(path: str, answer: Any) -> Any:
     return answer
 
 
+async def _bias_overview(pilot) -> BiasOverviewScreen:
+    """Open the bias overview from the dashboard and wait for its export to be drawn."""
+    await settled(pilot)
+    await pilot.press("b")
+    await settled(pilot)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, BiasOverviewScreen)
+    return screen
+
+
 async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(clock):
     app = rewritten_app(clock, _extreme_bias)
     async with app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot)
-        await pilot.press("b")
-        await settled(pilot)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, BiasOverviewScreen) and screen.error is None
+        screen = await _bias_overview(pilot)
+        assert screen.error is None
         extreme = screen.data.data[0]
         assert {s.bias for s in extreme.snapshots} >= {1.7e308, -1.7e308}
         plot = screen.query_one(f"#bias-{extreme.segment.id} SignedPlot", SignedPlot)
@@ -94,13 +101,7 @@ async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(cloc
 async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot)
-        await pilot.press("b")
-        await settled(pilot)
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        screen = app.screen
-        assert isinstance(screen, BiasOverviewScreen)
+        screen = await _bias_overview(pilot)
         series = {one.segment.id: [s.bias for s in one.snapshots if s.bias is not None] for one in screen.data.data}
         bound = max(abs(v) for values in series.values() for v in values)
         for sid, values in series.items():
