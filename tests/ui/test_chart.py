@@ -11,7 +11,7 @@ from hypertui.monitor import format as fmt
 from hypertui.monitor.scale import EIGHTHS, ZERO_LINE, scale_label
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screenshots import drained, settled
-from hypertui.ui.widgets.chart import Chart, SignedPlot
+from hypertui.ui.widgets.chart import LABEL_GAP, Chart, SignedPlot
 from tests.ui.wire import rewritten_app
 
 
@@ -20,8 +20,14 @@ class ChartApp(App[None]):
         yield Chart("Value", lambda v: f"{v:.3g}")
 
 
-def _text(widget: Any, y: int) -> str:
-    return "".join(segment.text for segment in widget.render_line(y))
+def _text(widget: Any, y: int, start: int = 0) -> str:
+    """Line `y` of a widget as drawn, from cell `start` on."""
+    return "".join(segment.text for segment in widget.render_line(y).crop(start))
+
+
+def _strip(plot: SignedPlot, y: int) -> str:
+    """Line `y` of a bias strip, right of its label."""
+    return _text(plot, y, plot.label_width + len(LABEL_GAP))
 
 
 def _bars(app: App) -> str:
@@ -89,8 +95,8 @@ async def test_the_bias_overview_draws_a_strip_wider_than_the_largest_float(cloc
         assert screen.error is None
         extreme = screen.data.data[0]
         assert {s.bias for s in extreme.snapshots} >= {1.7e308, -1.7e308}
-        plot = screen.query_one(f"#bias-{extreme.segment.id} SignedPlot", SignedPlot)
-        top, bottom = (_text(plot, y) for y in range(2))
+        plot = screen.query_one(f"#bias-{extreme.segment.id}", SignedPlot)
+        top, bottom = (_strip(plot, y) for y in range(2))
         # Drawn (Textual's Sparkline raised ValueError, NaN), on ±1.7e308: the max fills the upper
         # row, the min the lower one, and the cohort's ordinary values are slivers at the zero line.
         assert top.startswith("+1.7e+308 ") and bottom.startswith("-1.7e+308 ")
@@ -105,8 +111,8 @@ async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make
         series = {one.segment.id: [s.bias for s in one.snapshots if s.bias is not None] for one in screen.data.data}
         bound = max(abs(v) for values in series.values() for v in values)
         for sid, values in series.items():
-            plot = screen.query_one(f"#bias-{sid} SignedPlot", SignedPlot)
-            up, down = (_text(plot, y) for y in range(2))
+            plot = screen.query_one(f"#bias-{sid}", SignedPlot)
+            up, down = (_strip(plot, y) for y in range(2))
             # One scale for every cohort, the largest |bias| of any: its bars compare by height.
             assert up.startswith(f"{scale_label(bound)} ") and down.startswith(f"{scale_label(-bound)} ")
             bars_up, bars_down = up[len(scale_label(-bound)) + 1 :], down[len(scale_label(-bound)) + 1 :]
@@ -115,7 +121,7 @@ async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make
             if min(values) > 0:  # all above zero: the zero line runs under them, readable without colour
                 assert set(bars_down) == {ZERO_LINE} and set(bars_up) - set(EIGHTHS) == set()
         times = sorted(s.timestamp for one in screen.data.data for s in one.snapshots)
-        ticks = _text(screen.query_one("#bias-ticks SignedPlot"), 0)
+        ticks = _text(screen.query_one("#bias-ticks"), 0)
         assert ticks.split()[:2] == [f"{times[0]:%m-%d}", f"{times[0]:%H:%M}"]
         assert ticks.rstrip().endswith(f"{times[-1]:%m-%d %H:%M} UTC")
         # This bias is of positions opened within 24 h, said apart from the dashboard's.

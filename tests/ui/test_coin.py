@@ -19,7 +19,7 @@ from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
-from hypertui.ui.widgets.chart import Chart
+from hypertui.ui.widgets.chart import Chart, SignedPlot
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
@@ -238,7 +238,7 @@ async def test_bias_overview_lists_every_cohort(make_app):
         data = await app.client.segments_bias_24h()
         whale = next(s for s in data.data if s.segment.id == app.segments[0].id)
         last = max(whale.snapshots, key=lambda s: s.timestamp).bias
-        label = str(screen.query_one(f"#bias-{whale.segment.id} .bias-label").render())
+        label = screen.query_one(f"#bias-{whale.segment.id}", SignedPlot).label.plain
         assert f"last {fmt.signed(last)}" in label
         await pilot.press("r")  # reload: the same strips, updated in place
         await _loaded(pilot)

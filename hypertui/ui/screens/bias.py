@@ -16,7 +16,7 @@ from typing import Any
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -33,6 +33,7 @@ from hypertui.ui.widgets.footer import Footer
 AXIS_TITLE = {"size": "Size cohorts (perp equity)", "pnl": "PnL cohorts (all-time perp PnL)"}
 WHAT = "perp bias of positions opened within 24 h, not the dashboard's (of every open position)"
 NAME_WIDTH = 18
+LABEL_WIDTH = 51  # the widest strip_label: the plots start in one column
 
 
 def strip_label(strip: BiasStrip) -> Text:
@@ -68,9 +69,7 @@ class BiasOverviewScreen(Screen):
         yield Static(id="bias-crumb")
         yield Static(id="bias-about")
         yield VerticalScroll(id="bias-strips")
-        with Horizontal(id="bias-ticks"):  # under the strips, however they scroll
-            yield Static(classes="bias-label")
-            yield SignedPlot(ticks=True)
+        yield SignedPlot(ticks=True, label_width=LABEL_WIDTH, id="bias-ticks")  # under the strips, however they scroll
         yield Static(id="bias-status")
         yield Footer()
 
@@ -127,16 +126,15 @@ class BiasOverviewScreen(Screen):
                 if strip.category != axis:
                     axis = strip.category
                     widgets.append(Static(Text(AXIS_TITLE.get(axis, axis), style="underline"), classes="bias-axis"))
-                widgets.append(Horizontal(Static(classes="bias-label"), SignedPlot(), id=widget_id, classes="bias-strip"))
+                widgets.append(SignedPlot(label_width=LABEL_WIDTH, id=widget_id, classes="bias-strip"))
             with self.app.batch_update():
                 await box.remove_children()
                 await box.mount_all(widgets)
         bound, span = self.scale(strips)
         for strip, widget_id in zip(strips, ids, strict=True):
-            row = box.query_one(f"#{widget_id}")
-            row.query_one(".bias-label", Static).update(strip_label(strip))
-            row.query_one(SignedPlot).show(list(zip(strip.times, strip.values, strict=True)), bound=bound, span=span)
-        self.query_one("#bias-ticks SignedPlot", SignedPlot).show([], bound=bound, span=span)
+            points = list(zip(strip.times, strip.values, strict=True))
+            box.query_one(f"#{widget_id}", SignedPlot).show(points, bound=bound, span=span, label=strip_label(strip))
+        self.query_one("#bias-ticks", SignedPlot).show([], bound=bound, span=span)
 
     def _show_status(self) -> None:
         if not (self._mounted and self.is_attached):

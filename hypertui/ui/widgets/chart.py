@@ -20,6 +20,7 @@ from hypertui.monitor.scale import Cell, scale_label, signed_bars, symmetric_bou
 from hypertui.ui.signals import signals_of
 
 Points = list[tuple[datetime, float]]  # (time, value), oldest first
+LABEL_GAP = "  "  # between a strip's label and its scale: the label's last number is not the scale's
 
 
 def unit_scaled(values: Sequence[float]) -> list[float]:
@@ -56,7 +57,8 @@ class SignedPlot(Widget):
     side of the zero line says the sign without them. One widget of Rich Text, redrawn to size.
 
     With an `origin`, the bars are of value - origin (a long share about 50 %), and `f` writes the
-    gutter's origin ± bound."""
+    gutter's origin ± bound. With a `label_width`, a label left of the first row: a titled strip
+    in one widget (a screen of many widgets is slow to open)."""
 
     DEFAULT_CSS = "SignedPlot { height: 3; }"
 
@@ -66,10 +68,13 @@ class SignedPlot(Widget):
         origin: float = 0.0,
         f: Callable[[float], str] | None = None,
         ticks: bool = False,
+        label_width: int = 0,
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
         super().__init__(id=id, classes=classes)
+        self.label_width = label_width
+        self.label = Text()
         self.origin = origin
         self.format = f
         self.ticks = ticks
@@ -78,11 +83,17 @@ class SignedPlot(Widget):
         self.span: tuple[datetime, datetime] | None = None
 
     def show(
-        self, points: Points, *, bound: float | None = None, span: tuple[datetime, datetime] | None = None
+        self,
+        points: Points,
+        *,
+        bound: float | None = None,
+        span: tuple[datetime, datetime] | None = None,
+        label: Text | None = None,
     ) -> None:
         """Draw `points` (time, value), on ±`bound` about the origin over `span` where given."""
         self.points = [(t, v - self.origin) for t, v in points] if self.origin else points
         self.bound, self.span = bound, span
+        self.label = label or Text()
         self.refresh()
 
     @property
@@ -111,7 +122,8 @@ class SignedPlot(Widget):
         if rows >= 4:
             gutter[rows // 2] = zero  # beside the zero line, the top edge of this row
         gutter_width = max(len(top), len(zero), len(bottom)) + 1  # shown or not: plots on one bound align
-        plot_width = max(width - gutter_width, 0)
+        left = self.label_width + len(LABEL_GAP) if self.label_width else 0
+        plot_width = max(width - left - gutter_width, 0)
         columns = time_columns(self.points, *span, plot_width) if span else [None] * plot_width
         signals = signals_of(self)
         colour = {"up": signals.long, "down": signals.short, "zero": "dim", "": ""}
@@ -124,6 +136,10 @@ class SignedPlot(Widget):
         if ticks:
             lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
             lines.append(Text(" " * gutter_width + (time_ticks(*span, plot_width) if span else ""), style="dim"))
+        if left:
+            label = self.label.copy()
+            label.truncate(self.label_width, overflow="ellipsis", pad=True)
+            lines = [Text.assemble(label if y == 0 else " " * self.label_width, LABEL_GAP, line) for y, line in enumerate(lines)]
         return Text("\n", no_wrap=True, overflow="crop").join(lines)
 
 
