@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from rich.color import Color, ColorTriplet
 from textual.app import App, ComposeResult
 
 from hypertui.monitor import format as fmt
@@ -155,3 +156,23 @@ async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
         assert all(set(line[gutter:]) == {" "} for line in lines[: rows // 2])
         assert "█" in "".join(lines[rows // 2 : rows])
         assert lines[-1].split()[-1] == "UTC"  # time ticks under it
+
+
+async def test_the_bias_strips_take_the_new_themes_colours(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _bias_overview(pilot)
+        plot = screen.query_one(".bias-strip", SignedPlot)
+
+        def bar_colours() -> set[ColorTriplet]:
+            bars = (s for y in range(2) for s in plot.render_line(y) if s.text.strip() and set(s.text) <= set(EIGHTHS))
+            return {s.style.color.get_truecolor() for s in bars}
+
+        def signals() -> set[ColorTriplet]:
+            return {Color.parse(app.signals.long).get_truecolor(), Color.parse(app.signals.short).get_truecolor()}
+
+        assert bar_colours() and bar_colours() <= signals()
+        app.theme = "hypertui-colorblind"
+        await pilot.pause()
+        assert app.signals.long == "#56b4e9"
+        assert bar_colours() and bar_colours() <= signals()  # redrawn, not as cached

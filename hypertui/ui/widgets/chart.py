@@ -96,6 +96,9 @@ class SignedPlot(Widget):
         self.label = label or Text()
         self.refresh()
 
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh())  # its long and short colours
+
     @property
     def scale(self) -> float:
         return self.bound if self.bound is not None else symmetric_bound(v for _, v in self.points)
