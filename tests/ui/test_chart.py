@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -65,6 +66,18 @@ async def test_a_chart_skips_a_value_no_bar_can_show():
         await pilot.pause()
         bars = _bars(app)
         assert bars == "▁" * 16 + "█" * 14  # the two finite values, about half each (Textual's buckets)
+
+
+async def test_a_chart_with_times_is_drawn_in_time_with_ticks():
+    # Snapshots at 0 h, 1 h and 9 h: each is as wide as the time it is nearest, not a third.
+    t0 = datetime(2026, 11, 17, 12, 10, tzinfo=UTC)
+    app = ChartApp()
+    async with app.run_test(size=(30, 6)) as pilot:
+        app.query_one(Chart).show([1.0, 2.0, 3.0], times=[t0, t0 + timedelta(hours=1), t0 + timedelta(hours=9)])
+        await pilot.pause()
+        assert _bars(app) == "▁" * 2 + "▄" * 15 + "█" * 13
+        ticks = str(app.query_one(".chart-ticks").render())
+        assert ticks.startswith("11-17 12:10") and ticks.endswith("11-17 21:10 UTC")
 
 
 def _extreme_bias(path: str, answer: Any) -> Any:

@@ -183,3 +183,5 @@ async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_a
         # Time ticks: a 7-day window is marked by day, from the first snapshot to the last.
         first, last = oldest_first[0].timestamp, oldest_first[-1].timestamp
         assert ticks.split() == [f"{first:%m-%d}", f"{first + (last - first) / 2:%m-%d}", f"{last:%m-%d}", "UTC"]
+        # The exposure beside it is drawn over the same time, ticked the same.
+        assert str(screen.query_one("#exposure-chart .chart-ticks").render()).split() == ticks.split()

@@ -184,11 +184,9 @@ class HistoryScreen(Screen):
         )
         self.query_one("#history-filters", Static).update(filters)
         oldest_first = list(reversed(self.snapshots))
-        biased = [s for s in oldest_first if s.bias is not None]
-        exposure = [s.exposure_ratio for s in oldest_first if s.exposure_ratio is not None]
-        times = [s.timestamp for s in biased]
-        self.query_one("#bias-chart", Chart).show([s.bias for s in biased], times=times)
-        self.query_one("#exposure-chart", Chart).show(exposure)
+        for chart, field in (("#bias-chart", "bias"), ("#exposure-chart", "exposure_ratio")):
+            known = [s for s in oldest_first if getattr(s, field) is not None]
+            self.query_one(chart, Chart).show([getattr(s, field) for s in known], times=[s.timestamp for s in known])
         self.table.sync([snapshot_row(s, signals_of(self)) for s in self.snapshots])
         self._show_cursor()
         self.query_one("#history-status", Static).update(self.status_text())

@@ -172,7 +172,9 @@ def chart_label(title: str, values: list[float], f: Callable[[float], str], widt
 
 class Chart(Vertical):
     """`show(values)` (oldest first) redraws the line and the label; `f` formats a value. With an
-    `origin`, a SignedPlot about it with time ticks, of the values at `times`; else a Sparkline."""
+    `origin`, a SignedPlot about it; else a Sparkline (min…max). Given the values' `times`, either
+    is drawn in time, a column per equal stretch of it, with the time of its start, middle and
+    end under it (without, a Sparkline spreads the values evenly)."""
 
     def __init__(
         self,
@@ -188,23 +190,39 @@ class Chart(Vertical):
         self.format = f
         self.origin = origin
         self.values: list[float] = []
+        self.times: list[datetime] = []
 
     def compose(self) -> ComposeResult:
-        yield Static(chart_label(self.title, [], self.format))
-        yield Sparkline([]) if self.origin is None else SignedPlot(origin=self.origin, f=self.format, ticks=True)
+        yield Static(chart_label(self.title, [], self.format), classes="chart-label")
+        if self.origin is None:
+            yield Sparkline([])
+            yield Static(classes="chart-ticks")
+        else:
+            yield SignedPlot(origin=self.origin, f=self.format, ticks=True)
 
     def show(self, values: list[float], title: str | None = None, times: Sequence[datetime] = ()) -> None:
-        self.values = values
+        self.values, self.times = values, list(times)
         if title is not None:
             self.title = title
-        if self.origin is None:
-            self.query_one(Sparkline).data = values
-        else:
-            self.query_one(SignedPlot).show(list(zip(times, values, strict=True)))
-        self._label()
+        if self.origin is not None:
+            self.query_one(SignedPlot).show(list(zip(self.times, values, strict=True)))
+        self._draw()
 
     def on_resize(self) -> None:
-        self._label()
+        self._draw()
 
-    def _label(self) -> None:
-        self.query_one(Static).update(chart_label(self.title, self.values, self.format, self.size.width))
+    def _draw(self) -> None:
+        """The label, and a Sparkline's bars and ticks, to the width."""
+        width = self.content_size.width
+        self.query_one(".chart-label", Static).update(chart_label(self.title, self.values, self.format, width))
+        if self.origin is not None:
+            return
+        sparkline, ticks = self.query_one(Sparkline), self.query_one(".chart-ticks", Static)
+        ticks.display = bool(self.times) and self.content_size.height > 3  # not at the cost of a second bar row
+        if not self.times:
+            sparkline.data = self.values
+            return
+        span = self.times[0], self.times[-1]
+        columns = time_columns(list(zip(self.times, self.values, strict=True)), *span, width)
+        sparkline.data = [v for v in columns if v is not None]  # one a column: Textual's buckets are columns
+        ticks.update(Text(time_ticks(*span, width), style="dim", no_wrap=True))
