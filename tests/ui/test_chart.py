@@ -80,6 +80,17 @@ async def test_a_chart_with_times_is_drawn_in_time_with_ticks():
         assert ticks.startswith("11-17 12:10") and ticks.endswith("11-17 21:10 UTC")
 
 
+async def test_a_chart_about_50_percent_shows_no_scale_before_its_data():
+    app = App[None]()
+    async with app.run_test(size=(40, 6)) as pilot:
+        await app.mount(Chart("Long share", fmt.long_share, origin=0.5))
+        plot = app.query_one(SignedPlot)
+        plot.styles.height = 5  # four rows of bars, the ticks
+        await pilot.pause()
+        lines = [_text(plot, y) for y in range(plot.size.height)]
+        assert [line.split() for line in lines] == [[], [], ["50.0%", ZERO_LINE * (40 - len("50.0% "))], [], []]  # not 150.0% … -50.0%
+
+
 def _extreme_bias(path: str, answer: Any) -> Any:
     """The first cohort's perp bias in the 24 h export at 1.7e308 and -1.7e308 (finite)."""
     if path.startswith("/downloads/segments-bias-charts-data-24h/"):  # where the export redirects
