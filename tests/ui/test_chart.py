@@ -1,4 +1,5 @@
-"""Charts draw any finite series: Textual's Sparkline divides by max - min, which overflows."""
+"""Charts: any finite series is drawn (Textual's Sparkline divides by max - min, which overflows);
+signed ones about a zero line on a shared scale, in time, with ticks; the bias overview's strips."""
 
 from __future__ import annotations
 
@@ -146,7 +147,10 @@ async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make
             if min(values) > 0:  # all above zero: the zero line runs under them, readable without colour
                 assert set(bars_down) == {ZERO_LINE} and set(bars_up) - set(EIGHTHS) == set()
         times = sorted(s.timestamp for one in screen.data.data for s in one.snapshots)
-        ticks = _text(screen.query_one("#bias-ticks"), 0)
+        ticks_row = screen.query_one("#bias-ticks")
+        ticks = _text(ticks_row, 0)
+        for strip in screen.query(".bias-strip"):  # the ticks' columns are the strips' columns
+            assert (strip.content_region.x, strip.content_region.right) == (ticks_row.content_region.x, ticks_row.content_region.right)
         assert ticks.split()[:2] == [f"{times[0]:%m-%d}", f"{times[0]:%H:%M}"]
         assert ticks.rstrip().endswith(f"{times[-1]:%m-%d %H:%M} UTC")
         # This bias is of positions opened within 24 h, said apart from the dashboard's.
@@ -180,6 +184,24 @@ async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
         assert all(set(line[gutter:]) == {" "} for line in lines[: rows // 2])
         assert "█" in "".join(lines[rows // 2 : rows])
         assert lines[-1].split()[-1] == "UTC"  # time ticks under it
+
+
+def _hostile_cohort(path: str, answer: Any) -> Any:
+    """The first cohort in the 24 h export named as markup."""
+    if path.startswith("/downloads/segments-bias-charts-data-24h/"):
+        answer["data"][0]["segment"]["name"] = HOSTILE_NAME
+    return answer
+
+
+HOSTILE_NAME = "[bold red]x[/] [link=https://e.example]y"
+
+
+async def test_a_strips_cohort_name_is_drawn_as_sent_not_as_markup(clock):
+    app = rewritten_app(clock, _hostile_cohort)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _bias_overview(pilot)
+        plot = screen.query_one(f"#bias-{screen.data.data[0].segment.id}", SignedPlot)
+        assert HOSTILE_NAME[:16] in _text(plot, 0) and not any(s.style and s.style.link for s in plot.render_line(0))
 
 
 async def test_the_bias_strips_take_the_new_themes_colours(make_app):
