@@ -86,15 +86,16 @@ def signed_bars(columns: Sequence[float | None], bound: float, rows: int) -> lis
     """`rows` lines (top first) of bars about a zero line halfway down, one cell per column.
 
     A value rises |value| / bound of the upper half, or hangs as far into the lower half, by
-    eighths of a row; a nonzero one by one eighth at least, so its sign shows. The zero line is
-    the lower half's top edge (▔) wherever no bar hangs from it. An odd `rows` is rounded down
-    (a zero line sits between rows), to 2 at least."""
+    eighths of a row; a nonzero one by one eighth at least, so its sign shows: two below zero,
+    where one would be the zero line itself. The zero line is the lower half's top edge (▔)
+    wherever no bar hangs from it. An odd `rows` is rounded down (a zero line sits between
+    rows), to 2 at least."""
     half = max(rows // 2, 1)
     lines: list[list[Cell]] = [[] for _ in range(2 * half)]
     for value in columns:
         share = 0.0 if value is None else min(abs(value) / bound, 1.0)
-        eighths = max(1, round(share * half * 8)) if value else 0
         up = value is not None and value > 0
+        eighths = max(1 if up else 2, round(share * half * 8)) if value else 0
         for away in range(half):  # rows away from the zero line
             fill = min(max(eighths - 8 * away, 0), 8)
             lines[half - 1 - away].append(_cell(fill if up else 0, True, False))

@@ -23,7 +23,7 @@ def test_the_bound_is_the_largest_magnitude_of_any_series():
 def test_a_small_move_is_small_on_a_shared_scale():
     # The issue: per-row min…max drew ±0.02 as tall as -0.27…+0.02. On ±0.27 both are to scale.
     bound = symmetric_bound([0.02, -0.02, -0.27, 0.02])
-    assert _rows(signed_bars([0.02, -0.02], bound, 2)) == ["▁ ", ZERO_LINE * 2]
+    assert _rows(signed_bars([0.02, -0.02], bound, 2)) == ["▁ ", ZERO_LINE + "▆"]  # ▆ inverse: the top 2/8
     assert _rows(signed_bars([-0.27, 0.02], bound, 2)) == [" ▁", "█" + ZERO_LINE]
 
 
@@ -46,7 +46,8 @@ def test_bars_rise_and_hang_from_a_zero_line_in_eighths():
 def test_a_nonzero_value_shows_its_sign_and_an_odd_height_keeps_the_line_between_rows():
     up, down = signed_bars([1e-9, -1e-9], 1.0, 2)
     assert [(c.glyph, c.role) for c in up] == [("▁", "up"), (" ", "")]
-    assert [(c.glyph, c.role) for c in down] == [(ZERO_LINE, "zero"), ("▔", "down")]
+    # Below zero, two eighths: one would look like the zero line, the sign told by colour alone.
+    assert [(c.glyph, c.role, c.inverse) for c in down] == [(ZERO_LINE, "zero", False), ("▆", "down", True)]
     assert len(signed_bars([0.5], 1.0, 5)) == 4 and len(signed_bars([0.5], 1.0, 1)) == 2
 
 
