@@ -81,15 +81,18 @@ async def test_a_chart_with_times_is_drawn_in_time_with_ticks():
         assert ticks.startswith("11-17 12:10") and ticks.endswith("11-17 21:10 UTC")
 
 
-async def test_a_chart_about_50_percent_shows_no_scale_before_its_data():
+@pytest.mark.parametrize("shares", [[], [0.5, 0.5]], ids=["no data yet", "all at 50 %"])
+async def test_a_chart_about_50_percent_shows_no_scale_with_nothing_off_the_line(shares):
+    t0 = datetime(2026, 11, 17, 12, 10, tzinfo=UTC)
     app = App[None]()
     async with app.run_test(size=(40, 6)) as pilot:
         await app.mount(Chart("Long share", fmt.long_share, origin=0.5))
         plot = app.query_one(SignedPlot)
         plot.styles.height = 5  # four rows of bars, the ticks
+        app.query_one(Chart).show(shares, times=[t0 + timedelta(hours=h) for h in range(len(shares))])
         await pilot.pause()
-        lines = [_text(plot, y) for y in range(plot.size.height)]
-        assert [line.split() for line in lines] == [[], [], ["50.0%", ZERO_LINE * (40 - len("50.0% "))], [], []]  # not 150.0% … -50.0%
+        lines = [_text(plot, y).split() for y in range(4)]
+        assert lines == [[], [], ["50.0%", ZERO_LINE * (40 - len("50.0% "))], []]  # not 150.0% … -50.0%
 
 
 def _extreme_bias(path: str, answer: Any) -> Any:

@@ -121,8 +121,8 @@ class SignedPlot(Widget):
         rows = (height - ticks) // 2 * 2  # the zero line sits between two rows
         bound, span = self.scale, self.time_span
         top, zero, bottom = self._axis(bound), self._axis(0.0), self._axis(-bound)
-        if not (self.points or self.bound):  # no data yet: no scale (a long share's would be 150%)
-            top = bottom = ""
+        if self.bound is None and not any(v for _, v in self.points):  # nothing off the line: no scale to read
+            top = bottom = ""  # (a long share's would be 150.0% to -50.0%)
         gutter = [top, *[""] * max(rows - 2, 0), bottom][:rows]
         if rows >= 4:
             gutter[rows // 2] = zero  # beside the zero line, the top edge of this row
