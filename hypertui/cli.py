@@ -94,6 +94,9 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     group.add_argument(
         "--update-interval", type=_update_interval, default=default, metavar="SECONDS", help="simulated state update period (default 15)"
     )
+    group.add_argument(
+        "--no-store", action="store_true", default=default, help="keep answers and tokens in memory, not in the store file"
+    )
 
 
 def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -258,6 +261,7 @@ def _load_settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, import
         scale=getattr(args, "scale", None),
         update_interval=getattr(args, "update_interval", None),
         theme=getattr(args, "theme", None),
+        no_store=getattr(args, "no_store", None),
     )
 
 

@@ -22,6 +22,7 @@ from hypertui.files import make_private_dirs, private_opener
 ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
 ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
+ENV_STORE = "HYPERTUI_STORE"  # path of the snapshot store file, mainly for tests
 SCALES = ("small", "default", "large")
 MAX_ANSWER_MB, MAX_ANSWER_MB_RANGE = 64.0, (1.0, 4096.0)
 REFRESH_RANGE = (0.5, 86_400.0)  # seconds; a day at most: the timers and timedelta of larger ones overflow
@@ -49,6 +50,9 @@ class Settings:
     theme: str | None = None  # None: hypertui-dark (hypertui-mono when NO_COLOR is set)
     keys: dict[str, str] = field(default_factory=dict, compare=False)  # binding id -> "key,key"
     config_file: Path | None = field(default=None, compare=False)  # where a theme or alert rule made in the app is saved
+    store: bool = True  # keep answers and tokens in the store file (False: in memory, this session only)
+    store_path: Path | None = None  # None: the user data dir's (hypertui.api.store.default_path)
+    daily_tokens: int | None = None  # the plan's daily request limit, for the status bar; None: unknown
 
     @property
     def uses_simulator(self) -> bool:
@@ -138,6 +142,7 @@ def load_settings(
     scale: str | None = None,
     update_interval: float | None = None,
     theme: str | None = None,
+    no_store: bool | None = None,
     env: dict[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
@@ -188,6 +193,9 @@ def load_settings(
         theme=_string(pick(theme, None, "theme"), "theme"),
         keys=_keys(data.get("keys", {})),
         config_file=path,
+        store=False if no_store else _flag(data.get("store"), "store", default=True),
+        store_path=Path(env[ENV_STORE]) if env.get(ENV_STORE) else None,
+        daily_tokens=_daily_tokens(data.get("daily_tokens")),
     )
     return settings
 
@@ -195,6 +203,22 @@ def load_settings(
 def _string(value: Any, name: str) -> str | None:
     if value is not None and not (isinstance(value, str) and value.strip()):
         raise ConfigError(f"config: {name} must be a non-empty string, got {value!r}")
+    return value
+
+
+def _flag(value: Any, name: str, *, default: bool) -> bool:
+    if value is None:
+        return default
+    if not isinstance(value, bool):
+        raise ConfigError(f"config: {name} must be true or false, got {value!r}")
+    return value
+
+
+def _daily_tokens(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ConfigError(f"config: daily_tokens must be a whole number of at least 1 (100 on the Free plan), got {value!r}")
     return value
 
 
@@ -276,6 +300,14 @@ CONFIG_TEMPLATE = """\
 
 # Seconds between refreshes. Unset: follow the data's own update cadence (live) or 15 s (simulator).
 # refresh = 15
+
+# Answers and tokens spent are kept in a store file in the user data dir, shared by every
+# hypertui on this machine: an answer already held for the API's current update costs no token.
+# false keeps them in memory for the session (as --no-store does).
+# store = true
+# The plan's daily token limit, shown as "tokens today 37/100" (Free: 100). Unset: learned
+# from the API when the quota runs out.
+# daily_tokens = 100
 
 # Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
 # export_dir = "~/hypertui-exports"

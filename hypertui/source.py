@@ -14,6 +14,8 @@ from typing import Any
 import httpx
 
 from hypertui.api.client import HyperTrackerClient
+from hypertui.api.store import SnapshotStore, default_path
+from hypertui.clock import utc_now
 from hypertui.config import Settings
 
 SIMULATOR_LABEL = "SIMULATOR"
@@ -40,7 +42,13 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 
 
 def simulator_client(
-    *, seed: int = 7, scale: str = "default", update_interval: float = 15.0, clock: Callable[[], datetime] | None = None
+    *,
+    seed: int = 7,
+    scale: str = "default",
+    update_interval: float = 15.0,
+    clock: Callable[[], datetime] | None = None,
+    store: SnapshotStore | None = None,
+    daily_tokens: int | None = None,
 ) -> HyperTrackerClient:
     """A client wired to an in-process simulator; its market is built on first use."""
 
@@ -50,16 +58,43 @@ def simulator_client(
         market = Market(seed=seed, scale=scale, clock=clock, update_interval=update_interval)
         return create_app(market)
 
-    return HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=InProcessTransport(build))
+    return HyperTrackerClient(
+        SIM_BASE_URL,
+        SIMULATOR_TOKEN,
+        transport=InProcessTransport(build),
+        store=store,
+        daily_tokens=daily_tokens,
+        clock=clock or utc_now,  # the day its tokens count in is the market's
+    )
+
+
+def open_store(settings: Settings) -> SnapshotStore:
+    """The snapshot store for these settings: the file, its answers told apart by the API's base
+    URL; in memory with `--no-store`, and for the embedded simulator, whose market starts anew
+    with each run (no later run has its updates) and whose tokens cost nothing."""
+    if settings.uses_simulator or not settings.store:
+        return SnapshotStore(source=SIMULATOR_LABEL if settings.uses_simulator else settings.api_base_url)
+    return SnapshotStore(settings.store_path or default_path(), source=settings.api_base_url)
 
 
 def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
     """The client for these settings and a label for the status bar (SIMULATOR or the host)."""
+    store = open_store(settings)
     if settings.uses_simulator:
         client = simulator_client(
-            seed=settings.sim_seed, scale=settings.sim_scale, update_interval=settings.sim_update_interval
+            seed=settings.sim_seed,
+            scale=settings.sim_scale,
+            update_interval=settings.sim_update_interval,
+            store=store,
+            daily_tokens=settings.daily_tokens,
         )
         return client, SIMULATOR_LABEL
     token = settings.token.get_secret_value() if settings.token else None
-    client = HyperTrackerClient(settings.api_base_url, token, max_body=int(settings.max_answer_mb * 2**20))
+    client = HyperTrackerClient(
+        settings.api_base_url,
+        token,
+        max_body=int(settings.max_answer_mb * 2**20),
+        store=store,
+        daily_tokens=settings.daily_tokens,
+    )
     return client, httpx.URL(settings.api_base_url).host

@@ -61,3 +61,11 @@ def docs_only_client(clock: FrozenClock) -> Callable[[], HyperTrackerClient]:
         return HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=httpx.ASGITransport(app=app))
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test writes to the user's data dir: the snapshot store (hypertui.api.store) lands in a
+    fresh folder of each test's own, whichever way its settings were loaded."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+    monkeypatch.delenv("HYPERTUI_STORE", raising=False)

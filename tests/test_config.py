@@ -174,3 +174,26 @@ def test_the_largest_answer_read_is_set_in_the_config_file(tmp_path):
     assert open_client(default)[0]._max_body == 64 * 2**20
     chosen = load_settings(env={"HYPERTRACKER_API_TOKEN": "t"}, path=write(tmp_path / "c.toml", "max_answer_mb = 2.5\n"))
     assert open_client(chosen)[0]._max_body == int(2.5 * 2**20)
+
+
+def test_the_store_is_a_file_unless_the_config_or_no_store_says_memory(tmp_path):
+    from hypertui.source import open_store
+
+    env = {"HYPERTUI_STORE": str(tmp_path / "kept.sqlite3")}
+    live = load_settings(token="t", env=env, path=tmp_path / "absent.toml")
+    assert live.store and open_store(live).path == tmp_path / "kept.sqlite3"
+    off = write(tmp_path / "off.toml", 'token = "t"\nstore = false\n')
+    assert open_store(load_settings(env=env, path=off)).path is None
+    assert open_store(load_settings(token="t", no_store=True, env=env, path=tmp_path / "absent.toml")).path is None
+    assert open_store(load_settings(env=env, path=tmp_path / "absent.toml")).path is None  # the simulator: a new market each run
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('store = "no"', "store must be true or false"),
+    ("daily_tokens = 0", "daily_tokens must be a whole number of at least 1"),
+    ("daily_tokens = 99.5", "daily_tokens must be a whole number of at least 1"),
+])
+def test_store_and_daily_tokens_are_checked(tmp_path, text, message):
+    with pytest.raises(ConfigError, match=message):
+        load_settings(env={}, path=write(tmp_path / "c.toml", text + "\n"))
+    assert load_settings(env={}, path=write(tmp_path / "ok.toml", "daily_tokens = 100\n")).daily_tokens == 100

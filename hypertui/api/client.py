@@ -1,7 +1,8 @@
 """The HyperTracker REST client: one async method per endpoint over one httpx.AsyncClient.
 
 No UI code here. Every failure is raised as a typed `ApiError` (see errors.py); nothing else
-escapes. Identical requests already in flight are shared instead of sent twice.
+escapes. Identical requests already in flight are shared instead of sent twice, and with a
+snapshot store (store.py) an answer already held for the current API update is not sent at all.
 """
 
 from __future__ import annotations
@@ -60,7 +61,9 @@ from hypertui.api.models import (
     StateStatus,
     iso,
 )
+from hypertui.api.store import SnapshotStore, normalised_params
 from hypertui.api.text import one_line, sent_name
+from hypertui.clock import utc_now
 
 log = logging.getLogger("hypertui.api")
 
@@ -75,6 +78,7 @@ MAX_RETRY_AFTER = 15 * 60.0
 # stops a gzip bomb (800 MB from an 815 KB body) or a runaway file before it takes the memory.
 MAX_BODY = 64 * 2**20
 _LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
+STATUS_PATH = "/hypertracker/state/status"  # never answered from the store: it says which update is current
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", PositionBreakdown, SegmentMetrics)  # the exports with position-age variants
@@ -146,7 +150,12 @@ class HyperTrackerClient:
         max_retry_after: float = 10.0,
         max_body: int = MAX_BODY,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        store: SnapshotStore | None = None,
+        daily_tokens: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        """`store`: answers are kept there and served from it within an update (None: tokens are
+        counted in memory, answers not kept). `daily_tokens`: the plan's daily limit, if known."""
         self.base_url = base_url.rstrip("/")
         base = httpx.URL(self.base_url)
         self._api_host, self._api_scheme = base.host, base.scheme
@@ -176,6 +185,12 @@ class HyperTrackerClient:
         self.rows_dropped = 0  # rows of answers dropped as bad (models.RowTolerant), for the status line
         self._missing_exports: set[str] = set()  # age variants that answered 404, e.g. "segment-metrics-7d"
         self._filter_applied: dict[str, bool] = {}  # undocumented filter -> whether the server applies it
+        self.store = store if store is not None else SnapshotStore()
+        self._keeps_answers = store is not None
+        self._clock = clock
+        self.daily_limit = daily_tokens  # else learned from a daily 429's body
+        self.status: StateStatus | None = None  # the last state/status read: its lastUpdate is the current update
+        self._status_failed = False  # the store's first look-up asked state/status, and it failed
 
     def _build_http(self, settings: dict[str, Any]) -> None:
         try:
@@ -192,6 +207,7 @@ class HyperTrackerClient:
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self.store.close()
 
     async def __aenter__(self) -> HyperTrackerClient:
         return self
@@ -409,7 +425,14 @@ class HyperTrackerClient:
 
     async def state_status(self) -> StateStatus:
         """`GET /hypertracker/state/status`: when the data last changed and will next."""
-        return await self._get("/hypertracker/state/status", [], StateStatus)
+        self.status = await self._get(STATUS_PATH, [], StateStatus)
+        return self.status
+
+    @property
+    def tokens_today(self) -> dict[str, int]:
+        """Tokens (authenticated API requests) spent today, UTC, by endpoint: by every process
+        sharing the store."""
+        return self.store.tokens(self._clock().date().isoformat())
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -454,7 +477,9 @@ class HyperTrackerClient:
         self._inflight[key] = future
         try:
             tolerant = RowTolerant(model, partial(self._rows_dropped, path))
-            result = await self._fetch(path, params, tolerant, export, None if paged else key)
+            result = None if paged else await self._stored(key, tolerant)
+            if result is None:
+                result = await self._fetch(path, params, tolerant, export, None if paged else key)
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc)
@@ -465,6 +490,32 @@ class HyperTrackerClient:
             return result
         finally:
             del self._inflight[key]
+
+    async def _stored(self, key: tuple[str, tuple[tuple[str, str], ...]], model: Any) -> Any:
+        """The answer held for the current update, validated as a fresh one is; None if none.
+
+        The current update is the `lastUpdate` of the last state/status read; with none read
+        yet, it is asked for first (one request, which every panel shares), so that a restart
+        within an update costs only that check.
+        """
+        path, params = key
+        if not self._keeps_answers or path == STATUS_PATH:
+            return None
+        if self.status is None and not self._status_failed:
+            try:
+                await self.state_status()
+            except ApiError:  # a server without it (404), or down: ask as if there were no store
+                self._status_failed = True
+        last_update = self.status.last_update if self.status is not None else None
+        if last_update is None:
+            return None
+        body = self.store.answer(path, normalised_params(params), last_update.isoformat())
+        if body is None:
+            return None
+        try:
+            return self._parsed(path, body, model, key)
+        except BadResponseError:  # kept by a version that validated differently: asked again
+            return None
 
     async def _fetch(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         """One GET, retried with capped exponential backoff and jitter when the fault is transient,
@@ -543,6 +594,12 @@ class HyperTrackerClient:
             self._raise_for_status(endpoint, response, body, download=download)
         if reuse_key is None:
             return _parse(endpoint, body, model)
+        answer = self._parsed(endpoint, body, model, reuse_key)
+        self._keep(reuse_key, body)
+        return answer
+
+    def _parsed(self, endpoint: str, body: bytes, model: Any, reuse_key: Any) -> Any:
+        """`body` as `model`; the same object as last time for the same body under `reuse_key`."""
         last = self._last_parsed.pop(reuse_key, None)
         if last is None or last[0] != body:
             last = (body, _parse(endpoint, body, model))
@@ -564,11 +621,22 @@ class HyperTrackerClient:
         host = self._api_host
         return link.scheme == "http" == self._api_scheme and (link.host == host or link.host.endswith("." + host))
 
+    def _keep(self, key: tuple[str, tuple[tuple[str, str], ...]], body: bytes) -> None:
+        """Into the store under the current update ('' while none is known): the recording."""
+        if not self._keeps_answers:
+            return
+        path, params = key
+        last_update = self.status.last_update if self.status is not None else None
+        update = last_update.isoformat() if last_update is not None else ""
+        self.store.keep(path, normalised_params(params), update, self._clock(), body)
+
     async def _send(
         self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False
     ) -> tuple[httpx.Response, bytes]:
         """The answer's head and its body, read as it streams in and cut off past `max_body`."""
         self.requests_made += 1
+        if not download:  # the API's token count: a download from the export's host costs none
+            self.store.spend_token(self._clock().date().isoformat(), endpoint)
         # Pass no params at all for a download: even [] would drop the link's signed query.
         request = self._http.build_request("GET", url, params=params or None)
         try:
@@ -616,7 +684,10 @@ class HyperTrackerClient:
                 message = "export file not found" if is_xml else "not found"
             raise NotFoundError(endpoint, one_line(message))
         if status == 429:
-            raise _rate_limit_error(endpoint, response, body)
+            error = _rate_limit_error(endpoint, response, body)
+            if error.daily and error.limit and self.daily_limit is None:
+                self.daily_limit = error.limit  # the config's, if set, is the user's word
+            raise error
         if status >= 500:
             raise ServerError(endpoint, status)
         raise ApiError(endpoint, f"unexpected HTTP {status}")

@@ -321,6 +321,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                     return
                 succeeded.add(LEGEND)
                 parts = parts | (TIMED - {BACKGROUND})  # nothing was on screen yet: fill it
+                if self.client.status is not None:  # read for the store's look-ups: not asked twice
+                    self.status = self.client.status
+                    parts.discard(STATUS)
             assert self.view is not None
             as_of = None  # the update the panels will show, when known before they are asked for
             if IF_UPDATED in parts and not self.status_missing:
@@ -707,6 +710,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _status_notes(self) -> list[str]:
         """What the server could not do, so the screen does not look better served than it is."""
         notes = ["no state/status: timed refresh"] if self.status_missing else []
+        if self.client.store.problem:  # the store is given up: each answer costs a token again after a restart
+            notes.append(self.client.store.problem)
         if dropped := self.client.rows_dropped:  # models.RowTolerant: the rest of those answers is shown
             notes.append(f"{fmt.count(dropped)} bad row{'' if dropped == 1 else 's'} dropped")
         return notes

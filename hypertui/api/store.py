@@ -1,0 +1,231 @@
+"""The snapshot store: every API answer kept with the update (`lastUpdate`) it belongs to, and
+the tokens spent per UTC day.
+
+No UI code here. One SQLite file (stdlib `sqlite3`, WAL mode, so a second hypertui and
+`hypertui dump` read it while the dashboard writes), or a database in memory (`--no-store`).
+An answer is keyed by where it came from (the API or a simulator), its endpoint path, its query
+parameters in a fixed order, and the `lastUpdate` it was fetched under: kept per update, the
+same rows are a recording of what the API said at each one.
+
+A store that cannot be used (corrupt, locked, unwritable, a full disk) never stops hypertui:
+its contents go on in memory for this session, `problem` says why in one line, and a corrupt
+file is moved aside under a name that says so, never deleted. In memory only the newest update
+of each request is kept: nothing outlives the process to replay the rest.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import zlib
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+from hypertui.files import make_private_dirs
+
+log = logging.getLogger("hypertui.store")
+
+STORE_FILE = "store.sqlite3"
+_SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    source TEXT NOT NULL,       -- the API's base URL, or the simulator with its seed and scale
+    endpoint TEXT NOT NULL,     -- the API path, e.g. /segments/9/summary
+    params TEXT NOT NULL,       -- the query parameters, sorted and URL-encoded
+    last_update TEXT NOT NULL,  -- state/status lastUpdate (ISO 8601) when fetched; '' unknown
+    fetched_at TEXT NOT NULL,   -- when this answer arrived (ISO 8601, UTC)
+    body BLOB NOT NULL,         -- the answer as the API sent it, zlib-compressed
+    PRIMARY KEY (source, endpoint, params, last_update)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tokens (
+    source TEXT NOT NULL,
+    day TEXT NOT NULL,          -- the UTC day, YYYY-MM-DD
+    endpoint TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (source, day, endpoint)
+) WITHOUT ROWID;
+"""
+# A lock held by another program is waited for this long (seconds), then the store is given up:
+# lookups run on the UI's thread.
+_BUSY_TIMEOUT = 0.5
+
+
+def default_path() -> Path:
+    """Where the store lives unless the settings say otherwise: the user data dir."""
+    import platformdirs
+
+    return platformdirs.user_data_path("hypertui") / STORE_FILE
+
+
+def normalised_params(params: Iterable[tuple[str, str]]) -> str:
+    """The query parameters as one key: the same set in any order is the same answer."""
+    return urlencode(sorted(params))
+
+
+class SnapshotStore:
+    """Answers per (source, endpoint, params, lastUpdate) and tokens per (source, day, endpoint)."""
+
+    def __init__(self, path: Path | None = None, *, source: str = "") -> None:
+        """`path` None: in memory (nothing outlives the process)."""
+        self.path = path
+        self.source = source
+        self.problem: str | None = None  # why the file is not in use, one line
+        self._in_memory = False
+        self._db = self._open_file(path) if path is not None else self._open_memory()
+
+    # --- opening --------------------------------------------------------------------------
+
+    def _open_file(self, path: Path) -> sqlite3.Connection:
+        try:
+            make_private_dirs(path.parent)
+            return self._connect(path)
+        except sqlite3.DatabaseError as exc:
+            if not _is_corrupt(exc):
+                return self._without_file(_reason(exc))
+        except OSError as exc:
+            return self._without_file(_reason(exc))
+        aside = path.with_name(f"{path.name}.corrupt-{datetime.now().strftime('%Y%m%dT%H%M%S')}")
+        try:
+            path.rename(aside)
+            for suffix in ("-wal", "-shm"):  # they belong to the file moved aside
+                journal = path.with_name(path.name + suffix)
+                if journal.exists():
+                    journal.rename(aside.with_name(aside.name + suffix))
+            db = self._connect(path)
+        except (OSError, sqlite3.Error) as exc:
+            return self._without_file(f"corrupt, and cannot be moved aside ({_reason(exc)})")
+        self._warn(f"was corrupt: moved aside to {aside.name}, a new one started")
+        return db
+
+    @staticmethod
+    def _connect(path: Path) -> sqlite3.Connection:
+        db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT, isolation_level=None, check_same_thread=False)
+        try:
+            if path.stat().st_mode & 0o077:
+                path.chmod(0o600)  # what was asked and when says what was watched (see hypertui.files)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL stays consistent; a power cut may lose the last answers
+            _create_schema(db)
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _open_memory(self) -> sqlite3.Connection:
+        db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        _create_schema(db)
+        self._in_memory = True
+        return db
+
+    def _without_file(self, reason: str) -> sqlite3.Connection:
+        self._warn(reason + ", kept in memory this session")
+        return self._open_memory()
+
+    def _warn(self, problem: str) -> None:
+        self.problem = f"store: {problem}"
+        log.warning("%s (%s)", self.problem, self.path)
+
+    def _give_up(self, exc: sqlite3.Error) -> None:
+        """The file failed in use (a full disk, a lock held too long): what it holds goes on in memory."""
+        memory = self._open_memory()
+        try:
+            self._db.backup(memory)
+        except sqlite3.Error:
+            pass  # unreadable too: start empty
+        self._db.close()
+        self._db = memory
+        self._warn(f"{_reason(exc)}; kept in memory from now on")
+
+    # --- answers --------------------------------------------------------------------------
+
+    def answer(self, endpoint: str, params: str, last_update: str) -> bytes | None:
+        """The body held for this request at this update, or None."""
+        row = self._query(
+            "SELECT body FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update=?",
+            (self.source, endpoint, params, last_update),
+        )
+        if row is None:
+            return None
+        try:
+            return zlib.decompress(row[0])
+        except zlib.error:
+            return None  # a damaged row: asked for again, and replaced
+
+    def keep(self, endpoint: str, params: str, last_update: str, fetched_at: datetime, body: bytes) -> None:
+        if self._in_memory:
+            self._write(
+                "DELETE FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update!=?",
+                (self.source, endpoint, params, last_update),
+            )
+        self._write(
+            "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
+            (self.source, endpoint, params, last_update, fetched_at.isoformat(), zlib.compress(body)),
+        )
+
+    # --- tokens ---------------------------------------------------------------------------
+
+    def spend_token(self, day: str, endpoint: str) -> None:
+        self._write(
+            "INSERT INTO tokens VALUES (?, ?, ?, 1) "
+            "ON CONFLICT (source, day, endpoint) DO UPDATE SET count = count + 1",
+            (self.source, day, endpoint),
+        )
+
+    def tokens(self, day: str) -> dict[str, int]:
+        """Tokens spent on `day` (YYYY-MM-DD) by endpoint, by every process sharing the file."""
+        try:
+            rows = self._db.execute(
+                "SELECT endpoint, count FROM tokens WHERE source=? AND day=? ORDER BY count DESC, endpoint",
+                (self.source, day),
+            ).fetchall()
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+            return self.tokens(day)
+        return dict(rows)
+
+    # --- plumbing -------------------------------------------------------------------------
+
+    def _query(self, sql: str, args: tuple) -> tuple | None:
+        try:
+            return self._db.execute(sql, args).fetchone()
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+            return self._db.execute(sql, args).fetchone()
+
+    def _write(self, sql: str, args: tuple) -> None:
+        try:
+            self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+            self._db.execute(sql, args)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _create_schema(db: sqlite3.Connection) -> None:
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version == _SCHEMA_VERSION:
+        return
+    db.executescript(_SCHEMA)
+    db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+
+def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB)
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code == sqlite3.SQLITE_FULL:
+        return "the disk is full"
+    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        return "locked by another program"
+    if code in (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN):
+        return "not writable here"
+    return str(exc) or type(exc).__name__

@@ -1,0 +1,167 @@
+"""The snapshot store under the client: an answer held for the current API update costs no
+request, across client instances and processes; tokens counted as the API counts them; a store
+that cannot be used (corrupt, unwritable, full) says so in one line and hypertui goes on."""
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from hypertui.api.store import SnapshotStore
+from hypertui.clock import FrozenClock
+from hypertui.source import simulator_client
+from tests.conftest import FROZEN_NOW
+
+SOURCE = "simulator seed=7 scale=small"
+DAY = FROZEN_NOW.date().isoformat()
+SUMMARY = "/segments/9/summary"
+STATUS = "/hypertracker/state/status"
+
+
+def client_on(path: Path | None, clock: FrozenClock):
+    """A client of the small simulator (seed 7) behind `clock`, its store at `path` (None: in memory)."""
+    return simulator_client(seed=7, scale="small", clock=clock, store=SnapshotStore(path, source=SOURCE))
+
+
+async def test_a_restart_within_an_update_spends_only_the_status_check(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    async with client_on(path, clock) as first:
+        asked = await first.summary(9)
+        assert first.tokens_today == {STATUS: 1, SUMMARY: 1}
+    async with client_on(path, clock) as second:
+        again = await second.summary(9)
+        assert again == asked
+        assert second.requests_made == 1  # the status check: no redirect, no download
+        assert second.tokens_today == {STATUS: 2, SUMMARY: 1}
+
+
+async def test_a_new_update_is_asked_for_again(tmp_path, clock):
+    async with client_on(tmp_path / "store.sqlite3", clock) as client:
+        await client.summary(9)
+        clock.advance(60)  # four simulated updates later
+        await client.state_status()
+        await client.summary(9)
+        assert client.tokens_today == {STATUS: 2, SUMMARY: 2}
+
+
+async def test_without_a_known_update_the_store_is_not_read_but_still_records(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    async with client_on(path, clock) as client:
+        client._status_failed = True  # as after a state/status that failed: no current update
+        await client.segments()
+        await client.segments()
+        assert client.tokens_today == {"/segments": 2}
+    rows = SnapshotStore(path, source=SOURCE)._db.execute("SELECT endpoint, last_update FROM answers").fetchall()
+    assert rows == [("/segments", "")]
+
+
+async def test_a_kept_answer_is_validated_like_a_fresh_one(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    async with client_on(path, clock) as first:
+        legend = await first.segments()
+    store = SnapshotStore(path, source=SOURCE)
+    ((update, body),) = store._db.execute("SELECT last_update, body FROM answers WHERE endpoint='/segments'").fetchall()
+    rows = json.loads(zlib.decompress(body))
+    rows[0]["category"] = "unheard-of"  # a row the models refuse
+    store.keep("/segments", "", update, FROZEN_NOW, json.dumps(rows).encode())
+    store.close()
+    async with client_on(path, clock) as second:
+        kept = await second.segments()
+        assert [s.id for s in kept] == [s.id for s in legend[1:]]
+        assert second.rows_dropped == 1
+        assert second.requests_made == 1  # the status check alone
+
+
+async def test_positions_pages_are_never_answered_from_the_store(tmp_path, clock):
+    async with client_on(tmp_path / "store.sqlite3", clock) as client:
+        await client.state_status()
+        for _ in range(2):
+            await client.positions(start="2026-11-19T12:00:00.000Z", limit=5)
+        assert client.tokens_today["/positions"] == 2
+
+
+async def test_identical_requests_in_flight_are_still_sent_once(tmp_path, clock):
+    async with client_on(tmp_path / "store.sqlite3", clock) as client:
+        one, two = await asyncio.gather(client.summary(9), client.summary(9))
+        assert one is two
+        assert client.tokens_today == {STATUS: 1, SUMMARY: 1}
+
+
+async def test_an_unchanged_answer_from_the_store_is_the_same_object(tmp_path, clock):
+    async with client_on(tmp_path / "store.sqlite3", clock) as client:
+        fetched = await client.summary(9)
+        assert await client.summary(9) is fetched  # "unchanged" is told by identity (the ↑↓ marks)
+
+
+_WRITER = """
+import asyncio, sys
+from datetime import datetime
+from hypertui.api.store import SnapshotStore
+from hypertui.clock import FrozenClock
+from hypertui.source import simulator_client
+
+async def main():
+    clock = FrozenClock(datetime.fromisoformat(sys.argv[2]))
+    store = SnapshotStore(__import__("pathlib").Path(sys.argv[1]), source=sys.argv[3])
+    async with simulator_client(seed=7, scale="small", clock=clock, store=store) as client:
+        await client.summary(9)
+
+asyncio.run(main())
+"""
+
+
+async def test_two_processes_share_one_store(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    subprocess.run(
+        [sys.executable, "-c", _WRITER, str(path), FROZEN_NOW.isoformat(), SOURCE], check=True, env=env, timeout=60
+    )
+    async with client_on(path, clock) as client:
+        await client.summary(9)
+        assert client.requests_made == 1  # its status check; the summary came from the other process
+        assert client.tokens_today == {STATUS: 2, SUMMARY: 1}  # both processes' tokens
+
+
+def test_a_corrupt_store_is_moved_aside_and_a_new_one_started(tmp_path):
+    path = tmp_path / "store.sqlite3"
+    garbage = b"not a database, but the user's bytes" * 100
+    path.write_bytes(garbage)
+    store = SnapshotStore(path, source=SOURCE)
+    assert store.problem is not None and "was corrupt: moved aside to store.sqlite3.corrupt-" in store.problem
+    (aside,) = tmp_path.glob("store.sqlite3.corrupt-*")
+    assert aside.read_bytes() == garbage
+    store.spend_token(DAY, SUMMARY)
+    store.close()
+    assert SnapshotStore(path, source=SOURCE).tokens(DAY) == {SUMMARY: 1}  # the new file works
+
+
+@pytest.mark.parametrize("blocked", ["parent is a file", "read-only folder"])
+def test_an_unwritable_place_keeps_the_store_in_memory(tmp_path, blocked):
+    if blocked == "parent is a file":
+        (tmp_path / "data").write_text("a file where the folder should be")
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into a read-only folder")
+        (tmp_path / "data").mkdir(mode=0o500)
+    store = SnapshotStore(tmp_path / "data" / "store.sqlite3", source=SOURCE)
+    assert store.problem is not None and store.problem.endswith("kept in memory this session")
+    assert "\n" not in store.problem
+    store.keep(SUMMARY, "", "u", FROZEN_NOW, b"{}")
+    assert store.answer(SUMMARY, "", "u") == b"{}"
+
+
+def test_a_full_disk_moves_the_store_to_memory_with_what_it_held(tmp_path):
+    store = SnapshotStore(tmp_path / "store.sqlite3", source=SOURCE)
+    store.spend_token(DAY, STATUS)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # the disk holds not one page more
+    body = os.urandom(50_000)  # does not compress: needs pages
+    store.keep(SUMMARY, "", "u", FROZEN_NOW, body)
+    assert store.problem == "store: the disk is full; kept in memory from now on"
+    assert store.answer(SUMMARY, "", "u") == body
+    assert store.tokens(DAY) == {STATUS: 1}
