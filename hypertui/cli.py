@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--limit", type=_whole_number(1, 500), default=100, help="1-500, the API's maximum (default 100)")
     kinds.add_parser("bias-24h", parents=[common], help="every cohort's bias (positions opened in the last 24 h), over ~72 h")
     kinds.add_parser("status", parents=[common], help="when the data last changed and will next")
+    kinds.add_parser(
+        "tokens", parents=[common], help="tokens spent today (UTC) by endpoint, by every hypertui sharing the store"
+    )
 
     config = sub.add_parser("config", help="the config file", description="Show or create the config file.")
     config.add_argument(

@@ -33,6 +33,7 @@ KINDS = (
     "liquidation-risk",
     "bias-24h",
     "status",
+    "tokens",
 )
 
 
@@ -73,6 +74,9 @@ async def run_dump(client: HyperTrackerClient, args: Any, out: Output, say: Call
     elif kind == "status":
         status = api_json(await client.state_status())
         out.document(status, [status])
+    elif kind == "tokens":  # asks the API nothing: what the store counted
+        spent = client.tokens_today
+        out.document({"total": sum(spent.values()), "byEndpoint": spent}, [{"endpoint": e, "tokens": n} for e, n in spent.items()])
     else:  # argparse only lets KINDS through
         raise ValueError(f"unknown dump kind {kind!r}")
 

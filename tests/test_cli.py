@@ -317,3 +317,22 @@ above = 1
         "problem: config: [[alerts]] #5 (kind sn ake): kind: 'sn\\nake' is not one of bias, long_share, liquidation_risk, traders",
     ]
     assert len(out.splitlines()) == len([line for line in out.splitlines() if line]) == 6 + 3  # nothing spills onto a line of its own
+
+
+def test_dump_tokens_prints_what_every_run_on_the_store_spent_by_endpoint(capsys, scripted_api, tmp_path, monkeypatch):
+    monkeypatch.setenv("HYPERTUI_STORE", str(tmp_path / "store.sqlite3"))
+    status = {"lastUpdate": "2026-11-20T11:45:00.000Z", "nextUpdate": "2026-11-20T12:00:00.000Z"}
+    legend = [{"id": 9, "name": "Smart Money", "category": "pnl", "criteria": {"minPnl": 100000, "maxPnl": 1000000}}]
+    scripted_api.routes |= {"/hypertracker/state/status": lambda q: status, "/segments": lambda q: legend}
+    first, second = dump_from(capsys, scripted_api, "segments"), dump_from(capsys, scripted_api, "segments")
+    assert first == second and first[0] == 0
+    assert [path for path, _ in scripted_api.requests] == ["/hypertracker/state/status", "/segments", "/hypertracker/state/status"]
+    code, out, _ = dump_from(capsys, scripted_api, "tokens")
+    assert code == 0 and len(scripted_api.requests) == 3  # counting asks the API nothing
+    assert json.loads(out) == {"total": 3, "byEndpoint": {"/hypertracker/state/status": 2, "/segments": 1}}
+    code, out, _ = dump_from(capsys, scripted_api, "--format", "csv", "tokens")
+    assert out.splitlines() == ["endpoint,tokens", "/hypertracker/state/status,2", "/segments,1"]
+
+    dump_from(capsys, scripted_api, "--no-store", "segments")  # in memory: asked again, and not counted in the file
+    assert [path for path, _ in scripted_api.requests[3:]] == ["/hypertracker/state/status", "/segments"]
+    assert json.loads(dump_from(capsys, scripted_api, "tokens")[1])["total"] == 3

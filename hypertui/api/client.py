@@ -635,12 +635,14 @@ class HyperTrackerClient:
     ) -> tuple[httpx.Response, bytes]:
         """The answer's head and its body, read as it streams in and cut off past `max_body`."""
         self.requests_made += 1
-        if not download:  # the API's token count: a download from the export's host costs none
-            self.store.spend_token(self._clock().date().isoformat(), endpoint)
         # Pass no params at all for a download: even [] would drop the link's signed query.
         request = self._http.build_request("GET", url, params=params or None)
         try:
             response = await self._http.send(request, auth=None if download else self._auth, stream=True)
+            # The API's token count: a download from the export's host costs none, nor does a
+            # request the rate limit refused (a daily 429's `current` does not grow).
+            if not download and response.status_code != 429:
+                self.store.spend_token(self._clock().date().isoformat(), endpoint)
             try:
                 return response, await self._read_body(endpoint, response)
             finally:

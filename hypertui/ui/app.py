@@ -701,7 +701,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             source=self.source_label,
             freshness=freshness,
             now=self.clock(),
-            requests=self.client.requests_made,
+            tokens=sum(self.client.tokens_today.values()),
+            daily_limit=self.client.daily_limit,
             interval=self.cadence,
             notes=self._status_notes(),
         )

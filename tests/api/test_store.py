@@ -165,3 +165,30 @@ def test_a_full_disk_moves_the_store_to_memory_with_what_it_held(tmp_path):
     assert store.problem == "store: the disk is full; kept in memory from now on"
     assert store.answer(SUMMARY, "", "u") == body
     assert store.tokens(DAY) == {STATUS: 1}
+
+
+async def test_tokens_are_counted_as_the_quota_counts_them_and_its_limit_learned(clock):
+    """Against the simulator's daily quota of 4: every request it counted is counted here, and
+    neither a download nor the refused request; the daily 429 tells the limit."""
+    import httpx
+
+    from hypertui.api.client import HyperTrackerClient
+    from hypertui.api.errors import RateLimitError
+    from hypertui.sim import Market, create_app
+    from hypertui.source import SIM_BASE_URL, SIMULATOR_TOKEN
+
+    app = create_app(Market(seed=7, scale="small", clock=clock), daily_quota=4)
+    transport = httpx.ASGITransport(app=app)
+    async with HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=transport, store=SnapshotStore(), clock=clock) as client:
+        await client.summary(9)  # status, then the summary's redirect (its download is free)
+        await client.heatmap()
+        await client.segments()
+        assert client.daily_limit is None
+        with pytest.raises(RateLimitError):
+            await client.liquidation_risk(9)
+        assert client.daily_limit == 4
+        assert client.tokens_today == {STATUS: 1, SUMMARY: 1, "/positions/heatmap": 1, "/segments": 1}
+    configured = HyperTrackerClient(SIM_BASE_URL, SIMULATOR_TOKEN, transport=transport, daily_tokens=50_000, clock=clock)
+    with pytest.raises(RateLimitError):
+        await configured.segments()
+    assert configured.daily_limit == 50_000  # the config's word, not the answer's

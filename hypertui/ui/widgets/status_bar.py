@@ -1,4 +1,4 @@
-"""One line: source, last update and its age, next refresh, paused/stale badges, requests, error."""
+"""One line: source, last update and its age, next refresh, paused/stale badges, tokens spent today, error."""
 
 from __future__ import annotations
 
@@ -27,15 +27,18 @@ class StatusBar(TextLines):
         source: str,
         freshness: Freshness,
         now: datetime,
-        requests: int,
+        tokens: int,
+        daily_limit: int | None,
         interval: float | None,
         notes: Sequence[str] = (),
     ) -> None:
-        """`notes`: what the server could not serve as asked (shown after the cadence)."""
-        text = self._line(source, freshness, now, requests, interval, notes, compact=False)
+        """`tokens`: spent today (UTC) out of `daily_limit` (None: unknown). `notes`: what the
+        server could not serve as asked (shown after the cadence)."""
+        spent = f"tokens today {fmt.count(tokens)}" + ("" if daily_limit is None else f"/{fmt.count(daily_limit)}")
+        text = self._line(source, freshness, now, spent, interval, notes, compact=False)
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
-            text = self._line(source, freshness, now, requests, interval, notes, compact=True)
+            text = self._line(source, freshness, now, spent, interval, notes, compact=True)
         if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
@@ -45,7 +48,7 @@ class StatusBar(TextLines):
         source: str,
         freshness: Freshness,
         now: datetime,
-        requests: int,
+        spent: str,
         interval: float | None,
         notes: Sequence[str],
         *,
@@ -81,5 +84,5 @@ class StatusBar(TextLines):
         for note in notes:
             parts += [sep, ("⚠ " + note, "yellow")]
         if not compact:
-            parts += [sep, f"{fmt.count(requests)} req"]
+            parts += [sep, spent]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")

@@ -1,0 +1,103 @@
+"""The dashboard on the snapshot store: what a restart within an update costs, the tokens on the
+status bar, and a store that cannot be used said in one line while the dashboard works."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from hypertui.api.store import SnapshotStore
+from hypertui.clock import FrozenClock
+from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.screenshots import settled
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.status_bar import StatusBar
+
+SIZE = (200, 45)  # wide enough for the status line's notes in full
+
+
+def store_app(store: SnapshotStore, clock: FrozenClock, *, daily_tokens: int | None = None) -> HyperTuiApp:
+    client = simulator_client(seed=7, scale="small", clock=clock, store=store, daily_tokens=daily_tokens)
+    return HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
+
+
+def spent(app: HyperTuiApp) -> int:
+    return sum(app.client.tokens_today.values())
+
+
+def status_line(app: HyperTuiApp) -> str:
+    return app.dashboard.query_one(StatusBar)._last.plain
+
+
+def assert_working(app: HyperTuiApp) -> None:
+    assert app.summary is not None and app.risk_items and app.last_error is None
+    assert app.dashboard.query_one(HeatmapTable).row_count > 0
+
+
+async def test_a_restart_within_an_update_spends_only_the_status_check(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    first = store_app(SnapshotStore(path), clock)
+    async with first.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        cold = spent(first)
+        assert first.client.tokens_today["/hypertracker/state/status"] == 1  # asked once, not again by the first cycle
+    again = store_app(SnapshotStore(path), clock)
+    async with again.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        assert spent(again) == cold + 1
+        assert again.client.requests_made == 1
+        assert_working(again)
+        assert f"tokens today {cold + 1}" in status_line(again)
+
+
+async def test_the_status_bar_counts_tokens_not_downloads_against_the_daily_limit(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, daily_tokens=100)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        tokens = spent(app)
+        assert app.client.requests_made > tokens  # each summary's download cost a request, not a token
+        assert status_line(app).endswith(f"│ tokens today {tokens}/100")
+
+
+def _corrupt(path: Path) -> SnapshotStore:
+    path.write_bytes(b"\x00garbage" * 512)
+    return SnapshotStore(path)
+
+
+def _parent_is_a_file(path: Path) -> SnapshotStore:
+    path.parent.joinpath("data").write_text("a file where the folder should be")
+    return SnapshotStore(path.parent / "data" / path.name)
+
+
+def _read_only(path: Path) -> SnapshotStore:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder")
+    path.parent.joinpath("data").mkdir(mode=0o500)
+    return SnapshotStore(path.parent / "data" / path.name)
+
+
+def _full_disk(path: Path) -> SnapshotStore:
+    store = SnapshotStore(path)
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages}")  # not one page more: the first answer fills it
+    return store
+
+
+@pytest.mark.parametrize(
+    ("make_store", "says"),
+    [
+        (_corrupt, "store: was corrupt: moved aside to store.sqlite3.corrupt-"),
+        (_parent_is_a_file, "store: not writable here, kept in memory this session"),
+        (_read_only, "store: not writable here, kept in memory this session"),
+        (_full_disk, "store: the disk is full; kept in memory from now on"),
+    ],
+)
+async def test_a_store_that_cannot_be_used_says_so_in_one_line_and_the_dashboard_works(tmp_path, clock, make_store, says):
+    app = store_app(make_store(tmp_path / "store.sqlite3"), clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        assert_working(app)
+        assert f"⚠ {says}" in status_line(app)
