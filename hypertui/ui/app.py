@@ -90,6 +90,9 @@ if TYPE_CHECKING:
     from textual.command import Provider
 
 STATUS_TICK = 5.0  # seconds; see on_ready
+# Seconds the cursor rests on a cohort before its panels are asked for: moving through the list
+# with j/k must not spend a token on every cohort passed over.
+SELECTION_REST = 0.3
 BROKEN_CYCLE_RETRY = 60.0  # seconds to the next cycle after one that raised: soon, yet not a loop of tracebacks
 COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
 AGES = ("all", "24h", "7d", "30d")
@@ -209,6 +212,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._busy = False
         self._pending: set[str] = set()
         self._timer: Timer | None = None
+        self.selection_rest = SELECTION_REST
+        self._selection_timer: Timer | None = None  # runs while the cursor has not rested on a cohort
         self._last_ok: datetime | None = None
         self._failures: dict[str, str] = {}  # part -> one-line error of its last attempt
         self._wait_at_least = 0.0  # from a 429's retry-after
@@ -272,8 +277,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     @property
     def refreshing(self) -> bool:
-        """A cycle is running or queued (tests wait for this to turn False)."""
-        return self._busy or bool(self._pending)
+        """A cycle is running or queued, or a cohort chosen waits to be fetched (tests wait for
+        this to turn False)."""
+        return self._busy or bool(self._pending) or self._selection_timer is not None
 
     @property
     def last_error(self) -> str | None:
@@ -731,6 +737,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.summary, self._prev_summary = cached, None
         self._render_summary()
         self._render_risk()
+        if self._selection_timer is not None:
+            self._selection_timer.stop()
+        self._selection_timer = self.set_timer(self.selection_rest, self._selection_rested, name="selection-rest")
+
+    def _selection_rested(self) -> None:
+        """The cursor stayed on a cohort: its panels now (from the store if held for this update)."""
+        self._selection_timer = None
         self.request_refresh({SUMMARY, RISK})
 
     def action_sort_risk(self) -> None:

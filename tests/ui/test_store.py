@@ -10,10 +10,12 @@ import pytest
 
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
+from hypertui.monitor.rows import segment_groups
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.status_bar import StatusBar
 
 SIZE = (200, 45)  # wide enough for the status line's notes in full
@@ -101,3 +103,24 @@ async def test_a_store_that_cannot_be_used_says_so_in_one_line_and_the_dashboard
         await settled(pilot)
         assert_working(app)
         assert f"⚠ {says}" in status_line(app)
+
+
+async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path, clock):
+    """The panels are asked for where the cursor rests, and the summaries the list was filled
+    with at start come from the store."""
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        before = spent(app)
+        app.dashboard.query_one(SegmentList).focus()
+        app.selection_rest = 3600  # keys come faster than the cursor rests (no wall clock in a test)
+        await pilot.press(*"j" * 7)
+        await pilot.pause()
+        assert spent(app) == before
+        app.selection_rest = 0.01  # the eighth: the cursor rests there
+        await pilot.press("j")
+        await settled(pilot)
+        eighth = [s.id for _, group in segment_groups(app.segments) for s in group][8]  # in the list's order
+        assert app.view.segment_id == app.summary.segment.id == app._risk_for == eighth
+        assert spent(app) - before <= 2
+        assert app.client.tokens_today.get(f"/segments/{eighth}/summary") == 1  # asked at start, not again
