@@ -7,7 +7,9 @@ fetched again (with its kept cursor) only if the view comes back to it; a page t
 on its way is never asked for twice.
 
 A position is shown once, on the first page that brought it: the server may repeat one across
-pages. Paging stops, with `problem` saying why, when a cursor comes back or a page brings
+pages. The side filter is applied here (the API has no side parameter): each page keeps every
+row it brought and its count per side, so changing the side re-filters what is held without a
+request, and row numbers stay right for pages dropped meanwhile. Paging stops, with `problem` saying why, when a cursor comes back or a page brings
 nothing new (cursors that go round, or change while the same rows repeat).
 
 `SortedRows` shows the rows held in another order (value, uPnL, distance to liquidation,
@@ -19,6 +21,7 @@ from __future__ import annotations
 import bisect
 import re
 import shlex
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -77,9 +80,6 @@ class PositionQuery:
         """One wallet across every coin."""
         return self.coin is None
 
-    def keep(self, position: Position) -> bool:
-        return self.side == "all" or position.side == self.side
-
     def describe(self) -> str:
         side = "long + short" if self.side == "all" else f"{self.side} only (filtered here)"
         if self.book:
@@ -107,8 +107,10 @@ class PositionQuery:
 class Page:
     cursor: str | None  # the cursor that fetches this page (None: the first)
     limit: int
-    rows: list[Position] | None = None  # None: not loaded yet, or dropped
-    count: int = 0  # rows it holds once loaded (after the side filter); kept when dropped
+    rows: list[Position] | None = None  # the rows shown (the side filter's); None: not loaded yet, or dropped
+    count: int = 0  # rows it shows once loaded; kept when dropped
+    sent: list[Position] | None = None  # every row it brought, whatever the side; None with `rows`
+    sides: Counter[str] = field(default_factory=Counter)  # its rows per side; kept when dropped
     loaded: bool = False  # loaded at least once
 
 
@@ -116,7 +118,7 @@ class Page:
 class PageWindow:
     """The pages of one query, at most `max_pages` of them holding rows."""
 
-    keep: Callable[[Position], bool] = lambda p: True
+    side: str = "all"  # the rows shown: long, short or all (SIDES)
     first_limit: int = FIRST_PAGE
     limit: int = PAGE
     max_pages: int = MAX_PAGES
@@ -152,7 +154,7 @@ class PageWindow:
     @property
     def state(self) -> tuple:
         """Changes whenever what a view of these rows shows may have."""
-        return self.row_count, self.fetches, len(self.inflight), self.pages_held
+        return self.row_count, self.fetches, len(self.inflight), self.pages_held, self.side
 
     @property
     def pages_held(self) -> int:
@@ -222,7 +224,9 @@ class PageWindow:
         page = self.pages[i]
         # By id, in the order sent; a page fetched again keeps the rows it showed the first time.
         fresh = {p.id: p for p in result.positions if self._first_page.setdefault(p.id, i) == i}
-        page.rows = [p for p in fresh.values() if self.keep(p)]
+        page.sent = list(fresh.values())
+        page.sides = Counter(p.side for p in page.sent)
+        page.rows = self._shown(page.sent)
         page.count = len(page.rows)
         first_time = not page.loaded
         page.loaded = True
@@ -253,7 +257,32 @@ class PageWindow:
                 keep = set(range(a[0], b[0] + 1))
         droppable = sorted((i for i in held if i not in keep), key=lambda i: abs(i - center), reverse=True)
         for i in droppable[: len(held) - self.max_pages]:
-            self.pages[i].rows = None
+            self.pages[i].rows = self.pages[i].sent = None
+
+    def show_side(self, side: str, row: int) -> int:
+        """Show only `side` of the rows (no request: each page kept all it brought). Returns
+        the row number now of the row nearest to `row` before: that position if still shown,
+        else the next one shown after it in the API's order (the last row past the end)."""
+        where = self.locate(self._clamp(row))
+        page = self.pages[where[0]] if where is not None else None
+        anchor = None
+        if where is not None and page is not None and page.rows is not None and page.sent is not None:
+            at = page.rows[where[1]]
+            anchor = (where[0], next(k for k, p in enumerate(page.sent) if p is at))
+        self.side = side
+        for page in self.pages:
+            if page.loaded:
+                page.count = page.sides.total() if side == "all" else page.sides[side]
+                if page.sent is not None:
+                    page.rows = self._shown(page.sent)
+        self._reindex()
+        if anchor is None:
+            return 0
+        i, k = anchor
+        return self._clamp(self._starts[i] + len(self._shown(self.pages[i].sent[:k])))
+
+    def _shown(self, rows: list[Position]) -> list[Position]:
+        return rows if self.side == "all" else [p for p in rows if p.side == self.side]
 
     def _clamp(self, row: int) -> int:
         return min(max(row, 0), max(self.row_count - 1, 0))

@@ -60,7 +60,7 @@ def test_far_pages_are_dropped_and_fetched_again_by_their_cursor():
 
 def test_side_filter_keeps_row_numbers_consistent_and_failed_page_can_be_asked_again():
     q = PositionQuery(coin="BTC", side="long")
-    w = PageWindow(keep=q.keep, first_limit=4, limit=4)
+    w = PageWindow(side=q.side, first_limit=4, limit=4)
     w.begin(0)
     w.failed(0)
     assert w.wanted(0, 10) == [0]
@@ -115,7 +115,7 @@ def test_cells_are_compact():
 
 def test_pages_on_screen_are_never_dropped_even_when_sparse():
     q = PositionQuery(coin="BTC", side="long")
-    w = PageWindow(keep=q.keep, first_limit=2, limit=2, max_pages=2)
+    w = PageWindow(side=q.side, first_limit=2, limit=2, max_pages=2)
     for i in range(5):  # one long per page: five pages for five rows on screen
         w.begin(i)
         w.loaded(i, _page(i * 2, 2), center_row=0, shown=(0, 4))
@@ -195,3 +195,16 @@ def test_the_dump_command_of_a_query_pages_through_the_same_rows():
     assert (args.kind, args.all, args.format, args.coin, args.segment) == ("positions", True, "json", "xyz:GOLD", 9)
     assert (args.open, args.address, args.start) == (False, ["0x" + "ab" * 20], "2026-11-19T12:00:00.000Z")
     assert "--segment" not in PositionQuery("BTC").dump_command(PositionQuery("BTC").api_params(now), "csv")
+
+
+def test_the_side_is_changed_over_the_rows_held_without_a_request_keeping_the_nearest_row():
+    w = PageWindow(first_limit=4, limit=4, max_pages=1)
+    _load_next(w, _page(0, 4))
+    _load_next(w, _page(4, 4, more=False))  # ids 0-7 (odd ones long); the first page is dropped
+    fetches = w.fetches
+    assert w.row(6).id == "6" and w.row(6).side == "short"
+    assert w.show_side("long", 6) == 3  # its nearest long after it: id 7, the 4th long
+    assert w.row_count == 4 and w.row(0) is None and [w.row(n).id for n in (2, 3)] == ["5", "7"]
+    assert w.show_side("all", 3) == 7  # and back on id 7
+    assert w.row_count == 8 and w.show_side("short", 7) == 3  # past the last short: the last row
+    assert w.fetches == fetches and w.wanted(0, 3) == [0]  # only the dropped page, if scrolled back to

@@ -191,6 +191,27 @@ async def test_filters_restart_paging_and_side_is_filtered_here(make_app):
         assert screen.filters.address is None and view.row_count > 1
 
 
+async def test_the_side_filters_the_rows_held_without_a_request_and_keeps_the_cursor_near(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen, view = await _opened_on_the_simulator(pilot)
+        rows = [view.window.row(i) for i in range(view.row_count)]
+        short = next(i for i, p in enumerate(rows) if p.side == "short" and i > 5)  # a short far enough down to scroll
+        nearest_long = next(p for p in rows[short:] if p.side == "long")
+        view.move_to(short)
+        asked = len(app.client.calls)
+        await pilot.press("s")  # long only
+        await _loaded(pilot)
+        assert len(app.client.calls) == asked  # nothing asked again
+        assert view.cursor_position is nearest_long  # the short under the cursor left: the next long
+        await pilot.press("s")  # short only
+        await _loaded(pilot)
+        assert view.cursor_position.side == "short" and rows.index(view.cursor_position) > rows.index(nearest_long)
+        await pilot.press("s")  # both sides again
+        await _loaded(pilot)
+        assert len(app.client.calls) == asked and view.row_count == len(rows)
+
+
 async def test_risk_row_and_palette_open_positions_for_the_selected_cohort(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

@@ -6,6 +6,7 @@ Rows load lazily: a small first page, then 1,000-row pages fetched in a worker w
 comes within a screen of the end of what is loaded. At most `MAX_PAGES` pages hold rows; the
 pages far from the cursor are dropped and fetched again (by their kept cursor) if revisited.
 `S` sorts the rows held (the API only orders by open time): no request, and no paging while sorted.
+`s` (side) filters the rows held, without a request either: the API has no side parameter.
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ class PositionsScreen(Screen):
         self._shown: dict[str, Text] = {}
 
     def _new_window(self) -> PageWindow:
-        return PageWindow(keep=self.filters.keep)
+        return PageWindow(side=self.filters.side)
 
     def compose(self) -> ComposeResult:
         # The first page needs nothing from the screen: asked for now, it travels while the
@@ -273,7 +274,20 @@ class PositionsScreen(Screen):
 
     def action_cycle(self, name: str) -> None:
         self.filters = self.filters.cycled(name)
-        self._restart()
+        if name == "side":
+            self._show_side()
+        else:
+            self._restart()
+
+    def _show_side(self) -> None:
+        """The rows held, filtered to the new side here: nothing is fetched again, and the cursor
+        stays on its position or the nearest one after it. Sorted, the new rows show their top."""
+        row = self.window.show_side(self.filters.side, self.view.cursor)
+        if self.sorted is not None:
+            self.sorted, row = SortedRows.of(self.window.held(), self.sorted.column), 0
+        self._show()
+        self.view.move_to(row)
+        self._fetch_wanted()  # fewer rows may leave the view short: the next page, as when scrolling
 
     def _restart(self) -> None:
         self.workers.cancel_group(self, "positions")
