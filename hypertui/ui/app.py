@@ -711,6 +711,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             daily_limit=self.client.daily_limit,
             interval=self.cadence,
             notes=self._status_notes(),
+            status=self.status,
         )
         screen.set_stale({STALE_PANEL[part] for part in self._failures})
 

@@ -4,6 +4,7 @@ status bar, and a store that cannot be used said in one line while the dashboard
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -21,8 +22,12 @@ from hypertui.ui.widgets.status_bar import StatusBar
 SIZE = (200, 45)  # wide enough for the status line's notes in full
 
 
-def store_app(store: SnapshotStore, clock: FrozenClock, *, daily_tokens: int | None = None) -> HyperTuiApp:
-    client = simulator_client(seed=7, scale="small", clock=clock, store=store, daily_tokens=daily_tokens)
+def store_app(
+    store: SnapshotStore, clock: FrozenClock, *, daily_tokens: int | None = None, update_interval: float = 15.0
+) -> HyperTuiApp:
+    client = simulator_client(
+        seed=7, scale="small", clock=clock, store=store, daily_tokens=daily_tokens, update_interval=update_interval
+    )
     return HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
 
 
@@ -124,3 +129,18 @@ async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path
         assert app.view.segment_id == app.summary.segment.id == app._risk_for == eighth
         assert spent(app) - before <= 2
         assert app.client.tokens_today.get(f"/segments/{eighth}/summary") == 1  # asked at start, not again
+
+
+async def test_the_status_bar_shows_the_datas_own_time_and_late_past_its_threshold(tmp_path, clock):
+    app = store_app(SnapshotStore(), clock, update_interval=30 * 60)  # the live API's cadence
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        data = app.status.last_update
+        assert f"│ data {data:%H:%M} UTC │ updated" in status_line(app)
+        clock.advance(12 * 60)  # no check since: the data's age grows, apart from the check's
+        app._render_status()
+        assert f"│ data {data:%H:%M} UTC, 12m ago │ updated" in status_line(app)
+        late = app.status.next_update_threshold
+        clock.now = late + timedelta(days=1)  # a day past the threshold, the same status: the upstream is late
+        app._render_status()
+        assert f"│ LATE · data {data:%Y-%m-%d %H:%M} UTC │" in status_line(app)

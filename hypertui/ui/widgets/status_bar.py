@@ -1,4 +1,5 @@
-"""One line: source, last update and its age, next refresh, paused/stale badges, tokens spent today, error."""
+"""One line: source, paused/stale badges, error, the data's own time (the API's lastUpdate, LATE
+past its nextUpdateThreshold), the last check and its age, next refresh, tokens spent today."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from hypertui.api.models import StateStatus
 from hypertui.monitor import format as fmt
 from hypertui.monitor.staleness import Freshness
 from hypertui.ui.widgets.text_lines import TextLines
@@ -31,14 +33,16 @@ class StatusBar(TextLines):
         daily_limit: int | None,
         interval: float | None,
         notes: Sequence[str] = (),
+        status: StateStatus | None = None,
     ) -> None:
         """`tokens`: spent today (UTC) out of `daily_limit` (None: unknown). `notes`: what the
-        server could not serve as asked (shown after the cadence)."""
+        server could not serve as asked (shown after the cadence). `status`: the last
+        state/status read, whose lastUpdate is the data's own time."""
         spent = f"tokens today {fmt.count(tokens)}" + ("" if daily_limit is None else f"/{fmt.count(daily_limit)}")
-        text = self._line(source, freshness, now, spent, interval, notes, compact=False)
+        text = self._line(source, freshness, now, spent, interval, notes, status, compact=False)
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
-            text = self._line(source, freshness, now, spent, interval, notes, compact=True)
+            text = self._line(source, freshness, now, spent, interval, notes, status, compact=True)
         if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
@@ -51,6 +55,7 @@ class StatusBar(TextLines):
         spent: str,
         interval: float | None,
         notes: Sequence[str],
+        status: StateStatus | None,
         *,
         compact: bool,
     ) -> Text:
@@ -66,6 +71,8 @@ class StatusBar(TextLines):
         if freshness.last_error:  # before the rest: on a narrow terminal the line is cut at the right
             error = _ENDPOINT.sub("", freshness.last_error) if compact else freshness.last_error
             parts += [("✗ " + error, "bold red"), sep]
+        if status is not None and status.last_update is not None:
+            parts += [*_data_time(status.last_update, status.next_update_threshold, now, compact=compact), sep]
         # Within its first minute the time alone says how fresh it is.
         ago = f" ({age} ago)" if (freshness.age(now) or 0) >= 60 else ""
         if freshness.last_ok is None:
@@ -86,3 +93,15 @@ class StatusBar(TextLines):
         if not compact:
             parts += [sep, spent]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+
+def _data_time(data: datetime, late_after: datetime | None, now: datetime, *, compact: bool) -> list[tuple[str, str] | str]:
+    """When the API's data was last updated (`data`), told apart from when it was last checked:
+    an upstream past its own nextUpdateThreshold (`late_after`) is LATE, with the day its data is from."""
+    if late_after is not None and now > late_after:
+        return [("LATE", "bold yellow"), f" · data {data:%Y-%m-%d %H:%M} UTC"]
+    shown = f"{data:%H:%M}" if data.date() == now.date() else f"{data:%Y-%m-%d %H:%M}"
+    if compact:
+        return [f"data {shown}"]
+    seconds = (now - data).total_seconds()
+    return [f"data {shown} UTC" + (f", {fmt.age(seconds)} ago" if seconds >= 60 else "")]
