@@ -141,6 +141,9 @@ PANELS_MAX_AGE = 5 * 60.0  # ...but the panels are fetched at least this often, 
 # `state/status` is not one of the ten documented endpoints: a server may answer 404. Without it
 # the data's cadence is unknown, so "follow the data" becomes a refresh this often.
 NO_STATUS_INTERVAL = PANELS_MAX_AGE
+# An upstream late past its nextUpdate is checked again after 1, 2, 5, 10, then every 30 minutes:
+# each check costs a token, and a fixed 30 s spent 2,880 a day on one that stayed late.
+LATE_BACKOFF = (60.0, 120.0, 300.0, 600.0, 1800.0)
 
 
 def cadence(interval: float | None, status_missing: bool) -> float | None:
@@ -214,7 +217,8 @@ def next_delay(
     A fixed interval is kept from `nextUpdate` on; before it, checking more often than once per
     `early_check` seconds finds nothing new and only spends quota (100 requests a day on the free
     plan: three minutes at 2 s). Without an interval follow the data: a little after `nextUpdate`,
-    never sooner than `floor` (an overdue update is polled for, gently) nor later than `ceiling`.
+    never sooner than `floor` nor later than `ceiling`; an overdue update is checked for with
+    the LATE_BACKOFF steps.
     Never sooner than `at_least` (a 429's Retry-After) either, and never later than LONGEST_DELAY
     whatever that says.
     """
@@ -226,8 +230,21 @@ def next_delay(
     elif status is None or status.next_update is None:
         delay = floor * 2
     else:
-        delay = min(ceiling, max(floor, (status.next_update - now).total_seconds() + grace))
+        until = (status.next_update - now).total_seconds()
+        delay = min(ceiling, max(floor, until + grace)) if until + grace > 0 else late_backoff(-until)
     return min(max(delay, at_least), LONGEST_DELAY)
+
+
+def late_backoff(late: float) -> float:
+    """Seconds to the next check of an upstream `late` seconds past its nextUpdate: the
+    LATE_BACKOFF step that lateness has reached (checked 10 s late: 1 min; then 70 s late: 2 min;
+    ...), so the steps follow from the status alone, with no count of checks to keep."""
+    elapsed = 0.0
+    for step in LATE_BACKOFF:
+        elapsed += step
+        if late < elapsed:
+            return step
+    return LATE_BACKOFF[-1]
 
 
 def until_quota_reset(now: datetime, *, floor: float = 60.0) -> float:

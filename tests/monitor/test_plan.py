@@ -112,10 +112,21 @@ def test_next_delay_follows_the_data_cadence():
     due = StateStatus(next_update=NOW + timedelta(minutes=12))
     assert plan.next_delay(None, due, NOW) == 12 * 60 + 10
     overdue = StateStatus(next_update=NOW - timedelta(minutes=3))
-    assert plan.next_delay(None, overdue, NOW) == 30.0
+    assert plan.next_delay(None, overdue, NOW) == 5 * 60  # late: see the backoff test
     far = StateStatus(next_update=NOW + timedelta(hours=5))
     assert plan.next_delay(None, far, NOW) == 30 * 60
     assert plan.next_delay(None, None, NOW) == 60.0
+
+
+def test_a_late_upstream_is_checked_after_1_2_5_10_then_every_30_minutes():
+    late = StateStatus(next_update=NOW)
+    now, waits = NOW + timedelta(seconds=10), []  # the first check: just after nextUpdate
+    for _ in range(7):
+        wait = plan.next_delay(None, late, now)
+        waits.append(wait / 60)
+        now += timedelta(seconds=wait)
+    assert waits == [1, 2, 5, 10, 30, 30, 30]
+    assert plan.next_delay(None, late, NOW - timedelta(seconds=5)) == 30.0  # not late yet: a little after it
 
 
 def test_panels_are_current_only_for_the_same_update_and_not_for_ever():
