@@ -4,13 +4,16 @@
 
 On the embedded simulator behind a frozen clock (one API update throughout), with a store file
 in a fresh temporary folder: a cold start, a restart on the same store (within the update), and
-then the cohort list browsed (8 cohorts, one `j` each, as fast as keys come).
+then the cohort list browsed (8 cohorts, one `j` each, as fast as keys come). Also the bytes the
+store keeps per update: the answers of a cold start, and of the panels on screen, which an idle
+dashboard fetches again at each update (times 48 a day at the live API's 30 min cadence).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
 import tempfile
 from pathlib import Path
 
@@ -32,6 +35,15 @@ def _spent(path: Path) -> int:
         store.close()
 
 
+def _kept(path: Path, endpoint_like: str = "%") -> int:
+    """Bytes of the answers kept (compressed), of endpoints matching `endpoint_like` (SQL LIKE)."""
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("SELECT COALESCE(SUM(LENGTH(body)), 0) FROM answers WHERE endpoint LIKE ?", (endpoint_like,)).fetchone()[0]
+    finally:
+        db.close()
+
+
 async def _session(path: Path, size: tuple[int, int], scale: str, browse: int = 0) -> None:
     clock = FrozenClock(FROZEN)
     client = simulator_client(seed=7, scale=scale, clock=clock, store=SnapshotStore(path, source=SOURCE))
@@ -51,6 +63,8 @@ async def main(size: tuple[int, int], scale: str) -> None:
         path = Path(folder) / "store.sqlite3"
         await _session(path, size, scale)
         cold = _spent(path)
+        kept = _kept(path)
+        background = _kept(path, "/segments/%/summary") - _kept(path, "/segments/16/summary")  # the list's other 15
         await _session(path, size, scale)
         warm = _spent(path) - cold
         await _session(path, size, scale, browse=8)
@@ -58,6 +72,7 @@ async def main(size: tuple[int, int], scale: str) -> None:
     print(f"cold start: {cold} tokens")
     print(f"warm restart within the update: {warm} tokens")
     print(f"restart and 8 cohorts browsed quickly: {browsed} tokens")
+    print(f"store: {kept / 1024:.0f} KiB kept at a cold start; {(kept - background) / 1024:.0f} KiB of panels per update")
 
 
 if __name__ == "__main__":
