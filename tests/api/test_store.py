@@ -192,3 +192,21 @@ async def test_tokens_are_counted_as_the_quota_counts_them_and_its_limit_learned
     with pytest.raises(RateLimitError):
         await configured.segments()
     assert configured.daily_limit == 50_000  # the config's word, not the answer's
+
+
+def test_a_store_locked_by_another_program_is_kept_in_memory(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "store.sqlite3"
+    SnapshotStore(path, source=SOURCE).close()
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("PRAGMA journal_mode=DELETE")  # out of WAL: an exclusive lock keeps readers out too
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        store = SnapshotStore(path, source=SOURCE)
+        assert store.problem == "store: locked by another program, kept in memory this session"
+        store.spend_token(DAY, STATUS)
+        assert store.tokens(DAY) == {STATUS: 1}
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
