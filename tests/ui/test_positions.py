@@ -502,3 +502,20 @@ async def test_a_cursor_loop_stops_paging_and_the_screen_says_why(make_app):
         view = app.screen.query_one(PositionsView)
         assert view.row_count == FIRST_PAGE + 50 and "loop" in view.tail
         assert f"{FIRST_PAGE + 50} positions (stopped)" in app.screen.status_text().plain
+
+
+async def test_the_detail_view_shows_the_whole_address_at_80_columns(make_app):
+    """The detail view cut the address at 40 characters (0xe64e…545e… at 80x24)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await _open_from_heatmap(pilot)
+        wallet = app.screen.query_one(PositionsView).cursor_position.address
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, PositionDetail)
+        shown = "".join(
+            "".join(segment.text for segment in app.screen.query_one("#position-fields").render_line(y))
+            for y in range(app.screen.query_one("#position-fields").size.height)
+        )
+        assert wallet in shown

@@ -400,7 +400,7 @@ class PositionDetail(ModalScreen[None]):
         cohorts = self.cohorts()
         table.add_row(Text("Cohorts"), Text(" · ".join(cohorts) if cohorts else fmt.DASH, style="bold"))
         for label, value in detail_fields(self.position):
-            table.add_row(Text(label), Text(value))
+            table.add_row(Text(label), Text(value, overflow="fold"))  # folded, never cut: an address is copied whole
         with VerticalScroll(id="position-box") as box:
             box.border_title = Text(f"{self.position.coin} {self.position.side}")
             box.border_subtitle = "c copies the address · b the wallet's book · escape closes"
