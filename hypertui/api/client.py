@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import math
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -657,15 +658,25 @@ class HyperTrackerClient:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             raise TooLargeError(endpoint, self._max_body)
+        encoding = response.headers.get("content-encoding", "").strip().lower()
+        # gzip and deflate are unpacked here, never further than the limit: httpx unpacks each
+        # piece read from the socket whole (64 KB of a gzip bomb is ~64 MB at once).
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32) if encoding in ("gzip", "x-gzip", "deflate") else None
+        pieces = response.aiter_raw() if inflater else response.aiter_bytes()
         body = bytearray()
         try:
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) > self._max_body or response.num_bytes_downloaded > self._max_body:
-                    raise TooLargeError(endpoint, self._max_body)
-        except httpx.DecodingError:
-            encoding = one_line(response.headers.get("content-encoding", "")) or "its encoding"
-            raise BadResponseError(endpoint, "(body)", f"cannot be unpacked ({encoding})") from None
+            async for piece in pieces:
+                while piece:
+                    room = self._max_body + 1 - len(body)
+                    body += inflater.decompress(piece, room) if inflater else piece
+                    piece = inflater.unconsumed_tail if inflater else b""
+                    if len(body) > self._max_body or response.num_bytes_downloaded > self._max_body:
+                        raise TooLargeError(endpoint, self._max_body)
+            if inflater:
+                body += inflater.flush()  # all its input was taken: what is left is a few bytes at most
+        except (httpx.DecodingError, zlib.error):
+            shown = one_line(encoding) or "its encoding"
+            raise BadResponseError(endpoint, "(body)", f"cannot be unpacked ({shown})") from None
         return bytes(body)
 
     def _raise_for_status(self, endpoint: str, response: httpx.Response, content: bytes, *, download: bool) -> None:

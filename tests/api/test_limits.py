@@ -95,6 +95,29 @@ async def test_a_gzip_bomb_is_cut_off_at_the_default_limit(serve):
     assert "\n" not in str(info.value)
 
 
+async def test_a_gzip_bomb_is_unpacked_no_further_than_the_limit(serve):
+    """httpx unpacks each piece read from the socket whole: 64 KB of a bomb became ~64 MB at once,
+    far past a smaller limit, before the limit was looked at (the socket soak peaked at 591 MB)."""
+    import tracemalloc
+
+    limit = 4 * 2**20
+    bomb = gzip_of_zeros(128 * 2**20)
+
+    async def answer(path, writer):
+        writer.write(head(content_encoding="gzip", content_length=str(len(bomb))) + bomb)
+        await writer.drain()
+
+    async with client_at(await serve(answer), max_body=limit) as client:
+        tracemalloc.start()
+        try:
+            with pytest.raises(TooLargeError, match="larger than 4 MB"):
+                await client.heatmap()
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 3 * limit, f"{peak / 2**20:.0f} MB held for a {limit / 2**20:.0f} MB limit"
+
+
 async def test_a_body_over_the_limit_is_refused_whatever_its_framing(serve):
     """Declared too long (refused before any byte of it arrives: the server never sends one),
     or streamed in chunks with no length at all."""
