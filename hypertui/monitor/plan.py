@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hypertui.api.models import Segment, StateStatus, ordered_by_range
+from hypertui.monitor.budget import Budget, Tier, next_reset
 from hypertui.monitor.rows import AXES
 
 if TYPE_CHECKING:
@@ -50,6 +51,12 @@ BOTH_AXES_COLUMNS = 200
 # has not been updated since they were fetched (data changes every 15-30 min; each request
 # costs quota). A refresh the user asks for is never skipped.
 IF_UPDATED = "if_updated"
+
+
+# The budget's tiers (hypertui.monitor.budget), most important first: the panels on screen, the
+# cohort list's summaries, then the risk of the cohorts that alert rules read.
+PANELS_TIER, LIST_TIER, RULES_TIER = "panels", "cohort list", "alert rules' risk"
+TIERS = (PANELS_TIER, LIST_TIER, RULES_TIER)
 
 
 @dataclass(frozen=True)
@@ -132,6 +139,44 @@ def plan_cycle(
         # far down the list is there too.
         wanted.update(Request("liquidation_risk", (sid, 0, RISK_REQUEST_MAX)) for sid in set(rule_risk) - {shown})
     return sorted(wanted)
+
+
+def budget_tiers(
+    view: View,
+    *,
+    cohort_ids: Iterable[int],
+    summaries_at: Mapping[int, datetime],
+    rule_cohorts: Iterable[int],
+    rule_due: Iterable[int],
+    now: datetime,
+) -> list[Tier]:
+    """What a full cycle costs, tier by tier (TIERS), now and at each later update: the costs
+    the budget planner weighs. `rule_cohorts`: every cohort alert rules read the risk of;
+    `rule_due`: those not of the latest update (rule_risk_due)."""
+
+    def cost(parts: Iterable[str]) -> int:
+        asked = plan_cycle(parts, view, cohort_ids=cohort_ids, summaries_at=summaries_at, risk_loaded=0, follow_cadence=False, now=now)
+        return len(asked)
+
+    panels = cost(PANELS)
+    listed = cost(PANELS | {BACKGROUND}) - panels  # the selected cohort's own summary serves the list
+    others = set(rule_cohorts) - ({view.segment_id} if RISK in view.visible else set())
+    return [
+        Tier(PANELS_TIER, panels, panels),
+        Tier(LIST_TIER, listed, min(BACKGROUND_REFRESH_PER_CYCLE, len(set(cohort_ids) - {view.segment_id}))),
+        Tier(RULES_TIER, len(others & set(rule_due)), len(others)),
+    ]
+
+
+def within_budget(parts: set[str], rule_risk: set[int], budget: Budget | None) -> tuple[set[str], set[int]]:
+    """`parts` and the alert rules' cohorts to fetch, without the tiers `budget` leaves out
+    (None: no daily limit known, everything)."""
+    if budget is None:
+        return parts, rule_risk
+    return (
+        parts if LIST_TIER in budget.tiers else parts - {BACKGROUND},
+        rule_risk if RULES_TIER in budget.tiers else set(),
+    )
 
 
 # The longest wait before a cycle: the daily quota resets within it, so no answer justifies more.
@@ -249,5 +294,4 @@ def late_backoff(late: float) -> float:
 
 def until_quota_reset(now: datetime, *, floor: float = 60.0) -> float:
     """Seconds until a daily quota can have reset: the next UTC midnight (at least `floor`)."""
-    midnight = (now.astimezone(UTC) + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-    return max(floor, (midnight - now).total_seconds())
+    return max(floor, (next_reset(now) - now).total_seconds())

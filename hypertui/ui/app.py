@@ -43,6 +43,7 @@ from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
 from hypertui.monitor.alerts import AlertData, risk_cohorts
+from hypertui.monitor.budget import Budget, plan_budget, update_every
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.heat import MODES, HeatSort, next_sort
 from hypertui.monitor.plan import (
@@ -218,6 +219,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._failures: dict[str, str] = {}  # part -> one-line error of its last attempt
         self._wait_at_least = 0.0  # from a 429's retry-after
         self._next_at: datetime | None = None
+        self.token_budget: Budget | None = None  # the day's, as last planned (None: no daily limit known)
         self._timed_no = 0  # full-screen cycles started
         self._fetched_in: dict[str, int] = {}  # part -> full-screen cycle it was last fetched in
         self._panels_as_of: datetime | None = None  # the state/status lastUpdate the panels show
@@ -338,17 +340,20 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 self._timed_no += 1
             visible = frozenset(self.dashboard.visible_panels() & PANEL_PARTS)
             self.view = replace(self.view, visible=visible)
+            now = self.clock()
+            # With a daily limit known, the list and the rules' risk only as far as the day's tokens go.
+            parts, rule_risk = plan.within_budget(
+                parts, plan.rule_risk_due(self._rule_cohorts(), self._risk_update, self._last_update), self._plan_budget(now)
+            )
             requests = plan.plan_cycle(
                 parts,
                 self.view,
                 cohort_ids=[s.id for s in self.segments or []],
                 summaries_at=self.summaries_at,
                 risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
-                rule_risk=plan.rule_risk_due(
-                    risk_cohorts(self.alerts.evaluator.rules, self.segments or []), self._risk_update, self._last_update
-                ),
+                rule_risk=rule_risk,
                 follow_cadence=self.cadence is None,
-                now=self.clock(),
+                now=now,
             )
             # Attributed now: the selection may change while the requests are out, and a failed
             # summary of the cohort that *was* selected must not linger as a background failure.
@@ -427,6 +432,27 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if request.kind == "liquidation_risk" and request.args[0] != self.view.segment_id:
             return ALERT_RISK
         return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
+
+    def _rule_cohorts(self) -> frozenset[int]:
+        """The cohorts whose liquidation risk the alert rules read."""
+        return risk_cohorts(self.alerts.evaluator.rules, self.segments or [])
+
+    def _plan_budget(self, now: datetime) -> Budget | None:
+        """The day's token budget from `now` on (hypertui.monitor.budget); None while no daily
+        limit is known (config daily_tokens, or a daily 429's): then everything, as asked."""
+        limit = self.client.daily_limit
+        if limit is None or self.view is None:
+            return None
+        rule_cohorts = self._rule_cohorts()
+        tiers = plan.budget_tiers(
+            self.view,
+            cohort_ids=[s.id for s in self.segments or []],
+            summaries_at=self.summaries_at,
+            rule_cohorts=rule_cohorts,
+            rule_due=plan.rule_risk_due(rule_cohorts, self._risk_update, self._last_update),
+            now=now,
+        )
+        return plan_budget(limit, sum(self.client.tokens_today.values()), now, update_every(self.status), tiers)
 
     @property
     def cadence(self) -> float | None:
@@ -509,7 +535,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._next_at = None
             return
         now = self.clock()
-        self._start_timer(plan.next_delay(self.cadence, self.status, now, at_least=self._wait_at_least), now)
+        delay = plan.next_delay(self.cadence, self.status, now, at_least=self._wait_at_least)
+        self.token_budget = self._plan_budget(now)
+        if self.token_budget is not None:  # the next update the day's tokens allow, or the reset
+            delay = max(delay, self.token_budget.delay(self.status, now))
+        self._start_timer(delay, now)
 
     def _start_timer(self, delay: float, now: datetime) -> None:
         self._next_at = now + timedelta(seconds=delay)
@@ -718,6 +748,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _status_notes(self) -> list[str]:
         """What the server could not do, so the screen does not look better served than it is."""
         notes = ["no state/status: timed refresh"] if self.status_missing else []
+        if self.token_budget is not None and (note := self.token_budget.note(plan.TIERS)):
+            notes.append(note)
         if self.client.store.problem:  # the store is given up: each answer costs a token again after a restart
             notes.append(self.client.store.problem)
         if dropped := self.client.rows_dropped:  # models.RowTolerant: the rest of those answers is shown

@@ -1,5 +1,5 @@
 """The dashboard on the snapshot store: what a restart within an update costs, the tokens on the
-status bar, and a store that cannot be used said in one line while the dashboard works."""
+status bar and the daily budget they follow, and a store that cannot be used said in one line while the dashboard works."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
+from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.monitor.rows import segment_groups
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
@@ -144,3 +145,25 @@ async def test_the_status_bar_shows_the_datas_own_time_and_late_past_its_thresho
         clock.now = late + timedelta(days=1)  # a day past the threshold, the same status: the upstream is late
         app._render_status()
         assert f"│ LATE · data {data:%Y-%m-%d %H:%M} UTC │" in status_line(app)
+
+
+async def test_with_a_daily_limit_the_dashboard_follows_the_budget(tmp_path, clock):
+    # Noon on the Free plan at a 15-min cadence: 48 updates left and 95 tokens after the first
+    # screen; 4 a fetch (the status check and 3 panels): every 3rd update (64), not the list's 15.
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, daily_tokens=100, update_interval=15 * 60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        first = spent(app)
+        assert first == 5  # legend, status, summary, risk, heatmap: no other cohort's summary
+        assert "budget: every 45 min" in status_line(app)
+        assert app._next_at == app.status.next_update + timedelta(minutes=30, seconds=10)
+        for _ in range(2):  # the timer's cycle at the update the budget allows, planned again after it
+            clock.now = app._next_at
+            app.request_refresh(TIMED | {IF_UPDATED})
+            await settled(pilot)
+            assert app.summary is not None and app._panels_as_of == app.status.last_update
+            stride = app.token_budget.stride  # 3, then 2: 87 tokens for 42 updates fit every 2nd
+            assert stride > 1
+            assert app._next_at == app.status.next_update + timedelta(minutes=15 * (stride - 1), seconds=10)
+        assert spent(app) == first + 2 * 4
+        assert "budget: every 30 min" in status_line(app)
