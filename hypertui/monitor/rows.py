@@ -39,6 +39,7 @@ class SegmentLine:
     traders: str
     bias: str
     lean: str  # ▲ net long, ▼ net short, · neutral, blank if unknown
+    age: str = ""  # how old its figures are, when of an API update older than the current one
 
 
 def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
@@ -46,7 +47,10 @@ def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
     return [(axis, ordered_by_range(segments, axis)) for axis in AXES]
 
 
-def segment_line(segment: Segment, summary: SegmentSummary | None) -> SegmentLine:
+def segment_line(segment: Segment, summary: SegmentSummary | None, age: float | None = None) -> SegmentLine:
+    """A cohort's row: its trader count and perp bias (all positions), which only its own summary
+    carries (a token each). `age`: seconds since the update the summary is of, when that is not
+    the current one (None: current): the row says how old it is rather than pass for current."""
     if summary is None:
         return SegmentLine(segment.id, segment.emoji, segment.name, "…", "", "")
     bias = summary.open_perps_summary.perp_bias
@@ -58,7 +62,20 @@ def segment_line(segment: Segment, summary: SegmentSummary | None) -> SegmentLin
         fmt.count(traders),
         fmt.signed(bias),
         fmt.direction(bias, BIAS_DEAD_ZONE),
+        "" if age is None else coarse_age(age),
     )
+
+
+def coarse_age(seconds: float) -> str:
+    """An age in at most 3 cells, its largest unit only (<1m, 45m, 3h, 2d), for the list's narrow rows."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "<1m"
+    if minutes < 60:
+        return f"{minutes}m"
+    if minutes < 24 * 60:
+        return f"{minutes // 60}h"
+    return f"{min(minutes // (24 * 60), 99)}d"
 
 
 def short_name(name: str, width: int = 7) -> str:

@@ -195,6 +195,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.segments: list[Segment] | None = None
         self.list_summaries: dict[int, SegmentSummary] = {}
         self.summaries_at: dict[int, datetime] = {}
+        self._summary_update: dict[int, datetime | None] = {}  # cohort -> the lastUpdate its list summary is of
         self.summary: SegmentSummary | None = None
         self._prev_summary: SegmentSummary | None = None
         self.risk_items: list[RiskItem] = []
@@ -491,6 +492,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.request_refresh(())
         else:
             self._arm_timer()
+        self._render_segments()  # a new update ages the rows not fetched in it
         self._render_status()
 
     def _fail(self, part: str, exc: BaseException) -> None:
@@ -575,6 +577,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 changed = self.list_summaries.get(sid) is not result
                 self.list_summaries[sid] = result
                 self.summaries_at[sid] = now
+                self._summary_update[sid] = self._last_update
             if (sid, age) == (view.segment_id, view.position_age):
                 self._fetched_in[SUMMARY] = self._timed_no
                 if result is self.summary:
@@ -661,8 +664,18 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _render_segments(self) -> None:
         if self.segments is None:
             return
-        lines = {s.id: segment_line(s, self.list_summaries.get(s.id)) for s in self.segments}
+        now = self.clock()
+        lines = {s.id: segment_line(s, self.list_summaries.get(s.id), self._list_age(s.id, now)) for s in self.segments}
         self.dashboard.query_one(SegmentList).update_lines(lines)
+
+    def _list_age(self, sid: int, now: datetime) -> float | None:
+        """Seconds since the update a cohort's list summary is of, when that is not the current
+        update (None: current, or nothing held): the list's other rows are refreshed one per
+        update, and within the day's budget, so most are of older updates."""
+        current = self._last_update
+        if sid not in self.list_summaries or current is None or self._summary_update.get(sid) == current:
+            return None
+        return (now - (self._summary_update.get(sid) or self.summaries_at[sid])).total_seconds()
 
     def _segment(self, sid: int) -> Segment | None:
         return next((s for s in self.segments or [] if s.id == sid), None)
@@ -758,6 +771,10 @@ class HyperTuiApp(App[int], inherit_bindings=False):
 
     def _tick(self) -> None:
         self._render_status()
+        # The rows' ages (only the prompts whose text changed are redrawn); none while closing,
+        # when the list may be gone before the tick stops.
+        if self.dashboard.query(SegmentList):
+            self._render_segments()
 
     # --- messages from the dashboard ------------------------------------------------------
 

@@ -142,11 +142,11 @@ def test_the_tiers_cost_what_a_cycle_asks_for():
         rule_due={3},
         now=now,
     )
-    # Summary, risk, heatmap; the 15 other cohorts' summaries (the selected one's serves), then 1;
+    # Summary, risk, heatmap; the 15 other cohorts' summaries (the selected one's serves), then 2;
     # the rules' other cohorts (16's risk is the panel's): 1 due now, 2 at each update.
     assert tiers == [
         Tier(PANELS_TIER, 3, 3),
-        Tier(LIST_TIER, 15, 1),
+        Tier(LIST_TIER, 15, 2),
         Tier(RULES_TIER, 1, 2),
     ]
     narrow = replace(view, visible=frozenset({SUMMARY}))

@@ -60,7 +60,7 @@ def test_first_cycle_fills_every_missing_cohort_then_one_old_per_cycle():
     reqs = _plan(TIMED, View(segment_id=16), summaries_at={})
     assert {r.args[0] for r in reqs if r.kind == "summary"} == set(IDS)
     old = {sid: NOW - timedelta(hours=1) for sid in IDS} | {3: NOW - timedelta(hours=2)}
-    assert plan.background_summaries(IDS, old, NOW, skip=16) == [3]
+    assert plan.background_summaries(IDS, old, NOW, skip=16) == [3, 1]  # the oldest first, two a cycle
     fresh = dict.fromkeys(IDS, NOW - timedelta(minutes=1))
     assert plan.background_summaries(IDS, fresh, NOW) == []
 

@@ -220,3 +220,11 @@ def test_risk_lines_work_out_a_line_only_when_asked():
     assert lines.coins[:2] == ["C299", "C298"] and len(lines) == 300
     assert lines._lines == {}  # the order is known; no line built yet
     assert lines[1].percent_risk == "‼298.00%" and list(lines._lines) == [1]
+
+
+def test_a_segment_line_of_an_older_update_says_how_old():
+    summary = _summary(traders=12345, bias=-0.3)
+    assert segment_line(LEGEND[1], summary).age == ""
+    ages = (20, 45 * 60, 3 * 3600 + 59 * 60, 50 * 86400, 400 * 86400)
+    assert [segment_line(LEGEND[1], summary, seconds).age for seconds in ages] == ["<1m", "45m", "3h", "50d", "99d"]
+    assert segment_line(LEGEND[1], None, 600).age == ""  # nothing held: "…", no age

@@ -1,5 +1,6 @@
 """The dashboard on the snapshot store: what a restart within an update costs, the tokens on the
-status bar and the daily budget they follow, and a store that cannot be used said in one line while the dashboard works."""
+status bar and the daily budget they follow, the cohort list's rows of older updates, and a
+store that cannot be used said in one line while the dashboard works."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import IF_UPDATED, TIMED
-from hypertui.monitor.rows import segment_groups
+from hypertui.monitor.rows import coarse_age, segment_groups
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
@@ -167,3 +168,24 @@ async def test_with_a_daily_limit_the_dashboard_follows_the_budget(tmp_path, clo
             assert app._next_at == app.status.next_update + timedelta(minutes=15 * (stride - 1), seconds=10)
         assert spent(app) == first + 2 * 4
         assert "budget: every 30 min" in status_line(app)
+
+
+async def test_the_list_marks_each_row_of_an_older_update_dim_with_its_age(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=15 * 60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        listed = app.dashboard.query_one(SegmentList)
+        assert not any(prompt.style for prompt in listed._prompts.values())  # all of the update shown
+        started = app.status.last_update
+        clock.advance(20 * 60)  # the next update has come
+        app.request_refresh(TIMED | {IF_UPDATED})
+        await settled(pilot)
+        assert app.status.last_update > started
+        fresh = {str(app.view.segment_id), *(str(sid) for sid, at in app.summaries_at.items() if at == clock.now)}
+        assert len(fresh) == 3  # the selected cohort's panel and the list's two oldest rows
+        age = f" {coarse_age((clock.now - started).total_seconds()):>3}"
+        for sid, prompt in listed._prompts.items():
+            if sid in fresh:
+                assert not prompt.style and not prompt.plain.endswith(age), sid
+            else:
+                assert prompt.style == "dim" and prompt.plain.endswith(age), sid

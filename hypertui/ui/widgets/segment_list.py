@@ -18,6 +18,7 @@ NAME_WIDTH = 14
 
 
 def _prompt(line: SegmentLine, signals: Signals) -> Text:
+    """One row; dim, with its age after it, when its figures are of an older API update."""
     name = line.name if len(line.name) <= NAME_WIDTH else line.name[: NAME_WIDTH - 1] + "…"
     lean = lean_text(line.lean, signals)
     return Text.assemble(
@@ -28,6 +29,8 @@ def _prompt(line: SegmentLine, signals: Signals) -> Text:
         " ",
         (f"{line.bias:>5}", lean.style),
         lean,
+        f" {line.age:>3}" if line.age else "",
+        style="dim" if line.age else "",
     )
 
 
