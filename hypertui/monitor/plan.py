@@ -258,6 +258,7 @@ def next_delay(
     floor: float = 30.0,
     ceiling: float = 30 * 60.0,
     early_check: float = 60.0,
+    budget: Budget | None = None,
 ) -> float:
     """Seconds until the next automatic cycle.
 
@@ -266,8 +267,9 @@ def next_delay(
     plan: three minutes at 2 s). Without an interval follow the data: a little after `nextUpdate`,
     never sooner than `floor` nor later than `ceiling`; an overdue update is checked for with
     the LATE_BACKOFF steps.
-    Never sooner than `at_least` (a 429's Retry-After) either, and never later than LONGEST_DELAY
-    whatever that says.
+    Never sooner than `at_least` (a 429's Retry-After) either, nor than the next update the day's
+    token `budget` allows (None: no daily limit known), and never later than LONGEST_DELAY
+    whatever those say.
     """
     if interval is not None:
         if status is None or status.next_update is None:
@@ -279,6 +281,8 @@ def next_delay(
     else:
         until = (status.next_update - now).total_seconds()
         delay = min(ceiling, max(floor, until + grace)) if until + grace > 0 else late_backoff(-until)
+    if budget is not None:
+        delay = max(delay, budget.delay(status, now, grace=grace))
     return min(max(delay, at_least), LONGEST_DELAY)
 
 

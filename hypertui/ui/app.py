@@ -537,10 +537,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._next_at = None
             return
         now = self.clock()
-        delay = plan.next_delay(self.cadence, self.status, now, at_least=self._wait_at_least)
         self.token_budget = self._plan_budget(now)
-        if self.token_budget is not None:  # the next update the day's tokens allow, or the reset
-            delay = max(delay, self.token_budget.delay(self.status, now))
+        delay = plan.next_delay(self.cadence, self.status, now, at_least=self._wait_at_least, budget=self.token_budget)
         self._start_timer(delay, now)
 
     def _start_timer(self, delay: float, now: datetime) -> None:
