@@ -3,12 +3,13 @@
     python benchmarks/minimal_app.py http://127.0.0.1:8787/api/external
 
 One request (the heatmap), one pydantic model, one DataTable, a footer; "Cohorts" on its
-first frame and "updated" once the rows are in, the words `run.py` waits for in hypertui.
+first frame and "updated HH:MM:SS" once the rows are in, what `run.py` waits for in hypertui.
 What it costs above the bare import floor is the framework's own price for a first frame
 and a first answer drawn, before any of hypertui's work. Not part of the test suite.
 """
 
 import sys
+import time
 
 import httpx
 from pydantic import BaseModel
@@ -47,7 +48,7 @@ class Minimal(App):
         table.add_columns("coin", "value", "count")
         for cell in Heat.model_validate_json(response.content).heatmap:
             table.add_row(cell.coin, f"{cell.totalValue:,.0f}", str(cell.count))
-        self.query_one("#status", Static).update("updated")
+        self.query_one("#status", Static).update(f"updated {time.strftime('%H:%M:%S', time.gmtime())} UTC")
 
 
 if __name__ == "__main__":
