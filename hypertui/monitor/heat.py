@@ -22,8 +22,9 @@ GLYPHS = (" ", "░", "▒", "▓", "█")  # intensity, by |level|
 # short buckets were one colour. These keep every bucket apart from the neutral and from the
 # other side in 256 colours, for the built-in palettes and the shipped themes (tests/monitor/test_heat.py).
 LEVEL_MIX = (0.0, 0.35, 0.55, 0.8, 1.0)
-# |2·share − 1| band edges: under 4 points from neutral reads as balanced.
-SHARE_BANDS = (0.04, 0.2, 0.4, 0.7)
+# |2·share − 1| band edges, of the whole percent shown: 48-52% reads as balanced, as in the legend
+# and the top assets (rows.SHARE_DEAD_ZONE).
+SHARE_BANDS = (0.05, 0.2, 0.4, 0.7)
 MODES = ("share", "value", "count")
 
 
@@ -82,8 +83,10 @@ def share_level(share: float) -> int:
 
 
 def share_cell(share: float, palette: Palette) -> HeatCell:
-    """▓▲62%: intensity glyph, direction mark, long share."""
-    return _share_cell(share_level(share), f"{share * 100:.0f}", palette)
+    """▓▲62%: intensity glyph, direction mark, long share; the glyph and mark read from the
+    percent shown, so two cells that say 48% never disagree (one balanced, one short)."""
+    percent = f"{share * 100:.0f}"
+    return _share_cell(share_level(int(percent) / 100), percent, palette)
 
 
 @lru_cache(maxsize=2048)  # a few hundred level × percent pairs: a refresh reuses the cells, not rebuilds them

@@ -117,3 +117,14 @@ def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
     dolphin = Segment(id=2, name="Dolphin", category="size")  # no emoji; the server sent no long/short counts
     assert cell_detail(row, dolphin) == "BTC × Dolphin: 1 position · $10 long / $0 short"
     assert cell_detail(row, Segment(id=3, name="Apex", category="size")) == "BTC × Apex: no position"
+
+
+def test_cells_that_show_the_same_percent_carry_the_same_glyph_and_mark():
+    """`·48%` stood beside `░▼48%` (0.4849 and 0.4751): the level came from the unrounded share."""
+    seen: dict[str, str] = {}
+    for i in range(100_001):
+        text = share_cell(i / 100_000, RED_GREEN).text
+        percent = text[2:]
+        assert seen.setdefault(percent, text) == text, (seen[percent], text)
+    assert seen["48%"] == " ·48%" or seen["48%"].endswith("·48%")
+    assert seen["47%"][1] == "▼" and seen["53%"][1] == "▲"
