@@ -463,6 +463,8 @@ def complete_address(text: str, loaded: Iterable[str]) -> tuple[str | None, str]
         return address, ""
     prefix = text.strip().lower()
     prefix = prefix if prefix.startswith("0x") else "0x" + prefix
+    if prefix == "0x":
+        return None, "Type some of the address after 0x (a prefix that only one loaded address has)"
     if not ADDRESS_PREFIX.fullmatch(prefix):
         return None, "Not an address: 0x and up to 40 hex digits"
     matches = {a for a in (parse_address(a) for a in loaded) if a and a.startswith(prefix)}

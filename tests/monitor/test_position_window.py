@@ -146,6 +146,8 @@ def test_a_unique_prefix_of_a_loaded_address_completes_it():
     assert address is None and "2 loaded addresses start with 0xa9e0" in why
     address, why = complete_address("0xcafe", loaded)
     assert address is None and "No loaded address starts with 0xcafe" in why
+    address, why = complete_address("0x", loaded)
+    assert address is None and why.startswith("Type some of the address")  # not "Not an address"
     address, why = complete_address("0xnope", loaded)
     assert address is None and why.startswith("Not an address")
 

@@ -185,12 +185,13 @@ class PositionsScreen(Screen):
         w = self.window
         n = w.row_count
         if w.done:
-            count = f"{fmt.count(n)} position{'' if n == 1 else 's'} ({'stopped' if w.problem else 'all loaded'})"
+            count = f"{fmt.count(n)} position{'' if n == 1 else 's'} ({f'stopped: {w.problem}' if w.problem else 'all loaded'})"
         elif w.loading and not n:
             count = "loading…"
         else:
             count = f"{fmt.count(n)} loaded · more…"
-        parts: list[Any] = [f" {count}", (f" · {fmt.count(w.rows_held)} rows held", "dim")]
+        held_rows = f" · {fmt.count(w.rows_held)} row{'' if w.rows_held == 1 else 's'} held"
+        parts: list[Any] = [f" {count}", (held_rows, "dim")]
         if self.filters.book and w.row_count:
             held = w.held()
             parts.append(f" · {book_totals(held)}" + ("" if w.done and len(held) == w.row_count else " (of the rows held)"))
