@@ -641,8 +641,9 @@ class HyperTrackerClient:
         try:
             response = await self._http.send(request, auth=None if download else self._auth, stream=True)
             # The API's token count: a download from the export's host costs none, nor does a
-            # request the rate limit refused (a daily 429's `current` does not grow).
-            if not download and response.status_code != 429:
+            # request the rate limit refused (a daily 429's `current` does not grow) or one whose
+            # token was rejected (401: no account to charge).
+            if not download and response.status_code not in (401, 429):
                 self.store.spend_token(self._clock().date().isoformat(), endpoint)
             try:
                 return response, await self._read_body(endpoint, response)

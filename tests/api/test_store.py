@@ -210,3 +210,21 @@ def test_a_store_locked_by_another_program_is_kept_in_memory(tmp_path):
     finally:
         holder.execute("ROLLBACK")
         holder.close()
+
+
+async def test_a_rejected_token_costs_no_token(clock):
+    """A 401 has no account to charge: counting it showed 'tokens today 5' for a bad token."""
+    import httpx
+
+    from hypertui.api.client import HyperTrackerClient
+    from hypertui.api.errors import AuthError
+    from hypertui.sim import Market, create_app
+    from hypertui.source import SIM_BASE_URL
+
+    app = create_app(Market(seed=7, scale="small", clock=clock), token="good")
+    async with HyperTrackerClient(
+        SIM_BASE_URL, "bad", transport=httpx.ASGITransport(app=app), store=SnapshotStore(), clock=clock
+    ) as client:
+        with pytest.raises(AuthError):
+            await client.segments()
+        assert client.tokens_today == {}
