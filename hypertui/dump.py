@@ -76,7 +76,9 @@ async def run_dump(client: HyperTrackerClient, args: Any, out: Output, say: Call
         out.document(status, [status])
     elif kind == "tokens":  # asks the API nothing: what the store counted
         spent = client.tokens_today
-        out.document({"total": sum(spent.values()), "byEndpoint": spent}, [{"endpoint": e, "tokens": n} for e, n in spent.items()])
+        # The store counts per API (base URL): the simulator's and a real server's are apart.
+        totals = {"api": client.base_url, "total": sum(spent.values()), "byEndpoint": spent}
+        out.document(totals, [{"api": client.base_url, "endpoint": e, "tokens": n} for e, n in spent.items()])
     else:  # argparse only lets KINDS through
         raise ValueError(f"unknown dump kind {kind!r}")
 

@@ -329,9 +329,10 @@ def test_dump_tokens_prints_what_every_run_on_the_store_spent_by_endpoint(capsys
     assert [path for path, _ in scripted_api.requests] == ["/hypertracker/state/status", "/segments", "/hypertracker/state/status"]
     code, out, _ = dump_from(capsys, scripted_api, "tokens")
     assert code == 0 and len(scripted_api.requests) == 3  # counting asks the API nothing
-    assert json.loads(out) == {"total": 3, "byEndpoint": {"/hypertracker/state/status": 2, "/segments": 1}}
+    assert json.loads(out) == {"api": scripted_api.url, "total": 3, "byEndpoint": {"/hypertracker/state/status": 2, "/segments": 1}}
     code, out, _ = dump_from(capsys, scripted_api, "--format", "csv", "tokens")
-    assert out.splitlines() == ["endpoint,tokens", "/hypertracker/state/status,2", "/segments,1"]
+    api = scripted_api.url
+    assert out.splitlines() == ["api,endpoint,tokens", f"{api},/hypertracker/state/status,2", f"{api},/segments,1"]
 
     dump_from(capsys, scripted_api, "--no-store", "segments")  # in memory: asked again, and not counted in the file
     assert [path for path, _ in scripted_api.requests[3:]] == ["/hypertracker/state/status", "/segments"]
