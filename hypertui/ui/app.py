@@ -482,7 +482,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if not self._failures:
             self._last_ok = self.clock()
         if self.segments is None:  # nothing on screen yet: the panel says why, not just the status bar
-            self.dashboard.query_one(CohortSummary).waiting(self.last_error)
+            for summary in self.dashboard.query(CohortSummary):  # none once the app is closing
+                summary.waiting(self.last_error)
         self.cycles_done += 1
         if not self._heap_frozen and (self.segments is not None or not gc.isenabled()):
             if self.segments is not None:
@@ -954,14 +955,13 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         """One step faster or slower, stopping at either end (no wrap from 5 s round to auto)."""
         current = INTERVALS.index(self.interval if self.interval in INTERVALS else 15.0)
         index = min(max(current + step, 0), len(INTERVALS) - 1)
-        if index == current:
-            self.notify(f"Refresh every {fmt.interval(self.interval)}: the {'slowest' if step > 0 else 'fastest'}", timeout=2)
-            return
+        end = "" if index != current else " (the slowest)" if step > 0 else " (the fastest)"
         self.interval = INTERVALS[index]
         if not self._busy:
             self._arm_timer()
         self._render_status()
-        self.notify(f"Refresh every {fmt.interval(self.interval)}", timeout=2)
+        every = "with the data's updates" if self.interval is None else f"every {fmt.interval(self.interval)}"
+        self.notify(f"Refresh {every}{end}", timeout=2)
 
     def action_slower(self) -> None:
         self._step_interval(1)
