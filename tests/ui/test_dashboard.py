@@ -1107,3 +1107,21 @@ async def test_the_cohort_figures_fit_their_panel_at_the_default_scale(make_app,
         assert any(line.startswith("  long/short") for line in lines)
         assert max(cell_len(line) for line in lines) <= figures.size.width
         assert figures.size.height == len(lines)  # one row a figure: nothing wrapped
+
+
+async def test_j_and_k_scroll_help_as_they_move_in_every_list(make_app):
+    """Only the arrow keys and page keys scrolled help; j pressed 8 times did nothing."""
+    from textual.containers import VerticalScroll
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        box = app.screen.query_one(VerticalScroll)
+        await pilot.press(*"jjjjjjjj")
+        await pilot.pause()
+        assert box.scroll_y == 8
+        await pilot.press("k", "k")
+        await pilot.pause()
+        assert box.scroll_y == 6

@@ -88,9 +88,24 @@ def legend(signals: Signals) -> Group:
     return Group(*parts)
 
 
-class HelpScreen(ModalScreen[None]):
+class _ScrollingBox(ModalScreen[None]):
+    """A modal of one VerticalScroll that j/k scroll, as they move in every list and table."""
+
+    def action_scroll_box(self, lines: int) -> None:
+        self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
+
+
+def _scroll_keys(screen: str) -> list[Binding]:
+    return [
+        Binding("j", "scroll_box(1)", "Down", show=False, id=f"{screen}.down"),
+        Binding("k", "scroll_box(-1)", "Up", show=False, id=f"{screen}.up"),
+    ]
+
+
+class HelpScreen(_ScrollingBox):
     BINDINGS = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
+        *_scroll_keys("help"),
     ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
@@ -105,9 +120,10 @@ class HelpScreen(ModalScreen[None]):
             yield Static(legend(signals_of(self)), id="help-legend")
 
 
-class LegendScreen(ModalScreen[None]):
+class LegendScreen(_ScrollingBox):
     BINDINGS = [
         Binding("escape,q,L", "dismiss", "Close the legend", id="legend.close"),
+        *_scroll_keys("legend"),
     ]
 
     def __init__(self) -> None:
