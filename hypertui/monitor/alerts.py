@@ -386,7 +386,9 @@ class AlertEvaluator:
         if number in self.states:
             number = max(self.states) + 1
         self.rules.append((number, rule))
-        self.states[number] = RuleState()
+        # Armed, not unseen: it was made looking at the value, at the level, so the next value
+        # past it is a crossing, not one "already past when first seen".
+        self.states[number] = RuleState(armed=True)
         return number
 
     def evaluate(self, data: AlertData, now: datetime) -> list[Alert]:

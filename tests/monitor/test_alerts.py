@@ -249,7 +249,7 @@ def test_a_rule_added_while_running_keeps_its_number_unless_taken():
     ev = AlertEvaluator([(1, rule(kind="bias", cohort="Fish", above=0.5)), (2, rule(kind="bias", cohort="Fish", below=-0.5))])
     ev.states[1].armed = False
     added = rule(kind="liquidation_risk", cohort="Fish", above=20)
-    assert ev.add(3, added) == 3 and ev.rules[-1] == (3, added) and ev.states[3].armed is None
+    assert ev.add(3, added) == 3 and ev.rules[-1] == (3, added) and ev.states[3].armed is True
     assert ev.add(2, added) == 4  # #2 was taken out of the file since it was read: a number of its own
     assert ev.states[1].armed is False and len(ev.states) == len(ev.rules) == 4
 
@@ -295,3 +295,11 @@ def test_a_level_near_the_end_of_its_range_can_still_rearm():
     r = rule(kind="liquidation_risk", cohort="X", above=1)  # default 1 point would re-arm below 0 %
     assert r.margin == 0.5
     assert fires(r, [0.0, 2.0, 0.4, 2.0]) == [1, 3]
+
+
+def test_a_rule_made_in_the_app_fires_on_the_next_crossing_not_as_first_seen():
+    """A rule made with A at the value shown fired at the next refresh "(when first seen)"."""
+    ev = AlertEvaluator([])
+    ev.add(1, rule(kind="bias", cohort="Fish", above=0.5))
+    datas = [AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.51)})]
+    assert evaluate_all(ev, datas) == [["x Fish perp bias +0.51 rose above +0.50"]]
