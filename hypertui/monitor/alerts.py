@@ -346,6 +346,13 @@ class Alert:
         return f"{iso(self.at)}\t#{self.number}\t{self.rule.kind}\t{self.text}\n"
 
 
+def past_level(rule: AlertRule, value: float) -> bool:
+    """Above an `above` rule's level, below a `below` rule's."""
+    level = rule.level
+    assert level is not None
+    return value > level if rule.above is not None else value < level
+
+
 def step(rule: AlertRule, state: RuleState, value: float) -> str | None:
     """Advance the state with a new value; the alert's wording when it fires, else None."""
     margin = rule.margin
@@ -358,7 +365,7 @@ def step(rule: AlertRule, state: RuleState, value: float) -> str | None:
     level = rule.level
     assert level is not None
     up = rule.above is not None
-    beyond = value > level if up else value < level
+    beyond = past_level(rule, value)
     back = value < level - margin if up else value > level + margin
     first = state.armed is None
     if beyond and (first or state.armed):
@@ -376,6 +383,7 @@ class AlertEvaluator:
     def __init__(self, rules: Sequence[tuple[int, AlertRule]]) -> None:
         self.rules = list(rules)
         self.states = {number: RuleState() for number, _ in self.rules}
+        self._last: AlertData | None = None  # what the last evaluation read: a rule added reads it too
 
     def add(self, number: int, rule: AlertRule) -> int:
         """A rule saved from the app, evaluated from the next refresh on; the number it is shown with.
@@ -386,12 +394,14 @@ class AlertEvaluator:
         if number in self.states:
             number = max(self.states) + 1
         self.rules.append((number, rule))
-        # Armed, not unseen: it was made looking at the value, at the level, so the next value
-        # past it is a crossing, not one "already past when first seen".
-        self.states[number] = RuleState(armed=True)
+        # Made looking at the value now: if that is not past the level, the rule starts armed and
+        # the next value past it is a crossing, not one "already past when first seen".
+        now = read(rule, self._last, None).value if self._last is not None and rule.level is not None else None
+        self.states[number] = RuleState(armed=True if now is not None and not past_level(rule, now) else None)
         return number
 
     def evaluate(self, data: AlertData, now: datetime) -> list[Alert]:
+        self._last = data
         fired = []
         for number, rule in self.rules:
             state = self.states[number]

@@ -249,7 +249,7 @@ def test_a_rule_added_while_running_keeps_its_number_unless_taken():
     ev = AlertEvaluator([(1, rule(kind="bias", cohort="Fish", above=0.5)), (2, rule(kind="bias", cohort="Fish", below=-0.5))])
     ev.states[1].armed = False
     added = rule(kind="liquidation_risk", cohort="Fish", above=20)
-    assert ev.add(3, added) == 3 and ev.rules[-1] == (3, added) and ev.states[3].armed is True
+    assert ev.add(3, added) == 3 and ev.rules[-1] == (3, added) and ev.states[3].armed is None  # nothing read yet
     assert ev.add(2, added) == 4  # #2 was taken out of the file since it was read: a number of its own
     assert ev.states[1].armed is False and len(ev.states) == len(ev.rules) == 4
 
@@ -300,6 +300,8 @@ def test_a_level_near_the_end_of_its_range_can_still_rearm():
 def test_a_rule_made_in_the_app_fires_on_the_next_crossing_not_as_first_seen():
     """A rule made with A at the value shown fired at the next refresh "(when first seen)"."""
     ev = AlertEvaluator([])
-    ev.add(1, rule(kind="bias", cohort="Fish", above=0.5))
+    ev.evaluate(AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.5)}), FROZEN_NOW)  # the value shown
+    ev.add(1, rule(kind="bias", cohort="Fish", above=0.5))  # at the level: armed
+    ev.add(2, rule(kind="bias", cohort="Fish", above=0.4))  # already past it: fires as first seen
     datas = [AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.51)})]
-    assert evaluate_all(ev, datas) == [["x Fish perp bias +0.51 rose above +0.50"]]
+    assert evaluate_all(ev, datas) == [["x Fish perp bias +0.51 rose above +0.50", "x Fish perp bias +0.51 is above +0.40 (when first seen)"]]
