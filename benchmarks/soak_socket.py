@@ -48,7 +48,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE)]  # hypertui from this checkout; run.py and soak.py beside this
 
 from run import simulator  # noqa: E402
-from soak import SIZE, SoakApp, rss_mib  # noqa: E402
+from soak import SIZE, SoakApp, _internal, rss_mib  # noqa: E402
 
 from hypertui.api.client import HyperTrackerClient  # noqa: E402
 from hypertui.api.text import one_line  # noqa: E402
@@ -246,7 +246,7 @@ class Soak:
                 sig, what = describe(error)
                 await self.found("worker error", sig, what)
         self.seen_workers = len(app.worker_errors)
-        for message in {m for m in app._failures.values() if m.startswith("internal error")} - self.seen_internal:
+        for message in set(_internal(app)) - self.seen_internal:
             await self.found("internal error", message[:120], message[:160])
             self.seen_internal.add(message)
         stopped = not app._busy and not app._pending and app._timer is None and not app.paused

@@ -22,9 +22,7 @@ from hypertui.api.models import (
     ordered_by_range,
 )
 from hypertui.monitor import format as fmt
-from hypertui.monitor.rows import AXES, risk_level
-
-LEAN_DEAD_ZONE = 0.02  # long share within 2 points of 50 % reads as neutral (·)
+from hypertui.monitor.rows import AXES, SHARE_DEAD_ZONE, risk_level
 
 
 def cohort_title(segment: Segment) -> str:
@@ -79,7 +77,7 @@ def breakdown_line(c: CoinCohortBreakdown) -> BreakdownLine:
         value_change=fmt.DASH if value_change is None else f"{value_change:+.1f}%",
         value_trend=_sign(value_change),
         long_share=fmt.long_share(c.bias),
-        lean=fmt.direction(None if c.bias is None else c.bias - 0.5, LEAN_DEAD_ZONE),
+        lean=fmt.direction(None if c.bias is None else c.bias - 0.5, SHARE_DEAD_ZONE),
         near_liq=fmt.money(c.value_close_to_liquidation),
         near_liq_share=fmt.percent(near_share),
         near_level=0 if near_share is None else risk_level(near_share),
