@@ -343,9 +343,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self.view = replace(self.view, visible=visible)
             now = self.clock()
             # With a daily limit known, the list and the rules' risk only as far as the day's tokens go.
-            parts, rule_risk = plan.within_budget(
-                parts, plan.rule_risk_due(self._rule_cohorts(), self._risk_update, self._last_update), self._plan_budget(now)
-            )
+            rule_cohorts = self._rule_cohorts()
+            rule_due = plan.rule_risk_due(rule_cohorts, self._risk_update, self._last_update)
+            parts, rule_risk = plan.within_budget(parts, rule_due, self._plan_budget(now, rule_cohorts, rule_due))
             requests = plan.plan_cycle(
                 parts,
                 self.view,
@@ -438,19 +438,25 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         """The cohorts whose liquidation risk the alert rules read."""
         return risk_cohorts(self.alerts.evaluator.rules, self.segments or [])
 
-    def _plan_budget(self, now: datetime) -> Budget | None:
+    def _plan_budget(
+        self, now: datetime, rule_cohorts: frozenset[int] | None = None, rule_due: set[int] | None = None
+    ) -> Budget | None:
         """The day's token budget from `now` on (hypertui.monitor.budget); None while no daily
-        limit is known (config daily_tokens, or a daily 429's): then everything, as asked."""
+        limit is known (config daily_tokens, or a daily 429's): then everything, as asked. The
+        rules' cohorts and those due, when the caller has worked them out already."""
         limit = self.client.daily_limit
         if limit is None or self.view is None:
             return None
-        rule_cohorts = self._rule_cohorts()
+        if rule_cohorts is None:
+            rule_cohorts = self._rule_cohorts()
+        if rule_due is None:
+            rule_due = plan.rule_risk_due(rule_cohorts, self._risk_update, self._last_update)
         tiers = plan.budget_tiers(
             self.view,
             cohort_ids=[s.id for s in self.segments or []],
             summaries_at=self.summaries_at,
             rule_cohorts=rule_cohorts,
-            rule_due=plan.rule_risk_due(rule_cohorts, self._risk_update, self._last_update),
+            rule_due=rule_due,
             now=now,
         )
         return plan_budget(limit, sum(self.client.tokens_today.values()), now, update_every(self.status), tiers)
