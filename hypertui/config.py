@@ -17,7 +17,7 @@ import httpx
 from pydantic import SecretStr
 
 from hypertui.api.client import DEFAULT_BASE_URL, is_loopback
-from hypertui.files import make_private_dirs, private_opener
+from hypertui.files import make_private_dirs, open_private, private_opener
 
 ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
@@ -356,11 +356,10 @@ CONFIG_TEMPLATE = """\
 
 def write_config_template(path: Path, keys: str = "") -> bool:
     """Create a commented config file (mode 0600, its new folders 0700), `keys` listing the bindings; False if one exists."""
-    make_private_dirs(path.parent)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fh = open_private(path, "x", encoding="utf-8")  # "x": never over a file the user has
     except FileExistsError:
         return False
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    with fh:
         fh.write(CONFIG_TEMPLATE + keys)
     return True

@@ -85,7 +85,6 @@ class TooLargeError(ApiError):
     """The answer, as sent or once unpacked, is bigger than the client reads (`max_body`)."""
 
     def __init__(self, endpoint: str, limit: int) -> None:
-        self.limit = limit
         super().__init__(endpoint, f"answer larger than {limit / 2**20:g} MB: not read further")
 
 
