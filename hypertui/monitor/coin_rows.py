@@ -23,6 +23,7 @@ from hypertui.api.models import (
 )
 from hypertui.monitor import format as fmt
 from hypertui.monitor.rows import AXES, SHARE_DEAD_ZONE, risk_level
+from hypertui.monitor.scale import Points
 
 
 def cohort_title(segment: Segment) -> str:
@@ -98,7 +99,6 @@ SERIES: tuple[tuple[str, str, Callable[[float], str]], ...] = (
 )
 
 
-Points = list[tuple[datetime, float]]  # (time, value), oldest first
 
 
 def _series(points: list[tuple[datetime, float | None, float | None, float | None]]) -> dict[str, Points]:

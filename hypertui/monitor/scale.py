@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 EIGHTHS = " ▁▂▃▄▅▆▇█"  # a cell filled from its bottom, by eighths
 FROM_THE_TOP = {1: "▔", 4: "▀", 8: "█"}  # the cells filled from the top that have a glyph
 ZERO_LINE = "▔"  # the top edge of the lower half: where the bars start
+Points = list[tuple[datetime, float]]  # (time, value), oldest first: what a chart over time draws
 DAY_TICKS_BEYOND = timedelta(days=3)  # longer spans are ticked by day, shorter ones to the minute
 
 

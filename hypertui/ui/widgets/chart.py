@@ -16,10 +16,9 @@ from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widget import Widget
 from textual.widgets import Static
 
-from hypertui.monitor.scale import Cell, scale_label, signed_bars, symmetric_bound, time_columns, time_ticks
+from hypertui.monitor.scale import Cell, Points, scale_label, signed_bars, symmetric_bound, time_columns, time_ticks
 from hypertui.ui.signals import signals_of
 
-Points = list[tuple[datetime, float]]  # (time, value), oldest first
 LABEL_GAP = "  "  # between a strip's label and its scale: the label's last number is not the scale's
 
 
