@@ -221,7 +221,7 @@ class DashboardScreen(Screen):
 
     def on_heatmap_table_cursor_detail(self, message: HeatmapTable.CursorDetail) -> None:
         message.stop()
-        self.query_one("#heatmap-panel").border_title = Text(f"Heatmap · {message.text}" if message.text else "Heatmap")
+        self.set_title("heatmap-panel", f"Heatmap · {message.text}" if message.text else "Heatmap")
 
     @staticmethod
     def _row_coin(table: DataTable, row: int) -> str:
