@@ -33,10 +33,6 @@ class AlertCenter:
         self.log_error: str | None = None
         self._cohorts_checked = False  # rule cohorts can only be checked once the legend is in
 
-    def add(self, number: int, rule: AlertRule) -> int:
-        """A rule just saved to the config file (number: its place there); the number it is shown with."""
-        return self.evaluator.add(number, rule)
-
     def check(self, app: App, data: AlertData, now: datetime) -> list[Alert]:
         """Evaluate after a refresh; announce what fires."""
         if data.segments and not self._cohorts_checked:

@@ -188,7 +188,7 @@ def open_alert_form(app: Any) -> None:
     def saved(result: tuple[int, AlertRule] | None) -> None:
         if result is None:
             return
-        number = center.add(*result)
+        number = center.evaluator.add(*result)  # the number it is shown with
         app.notify(
             f"{describe(result[1])}; checked at every refresh, listed under !",
             title=f"Alert rule #{number} saved to {center.config_file}",
