@@ -224,8 +224,8 @@ class CoinScreen(Screen):
         else:
             self.errors.pop("series", None)
             self.series[key] = rows
-            if unfiltered:
-                self.unfiltered_series.add(key)
+            # Kept in step with the rows held: a reload that the server now filters says so no more.
+            (self.unfiltered_series.add if unfiltered else self.unfiltered_series.discard)(key)
         finally:
             if self.series_loading == key:
                 self.series_loading = None
@@ -327,6 +327,7 @@ class CoinScreen(Screen):
 
     def action_reload(self) -> None:
         self.series.clear()
+        self.unfiltered_series.clear()
         self.load()
 
     def export_tables(self) -> list[Table]:
