@@ -182,6 +182,7 @@ class HyperTrackerClient:
         self._sleep = sleep
         self._inflight: dict[tuple[str, tuple[tuple[str, str], ...]], asyncio.Future[Any]] = {}
         self._last_parsed: dict[Any, tuple[bytes, Any]] = {}  # request -> (body, model), newest last
+        self._parsed_under: dict[Any, str] = {}  # request -> the update (lastUpdate) its last parse is of
         self.requests_made = 0
         self.rows_dropped = 0  # rows of answers dropped as bad (models.RowTolerant), for the status line
         self._missing_exports: set[str] = set()  # age variants that answered 404, e.g. "segment-metrics-7d"
@@ -507,16 +508,21 @@ class HyperTrackerClient:
                 await self.state_status()
             except ApiError:  # a server without it (404), or down: ask as if there were no store
                 self._status_failed = True
-        last_update = self.status.last_update if self.status is not None else None
-        if last_update is None:
+        update = self._current_update
+        if not update:
             return None
-        body = self.store.answer(path, normalised_params(params), last_update.isoformat())
+        held = self._last_parsed.get(key)
+        if held is not None and self._parsed_under.get(key) == update:  # parsed here for this update already
+            return held[1]
+        body = self.store.answer(path, normalised_params(params), update)
         if body is None:
             return None
         try:
-            return self._parsed(path, body, model, key)
+            answer = self._parsed(path, body, model, key)
         except BadResponseError:  # kept by a version that validated differently: asked again
             return None
+        self._parsed_under[key] = update
+        return answer
 
     async def _fetch(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         """One GET, retried with capped exponential backoff and jitter when the fault is transient,
@@ -606,7 +612,9 @@ class HyperTrackerClient:
             last = (body, _parse(endpoint, body, model))
         self._last_parsed[reuse_key] = last  # re-inserted: the oldest key is dropped first
         if len(self._last_parsed) > _LAST_PARSED_KEEP:
-            del self._last_parsed[next(iter(self._last_parsed))]
+            oldest = next(iter(self._last_parsed))
+            del self._last_parsed[oldest]
+            self._parsed_under.pop(oldest, None)
         return last[1]
 
     def _may_download_from(self, link: httpx.URL) -> bool:
@@ -627,9 +635,16 @@ class HyperTrackerClient:
         if not self._keeps_answers:
             return
         path, params = key
-        last_update = self.status.last_update if self.status is not None else None
-        update = last_update.isoformat() if last_update is not None else ""
+        update = self._current_update
         self.store.keep(path, normalised_params(params), update, self._clock(), body)
+        if update:
+            self._parsed_under[key] = update
+
+    @property
+    def _current_update(self) -> str:
+        """The `lastUpdate` of the last state/status read, as the store keys it ('' while none is)."""
+        last_update = self.status.last_update if self.status is not None else None
+        return last_update.isoformat() if last_update is not None else ""
 
     async def _send(
         self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False

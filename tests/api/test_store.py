@@ -228,3 +228,19 @@ async def test_a_rejected_token_costs_no_token(clock):
         with pytest.raises(AuthError):
             await client.segments()
         assert client.tokens_today == {}
+
+
+async def test_an_answer_parsed_for_this_update_is_not_read_from_the_store_again(tmp_path, clock):
+    """Each panel asked again within an update (a key, the panels' age) read the store, unpacked
+    the body and compared it, on the UI's loop; what this client parsed for the update is enough."""
+    async with client_on(tmp_path / "store.sqlite3", clock) as client:
+        first = await client.summary(9)
+        reads = []
+        answer = client.store.answer
+        client.store.answer = lambda *args: reads.append(args) or answer(*args)  # the real store, its reads counted
+        assert await client.summary(9) is first
+        assert reads == [] and client.tokens_today == {STATUS: 1, SUMMARY: 1}
+        clock.advance(60)  # a new update: the store is asked (and has nothing for it)
+        await client.state_status()
+        await client.summary(9)
+        assert len(reads) == 1
