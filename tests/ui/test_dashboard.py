@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import re
+from contextlib import asynccontextmanager
 from datetime import timedelta
 
 import httpx
@@ -987,6 +988,17 @@ def _screen_text(app) -> str:
     return "\n".join("".join(segment.text for segment in strip) for strip in app.screen._compositor.render_strips())
 
 
+@asynccontextmanager
+async def _opened(make_app, key: str, size: tuple[int, int]):
+    """The dashboard at `size`, settled, with `key` pressed: (app, pilot)."""
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await pilot.pause()
+        yield app, pilot
+
+
 def _title(app, panel_id: str) -> list[tuple[str, bool]]:
     """A panel's border title as drawn on screen: (text, in reverse video) per segment."""
     region = app.dashboard.query_one(f"#{panel_id}").region
@@ -1044,11 +1056,7 @@ async def test_enter_and_i_on_an_empty_table_say_there_is_no_coin(make_app):
 
 
 async def test_help_says_enter_on_a_cohort_opens_its_history_and_explains_the_marks(make_app):
-    app = make_app()
-    async with app.run_test(size=(100, 150)) as pilot:  # tall enough for all of help at once
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+    async with _opened(make_app, "question_mark", (100, 150)) as (app, _):  # tall enough for all of help at once
         shown = _screen_text(app)
         assert re.search(r"enter +On a cohort in the list: its bias history", shown)
         assert re.search(r"‼ +10% or more of the value within reach of liquidation", shown)  # the legend, as L shows it
@@ -1057,11 +1065,7 @@ async def test_help_says_enter_on_a_cohort_opens_its_history_and_explains_the_ma
 async def test_l_shows_what_the_marks_mean(make_app):
     from hypertui.ui.screens.help import LegendScreen
 
-    app = make_app()
-    async with app.run_test(size=(100, 40)) as pilot:
-        await settle(pilot)
-        await pilot.press("L")
-        await pilot.pause()
+    async with _opened(make_app, "L", (100, 40)) as (app, pilot):
         assert isinstance(app.screen, LegendScreen)
         legend = _screen_text(app)
         for meaning in (
@@ -1113,11 +1117,7 @@ async def test_j_and_k_scroll_help_as_they_move_in_every_list(make_app):
     """Only the arrow keys and page keys scrolled help; j pressed 8 times did nothing."""
     from textual.containers import VerticalScroll
 
-    app = make_app()
-    async with app.run_test(size=(100, 30)) as pilot:
-        await settle(pilot)
-        await pilot.press("question_mark")
-        await pilot.pause()
+    async with _opened(make_app, "question_mark", (100, 30)) as (app, pilot):
         box = app.screen.query_one(VerticalScroll)
         await pilot.press(*"jjjjjjjj")
         await pilot.pause()
