@@ -142,24 +142,24 @@ class SnapshotStore:
 
     def answer(self, endpoint: str, params: str, last_update: str) -> bytes | None:
         """The body held for this request at this update, or None."""
-        row = self._query(
+        rows = self._execute(
             "SELECT body FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update=?",
             (self.source, endpoint, params, last_update),
         )
-        if row is None:
+        if not rows:
             return None
         try:
-            return zlib.decompress(row[0])
+            return zlib.decompress(rows[0][0])
         except zlib.error:
             return None  # a damaged row: asked for again, and replaced
 
     def keep(self, endpoint: str, params: str, last_update: str, fetched_at: datetime, body: bytes) -> None:
         if self._in_memory:
-            self._write(
+            self._execute(
                 "DELETE FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update!=?",
                 (self.source, endpoint, params, last_update),
             )
-        self._write(
+        self._execute(
             "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             (self.source, endpoint, params, last_update, fetched_at.isoformat(), zlib.compress(body)),
         )
@@ -167,7 +167,7 @@ class SnapshotStore:
     # --- tokens ---------------------------------------------------------------------------
 
     def spend_token(self, day: str, endpoint: str) -> None:
-        self._write(
+        self._execute(
             "INSERT INTO tokens VALUES (?, ?, ?, 1) "
             "ON CONFLICT (source, day, endpoint) DO UPDATE SET count = count + 1",
             (self.source, day, endpoint),
@@ -175,31 +175,20 @@ class SnapshotStore:
 
     def tokens(self, day: str) -> dict[str, int]:
         """Tokens spent on `day` (YYYY-MM-DD) by endpoint, by every process sharing the file."""
-        try:
-            rows = self._db.execute(
-                "SELECT endpoint, count FROM tokens WHERE source=? AND day=? ORDER BY count DESC, endpoint",
-                (self.source, day),
-            ).fetchall()
-        except sqlite3.Error as exc:
-            self._give_up(exc)
-            return self.tokens(day)
+        rows = self._execute(
+            "SELECT endpoint, count FROM tokens WHERE source=? AND day=? ORDER BY count DESC, endpoint", (self.source, day)
+        )
         return dict(rows)
 
     # --- plumbing -------------------------------------------------------------------------
 
-    def _query(self, sql: str, args: tuple) -> tuple | None:
+    def _execute(self, sql: str, args: tuple) -> list[tuple]:
+        """The rows of `sql`; a file that fails is given up for memory and `sql` run there."""
         try:
-            return self._db.execute(sql, args).fetchone()
+            return self._db.execute(sql, args).fetchall()
         except sqlite3.Error as exc:
             self._give_up(exc)
-            return self._db.execute(sql, args).fetchone()
-
-    def _write(self, sql: str, args: tuple) -> None:
-        try:
-            self._db.execute(sql, args)
-        except sqlite3.Error as exc:
-            self._give_up(exc)
-            self._db.execute(sql, args)
+            return self._db.execute(sql, args).fetchall()
 
     def close(self) -> None:
         self._db.close()
