@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from hypertui.api.client import DEFAULT_BASE_URL, is_loopback
+from hypertui.api.client import DEFAULT_BASE_URL, is_safe_to_fetch
 from hypertui.files import make_private_dirs, open_private, private_opener
 
 ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
@@ -124,11 +124,9 @@ def check_base_url(url: str) -> str:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, TypeError):
         raise ConfigError(f"base URL {url!r} is not a valid URL") from None
-    if parsed.scheme == "https" and parsed.host:
+    if parsed.host and is_safe_to_fetch(parsed):
         return url.rstrip("/")
     if parsed.scheme == "http" and parsed.host:
-        if is_loopback(parsed.host):
-            return url.rstrip("/")
         raise ConfigError(f"refusing plain http to {parsed.host}: use https (http is allowed only for loopback hosts)")
     raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
 

@@ -25,7 +25,8 @@ import jinja2
 from aiohttp import web
 from textual_serve.server import Server
 
-from hypertui.config import ENV_BASE_URL, ENV_TOKEN, Settings, is_loopback
+from hypertui.api.client import is_loopback
+from hypertui.config import ENV_BASE_URL, ENV_TOKEN, Settings
 
 
 def app_command(settings: Settings) -> tuple[str, dict[str, str | None]]:

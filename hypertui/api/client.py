@@ -114,6 +114,12 @@ def _path_segment(value: str) -> str:
     return segment.replace(".", "%2E") if segment in (".", "..") else segment
 
 
+def is_safe_to_fetch(url: httpx.URL) -> bool:
+    """https, or plain http that stays on this machine: the rule for the base URL and for every
+    link it redirects to (a body in plain text could be altered on its way)."""
+    return url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host))
+
+
 def is_loopback(host: str) -> bool:
     """`localhost`, a `*.localhost` name or a loopback address: traffic that stays on this machine."""
     if host == "localhost" or host.endswith(".localhost"):
@@ -625,7 +631,7 @@ class HyperTrackerClient:
         has (the settings refuse any other), the base's own host and its subdomains are allowed
         too: the simulator's links point at `downloads.<its host>`.
         """
-        if link.scheme == "https" or (link.scheme == "http" and is_loopback(link.host)):
+        if is_safe_to_fetch(link):
             return True
         host = self._api_host
         return link.scheme == "http" == self._api_scheme and (link.host == host or link.host.endswith("." + host))
