@@ -84,6 +84,7 @@ class PositionsScreen(Screen):
         self.sorted: SortedRows | None = None  # the rows held, in another order (S)
         self.error: str | None = None
         self._shown: dict[str, Text] = {}
+        self._book_line: tuple[PageWindow, tuple, str] | None = None  # (window, its state, the book's totals)
 
     def _new_window(self) -> PageWindow:
         return PageWindow(side=self.filters.side)
@@ -193,13 +194,22 @@ class PositionsScreen(Screen):
         held_rows = f" · {fmt.count(w.rows_held)} row{'' if w.rows_held == 1 else 's'} held"
         parts: list[Any] = [f" {count}", (held_rows, "dim")]
         if self.filters.book and w.row_count:
-            held = w.held()
-            parts.append(f" · {book_totals(held)}" + ("" if w.done and len(held) == w.row_count else " (of the rows held)"))
+            parts.append(self._book_totals(w))
         if self.sorted is not None:
             parts = [(f" {self.sorted.describe()}", "bold"), " (S) │", *parts]
         if self.error is not None:
             parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+
+    def _book_totals(self, w: PageWindow) -> str:
+        """The book's value and uPnL over the rows held, summed again only when those change (the
+        status line is redrawn on every cursor move)."""
+        line = self._book_line
+        if line is None or line[0] is not w or line[1] != w.state:
+            held = w.held()
+            text = f" · {book_totals(held)}" + ("" if w.done and len(held) == w.row_count else " (of the rows held)")
+            line = self._book_line = (w, w.state, text)
+        return line[2]
 
     def _show(self) -> None:
         if not self.is_attached:
