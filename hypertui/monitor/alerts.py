@@ -7,11 +7,11 @@ level by `hysteresis`, so a value hovering at the level does not flap. A rule wh
 already past the level when first seen fires then (the user did not know yet); a `sign_change`
 rule has nothing to compare with at first and only remembers the sign.
 
-Rules read what the dashboard already fetched: summaries of every cohort (positionAge=all, the
-list's background cycle), the heatmap (positions opened within "all"), and the liquidation risk
-of the selected cohort. The one exception: a liquidation-risk rule for a cohort not selected
-needs that cohort's risk, which the refresh cycle fetches for it once per data update
-(`risk_cohorts`, hypertui.monitor.plan). A value that is not cached is reported with the
+Rules read what the dashboard already fetched: the selected cohort's summary (positionAge=all),
+the heatmap (positions opened within "all"), and the selected cohort's liquidation risk. A rule
+on a cohort not selected needs that cohort's summary (bias, traders) or risk, which the refresh
+cycle fetches for it once per data update (`summary_cohorts`, `risk_cohorts`,
+hypertui.monitor.plan). A value that is not cached is reported with the
 reason, and the rule's state is kept until it is.
 """
 
@@ -266,7 +266,16 @@ def _risk(rule: RiskRule, seg: Segment, data: AlertData, subject: str) -> Readin
 
 def risk_cohorts(rules: Sequence[tuple[int, AlertRule]], segments: Sequence[Segment]) -> frozenset[int]:
     """The cohorts whose liquidation risk some rule reads (ids; a cohort not in the legend: none)."""
-    found = (find_cohort(segments, rule.cohort) for _, rule in rules if isinstance(rule, RiskRule))
+    return _cohorts_read(rules, segments, RiskRule)
+
+
+def summary_cohorts(rules: Sequence[tuple[int, AlertRule]], segments: Sequence[Segment]) -> frozenset[int]:
+    """The cohorts whose summary (perp bias, trader count) some rule reads."""
+    return _cohorts_read(rules, segments, BiasRule, TradersRule)
+
+
+def _cohorts_read(rules: Sequence[tuple[int, AlertRule]], segments: Sequence[Segment], *kinds: type) -> frozenset[int]:
+    found = (find_cohort(segments, rule.cohort) for _, rule in rules if isinstance(rule, kinds))
     return frozenset(seg.id for seg in found if seg is not None)
 
 

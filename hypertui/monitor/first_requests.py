@@ -1,7 +1,7 @@
 """The first screen's requests, sent the moment there is a client.
 
-The legend goes first, with the heatmap beside it when the heatmap will be on screen (it needs
-no cohort); the legend names the first cohort, whose summary and risk follow at once. Against a
+The legend goes first, with the heatmap beside it (the cohort list's figures; it needs no
+cohort); the legend names the first cohort, whose summary and risk follow at once. Against a
 remote API each is a round trip (the first also a TLS handshake): started before the UI is
 imported and drawn, they travel while that happens instead of after it. The app's first cycle
 takes these answers rather than asking again.
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hypertui.clock import utc_now
 from hypertui.monitor import plan
-from hypertui.monitor.plan import HEATMAP, RISK, SUMMARY, Request, View
+from hypertui.monitor.plan import RISK, SUMMARY, Request, View
 
 if TYPE_CHECKING:
     from hypertui.api.client import HyperTrackerClient
@@ -28,8 +28,8 @@ class FirstRequests:
         self._visible = visible
         self._sent: dict[Request, asyncio.Future[Any]] = {}
         self.legend: asyncio.Future[list[Segment]] = asyncio.ensure_future(client.segments())
-        if HEATMAP in visible:
-            self._send(Request("heatmap", (View(segment_id=0).opened_within,)))
+        # On screen or not, the cohort list's figures are the heatmap's; it needs no cohort.
+        self._send(Request("heatmap", (View(segment_id=0).opened_within,)))
         self.legend.add_done_callback(self._legend_arrived)
 
     def _send(self, request: Request) -> None:

@@ -20,10 +20,9 @@ if TYPE_CHECKING:
 
 RISK_PAGE = 100  # rows per "load more" page of the liquidation-risk table
 RISK_REQUEST_MAX = 500  # the API's limit per request
-# The segment list's counts for cohorts other than the selected one: every missing one in the
-# first cycle (16 requests, once), then only the oldest, once they are this old, two per cycle:
-# each API update then costs a status check, 3 panels and 2 rows (the issue's ~6 tokens), and
-# the list goes round in 8 updates (2-4 h) rather than 16; rows of older updates show their age.
+# The summaries of cohorts other than the selected one that alert rules read (bias, traders):
+# every missing one in the first cycle, then only the oldest, once they are this old, two per
+# cycle. (The cohort list needs none: its figures are the heatmap's.)
 BACKGROUND_MAX_AGE = 15 * 60.0
 BACKGROUND_REFRESH_PER_CYCLE = 2
 
@@ -55,10 +54,11 @@ BOTH_AXES_COLUMNS = 200
 IF_UPDATED = "if_updated"
 
 
-# The budget's tiers (hypertui.monitor.budget), most important first: the panels on screen, the
-# cohort list's summaries, then the risk of the cohorts that alert rules read.
-PANELS_TIER, LIST_TIER, RULES_TIER = "panels", "cohort list", "alert rules' risk"
-TIERS = (PANELS_TIER, LIST_TIER, RULES_TIER)
+# The budget's tiers (hypertui.monitor.budget), most important first: the panels on screen (with
+# the heatmap, which the cohort list reads), the summaries alert rules read, then the risk of the
+# cohorts that alert rules read.
+PANELS_TIER, SUMMARIES_TIER, RULES_TIER = "panels", "alert rules' summaries", "alert rules' risk"
+TIERS = (PANELS_TIER, SUMMARIES_TIER, RULES_TIER)
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def plan_cycle(
             wanted.update(risk_requests(view.segment_id, 0, max(view.risk_rows, RISK_PAGE)))
         elif RISK_MORE in parts and view.risk_rows > risk_loaded:
             wanted.update(risk_requests(view.segment_id, risk_loaded, view.risk_rows - risk_loaded))
-    if HEATMAP in parts and HEATMAP in view.visible:
+    if HEATMAP in parts:  # on screen or not, the cohort list's figures are the heatmap's
         wanted.add(Request("heatmap", (view.opened_within,)))
     if parts >= PANELS:
         shown = view.segment_id if RISK in view.visible else None  # the panel's own rows serve it
@@ -165,7 +165,7 @@ def budget_tiers(
     others = set(rule_cohorts) - ({view.segment_id} if RISK in view.visible else set())
     return [
         Tier(PANELS_TIER, panels, panels),
-        Tier(LIST_TIER, listed, min(BACKGROUND_REFRESH_PER_CYCLE, len(set(cohort_ids) - {view.segment_id}))),
+        Tier(SUMMARIES_TIER, listed, min(BACKGROUND_REFRESH_PER_CYCLE, len(set(cohort_ids) - {view.segment_id}))),
         Tier(RULES_TIER, len(others & set(rule_due)), len(others)),
     ]
 
@@ -176,7 +176,7 @@ def within_budget(parts: set[str], rule_risk: set[int], budget: Budget | None) -
     if budget is None:
         return parts, rule_risk
     return (
-        parts if LIST_TIER in budget.tiers else parts - {BACKGROUND},
+        parts if SUMMARIES_TIER in budget.tiers else parts - {BACKGROUND},
         rule_risk if RULES_TIER in budget.tiers else set(),
     )
 
@@ -240,11 +240,13 @@ def background_summaries(
     refresh_per_cycle: int = BACKGROUND_REFRESH_PER_CYCLE,
     max_age: float = BACKGROUND_MAX_AGE,
 ) -> list[int]:
-    """Cohorts whose counts are missing (all of them), else the oldest of those too old."""
-    never = [sid for sid in cohort_ids if sid != skip and sid not in summaries_at]
+    """Of `cohort_ids`, those whose summary is missing (all of them), else the oldest of those
+    too old. A summary held of another cohort (one browsed to) is not refreshed here."""
+    wanted = [sid for sid in cohort_ids if sid != skip]
+    never = [sid for sid in wanted if sid not in summaries_at]
     if never:
         return never
-    old = sorted((at, sid) for sid, at in summaries_at.items() if sid != skip and (now - at).total_seconds() >= max_age)
+    old = sorted((summaries_at[sid], sid) for sid in wanted if (now - summaries_at[sid]).total_seconds() >= max_age)
     return [sid for _, sid in old[:refresh_per_cycle]]
 
 

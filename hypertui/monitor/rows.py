@@ -36,9 +36,9 @@ class SegmentLine:
     id: int
     emoji: str
     name: str
-    traders: str
-    bias: str
-    lean: str  # ▲ net long, ▼ net short, · neutral, blank if unknown
+    value: str  # open value on every coin
+    share: str  # long share of that value, as the heatmap's cells say it (54%)
+    lean: str  # ▲ net long, ▼ net short, · balanced, blank if unknown
     age: str = ""  # how old its figures are, when of an API update older than the current one
 
 
@@ -47,21 +47,48 @@ def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
     return [(axis, ordered_by_range(segments, axis)) for axis in AXES]
 
 
-def segment_line(segment: Segment, summary: SegmentSummary | None, age: float | None = None) -> SegmentLine:
-    """A cohort's row: its trader count and perp bias (all positions), which only its own summary
-    carries (a token each). `age`: seconds since the update the summary is of, when that is not
-    the current one (None: current): the row says how old it is rather than pass for current."""
-    if summary is None:
+@dataclass(frozen=True)
+class CohortTotals:
+    """A cohort's open positions on every coin: what its heatmap cells add up to."""
+
+    value: float
+    long_value: float
+
+    @property
+    def long_share(self) -> float | None:
+        return self.long_value / self.value if self.value > 0 else None
+
+
+def cohort_totals(heatmap: Heatmap) -> dict[int, CohortTotals]:
+    """Every cohort's open value and long value, summed over the heatmap's coins.
+
+    The heatmap is one request for every cohort; a cohort's own summary carries the same two
+    figures (openPerpsSummary totalValue, totalLongValue) but costs a token per cohort: 16 for
+    a list that the heatmap makes current at every update for nothing more.
+    """
+    value: dict[int, float] = {}
+    long_value: dict[int, float] = {}
+    for row in heatmap.heatmap:
+        for cell in row.segments:
+            value[cell.segment_id] = value.get(cell.segment_id, 0.0) + cell.total_value
+            long_value[cell.segment_id] = long_value.get(cell.segment_id, 0.0) + cell.total_long_value
+    return {sid: CohortTotals(value[sid], long_value[sid]) for sid in value}
+
+
+def segment_line(segment: Segment, totals: CohortTotals | None, age: float | None = None) -> SegmentLine:
+    """A cohort's row: its open value and long share (from the heatmap; None: not fetched yet,
+    or the cohort holds nothing). `age`: seconds since the update the figures are of, when that
+    is not the current one (None: current): the row says how old it is rather than pass for current."""
+    if totals is None:
         return SegmentLine(segment.id, segment.emoji, segment.name, "…", "", "")
-    bias = summary.open_perps_summary.perp_bias
-    traders = summary.summary.count_traders
+    share = totals.long_share
     return SegmentLine(
         segment.id,
         segment.emoji,
         segment.name,
-        fmt.count(traders),
-        fmt.signed(bias),
-        fmt.direction(bias, BIAS_DEAD_ZONE),
+        fmt.money(totals.value),
+        fmt.DASH if share is None else f"{share * 100:.0f}%",
+        fmt.direction(None if share is None else share - 0.5, SHARE_DEAD_ZONE),
         "" if age is None else coarse_age(age),
     )
 

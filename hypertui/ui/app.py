@@ -42,7 +42,7 @@ from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
-from hypertui.monitor.alerts import AlertData, risk_cohorts
+from hypertui.monitor.alerts import AlertData, risk_cohorts, summary_cohorts
 from hypertui.monitor.budget import Budget, plan_budget, update_every
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.heat import MODES, HeatSort, next_sort
@@ -62,6 +62,8 @@ from hypertui.monitor.plan import (
 from hypertui.monitor.positions import PositionQuery
 from hypertui.monitor.rows import (
     AXES,
+    CohortTotals,
+    cohort_totals,
     heatmap_lines,
     risk_lines,
     segment_groups,
@@ -193,9 +195,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self.risk_sort: tuple[str, bool] = ("percent_risk", True)
         # The last good data, and the previous refresh of the same thing (for ↑↓ change marks).
         self.segments: list[Segment] | None = None
+        # Every cohort's "all" summary held (alert rules read them; the selected one's is also its panel's).
         self.list_summaries: dict[int, SegmentSummary] = {}
         self.summaries_at: dict[int, datetime] = {}
-        self._summary_update: dict[int, datetime | None] = {}  # cohort -> the lastUpdate its list summary is of
         self.summary: SegmentSummary | None = None
         self._prev_summary: SegmentSummary | None = None
         self.risk_items: list[RiskItem] = []
@@ -207,6 +209,9 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         self._risk_first_page: LiquidationRiskPage | None = None
         self.heatmap: Heatmap | None = None
         self._heatmap_for: str | None = None
+        self._heatmap_update: datetime | None = None  # the lastUpdate the heatmap was fetched under
+        self._heatmap_at: datetime | None = None
+        self._cohort_totals: dict[int, CohortTotals] = {}  # the cohort list's figures, from the heatmap
         self._prev_heatmap: Heatmap | None = None
         self.status: StateStatus | None = None
         self.status_missing = False  # state/status answered 404: timed refreshes (plan.cadence)
@@ -258,7 +263,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         # now + COLLECTOR_BACK: a server that accepts and never answers holds that cycle ~85 s.
         self.set_timer(COLLECTOR_BACK, self._collector_back)
         self._render_status()
-        # What is on screen first; the other cohorts' counts for the list in a cycle right after.
+        # What is on screen first; the summaries the alert rules read of other cohorts right after.
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
         watch_terminal(self)
@@ -349,7 +354,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             requests = plan.plan_cycle(
                 parts,
                 self.view,
-                cohort_ids=[s.id for s in self.segments or []],
+                cohort_ids=self._summary_rule_cohorts(),
                 summaries_at=self.summaries_at,
                 risk_loaded=len(self.risk_items) if self._risk_for == self.view.segment_id else 0,
                 rule_risk=rule_risk,
@@ -374,6 +379,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 for answer in pending:  # the cycle was cancelled (the app is closing)
                     answer.cancel()
             self._check_alerts()
+            self._render_segments()  # an update that came without a new heatmap ages the list
             if parts >= PANEL_PARTS and not PANEL_PARTS & failed.keys():
                 self._panels_as_of, self._panels_at = as_of, self.clock()
             succeeded.add(INTERNAL)
@@ -422,7 +428,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         last_update = self.status.last_update
         current = plan.panels_current(last_update, self._panels_as_of, self._panels_at, self.clock())
         if current and not PANEL_PARTS & self._failures.keys():
-            return parts & {BACKGROUND}, None  # the list's counts still age out on their own
+            return parts & {BACKGROUND}, None  # the rules' summaries still age out on their own
         return parts - {IF_UPDATED, STATUS}, last_update
 
     def _part(self, request: Request) -> str:
@@ -437,6 +443,11 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _rule_cohorts(self) -> frozenset[int]:
         """The cohorts whose liquidation risk the alert rules read."""
         return risk_cohorts(self.alerts.evaluator.rules, self.segments or [])
+
+    def _summary_rule_cohorts(self) -> frozenset[int]:
+        """The cohorts whose summary the alert rules read: the only summaries fetched besides the
+        selected cohort's (the list's figures come from the heatmap)."""
+        return summary_cohorts(self.alerts.evaluator.rules, self.segments or [])
 
     def _plan_budget(
         self, now: datetime, rule_cohorts: frozenset[int] | None = None, rule_due: set[int] | None = None
@@ -453,7 +464,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             rule_due = plan.rule_risk_due(rule_cohorts, self._risk_update, self._last_update)
         tiers = plan.budget_tiers(
             self.view,
-            cohort_ids=[s.id for s in self.segments or []],
+            cohort_ids=self._summary_rule_cohorts(),
             summaries_at=self.summaries_at,
             rule_cohorts=rule_cohorts,
             rule_due=rule_due,
@@ -582,7 +593,6 @@ class HyperTuiApp(App[int], inherit_bindings=False):
                 changed = self.list_summaries.get(sid) is not result
                 self.list_summaries[sid] = result
                 self.summaries_at[sid] = now
-                self._summary_update[sid] = self._last_update
             if (sid, age) == (view.segment_id, view.position_age):
                 self._fetched_in[SUMMARY] = self._timed_no
                 if result is self.summary:
@@ -622,6 +632,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             self._prev_heatmap = self.heatmap if self._heatmap_for == within else None
             self.heatmap = result
             self._heatmap_for = within
+            self._heatmap_update, self._heatmap_at = self._last_update, now
+            self._cohort_totals = cohort_totals(result)
             return True
         return False
 
@@ -657,8 +669,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         if LEGEND in parts:
             self._render_all()
             return
-        if BACKGROUND in parts or SUMMARY in parts:
-            self._render_segments()  # the list shows each cohort's summary
+        if HEATMAP in parts:
+            self._render_segments()  # the list's figures are the heatmap's
         if parts & {SUMMARY, HEATMAP}:
             self._render_summary()  # top assets come from the heatmap
         if RISK in parts:
@@ -669,18 +681,20 @@ class HyperTuiApp(App[int], inherit_bindings=False):
     def _render_segments(self) -> None:
         if self.segments is None:
             return
-        now = self.clock()
-        lines = {s.id: segment_line(s, self.list_summaries.get(s.id), self._list_age(s.id, now)) for s in self.segments}
+        age = self._list_age()
+        lines = {s.id: segment_line(s, self._cohort_totals.get(s.id), age) for s in self.segments}
         self.dashboard.query_one(SegmentList).update_lines(lines)
+        within = self._heatmap_for or "all"
+        self.dashboard.set_title("segments", "Cohorts · value, long share" + ("" if within == "all" else f" · opened {within}"))
 
-    def _list_age(self, sid: int, now: datetime) -> float | None:
-        """Seconds since the update a cohort's list summary is of, when that is not the current
-        update (None: current, or nothing held): the list's other rows are refreshed one per
-        update, and within the day's budget, so most are of older updates."""
+    def _list_age(self) -> float | None:
+        """Seconds since the update the list's figures (the heatmap's) are of, when that is not
+        the current update (None: current, or nothing held): the budget may fetch the panels
+        only every few updates, and the list says so rather than pass for current."""
         current = self._last_update
-        if sid not in self.list_summaries or current is None or self._summary_update.get(sid) == current:
+        if self._heatmap_at is None or current is None or self._heatmap_update == current:
             return None
-        return (now - (self._summary_update.get(sid) or self.summaries_at[sid])).total_seconds()
+        return (self.clock() - self._heatmap_at).total_seconds()
 
     def _segment(self, sid: int) -> Segment | None:
         return next((s for s in self.segments or [] if s.id == sid), None)

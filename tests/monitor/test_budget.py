@@ -14,7 +14,7 @@ from hypertui.monitor.budget import (
 )
 from hypertui.monitor.plan import (
     BACKGROUND,
-    LIST_TIER,
+    SUMMARIES_TIER,
     PANELS_TIER,
     RULES_TIER,
     SUMMARY,
@@ -30,7 +30,7 @@ MIN = 60.0
 def _tiers(panels=3, listed=1, rules=0, listed_now=None):
     return [
         Tier(PANELS_TIER, panels, panels),
-        Tier(LIST_TIER, listed if listed_now is None else listed_now, listed),
+        Tier(SUMMARIES_TIER, listed if listed_now is None else listed_now, listed),
         Tier(RULES_TIER, rules, rules),
     ]
 
@@ -55,19 +55,19 @@ def test_a_tight_afternoon_says_every_45_min():
     assert budget.note(TIERS) == "budget: every 45 min"
 
 
-def test_the_list_is_given_up_before_the_panels_are_fetched_less_often():
+def test_the_rules_summaries_are_given_up_before_the_panels_are_fetched_less_often():
     # 16 updates of 30 min left: panels and list 5 a time (80), the panels alone 4 (64).
     evening = MIDNIGHT + timedelta(hours=16)
     assert plan_budget(100, 20, evening, 30 * MIN, _tiers()).tiers == frozenset(TIERS)
     budget = plan_budget(100, 30, evening, 30 * MIN, _tiers())
     assert (budget.stride, budget.tiers) == (1, frozenset({PANELS_TIER}))
-    assert budget.note(TIERS) == "budget: no cohort list"
+    assert budget.note(TIERS) == "budget: no alert rules' summaries"
 
 
 def test_the_rules_risk_goes_first():
     evening = MIDNIGHT + timedelta(hours=16)  # 16 updates: 5 a time with the list (80), 7 with 2 rule cohorts (112)
     budget = plan_budget(100, 10, evening, 30 * MIN, _tiers(rules=2))
-    assert budget.tiers == frozenset({PANELS_TIER, LIST_TIER})
+    assert budget.tiers == frozenset({PANELS_TIER, SUMMARIES_TIER})
     assert budget.note(TIERS) == "budget: no alert rules' risk"
 
 
@@ -119,8 +119,8 @@ def test_a_day_that_follows_the_planner_never_spends_more_than_the_limit():
                 if due is None or now >= due:
                     if budget.exhausted:
                         break
-                    spent += 1 + 3 + (missing or 1 if LIST_TIER in budget.tiers else 0)
-                    missing = 0 if LIST_TIER in budget.tiers else missing
+                    spent += 1 + 3 + (missing or 1 if SUMMARIES_TIER in budget.tiers else 0)
+                    missing = 0 if SUMMARIES_TIER in budget.tiers else missing
                     fetches += 1
                     due = now + timedelta(seconds=budget.stride * every)
                 now += timedelta(seconds=every)
@@ -142,11 +142,11 @@ def test_the_tiers_cost_what_a_cycle_asks_for():
         rule_due={3},
         now=now,
     )
-    # Summary, risk, heatmap; the 15 other cohorts' summaries (the selected one's serves), then 2;
+    # Summary, risk, heatmap; the 15 other cohorts' summaries rules read (the selected one's serves), then 2;
     # the rules' other cohorts (16's risk is the panel's): 1 due now, 2 at each update.
     assert tiers == [
         Tier(PANELS_TIER, 3, 3),
-        Tier(LIST_TIER, 15, 2),
+        Tier(SUMMARIES_TIER, 15, 2),
         Tier(RULES_TIER, 1, 2),
     ]
     narrow = replace(view, visible=frozenset({SUMMARY}))
@@ -159,7 +159,7 @@ def test_the_tiers_cost_what_a_cycle_asks_for():
             rule_due=(),
             now=now,
         )[0].now
-        == 1
+        == 2  # the summary, and the heatmap the cohort list reads though the heatmap is not shown
     )
 
 

@@ -61,13 +61,13 @@ async def test_the_heatmap_leaves_with_the_legend_and_the_first_cohorts_panels_f
     await client._inner.aclose()
 
 
-async def test_a_narrow_screen_asks_for_the_summary_alone(clock):
+async def test_a_narrow_screen_asks_for_the_summary_and_the_heatmap_the_list_reads(clock):
     client = Recorder(clock)
     client.legend_due.set()
     first = FirstRequests(client, frozenset({SUMMARY}))  # type: ignore[arg-type]
     await first.legend
     await asyncio.sleep(0)
-    assert [name for name, _ in client.calls] == ["segments", "summary"]
+    assert [name for name, _ in client.calls] == ["segments", "heatmap", "summary"]
     first.drop_rest()
     await client._inner.aclose()
 

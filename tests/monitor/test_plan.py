@@ -45,9 +45,9 @@ def test_cadence_adds_state_status():
     assert Request("state_status") not in _plan(TIMED, View(segment_id=16), cadence=False)
 
 
-def test_hidden_panels_are_not_fetched():
+def test_hidden_panels_are_not_fetched_but_the_heatmap_the_cohort_list_reads_is():
     reqs = _plan(TIMED, View(segment_id=16, visible=frozenset({SUMMARY})))
-    assert [r.kind for r in reqs] == ["summary"]
+    assert [r.kind for r in reqs] == ["heatmap", "summary"]
 
 
 def test_selecting_a_cohort_fetches_summary_and_risk_only():
@@ -63,6 +63,13 @@ def test_first_cycle_fills_every_missing_cohort_then_one_old_per_cycle():
     assert plan.background_summaries(IDS, old, NOW, skip=16) == [3, 1]  # the oldest first, two a cycle
     fresh = dict.fromkeys(IDS, NOW - timedelta(minutes=1))
     assert plan.background_summaries(IDS, fresh, NOW) == []
+
+
+def test_a_summary_held_of_a_cohort_browsed_to_is_not_refreshed_in_the_background():
+    # Only the cohorts asked for (those alert rules read) are kept current; 5 was browsed to once.
+    held = {3: NOW - timedelta(hours=1), 5: NOW - timedelta(hours=3)}
+    assert plan.background_summaries([3], held, NOW) == [3]
+    assert plan.background_summaries([], held, NOW) == []
 
 
 def test_risk_pages():

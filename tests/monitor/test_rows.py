@@ -2,6 +2,8 @@ from hypertui.api.models import Heatmap, RiskItem, Segment, SegmentSummary
 from hypertui.api.text import NAME_MARK
 from hypertui.monitor.heat import PALETTES, HeatSort, next_sort
 from hypertui.monitor.rows import (
+    CohortTotals,
+    cohort_totals,
     heatmap_lines,
     risk_lines,
     segment_groups,
@@ -61,9 +63,18 @@ def test_groups_are_ordered_by_range_not_id():
 
 
 def test_segment_line():
-    line = segment_line(LEGEND[1], _summary(traders=12345, bias=-0.3))
-    assert (line.traders, line.bias, line.lean) == ("12,345", "-0.30", "▼")
-    assert segment_line(LEGEND[1], None).traders == "…"
+    line = segment_line(LEGEND[1], CohortTotals(value=2_500_000.0, long_value=1_000_000.0))
+    assert (line.value, line.share, line.lean) == ("$2.50M", "40%", "▼")
+    assert segment_line(LEGEND[1], CohortTotals(1000.0, 510.0)).lean == "·"  # within 2 points of 50%: balanced
+    assert segment_line(LEGEND[1], None).value == "…"
+
+
+def test_a_cohorts_totals_are_its_heatmap_cells_summed_over_every_coin():
+    hm = _heatmap([("BTC", 100.0, [(1, 60.0, 0.5), (7, 40.0, 0.25)]), ("ETH", 50.0, [(1, 40.0, 1.0)])])
+    totals = cohort_totals(hm)
+    assert totals == {1: CohortTotals(100.0, 70.0), 7: CohortTotals(40.0, 10.0)}
+    assert totals[1].long_share == 0.7
+    assert CohortTotals(0.0, 0.0).long_share is None  # nothing open: no share, not a division by zero
 
 
 def test_summary_figures_and_change_marks():
@@ -223,7 +234,7 @@ def test_risk_lines_work_out_a_line_only_when_asked():
 
 
 def test_a_segment_line_of_an_older_update_says_how_old():
-    summary = _summary(traders=12345, bias=-0.3)
+    summary = CohortTotals(1000.0, 300.0)
     assert segment_line(LEGEND[1], summary).age == ""
     ages = (20, 45 * 60, 3 * 3600 + 59 * 60, 50 * 86400, 400 * 86400)
     assert [segment_line(LEGEND[1], summary, seconds).age for seconds in ages] == ["<1m", "45m", "3h", "50d", "99d"]

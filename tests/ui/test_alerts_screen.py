@@ -141,3 +141,17 @@ async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_up
         clock.advance(15)  # the market's next update
         assert await risk_requests_for_other(timer_cycle) == 1
         assert len(app.alerts.fired) == 1  # fired once per crossing
+
+
+async def test_a_bias_rule_on_a_cohort_not_selected_fetches_that_cohorts_summary_alone(make_app, tmp_path):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        selected = app.view.segment_id
+        other = next(s for s in app.segments if s.id != selected)
+        assert set(app.list_summaries) == {selected}  # the list needs no summary: its figures are the heatmap's
+        rules, problems = parse_rules([{"kind": "bias", "cohort": other.name, "above": 5}])
+        app.alerts = AlertCenter(rules, problems, tmp_path / "alerts.log")
+        await pilot.press("r")
+        await settled(pilot)
+        assert set(app.list_summaries) == {selected, other.id}

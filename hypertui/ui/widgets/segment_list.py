@@ -1,4 +1,5 @@
-"""The 16 cohorts in two groups (size, pnl), ordered by range; highlighting one selects it."""
+"""The 16 cohorts in two groups (size, pnl), ordered by range, each with its open value and long
+share; highlighting one selects it."""
 
 from __future__ import annotations
 
@@ -25,9 +26,9 @@ def _prompt(line: SegmentLine, signals: Signals) -> Text:
         line.emoji or " ",
         " ",
         (f"{name:<{NAME_WIDTH}}", "bold"),
-        f"{line.traders:>8}",
+        f"{line.value:>8}",
         " ",
-        (f"{line.bias:>5}", lean.style),
+        (f"{line.share:>5}", lean.style),
         lean,
         f" {line.age:>3}" if line.age else "",
         style="dim" if line.age else "",
