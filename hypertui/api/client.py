@@ -60,6 +60,7 @@ from hypertui.api.models import (
     SegmentsBias24h,
     SegmentSummary,
     StateStatus,
+    as_utc,
     iso,
 )
 from hypertui.api.store import SnapshotStore, normalised_params
@@ -606,16 +607,16 @@ class HyperTrackerClient:
         if response.status_code != 200:
             self._raise_for_status(endpoint, response, body, download=download)
         if reuse_key is None:
-            return _parse(endpoint, body, model)
+            return parse_answer(endpoint, body, model)
         answer = self._parsed(endpoint, body, model, reuse_key)
-        self._keep(reuse_key, body)
+        self._keep(reuse_key, body, answer)
         return answer
 
     def _parsed(self, endpoint: str, body: bytes, model: Any, reuse_key: Any) -> Any:
         """`body` as `model`; the same object as last time for the same body under `reuse_key`."""
         last = self._last_parsed.pop(reuse_key, None)
         if last is None or last[0] != body:
-            last = (body, _parse(endpoint, body, model))
+            last = (body, parse_answer(endpoint, body, model))
         self._last_parsed[reuse_key] = last  # re-inserted: the oldest key is dropped first
         if len(self._last_parsed) > _LAST_PARSED_KEEP:
             oldest = next(iter(self._last_parsed))
@@ -636,12 +637,13 @@ class HyperTrackerClient:
         host = self._api_host
         return link.scheme == "http" == self._api_scheme and (link.host == host or link.host.endswith("." + host))
 
-    def _keep(self, key: tuple[str, tuple[tuple[str, str], ...]], body: bytes) -> None:
-        """Into the store under the current update ('' while none is known): the recording."""
+    def _keep(self, key: tuple[str, tuple[tuple[str, str], ...]], body: bytes, answer: Any) -> None:
+        """Into the store under the current update ('' while none is known): the recording. A
+        status names its own update: kept under it, not under the one it replaces."""
         if not self._keeps_answers:
             return
         path, params = key
-        update = self._current_update
+        update = update_key(answer.last_update) if path == STATUS_PATH else self._current_update
         self.store.keep(path, normalised_params(params), update, self._clock(), body)
         if update:
             self._parsed_under[key] = update
@@ -649,8 +651,7 @@ class HyperTrackerClient:
     @property
     def _current_update(self) -> str:
         """The `lastUpdate` of the last state/status read, as the store keys it ('' while none is)."""
-        last_update = self.status.last_update if self.status is not None else None
-        return last_update.isoformat() if last_update is not None else ""
+        return update_key(self.status.last_update if self.status is not None else None)
 
     async def _send(
         self, endpoint: str, url: httpx.URL, params: Params, *, download: bool = False
@@ -728,7 +729,15 @@ class HyperTrackerClient:
         raise ApiError(endpoint, f"unexpected HTTP {status}")
 
 
-def _parse(endpoint: str, content: bytes, model: RowTolerant) -> Any:
+def update_key(last_update: datetime | None) -> str:
+    """An API update (`lastUpdate`) as the store keys answers by it: ISO 8601 in UTC, so that
+    keys sort as times do; '' for none known."""
+    return "" if last_update is None else as_utc(last_update).astimezone(UTC).isoformat()
+
+
+def parse_answer(endpoint: str, content: bytes, model: RowTolerant) -> Any:
+    """`content` as `model`, or a BadResponseError naming the field: a fresh answer's path and a
+    recorded one's (hypertui.api.recording) alike."""
     try:
         return model.model_validate_json(content)
     except ValidationError as exc:

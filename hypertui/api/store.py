@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
@@ -28,7 +28,9 @@ from hypertui.files import make_private_dirs
 log = logging.getLogger("hypertui.store")
 
 STORE_FILE = "store.sqlite3"
-_SCHEMA_VERSION = 1
+# 2: the recording read by update (an index on source and lastUpdate) and `meta` (when the
+# store was last pruned); a file of version 1 gains them and keeps its rows.
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS answers (
     source TEXT NOT NULL,       -- the API's base URL, or the simulator with its seed and scale
@@ -46,6 +48,11 @@ CREATE TABLE IF NOT EXISTS tokens (
     count INTEGER NOT NULL,
     PRIMARY KEY (source, day, endpoint)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS answers_by_update ON answers (source, last_update);
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) WITHOUT ROWID;
 """
 # A lock held by another program is waited for this long (seconds), then the store is given up:
 # lookups run on the UI's thread.
@@ -62,6 +69,10 @@ def default_path() -> Path:
 def normalised_params(params: Iterable[tuple[str, str]]) -> str:
     """The query parameters as one key: the same set in any order is the same answer."""
     return urlencode(sorted(params))
+
+
+class NewerStoreError(Exception):
+    """The file was written by a newer hypertui, whose schema this one does not know."""
 
 
 class SnapshotStore:
@@ -86,6 +97,8 @@ class SnapshotStore:
                 return self._without_file(_reason(exc))
         except OSError as exc:
             return self._without_file(_reason(exc))
+        except NewerStoreError as exc:  # its rows are left as they are for the version that wrote them
+            return self._without_file(str(exc))
         aside = path.with_name(f"{path.name}.corrupt-{datetime.now().strftime('%Y%m%dT%H%M%S')}")
         try:
             path.rename(aside)
@@ -146,12 +159,7 @@ class SnapshotStore:
             "SELECT body FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update=?",
             (self.source, endpoint, params, last_update),
         )
-        if not rows:
-            return None
-        try:
-            return zlib.decompress(rows[0][0])
-        except zlib.error:
-            return None  # a damaged row: asked for again, and replaced
+        return _unpacked(rows[0][0]) if rows else None  # a damaged row: asked for again, and replaced
 
     def keep(self, endpoint: str, params: str, last_update: str, fetched_at: datetime, body: bytes) -> None:
         if self._in_memory:
@@ -163,6 +171,43 @@ class SnapshotStore:
             "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             (self.source, endpoint, params, last_update, fetched_at.isoformat(), zlib.compress(body)),
         )
+
+    # --- the recording ------------------------------------------------------------------------
+
+    def recorded(self) -> list[tuple[str, str]]:
+        """(lastUpdate, endpoint) of each answer held under a known update, newest update first:
+        read from the index alone, never a body."""
+        return self._execute(
+            "SELECT last_update, endpoint FROM answers WHERE source=? AND last_update!='' ORDER BY last_update DESC",
+            (self.source,),
+        )
+
+    def answers_until(self, endpoint: str, params: str, until: str) -> Iterator[tuple[str, bytes]]:
+        """(lastUpdate, body) held for this request at updates at or before `until`, newest first."""
+        rows = self._each(
+            "SELECT last_update, body FROM answers WHERE source=? AND endpoint=? AND params=? "
+            "AND last_update!='' AND last_update<=? ORDER BY last_update DESC",
+            (self.source, endpoint, params, until),
+        )
+        return ((update, body) for update, blob in rows if (body := _unpacked(blob)) is not None)
+
+    def first_update(self, endpoint: str, params: str) -> str | None:
+        """The first update (lastUpdate) this request is held at, or None."""
+        rows = self._execute(
+            "SELECT MIN(last_update) FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update!=''",
+            (self.source, endpoint, params),
+        )
+        return rows[0][0] if rows else None
+
+    def answers_between(self, endpoints: str, since: str, until: str) -> Iterator[tuple[str, str, str, bytes]]:
+        """(lastUpdate, endpoint, params, body) of the endpoints matching `endpoints` (SQL LIKE)
+        at updates from `since` to `until`, oldest first."""
+        rows = self._each(
+            "SELECT last_update, endpoint, params, body FROM answers WHERE source=? AND endpoint LIKE ? "
+            "AND last_update!='' AND last_update>=? AND last_update<=? ORDER BY last_update, endpoint, params",
+            (self.source, endpoints, since, until),
+        )
+        return ((*key, body) for *key, blob in rows if (body := _unpacked(blob)) is not None)
 
     # --- tokens ---------------------------------------------------------------------------
 
@@ -190,6 +235,14 @@ class SnapshotStore:
             self._give_up(exc)
             return self._db.execute(sql, args).fetchall()
 
+    def _each(self, sql: str, args: tuple) -> Iterator[tuple]:
+        """The rows of `sql` one at a time (a month of heatmaps is never all in memory); a file
+        that fails ends them, and is given up for memory as in `_execute`."""
+        try:
+            yield from self._db.execute(sql, args)
+        except sqlite3.Error as exc:
+            self._give_up(exc)
+
     def close(self) -> None:
         self._db.close()
 
@@ -198,8 +251,18 @@ def _create_schema(db: sqlite3.Connection) -> None:
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version == _SCHEMA_VERSION:
         return
+    if version > _SCHEMA_VERSION:
+        raise NewerStoreError(f"written by a newer hypertui (schema {version}, this one knows {_SCHEMA_VERSION})")
     db.executescript(_SCHEMA)
     db.execute(f"PRAGMA user_version = {_SCHEMA_VERSION}")
+
+
+def _unpacked(blob: bytes) -> bytes | None:
+    """A stored body as sent; None for a damaged one."""
+    try:
+        return zlib.decompress(blob)
+    except zlib.error:
+        return None
 
 
 def _is_corrupt(exc: sqlite3.DatabaseError) -> bool:

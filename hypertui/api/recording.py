@@ -1,0 +1,131 @@
+"""Reading the recording: the answers the snapshot store holds per API update (`lastUpdate`).
+
+No UI code here, and no request: everything comes from the store (store.py), which the client
+fills with every answer it gets, one per request per update. Bodies are parsed as a fresh answer
+is (client.parse_answer, the same models and the same dropping of bad rows); a recorded body
+that no longer validates (kept by a version whose models differed) is skipped and logged, never
+raised. `RecordingTransport` serves the recording to a `HyperTrackerClient` as if it were the
+API at one moment in the past: `hypertui dump KIND --at TIME` is the usual dump through it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+import httpx
+from pydantic_core import ErrorDetails
+
+from hypertui.api.client import parse_answer, update_key
+from hypertui.api.errors import BadResponseError
+from hypertui.api.models import RowTolerant
+from hypertui.api.store import SnapshotStore, normalised_params
+from hypertui.api.text import one_line
+
+log = logging.getLogger("hypertui.recording")
+
+M = TypeVar("M")
+# What a dashboard shows, by endpoint: what `hypertui record` keeps and `dump --at` can answer.
+HEATMAP_PATH = "/positions/heatmap"
+LEGEND_PATH = "/segments"
+BIAS_24H_PATH = "/exports/segments-bias-charts-data-24h"
+SUMMARY_PATHS = "/segments/%/summary"  # SQL LIKE patterns of the per-cohort endpoints
+RISK_PATHS = "/%/assets/liquidation-risk"
+
+
+@dataclass(frozen=True)
+class RecordedUpdate:
+    """One API update the store holds answers of."""
+
+    at: datetime  # its lastUpdate
+    endpoints: frozenset[str]  # the API paths answered at it
+    answers: int  # rows held (a path asked with different parameters counts once each)
+
+
+def _time(key: str) -> datetime:
+    return datetime.fromisoformat(key)
+
+
+class Recording:
+    """The answers of one source (the store's) by API update."""
+
+    def __init__(self, store: SnapshotStore) -> None:
+        self.store = store
+
+    def updates(self) -> list[RecordedUpdate]:
+        """Every update held, newest first, with what each holds."""
+        held: dict[str, list[str]] = {}
+        for key, endpoint in self.store.recorded():
+            held.setdefault(key, []).append(endpoint)
+        return [RecordedUpdate(_time(key), frozenset(paths), len(paths)) for key, paths in held.items()]
+
+    def at_or_before(self, when: datetime) -> RecordedUpdate | None:
+        """The newest update held at or before `when`, or None."""
+        return next((u for u in self.updates() if u.at <= when), None)
+
+    def answer(self, endpoint: str, params: list[tuple[str, str]], model: type[M] | Any, when: datetime) -> tuple[datetime, M] | None:
+        """The newest answer to this request at or before `when` that still validates, with its
+        update; None when none is held."""
+        answers = self.store.answers_until(endpoint, normalised_params(params), update_key(when))
+        return next(self._valid(endpoint, model, answers), None)
+
+    def body(self, endpoint: str, params: list[tuple[str, str]], when: datetime) -> tuple[datetime, bytes] | None:
+        """The newest body held for this request at or before `when`, as sent, with its update."""
+        found = next(self.store.answers_until(endpoint, normalised_params(params), update_key(when)), None)
+        return None if found is None else (_time(found[0]), found[1])
+
+    def oldest(self, endpoint: str, params: list[tuple[str, str]]) -> datetime | None:
+        """The first update this request was recorded at, for an error that says how far back to ask."""
+        key = self.store.first_update(endpoint, normalised_params(params))
+        return None if key is None else _time(key)
+
+    def series(self, endpoints: str, model: type[M] | Any, since: datetime, until: datetime) -> Iterator[tuple[datetime, str, str, M]]:
+        """(update, endpoint, params, answer) of the endpoints matching `endpoints` (SQL LIKE,
+        e.g. RISK_PATHS) from `since` to `until`, oldest first; answers that no longer validate
+        are skipped."""
+        for key, endpoint, params, body in self.store.answers_between(endpoints, update_key(since), update_key(until)):
+            for at, answer in self._valid(endpoint, model, [(key, body)]):
+                yield at, endpoint, params, answer
+
+    def _valid(self, endpoint: str, model: Any, answers: Any) -> Iterator[tuple[datetime, Any]]:
+        tolerant = RowTolerant(model, partial(_rows_dropped, endpoint))
+        for key, body in answers:
+            try:
+                yield _time(key), parse_answer(endpoint, body, tolerant)
+            except BadResponseError as exc:
+                log.warning("recorded answer of %s at %s skipped: %s", endpoint, key, exc)
+
+
+def _rows_dropped(endpoint: str, count: int, first: ErrorDetails) -> None:
+    field = ".".join(str(p) for p in first["loc"])
+    log.warning("recorded %s: %d bad row(s) dropped (first: %s %s)", endpoint, count, field, one_line(first["msg"].lower()))
+
+
+class RecordingTransport(httpx.AsyncBaseTransport):
+    """Answers a client's GETs from the recording as the API answered them at `when`: the
+    newest answer held at or before it. A request never recorded answers 404 with a message
+    that says so, and how far back the recording goes."""
+
+    def __init__(self, recording: Recording, when: datetime, base_url: str) -> None:
+        self._recording = recording
+        self._when = when
+        self._base_path = httpx.URL(base_url).path.rstrip("/")
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        endpoint = request.url.path.removeprefix(self._base_path)
+        params = list(request.url.params.multi_items())
+        found = self._recording.body(endpoint, params, self._when)
+        if found is not None:
+            return httpx.Response(200, content=found[1], headers={"content-type": "application/json"})
+        return httpx.Response(404, json={"message": self.nothing_held(endpoint, params)})
+
+    def nothing_held(self, endpoint: str, params: list[tuple[str, str]]) -> str:
+        asked = endpoint + (f"?{urlencode(params)}" if params else "")
+        oldest = self._recording.oldest(endpoint, params)
+        held = f"the oldest is of {oldest:%Y-%m-%d %H:%M} UTC" if oldest else "it was never recorded"
+        return f"nothing recorded at or before {self._when:%Y-%m-%d %H:%M} UTC for {asked}: {held}"
