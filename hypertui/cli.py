@@ -4,6 +4,7 @@
     hypertui sim [--host --port ...]   the market simulator as a local HTTP server
     hypertui serve [--host --port]     the dashboard in a web browser (textual-serve)
     hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
+    hypertui store [prune]             what the store (the recording) holds / drop what is too old
     hypertui config path|init|check    where the config file lives / write a commented one / check it
     hypertui screenshots [DIR]         SVGs of the main screens, rendered by the app itself
 """
@@ -81,6 +82,12 @@ def _refresh(text: str) -> float:
     from hypertui.config import REFRESH_RANGE, check_seconds
 
     return _usage(check_seconds, text, "refresh", REFRESH_RANGE)
+
+
+def _keep_days(text: str) -> float:
+    from hypertui.config import KEEP_DAYS_RANGE, check_number
+
+    return _usage(check_number, text, "keep days", KEEP_DAYS_RANGE, None, "days")
 
 
 def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -243,6 +250,16 @@ def build_parser() -> argparse.ArgumentParser:
         "tokens", parents=[common], help="tokens spent today (UTC) by endpoint, by every hypertui sharing the store"
     )
 
+    store = sub.add_parser(
+        "store",
+        help="what the store holds (the recording) and pruning it",
+        description="Print what the store file holds, per API: updates recorded, their dates, answers and size. "
+        "`prune` drops answers and token counts older than keep_days (the config's, 30 by default); "
+        "hypertui also does so at start, once a day.",
+    )
+    store.add_argument("action", nargs="?", choices=("prune",), help="prune: drop what is older than the days kept")
+    store.add_argument("--keep-days", type=_keep_days, default=None, metavar="DAYS", help="with prune: keep this many days")
+
     config = sub.add_parser("config", help="the config file", description="Show or create the config file.")
     config.add_argument(
         "action",
@@ -377,6 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve_dashboard(args, settings)
+        if args.command == "store":
+            from hypertui.store_command import StoreUnusable, run_store
+
+            try:
+                print("\n".join(run_store(settings, args.action, args.keep_days)))
+            except StoreUnusable as exc:
+                return _fail(str(exc), EXIT_API_ERROR)
+            return 0
         from hypertui.config import setup_logging
 
         # Start-up builds objects that live all session; the collector walked them over and over

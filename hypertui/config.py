@@ -25,6 +25,7 @@ ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
 ENV_STORE = "HYPERTUI_STORE"  # path of the snapshot store file, mainly for tests
 SCALES = ("small", "default", "large")
 MAX_ANSWER_MB, MAX_ANSWER_MB_RANGE = 64.0, (1.0, 4096.0)
+KEEP_DAYS, KEEP_DAYS_RANGE = 30.0, (1.0, 3650.0)  # the recording's retention; at least a day: "what changed since yesterday"
 REFRESH_RANGE = (0.5, 86_400.0)  # seconds; a day at most: the timers and timedelta of larger ones overflow
 UPDATE_INTERVAL_RANGE = (0.05, 86_400.0)
 SEED_RANGE = (0, 2**32 - 1)
@@ -53,6 +54,7 @@ class Settings:
     store: bool = True  # keep answers and tokens in the store file (False: in memory, this session only)
     store_path: Path | None = None  # None: the user data dir's (hypertui.api.store.default_path)
     daily_tokens: int | None = None  # the plan's daily request limit, for the status bar; None: unknown
+    keep_days: float = KEEP_DAYS  # answers (the recording) and token counts older than this are pruned
 
     @property
     def uses_simulator(self) -> bool:
@@ -194,6 +196,7 @@ def load_settings(
         store=False if no_store else _flag(data.get("store"), "store", default=True),
         store_path=Path(env[ENV_STORE]) if env.get(ENV_STORE) else None,
         daily_tokens=_daily_tokens(data.get("daily_tokens")),
+        keep_days=check_number(data.get("keep_days"), "keep_days", KEEP_DAYS_RANGE, KEEP_DAYS, "days"),
     )
     return settings
 
@@ -306,6 +309,9 @@ CONFIG_TEMPLATE = """\
 # The plan's daily token limit, shown as "tokens today 37/100" (Free: 100). Unset: learned
 # from the API when the quota runs out.
 # daily_tokens = 100
+# Days the store keeps answers (the recording `hypertui record` makes, replayed by the dashboard
+# and `hypertui dump --at`) and token counts; older ones are pruned at start, once a day.
+# keep_days = 30
 
 # Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
 # export_dir = "~/hypertui-exports"

@@ -71,10 +71,13 @@ def simulator_client(
 def open_store(settings: Settings) -> SnapshotStore:
     """The snapshot store for these settings: the file, its answers told apart by the API's base
     URL; in memory with `--no-store`, and for the embedded simulator, whose market starts anew
-    with each run (no later run has its updates) and whose tokens cost nothing."""
+    with each run (no later run has its updates) and whose tokens cost nothing. A file is
+    pruned to `keep_days` here, at most once a day."""
     if settings.uses_simulator or not settings.store:
         return SnapshotStore(source=SIMULATOR_LABEL if settings.uses_simulator else settings.api_base_url)
-    return SnapshotStore(settings.store_path or default_path(), source=settings.api_base_url)
+    store = SnapshotStore(settings.store_path or default_path(), source=settings.api_base_url)
+    store.prune_daily(settings.keep_days, utc_now())
+    return store
 
 
 def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:

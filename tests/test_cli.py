@@ -337,3 +337,28 @@ def test_dump_tokens_prints_what_every_run_on_the_store_spent_by_endpoint(capsys
     dump_from(capsys, scripted_api, "--no-store", "segments")  # in memory: asked again, and not counted in the file
     assert [path for path, _ in scripted_api.requests[3:]] == ["/hypertracker/state/status", "/segments"]
     assert json.loads(dump_from(capsys, scripted_api, "tokens")[1])["total"] == 3
+
+
+def test_store_prints_what_is_held_per_api_and_prune_drops_what_is_too_old(capsys, tmp_path, monkeypatch):
+    from datetime import timedelta
+
+    from hypertui.api.store import SnapshotStore
+    from hypertui.clock import utc_now
+
+    path = tmp_path / "store.sqlite3"
+    monkeypatch.setenv("HYPERTUI_STORE", str(path))
+    assert main(["store"]) == 0 and "no store yet" in capsys.readouterr().out and not path.exists()
+    store = SnapshotStore(path, source="https://api.example/api")
+    updates = [(utc_now() - timedelta(days=d)).replace(second=0, microsecond=0) for d in (3, 1)]
+    for at in updates:
+        for endpoint in ("/segments/9/summary", "/positions/heatmap"):
+            store.keep(endpoint, "", at.isoformat(), at, b"x" * 1000)  # zlib makes it 17 bytes
+    store.close()
+    assert main(["store"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"{path}: ") and lines[0].endswith("on disk, answers kept 30 days")
+    first, last = (f"{at:%Y-%m-%d %H:%M}" for at in updates)
+    assert lines[1:] == [f"https://api.example/api: 2 updates, {first} – {last} UTC, 4 answers, 68 B (34 B per update)"]
+    assert main(["store", "prune", "--keep-days", "2"]) == 0
+    assert capsys.readouterr().out == "pruned 2 answers and 0 token counts older than 2 days\n"
+    assert main(["store"]) == 0 and f"1 updates, {last} – {last} UTC, 2 answers" in capsys.readouterr().out

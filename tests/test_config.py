@@ -197,3 +197,11 @@ def test_store_and_daily_tokens_are_checked(tmp_path, text, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(env={}, path=write(tmp_path / "c.toml", text + "\n"))
     assert load_settings(env={}, path=write(tmp_path / "ok.toml", "daily_tokens = 100\n")).daily_tokens == 100
+
+
+@pytest.mark.parametrize("text", ["keep_days = 0", "keep_days = nan", "keep_days = 5000", 'keep_days = "a month"'])
+def test_keep_days_is_range_checked(tmp_path, text):
+    with pytest.raises(ConfigError, match="keep_days must be"):
+        load_settings(env={}, path=write(tmp_path / "c.toml", text + "\n"))
+    assert load_settings(env={}, path=tmp_path / "absent.toml").keep_days == 30
+    assert load_settings(env={}, path=write(tmp_path / "ok.toml", "keep_days = 7\n")).keep_days == 7

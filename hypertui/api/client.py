@@ -60,10 +60,9 @@ from hypertui.api.models import (
     SegmentsBias24h,
     SegmentSummary,
     StateStatus,
-    as_utc,
     iso,
 )
-from hypertui.api.store import SnapshotStore, normalised_params
+from hypertui.api.store import SnapshotStore, normalised_params, update_key
 from hypertui.api.text import one_line, sent_name
 from hypertui.clock import utc_now
 
@@ -727,12 +726,6 @@ class HyperTrackerClient:
         if status >= 500:
             raise ServerError(endpoint, status)
         raise ApiError(endpoint, f"unexpected HTTP {status}")
-
-
-def update_key(last_update: datetime | None) -> str:
-    """An API update (`lastUpdate`) as the store keys answers by it: ISO 8601 in UTC, so that
-    keys sort as times do; '' for none known."""
-    return "" if last_update is None else as_utc(last_update).astimezone(UTC).isoformat()
 
 
 def parse_answer(endpoint: str, content: bytes, model: RowTolerant) -> Any:

@@ -21,10 +21,10 @@ from urllib.parse import urlencode
 import httpx
 from pydantic_core import ErrorDetails
 
-from hypertui.api.client import parse_answer, update_key
+from hypertui.api.client import parse_answer
 from hypertui.api.errors import BadResponseError
 from hypertui.api.models import RowTolerant
-from hypertui.api.store import SnapshotStore, normalised_params
+from hypertui.api.store import SnapshotStore, normalised_params, update_key
 from hypertui.api.text import one_line
 
 log = logging.getLogger("hypertui.recording")

@@ -19,10 +19,11 @@ import logging
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
+from hypertui.api.models import as_utc
 from hypertui.files import make_private_dirs
 
 log = logging.getLogger("hypertui.store")
@@ -64,6 +65,12 @@ def default_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("hypertui") / STORE_FILE
+
+
+def update_key(last_update: datetime | None) -> str:
+    """An API update (`lastUpdate`), or any time, as answers are keyed by it: ISO 8601 in UTC,
+    so that keys sort as times do; '' for none known."""
+    return "" if last_update is None else as_utc(last_update).astimezone(UTC).isoformat()
 
 
 def normalised_params(params: Iterable[tuple[str, str]]) -> str:
@@ -208,6 +215,36 @@ class SnapshotStore:
             (self.source, endpoints, since, until),
         )
         return ((*key, body) for *key, blob in rows if (body := _unpacked(blob)) is not None)
+
+    def held(self) -> list[tuple[str, int, str | None, str | None, int, int]]:
+        """Per source, every source in the file: (source, updates, first and last update, rows,
+        bytes of the bodies as stored)."""
+        return self._execute(
+            "SELECT source, COUNT(DISTINCT NULLIF(last_update, '')), MIN(NULLIF(last_update, '')), "
+            "MAX(NULLIF(last_update, '')), COUNT(*), SUM(LENGTH(body)) FROM answers GROUP BY source ORDER BY source",
+            (),
+        )
+
+    # --- retention --------------------------------------------------------------------------
+
+    def prune(self, keep_days: float, now: datetime) -> tuple[int, int]:
+        """Drop the answers of updates more than `keep_days` before `now` (of every source: the
+        retention is the file's) and the token counts of days before that one's: (answers,
+        token counts) dropped."""
+        cutoff = update_key(now - timedelta(days=keep_days))
+        answers = self._execute(
+            "DELETE FROM answers WHERE COALESCE(NULLIF(last_update, ''), fetched_at) < ? RETURNING 1", (cutoff,)
+        )
+        tokens = self._execute("DELETE FROM tokens WHERE day < ? RETURNING 1", (cutoff[:10],))
+        self._execute("INSERT OR REPLACE INTO meta VALUES ('pruned_on', ?)", (update_key(now)[:10],))
+        return len(answers), len(tokens)
+
+    def prune_daily(self, keep_days: float, now: datetime) -> None:
+        """`prune`, unless it already ran this UTC day: a start then costs one lookup."""
+        if self._execute("SELECT 1 FROM meta WHERE key='pruned_on' AND value>=?", (update_key(now)[:10],)):
+            return
+        answers, tokens = self.prune(keep_days, now)
+        log.info("store pruned: %d answers and %d token counts older than %g days", answers, tokens, keep_days)
 
     # --- tokens ---------------------------------------------------------------------------
 

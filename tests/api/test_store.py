@@ -244,3 +244,45 @@ async def test_an_answer_parsed_for_this_update_is_not_read_from_the_store_again
         await client.state_status()
         await client.summary(9)
         assert len(reads) == 1
+
+
+def _held_updates(store: SnapshotStore) -> list[str]:
+    return [key for key, _ in store.recorded()]
+
+
+def test_answers_and_token_counts_older_than_the_days_kept_are_pruned_once_a_day(tmp_path):
+    from datetime import timedelta
+
+    store = SnapshotStore(tmp_path / "store.sqlite3", source=SOURCE)
+    for days_ago in (40, 31, 29, 0):
+        at = FROZEN_NOW - timedelta(days=days_ago)
+        store.keep(SUMMARY, "", at.isoformat(), at, b"{}")
+        store.spend_token(at.date().isoformat(), SUMMARY)
+    store.keep(SUMMARY, "x=1", "", FROZEN_NOW - timedelta(days=35), b"{}")  # no update known: its arrival counts
+    store.prune_daily(30, FROZEN_NOW)
+    kept = [(FROZEN_NOW - timedelta(days=d)).isoformat() for d in (0, 29)]
+    assert _held_updates(store) == kept
+    assert store._db.execute("SELECT COUNT(*) FROM answers").fetchone() == (2,)
+    assert sorted(store._db.execute("SELECT day FROM tokens").fetchall()) == [("2026-10-22",), ("2026-11-20",)]
+    store.prune_daily(1, FROZEN_NOW + timedelta(hours=11))  # the same UTC day: not again
+    assert _held_updates(store) == kept
+    store.prune_daily(1, FROZEN_NOW + timedelta(hours=12))  # the next one
+    assert _held_updates(store) == kept[:1]
+
+
+def test_a_file_store_is_pruned_when_opened_to_the_configured_days(tmp_path):
+    from datetime import timedelta
+
+    from hypertui.clock import utc_now
+    from hypertui.config import load_settings
+    from hypertui.source import open_store
+
+    path = tmp_path / "store.sqlite3"
+    store = SnapshotStore(path, source="https://api.example/api")
+    for days_ago in (3, 1):
+        store.keep(SUMMARY, "", (utc_now() - timedelta(days=days_ago)).isoformat(), utc_now(), b"{}")
+    store.close()
+    (tmp_path / "c.toml").write_text('token = "t"\nbase_url = "https://api.example/api"\nkeep_days = 2\n')
+    settings = load_settings(env={"HYPERTUI_STORE": str(path)}, path=tmp_path / "c.toml")
+    assert settings.keep_days == 2
+    assert len(open_store(settings).recorded()) == 1
