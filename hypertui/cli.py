@@ -4,6 +4,7 @@
     hypertui sim [--host --port ...]   the market simulator as a local HTTP server
     hypertui serve [--host --port]     the dashboard in a web browser (textual-serve)
     hypertui dump KIND [...]           one endpoint's data on stdout, for scripts
+    hypertui record [--refresh ...]    record every API update of what the dashboard shows (no UI)
     hypertui store [prune]             what the store (the recording) holds / drop what is too old
     hypertui config path|init|check    where the config file lives / write a commented one / check it
     hypertui screenshots [DIR]         SVGs of the main screens, rendered by the app itself
@@ -250,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
         "tokens", parents=[common], help="tokens spent today (UTC) by endpoint, by every hypertui sharing the store"
     )
 
+    record = sub.add_parser(
+        "record",
+        help="record every API update of what the dashboard shows, headless (for a server)",
+        description="At each API update, fetch what the dashboard shows (legend, status, heatmap, the 24 h bias "
+        "export, every cohort's summary and first page of liquidation risk, as many as the daily_tokens budget "
+        "allows) into the store, one line per update on stderr. What the store holds costs nothing: a restart "
+        "resumes, and a dashboard on the same store reads the recording instead of spending tokens. "
+        "SIGTERM or Ctrl+C stops it.",
+    )
+    _connection_options(record, suppress=True)
+    record.add_argument(
+        "--refresh", type=_refresh, default=argparse.SUPPRESS, metavar="SECONDS",
+        help="check this often instead of a little after each update (status nextUpdate)",
+    )
+
     store = sub.add_parser(
         "store",
         help="what the store holds (the recording) and pruning it",
@@ -297,6 +313,18 @@ async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
     client, _ = open_client(settings)
     async with client:
         await run_dump(client, args, Output(args.format, crlf=args.crlf))
+
+
+def _record(settings, every: float | None) -> int:  # noqa: ANN001
+    """The config's `refresh` is the dashboard's: the recorder follows the data unless told here."""
+    from hypertui.record import record
+    from hypertui.source import open_client
+
+    client, _ = open_client(settings)
+    if client.store.path is None:
+        reason = "the embedded simulator starts anew each run" if settings.uses_simulator else "the store is off"
+        print(f"hypertui: warning: recording in memory ({reason}): nothing is kept after this run", file=sys.stderr)
+    return asyncio.run(record(client, every))
 
 
 def _serve_simulator(args: argparse.Namespace) -> int:
@@ -394,6 +422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "serve":
             return _serve_dashboard(args, settings)
+        if args.command == "record":
+            return _record(settings, getattr(args, "refresh", None))
         if args.command == "store":
             from hypertui.store_command import StoreUnusable, run_store
 

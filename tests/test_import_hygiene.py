@@ -6,7 +6,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["hypertui.api", "hypertui.api.client", "hypertui.sim", "hypertui.monitor", "hypertui.monitor.first_requests", "hypertui.dump", "hypertui.source", "hypertui.launch"])
+@pytest.mark.parametrize("module", ["hypertui.api", "hypertui.api.client", "hypertui.sim", "hypertui.monitor", "hypertui.monitor.first_requests", "hypertui.dump", "hypertui.source", "hypertui.launch", "hypertui.api.recording", "hypertui.record", "hypertui.store_command"])
 def test_data_layer_does_not_import_textual(module):
     code = f"import sys, importlib; importlib.import_module({module!r}); print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
