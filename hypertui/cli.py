@@ -30,11 +30,17 @@ def _iso_date(text: str) -> str:
     """Accept an ISO date/datetime and pass it on in the API's format."""
     from hypertui.api.models import iso
 
+    return iso(_moment(text))
+
+
+def _moment(text: str) -> datetime:
+    """An ISO date or time, UTC unless it says otherwise (a naive time is taken as UTC by `iso` too)."""
+    from hypertui.api.models import as_utc
+
     try:
-        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return as_utc(datetime.fromisoformat(text.replace("Z", "+00:00")))
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 date (e.g. 2026-02-25 or 2026-02-25T08:00:00Z)") from None
-    return iso(value)
 
 
 def _address(text: str) -> str:
@@ -111,6 +117,10 @@ def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
     _connection_options(parser, suppress=suppress)
     parser.add_argument("--format", choices=("json", "csv"), default=argparse.SUPPRESS, help="output format (default json)")
     parser.add_argument("--crlf", action="store_true", default=argparse.SUPPRESS, help="end CSV lines in CRLF (default LF)")
+    parser.add_argument(
+        "--at", type=_moment, default=argparse.SUPPRESS, metavar="TIME",
+        help="from the recording, as the API answered at TIME (UTC; the newest update held at or before it): no request",
+    )
 
 
 def _whole_number(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -197,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
         "12 Exit Liquidity, 13 Semi-Rekt, 14 Full Rekt, 15 Giga-Rekt (`hypertui dump segments` lists them).",
     )
     _dump_options(dump, suppress=True)
-    dump.set_defaults(format="json", crlf=False)
+    dump.set_defaults(format="json", crlf=False, at=None)
     kinds = dump.add_subparsers(dest="kind", metavar="KIND", required=True)
     # Each KIND takes the same options again, so `dump heatmap --format csv` works too.
     common = argparse.ArgumentParser(add_help=False)
@@ -247,6 +257,16 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--limit", type=_whole_number(1, 500), default=100, help="1-500, the API's maximum (default 100)")
     kinds.add_parser("bias-24h", parents=[common], help="every cohort's bias (positions opened in the last 24 h), over ~72 h")
     kinds.add_parser("status", parents=[common], help="when the data last changed and will next")
+    k = kinds.add_parser(
+        "history",
+        parents=[common],
+        help="a recorded series in long form (from the store's recording, no request)",
+        description="One row per update and coin and cohort (heatmap), cohort and coin (risk) or cohort (summary), "
+        "from what `hypertui record` or the dashboard kept in the store.",
+    )
+    k.add_argument("series", choices=("heatmap", "risk", "summary"))
+    k.add_argument("--since", type=_moment, help="updates at or after (UTC; default: the first recorded)")
+    k.add_argument("--until", type=_moment, help="updates at or before (UTC; default: the last recorded)")
     kinds.add_parser(
         "tokens", parents=[common], help="tokens spent today (UTC) by endpoint, by every hypertui sharing the store"
     )
@@ -307,12 +327,22 @@ def _fail(message: str, code: int) -> int:
 
 
 async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
-    from hypertui.dump import Output, run_dump
-    from hypertui.source import open_client
+    from hypertui.dump import Output, run_dump, run_history
+    from hypertui.source import open_client, open_store, recording_client
 
-    client, _ = open_client(settings)
+    out = Output(args.format, crlf=args.crlf)
+    if args.kind == "history":
+        from hypertui.api.recording import Recording
+
+        store = open_store(settings)
+        try:
+            await run_history(Recording(store), args, out)
+        finally:
+            store.close()
+        return
+    client = recording_client(settings, args.at) if args.at else open_client(settings)[0]
     async with client:
-        await run_dump(client, args, Output(args.format, crlf=args.crlf))
+        await run_dump(client, args, out)
 
 
 def _record(settings, every: float | None) -> int:  # noqa: ANN001
@@ -418,6 +448,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             start, end = getattr(args, "start", None), getattr(args, "end", None)
             if start and end and start >= end:
                 return _fail(f"--start ({start}) must be before --end ({end})", EXIT_USAGE)
+            from hypertui.dump import RECORDED_KINDS
+
+            if args.at and args.kind not in RECORDED_KINDS:
+                return _fail(f"--at: {args.kind} is not recorded (only {', '.join(RECORDED_KINDS)})", EXIT_USAGE)
             asyncio.run(_dump(args, settings))
             return 0
         if args.command == "serve":

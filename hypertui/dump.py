@@ -1,14 +1,32 @@
-"""`hypertui dump`: one endpoint's validated data on stdout, as JSON (API field names) or CSV."""
+"""`hypertui dump`: one endpoint's validated data on stdout, as JSON (API field names) or CSV.
+
+With `--at TIME` the recording answers instead of the API (source.recording_client); `dump
+history` writes a recorded series in long form, one row per update and coin or cohort.
+"""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hypertui.api.client import HyperTrackerClient
-from hypertui.api.models import BiasSnapshot, Position, PositionMetric
+from hypertui.api.models import (
+    BiasSnapshot,
+    CohortFigures,
+    Heatmap,
+    HeatmapCell,
+    HeatmapRow,
+    LiquidationRiskPage,
+    OpenPerpsSummary,
+    Position,
+    PositionMetric,
+    RiskItem,
+    SegmentSummary,
+    iso,
+)
+from hypertui.api.recording import HEATMAP_PATH, RISK_PATHS, SUMMARY_PATHS, Recording
 from hypertui.monitor.export import (
     Output,
     api_json,
@@ -16,6 +34,7 @@ from hypertui.monitor.export import (
     breakdown_records,
     heatmap_records,
     model_columns,
+    prefixed,
     segment_metric_records,
     snapshot_json,
 )
@@ -35,6 +54,9 @@ KINDS = (
     "status",
     "tokens",
 )
+# What the recording holds (`--at`): the dashboard's answers, as `hypertui record` asks for them.
+RECORDED_KINDS = ("segments", "summary", "heatmap", "liquidation-risk", "bias-24h", "status")
+HISTORY_SERIES = ("heatmap", "risk", "summary")
 
 
 def _say(message: str) -> None:
@@ -150,3 +172,75 @@ async def _position_metrics(client: HyperTrackerClient, args: Any) -> AsyncItera
     async for page in pages:
         for row in page.metrics:
             yield api_json(row)
+
+
+# --- history: series from the recording --------------------------------------------------------
+
+
+async def run_history(recording: Recording, args: Any, out: Output, say: Callable[[str], None] = _say) -> None:
+    """`dump history SERIES`: the recorded answers from `args.since` to `args.until`, in long form
+    (heatmap: update × coin × cohort; risk: update × cohort × coin; summary: update × cohort),
+    oldest update first. Only the recording is read: nothing is asked of the API."""
+    since = args.since or datetime.min.replace(tzinfo=UTC)
+    until = args.until or datetime.max.replace(tzinfo=UTC)
+    rows, columns = _HISTORY[args.series](recording, since, until)
+    found = False
+
+    async def noting() -> AsyncIterator[dict[str, Any]]:
+        nonlocal found
+        for row in rows:
+            found = True
+            yield row
+
+    await out.stream_array(noting(), ["update", *columns])
+    if not found:
+        held = recording.updates()
+        span = f"the recording holds {held[-1].at:%Y-%m-%d %H:%M} – {held[0].at:%Y-%m-%d %H:%M} UTC" if held else "nothing is recorded"
+        say(f"no {args.series} recorded in that window: {span}")
+
+
+def _heatmap_history(recording: Recording, since: datetime, until: datetime) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    rows = (
+        {"update": iso(at), **record}
+        for at, _, params, heatmap in recording.series(HEATMAP_PATH, Heatmap, since, until)
+        if not params  # every position's (openedWithin variants are other series)
+        for record in heatmap_records(heatmap)
+    )
+    coin_totals = [c for c in model_columns(HeatmapRow) if c != "coin" and not c.startswith("segments")]
+    return rows, ["coin", *model_columns(HeatmapCell), *prefixed("coin", dict.fromkeys(coin_totals))]
+
+
+def _risk_history(recording: Recording, since: datetime, until: datetime) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    def rows() -> Iterator[dict[str, Any]]:
+        # An update's cohort may be held in several pages (the dashboard's 100 rows, an alert
+        # rule's 500), one after the other here: each coin once, from the first that has it.
+        held: tuple[datetime, str] | None = None
+        coins: set[str] = set()
+        for at, endpoint, _, page in recording.series(RISK_PATHS, LiquidationRiskPage, since, until):
+            if (at, endpoint) != held:
+                held, coins = (at, endpoint), set()
+            for item in page.items:
+                if item.coin not in coins:
+                    coins.add(item.coin)
+                    yield {"update": iso(at), "segmentId": int(endpoint.split("/")[1]), **api_json(item)}
+
+    return rows(), ["segmentId", *model_columns(RiskItem)]
+
+
+def _summary_history(recording: Recording, since: datetime, until: datetime) -> tuple[Iterator[dict[str, Any]], list[str]]:
+    rows = (
+        {
+            "update": iso(at),
+            "segmentId": summary.segment.id,
+            "segmentName": summary.segment.name,
+            "summary": api_json(summary.summary),
+            "openPerpsSummary": api_json(summary.open_perps_summary),
+        }
+        for at, _, params, summary in recording.series(SUMMARY_PATHS, SegmentSummary, since, until)
+        if not params  # every position's (positionAge variants are other series)
+    )
+    figures = model_columns(CohortFigures, "summary.") + model_columns(OpenPerpsSummary, "openPerpsSummary.")
+    return rows, ["segmentId", "segmentName", *figures]
+
+
+_HISTORY = {"heatmap": _heatmap_history, "risk": _risk_history, "summary": _summary_history}

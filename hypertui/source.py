@@ -101,3 +101,13 @@ def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
         daily_tokens=settings.daily_tokens,
     )
     return client, httpx.URL(settings.api_base_url).host
+
+
+def recording_client(settings: Settings, when: datetime) -> HyperTrackerClient:
+    """A client the store's recording answers, as the API answered at `when` (the newest answer
+    held at or before it): `hypertui dump KIND --at TIME`. It sends no request at all."""
+    from hypertui.api.recording import Recording, RecordingTransport
+
+    base_url = SIM_BASE_URL if settings.uses_simulator else settings.api_base_url
+    transport = RecordingTransport(Recording(open_store(settings)), when, base_url)
+    return HyperTrackerClient(base_url, transport=transport, retries=0)  # nothing is sent: no token

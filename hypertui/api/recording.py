@@ -68,7 +68,7 @@ class Recording:
         """The newest update held at or before `when`, or None."""
         return next((u for u in self.updates() if u.at <= when), None)
 
-    def answer(self, endpoint: str, params: list[tuple[str, str]], model: type[M] | Any, when: datetime) -> tuple[datetime, M] | None:
+    def answer(self, endpoint: str, params: list[tuple[str, str]], model: type[M], when: datetime) -> tuple[datetime, M] | None:
         """The newest answer to this request at or before `when` that still validates, with its
         update; None when none is held."""
         answers = self.store.answers_until(endpoint, normalised_params(params), update_key(when))
@@ -84,7 +84,7 @@ class Recording:
         key = self.store.first_update(endpoint, normalised_params(params))
         return None if key is None else _time(key)
 
-    def series(self, endpoints: str, model: type[M] | Any, since: datetime, until: datetime) -> Iterator[tuple[datetime, str, str, M]]:
+    def series(self, endpoints: str, model: type[M], since: datetime, until: datetime) -> Iterator[tuple[datetime, str, str, M]]:
         """(update, endpoint, params, answer) of the endpoints matching `endpoints` (SQL LIKE,
         e.g. RISK_PATHS) from `since` to `until`, oldest first; answers that no longer validate
         are skipped."""
@@ -124,8 +124,12 @@ class RecordingTransport(httpx.AsyncBaseTransport):
             return httpx.Response(200, content=found[1], headers={"content-type": "application/json"})
         return httpx.Response(404, json={"message": self.nothing_held(endpoint, params)})
 
+    async def aclose(self) -> None:
+        self._recording.store.close()
+
     def nothing_held(self, endpoint: str, params: list[tuple[str, str]]) -> str:
-        asked = endpoint + (f"?{urlencode(params)}" if params else "")
+        """Why there is no answer, in one line (the endpoint is said before it)."""
+        asked = f" with {urlencode(params)}" if params else ""
         oldest = self._recording.oldest(endpoint, params)
         held = f"the oldest is of {oldest:%Y-%m-%d %H:%M} UTC" if oldest else "it was never recorded"
-        return f"nothing recorded at or before {self._when:%Y-%m-%d %H:%M} UTC for {asked}: {held}"
+        return f"nothing recorded{asked} at or before {self._when:%Y-%m-%d %H:%M} UTC: {held}"
