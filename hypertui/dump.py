@@ -26,7 +26,13 @@ from hypertui.api.models import (
     SegmentSummary,
     iso,
 )
-from hypertui.api.recording import HEATMAP_PATH, RISK_PATHS, SUMMARY_PATHS, Recording
+from hypertui.api.recording import (
+    HEATMAP_PATH,
+    RISK_PATHS,
+    SUMMARY_PATHS,
+    Recording,
+    risk_cohort,
+)
 from hypertui.monitor.export import (
     Output,
     api_json,
@@ -222,7 +228,7 @@ def _risk_history(recording: Recording, since: datetime, until: datetime) -> tup
             for item in page.items:
                 if item.coin not in coins:
                     coins.add(item.coin)
-                    yield {"update": iso(at), "segmentId": int(endpoint.split("/")[1]), **api_json(item)}
+                    yield {"update": iso(at), "segmentId": risk_cohort(endpoint), **api_json(item)}
 
     return rows(), ["segmentId", *model_columns(RiskItem)]
 

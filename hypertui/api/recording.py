@@ -23,7 +23,12 @@ from pydantic_core import ErrorDetails
 
 from hypertui.api.client import parse_answer
 from hypertui.api.errors import BadResponseError
-from hypertui.api.models import RowTolerant
+from hypertui.api.models import (
+    Heatmap,
+    LiquidationRiskPage,
+    RowTolerant,
+    SegmentSummary,
+)
 from hypertui.api.store import SnapshotStore, normalised_params, update_key
 from hypertui.api.text import one_line
 
@@ -45,6 +50,22 @@ class RecordedUpdate:
     at: datetime  # its lastUpdate
     endpoints: frozenset[str]  # the API paths answered at it
     answers: int  # rows held (a path asked with different parameters counts once each)
+
+
+@dataclass(frozen=True)
+class DashboardAnswers:
+    """The dashboard's answers recorded at one update: what a replay shows and a change view
+    compares (monitor/changes.py). A part not recorded then is empty, or None."""
+
+    at: datetime
+    summaries: dict[int, SegmentSummary]  # every position's, by cohort id
+    heatmap: Heatmap | None  # every position's
+    risk: dict[int, LiquidationRiskPage]  # each cohort's first page, the longest held
+
+
+def risk_cohort(endpoint: str) -> int:
+    """The cohort of a liquidation-risk path (/9/assets/liquidation-risk)."""
+    return int(endpoint.split("/")[1])
 
 
 def _time(key: str) -> datetime:
@@ -91,6 +112,17 @@ class Recording:
         for key, endpoint, params, body in self.store.answers_between(endpoints, update_key(since), update_key(until)):
             for at, answer in self._valid(endpoint, model, [(key, body)]):
                 yield at, endpoint, params, answer
+
+    def dashboard_at(self, at: datetime) -> DashboardAnswers:
+        """What the dashboard's panels held at update `at` itself (see `updates`)."""
+        summaries = {s.segment.id: s for _, _, params, s in self.series(SUMMARY_PATHS, SegmentSummary, at, at) if not params}
+        heatmap = next((h for _, _, params, h in self.series(HEATMAP_PATH, Heatmap, at, at) if not params), None)
+        risk: dict[int, LiquidationRiskPage] = {}
+        for _, endpoint, params, page in self.series(RISK_PATHS, LiquidationRiskPage, at, at):
+            sid = risk_cohort(endpoint)
+            if "offset=0" in params.split("&") and len(page.items) > len(risk[sid].items if sid in risk else ()):
+                risk[sid] = page
+        return DashboardAnswers(at, summaries, heatmap, risk)
 
     def _valid(self, endpoint: str, model: Any, answers: Any) -> Iterator[tuple[datetime, Any]]:
         tolerant = RowTolerant(model, partial(_rows_dropped, endpoint))

@@ -12,7 +12,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from hypertui.api.models import Heatmap, HeatmapCell, LiquidationRiskPage, SegmentSummary
+from hypertui.api.models import (
+    Heatmap,
+    HeatmapCell,
+    LiquidationRiskPage,
+    SegmentSummary,
+)
 from hypertui.monitor.rows import BIAS_DEAD_ZONE
 
 # The references a change is taken against, as the `d` key cycles them; 24 h unless chosen.

@@ -98,3 +98,20 @@ def test_a_store_of_a_newer_schema_is_left_alone_and_kept_in_memory(tmp_path):
     assert store.problem == "store: written by a newer hypertui (schema 9, this one knows 2), kept in memory this session"
     store.close()
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone() == (9,)  # not taken down to ours
+
+
+async def test_the_dashboards_answers_at_an_update_are_those_recorded_at_it(tmp_path, clock):
+    path = tmp_path / "s.sqlite3"
+    async with simulator_client(seed=7, scale="small", clock=clock, store=SnapshotStore(path, source=SOURCE)) as client:
+        status = await client.state_status()
+        summary, heatmap = await client.summary(9), await client.heatmap()
+        await client.summary(9, "24h")  # another position age: not the dashboard's
+        first_page = await client.liquidation_risk(9, offset=0, limit=3)
+        longest = await client.liquidation_risk(9, offset=0, limit=10)
+        await client.liquidation_risk(9, offset=10, limit=50)  # not a first page
+        clock.advance(60)
+        await client.state_status()
+        await client.summary(2)  # a later update's
+    held = Recording(SnapshotStore(path, source=SOURCE)).dashboard_at(status.last_update)
+    assert held.summaries == {9: summary} and held.heatmap == heatmap
+    assert held.risk == {9: longest} and longest != first_page
