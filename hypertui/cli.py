@@ -448,6 +448,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             start, end = getattr(args, "start", None), getattr(args, "end", None)
             if start and end and start >= end:
                 return _fail(f"--start ({start}) must be before --end ({end})", EXIT_USAGE)
+            since, until = getattr(args, "since", None), getattr(args, "until", None)
+            if since and until and since > until:
+                return _fail(f"--since ({since:%Y-%m-%d %H:%M}) is after --until ({until:%Y-%m-%d %H:%M})", EXIT_USAGE)
             from hypertui.dump import RECORDED_KINDS
 
             if args.at and args.kind not in RECORDED_KINDS:

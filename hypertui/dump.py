@@ -62,7 +62,6 @@ KINDS = (
 )
 # What the recording holds (`--at`): the dashboard's answers, as `hypertui record` asks for them.
 RECORDED_KINDS = ("segments", "summary", "heatmap", "liquidation-risk", "bias-24h", "status")
-HISTORY_SERIES = ("heatmap", "risk", "summary")
 
 
 def _say(message: str) -> None:

@@ -96,3 +96,9 @@ def test_history_of_risk_takes_each_coin_once_per_update_and_summary_one_row_per
     assert row["segmentName"] == first["summary"]["segment"]["name"] and row["summary"] == first["summary"]["summary"]
     code, out, err = dump(capsys, "history", "summary", "--until", "2026-01-01")
     assert code == 0 and json.loads(out) == [] and "no summary recorded in that window: the recording holds" in err
+
+
+def test_history_refuses_a_window_that_ends_before_it_starts(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("HYPERTUI_CONFIG", str(tmp_path / "none.toml"))
+    code, _, err = dump(capsys, "history", "risk", "--since", "2026-12-02", "--until", "2026-12-01T23:00")
+    assert code == 2 and err == "hypertui: --since (2026-12-02 00:00) is after --until (2026-12-01 23:00)\n"

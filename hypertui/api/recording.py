@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -92,12 +93,13 @@ class Recording:
     def answer(self, endpoint: str, params: list[tuple[str, str]], model: type[M], when: datetime) -> tuple[datetime, M] | None:
         """The newest answer to this request at or before `when` that still validates, with its
         update; None when none is held."""
-        answers = self.store.answers_until(endpoint, normalised_params(params), update_key(when))
-        return next(self._valid(endpoint, model, answers), None)
+        with closing(self.store.answers_until(endpoint, normalised_params(params), update_key(when))) as answers:
+            return next(self._valid(endpoint, model, answers), None)
 
     def body(self, endpoint: str, params: list[tuple[str, str]], when: datetime) -> tuple[datetime, bytes] | None:
         """The newest body held for this request at or before `when`, as sent, with its update."""
-        found = next(self.store.answers_until(endpoint, normalised_params(params), update_key(when)), None)
+        with closing(self.store.answers_until(endpoint, normalised_params(params), update_key(when))) as answers:
+            found = next(answers, None)  # closed after: its read of the file ends here
         return None if found is None else (_time(found[0]), found[1])
 
     def oldest(self, endpoint: str, params: list[tuple[str, str]]) -> datetime | None:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import logging
 import sqlite3
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
-from hypertui.api.models import as_utc
 from hypertui.files import make_private_dirs
 
 log = logging.getLogger("hypertui.store")
@@ -70,7 +69,9 @@ def default_path() -> Path:
 def update_key(last_update: datetime | None) -> str:
     """An API update (`lastUpdate`), or any time, as answers are keyed by it: ISO 8601 in UTC,
     so that keys sort as times do; '' for none known."""
-    return "" if last_update is None else as_utc(last_update).astimezone(UTC).isoformat()
+    if last_update is None:
+        return ""
+    return (last_update if last_update.tzinfo else last_update.replace(tzinfo=UTC)).astimezone(UTC).isoformat()
 
 
 def normalised_params(params: Iterable[tuple[str, str]]) -> str:
@@ -189,7 +190,7 @@ class SnapshotStore:
             (self.source,),
         )
 
-    def answers_until(self, endpoint: str, params: str, until: str) -> Iterator[tuple[str, bytes]]:
+    def answers_until(self, endpoint: str, params: str, until: str) -> Generator[tuple[str, bytes], None, None]:
         """(lastUpdate, body) held for this request at updates at or before `until`, newest first."""
         rows = self._each(
             "SELECT last_update, body FROM answers WHERE source=? AND endpoint=? AND params=? "
@@ -206,7 +207,7 @@ class SnapshotStore:
         )
         return rows[0][0] if rows else None
 
-    def answers_between(self, endpoints: str, since: str, until: str) -> Iterator[tuple[str, str, str, bytes]]:
+    def answers_between(self, endpoints: str, since: str, until: str) -> Generator[tuple[str, str, str, bytes], None, None]:
         """(lastUpdate, endpoint, params, body) of the endpoints matching `endpoints` (SQL LIKE)
         at updates from `since` to `until`, oldest first."""
         rows = self._each(
