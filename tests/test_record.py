@@ -26,8 +26,9 @@ LATE_EVENING = datetime(2026, 11, 20, 23, 0, 30, tzinfo=UTC)  # four 15-minute u
 STATUS = "/hypertracker/state/status"
 
 
-def _client(clock: FrozenClock, daily_tokens: int | None = None) -> HyperTrackerClient:
-    market = Market(seed=7, scale="small", clock=clock, update_interval=15 * 60.0)
+def _client(clock: FrozenClock, daily_tokens: int | None = None, market_clock: FrozenClock | None = None) -> HyperTrackerClient:
+    """The small simulator on 15-minute updates; `market_clock`: the market's own, when it is to lag."""
+    market = Market(seed=7, scale="small", clock=market_clock or clock, update_interval=15 * 60.0)
     return HyperTrackerClient(
         SIM_BASE_URL, SIMULATOR_TOKEN, transport=InProcessTransport(lambda: create_app(market)),
         store=SnapshotStore(), daily_tokens=daily_tokens, clock=clock,
@@ -49,6 +50,17 @@ async def test_each_update_is_recorded_once_and_the_next_checked_for_a_little_af
         await recorder.record_once()
         assert client.status.last_update == first.next_update and recorder.updates == 2
         assert lines[-1].endswith("· 35 answers · 72 tokens today")  # a status and 34 requests: the legend is once a day
+
+
+async def test_an_upstream_late_past_its_next_update_is_said_and_checked_for_with_the_dashboards_backoff():
+    clock, lines = FrozenClock(LATE_EVENING), []
+    async with _client(clock, market_clock=FrozenClock(LATE_EVENING)) as client:  # its market never updates
+        recorder = Recorder(client, clock=clock, say=lines.append)
+        clock.advance(await recorder.record_once())  # 10 s past nextUpdate
+        assert await recorder.record_once() == 60  # the first of plan.LATE_BACKOFF
+        assert lines[-1] == "update 23:00:30 not followed yet (upstream late); next check at 23:16:40 UTC"
+        clock.advance(60)
+        assert await recorder.record_once() == 120 and recorder.updates == 1
 
 
 async def test_the_budget_keeps_the_heatmap_first_then_as_many_summaries_as_the_day_allows():
