@@ -3,6 +3,8 @@
 No UI code here. Every failure is raised as a typed `ApiError` (see errors.py); nothing else
 escapes. Identical requests already in flight are shared instead of sent twice, and with a
 snapshot store (store.py) an answer already held for the current API update is not sent at all.
+With a shared cache (shared_cache.py) the same holds across a desk: local store, then Redis,
+then the API, whose answer is kept in both.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from functools import partial
 from threading import Thread
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -66,6 +68,9 @@ from hypertui.api.store import SnapshotStore, normalised_params, update_key
 from hypertui.api.text import one_line, sent_name
 from hypertui.clock import utc_now
 
+if TYPE_CHECKING:  # imported by whoever builds one: Redis's client is not loaded without a shared cache
+    from hypertui.api.shared_cache import SharedCache
+
 log = logging.getLogger("hypertui.api")
 
 DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
@@ -80,6 +85,12 @@ MAX_RETRY_AFTER = 15 * 60.0
 MAX_BODY = 64 * 2**20
 _LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
 STATUS_PATH = "/hypertracker/state/status"  # never answered from the store: it says which update is current
+# How long the desk reuses a state/status one of them read (never past its nextUpdate): instances
+# that check around the same update share one check.
+STATUS_SHARED_FOR = 5.0
+# How long the desk keeps an answer whose update has no nextUpdateThreshold ahead (unknown, or
+# the upstream is late): its key names its update, so it is never wrong, only kept.
+ANSWER_SHARED_FOR = 15 * 60.0
 
 M = TypeVar("M", bound=BaseModel)
 E = TypeVar("E", PositionBreakdown, SegmentMetrics)  # the exports with position-age variants
@@ -160,9 +171,11 @@ class HyperTrackerClient:
         store: SnapshotStore | None = None,
         daily_tokens: int | None = None,
         clock: Callable[[], datetime] = utc_now,
+        shared: SharedCache | None = None,
     ) -> None:
         """`store`: answers are kept there and served from it within an update (None: tokens are
-        counted in memory, answers not kept). `daily_tokens`: the plan's daily limit, if known."""
+        counted in memory, answers not kept). `daily_tokens`: the plan's daily limit, if known.
+        `shared`: the desk's cache, asked after the store and before the API (closed with this)."""
         self.base_url = base_url.rstrip("/")
         base = httpx.URL(self.base_url)
         self._api_host, self._api_scheme = base.host, base.scheme
@@ -199,6 +212,7 @@ class HyperTrackerClient:
         self.daily_limit = daily_tokens  # else learned from a daily 429's body
         self.status: StateStatus | None = None  # the last state/status read: its lastUpdate is the current update
         self._status_failed = False  # the store's first look-up asked state/status, and it failed
+        self.shared = shared
 
     def _build_http(self, settings: dict[str, Any]) -> None:
         try:
@@ -216,6 +230,8 @@ class HyperTrackerClient:
     async def aclose(self) -> None:
         await self._http.aclose()
         self.store.close()
+        if self.shared is not None:
+            await self.shared.aclose()
 
     async def __aenter__(self) -> HyperTrackerClient:
         return self
@@ -434,13 +450,35 @@ class HyperTrackerClient:
     async def state_status(self) -> StateStatus:
         """`GET /hypertracker/state/status`: when the data last changed and will next."""
         self.status = await self._get(STATUS_PATH, [], StateStatus)
+        if self.shared is not None:  # once per check: the desk's count stays as fresh as the data
+            await self.shared.read_desk_tokens(self._today)
         return self.status
 
     @property
     def tokens_today(self) -> dict[str, int]:
         """Tokens (authenticated API requests) spent today, UTC, by endpoint: by every process
         sharing the store."""
-        return self.store.tokens(self._clock().date().isoformat())
+        return self.store.tokens(self._today)
+
+    @property
+    def desk_tokens(self) -> int | None:
+        """Tokens spent today by the whole desk (every hypertui on the shared cache); None without one."""
+        return None if self.shared is None else self.shared.desk_tokens.get(self._today, 0)
+
+    @property
+    def tokens_spent_today(self) -> int:
+        """What the daily budget plans against: the desk's count with a shared cache (never less
+        than this machine's), else this machine's."""
+        return max(sum(self.tokens_today.values()), self.desk_tokens or 0)
+
+    @property
+    def shared_cache_down(self) -> bool:
+        """A shared cache is set but not answering: everything is fetched directly meanwhile."""
+        return self.shared is not None and self.shared.down
+
+    @property
+    def _today(self) -> str:
+        return self._clock().date().isoformat()
 
     # --- plumbing --------------------------------------------------------------------------
 
@@ -487,7 +525,8 @@ class HyperTrackerClient:
             tolerant = RowTolerant(model, partial(self._rows_dropped, path))
             result = None if paged else await self._stored(key, tolerant)
             if result is None:
-                result = await self._fetch(path, params, tolerant, export, None if paged else key)
+                fetch = partial(self._fetch, path, params, tolerant, export, None if paged else key)
+                result = await (fetch() if paged else self._shared_or_fetched(key, tolerant, fetch))
         except BaseException as exc:
             if not future.done():
                 future.set_exception(exc)
@@ -509,12 +548,7 @@ class HyperTrackerClient:
         path, params = key
         if not self._keeps_answers or path == STATUS_PATH:
             return None
-        if self.status is None and not self._status_failed:
-            try:
-                await self.state_status()
-            except ApiError:  # a server without it (404), or down: ask as if there were no store
-                self._status_failed = True
-        update = self._current_update
+        update = await self._update_known()
         if not update:
             return None
         held = self._last_parsed.get(key)
@@ -529,6 +563,57 @@ class HyperTrackerClient:
             return None
         self._parsed_under[key] = update
         return answer
+
+    async def _update_known(self) -> str:
+        """The current update (`_current_update`), state/status asked first if none was read yet."""
+        if self.status is None and not self._status_failed:
+            try:
+                await self.state_status()
+            except ApiError:  # a server without it (404), or down: ask as if there were no store
+                self._status_failed = True
+        return self._current_update
+
+    async def _shared_or_fetched(
+        self, key: tuple[str, tuple[tuple[str, str], ...]], model: Any, fetch: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """An answer not held here: the desk's from the shared cache, validated as the API's is
+        and kept in the store; else `fetch()`ed, here or by the desk member holding its lock."""
+        path, params = key
+        if self.shared is None:
+            return await fetch()
+        if path == STATUS_PATH:
+            name = "status"
+        elif update := await self._update_known():
+            name = f"answer:{path}?{normalised_params(params)}@{update}"
+        else:  # no update known to key it by: nothing to share
+            return await fetch()
+
+        def read(body: bytes) -> Any:
+            try:
+                answer = self._parsed(path, body, model, key)
+            except BadResponseError:  # another member's build, older or broken: logged by the cache
+                return None
+            self._keep(key, body)
+            return answer
+
+        async def fetched() -> tuple[Any, bytes | None, float]:
+            answer = await fetch()
+            held = self._last_parsed.get(key)  # the body it was parsed from, just put there
+            body = held[0] if held is not None and held[1] is answer else None
+            return answer, body, self._shared_for(path, answer)
+
+        return await self.shared.through(name, read, fetched)
+
+    def _shared_for(self, path: str, answer: Any) -> float:
+        """Seconds the desk may reuse `answer`: a status until its nextUpdate (at most
+        STATUS_SHARED_FOR), anything else until its update's nextUpdateThreshold."""
+        now = self._clock()
+        if path == STATUS_PATH:
+            until = (answer.next_update - now).total_seconds() if answer.next_update else 0.0
+            return until if 0 < until < STATUS_SHARED_FOR else STATUS_SHARED_FOR
+        threshold = self.status.next_update_threshold if self.status is not None else None
+        until = (threshold - now).total_seconds() if threshold is not None else 0.0
+        return until if until > 0 else ANSWER_SHARED_FOR
 
     async def _fetch(self, path: str, params: Params, model: Any, export: bool, reuse_key: Any) -> Any:
         """One GET, retried with capped exponential backoff and jitter when the fault is transient,
@@ -665,7 +750,9 @@ class HyperTrackerClient:
             # request the rate limit refused (a daily 429's `current` does not grow) or one whose
             # token was rejected (401: no account to charge).
             if not download and response.status_code not in (401, 429):
-                self.store.spend_token(self._clock().date().isoformat(), endpoint)
+                self.store.spend_token(self._today, endpoint)
+                if self.shared is not None:
+                    await self.shared.spend_token(self._today)
             try:
                 return response, await self._read_body(endpoint, response)
             finally:
