@@ -111,6 +111,13 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     group.add_argument(
         "--no-store", action="store_true", default=default, help="keep answers and tokens in memory, not in the store file"
     )
+    group.add_argument(
+        "--shared-cache",
+        default=default,
+        metavar="URL",
+        help="a desk's Redis (redis:// or rediss://): each answer fetched once per update for all "
+        "(a URL with a password: prefer HYPERTUI_SHARED_CACHE, process lists show arguments)",
+    )
 
 
 def _dump_options(parser: argparse.ArgumentParser, *, suppress: bool) -> None:
@@ -145,7 +152,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="hypertui",
         description="Live terminal monitor for HyperTracker cohort analytics of Hyperliquid perpetuals. "
         "With no token configured it runs on a built-in market simulator.",
-        epilog="Environment: HYPERTRACKER_API_TOKEN, HYPERTRACKER_BASE_URL, HYPERTUI_CONFIG (config file path). "
+        epilog="Environment: HYPERTRACKER_API_TOKEN, HYPERTRACKER_BASE_URL, HYPERTUI_CONFIG (config file path), "
+        "HYPERTUI_SHARED_CACHE. "
         "Alert rules are [[alerts]] tables in the config file (`hypertui config init` writes examples); "
         "press ! in the dashboard for what fired.",
     )
@@ -318,6 +326,7 @@ def _load_settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, import
         update_interval=getattr(args, "update_interval", None),
         theme=getattr(args, "theme", None),
         no_store=getattr(args, "no_store", None),
+        shared_cache=getattr(args, "shared_cache", None),
     )
 
 

@@ -1,7 +1,8 @@
 """Settings: command-line flags, then environment, then the TOML config file.
 
-No token and no base URL means the embedded simulator. The token is held in a `SecretStr`
-so it never appears in a repr, a log line or a traceback.
+No token and no base URL means the embedded simulator. The token, and the shared cache's URL
+(which may hold a password), are held in a `SecretStr` so they never appear in a repr, a log
+line or a traceback.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ ENV_TOKEN = "HYPERTRACKER_API_TOKEN"
 ENV_BASE_URL = "HYPERTRACKER_BASE_URL"
 ENV_CONFIG = "HYPERTUI_CONFIG"  # path of the config file, mainly for tests
 ENV_STORE = "HYPERTUI_STORE"  # path of the snapshot store file, mainly for tests
+ENV_SHARED_CACHE = "HYPERTUI_SHARED_CACHE"  # the desk's Redis URL (hypertui.api.shared_cache)
 SCALES = ("small", "default", "large")
 MAX_ANSWER_MB, MAX_ANSWER_MB_RANGE = 64.0, (1.0, 4096.0)
 KEEP_DAYS, KEEP_DAYS_RANGE = 30.0, (1.0, 3650.0)  # the recording's retention; at least a day: "what changed since yesterday"
@@ -55,6 +57,7 @@ class Settings:
     store_path: Path | None = None  # None: the user data dir's (hypertui.api.store.default_path)
     daily_tokens: int | None = None  # the plan's daily request limit, for the status bar; None: unknown
     keep_days: float = KEEP_DAYS  # answers (the recording) and token counts older than this are pruned
+    shared_cache: SecretStr | None = None  # a redis:// or rediss:// URL shared by a desk; None: this machine alone
 
     @property
     def uses_simulator(self) -> bool:
@@ -133,6 +136,22 @@ def check_base_url(url: str) -> str:
     raise ConfigError(f"base URL {url!r} must start with https:// (or http:// for a loopback host)")
 
 
+def check_shared_cache(url: str) -> str:
+    """A Redis URL: redis://, or rediss:// for TLS, with a host; shown with its password hidden."""
+    from urllib.parse import urlsplit
+
+    from hypertui.api.shared_cache import SCHEMES, redacted_url  # loads Redis's client: only when one is set
+
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number from 0 to 65535
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in SCHEMES or not parts.hostname:
+        raise ConfigError(f"shared_cache {redacted_url(url)!r} must be redis://HOST[:PORT][/DB] (rediss:// for TLS)")
+    return url.strip()
+
+
 def load_settings(
     *,
     token: str | None = None,
@@ -143,6 +162,7 @@ def load_settings(
     update_interval: float | None = None,
     theme: str | None = None,
     no_store: bool | None = None,
+    shared_cache: str | None = None,
     env: dict[str, str] | None = None,
     path: Path | None = None,
 ) -> Settings:
@@ -168,6 +188,16 @@ def load_settings(
     if url_value is not None and not isinstance(url_value, str):
         raise ConfigError("config: base_url must be a string")
     token_value = (token_value or "").strip() or None
+    cache_url = pick(shared_cache, ENV_SHARED_CACHE, "shared_cache")
+    if cache_url is not None and not isinstance(cache_url, str):
+        raise ConfigError("config: shared_cache must be a string")
+    if cache_url:
+        cache_url = check_shared_cache(cache_url)
+        if token_value is None and not url_value:
+            warnings.append(
+                "shared_cache is not used with the built-in simulator (each run has its own market): "
+                "point every hypertui at one `hypertui sim` with --base-url"
+            )
     if url_value:
         url_value = check_base_url(url_value)
         if token_value is None:
@@ -197,6 +227,7 @@ def load_settings(
         store_path=Path(env[ENV_STORE]) if env.get(ENV_STORE) else None,
         daily_tokens=_daily_tokens(data.get("daily_tokens")),
         keep_days=check_number(data.get("keep_days"), "keep_days", KEEP_DAYS_RANGE, KEEP_DAYS, "days"),
+        shared_cache=SecretStr(cache_url) if cache_url else None,
     )
     return settings
 
@@ -312,6 +343,11 @@ CONFIG_TEMPLATE = """\
 # Days the store keeps answers (the recording `hypertui record` makes, replayed by the dashboard
 # and `hypertui dump --at`) and token counts; older ones are pruned at start, once a day.
 # keep_days = 30
+
+# A desk on one API plan: every hypertui pointed at the same Redis (or Valkey) fetches each answer
+# once per API update for all, and counts the desk's tokens together (the status bar shows both).
+# rediss:// for TLS; a password in the URL is never shown. Or HYPERTUI_SHARED_CACHE, --shared-cache.
+# shared_cache = "redis://localhost:6379/0"
 
 # Where `e` (CSV) and `E` (JSON) write exports. Unset: the Downloads folder's hypertui/ subfolder.
 # export_dir = "~/hypertui-exports"

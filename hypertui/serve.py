@@ -26,7 +26,7 @@ from aiohttp import web
 from textual_serve.server import Server
 
 from hypertui.api.client import is_loopback
-from hypertui.config import ENV_BASE_URL, ENV_TOKEN, Settings
+from hypertui.config import ENV_BASE_URL, ENV_SHARED_CACHE, ENV_TOKEN, Settings
 
 
 def app_command(settings: Settings) -> tuple[str, dict[str, str | None]]:
@@ -39,6 +39,7 @@ def app_command(settings: Settings) -> tuple[str, dict[str, str | None]]:
     env = {
         ENV_TOKEN: settings.token.get_secret_value() if settings.token else None,
         ENV_BASE_URL: settings.base_url,
+        ENV_SHARED_CACHE: settings.shared_cache.get_secret_value() if settings.shared_cache else None,
     }
     return shlex.join(argv), env
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
@@ -17,6 +17,9 @@ from hypertui.api.client import HyperTrackerClient
 from hypertui.api.store import SnapshotStore, default_path
 from hypertui.clock import utc_now
 from hypertui.config import Settings
+
+if TYPE_CHECKING:
+    from hypertui.api.shared_cache import SharedCache
 
 SIMULATOR_LABEL = "SIMULATOR"
 SIMULATOR_TOKEN = "simulator"  # the in-process simulator wants a token like the real API
@@ -80,6 +83,16 @@ def open_store(settings: Settings) -> SnapshotStore:
     return store
 
 
+def open_shared_cache(settings: Settings, source: str) -> SharedCache | None:
+    """The desk's Redis for these settings, if one is set; never for the embedded simulator,
+    whose market is this process's own."""
+    if settings.shared_cache is None or settings.uses_simulator:
+        return None
+    from hypertui.api.shared_cache import SharedCache  # loads Redis's client: only when one is set
+
+    return SharedCache(settings.shared_cache.get_secret_value(), source=source)
+
+
 def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
     """The client for these settings and a label for the status bar (SIMULATOR or the host)."""
     store = open_store(settings)
@@ -99,6 +112,7 @@ def open_client(settings: Settings) -> tuple[HyperTrackerClient, str]:
         max_body=int(settings.max_answer_mb * 2**20),
         store=store,
         daily_tokens=settings.daily_tokens,
+        shared=open_shared_cache(settings, store.source),
     )
     return client, httpx.URL(settings.api_base_url).host
 
