@@ -470,7 +470,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             rule_due=rule_due,
             now=now,
         )
-        return plan_budget(limit, sum(self.client.tokens_today.values()), now, update_every(self.status), tiers)
+        return plan_budget(limit, self.client.tokens_spent_today, now, update_every(self.status), tiers)
 
     @property
     def cadence(self) -> float | None:
@@ -774,6 +774,8 @@ class HyperTuiApp(App[int], inherit_bindings=False):
             interval=self.cadence,
             notes=self._status_notes(),
             status=self.status,
+            desk_tokens=self.client.desk_tokens,
+            shared_down=self.client.shared_cache_down,
         )
         screen.set_stale({STALE_PANEL[part] for part in self._failures})
 

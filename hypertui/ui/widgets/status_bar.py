@@ -1,5 +1,6 @@
-"""One line: source, paused/stale badges, error, the data's own time (the API's lastUpdate, LATE
-past its nextUpdateThreshold), the last check and its age, next refresh, tokens spent today."""
+"""One line: source, paused/stale/shared-cache badges, error, the data's own time (the API's
+lastUpdate, LATE past its nextUpdateThreshold), the last check and its age, next refresh, tokens
+spent today (and the desk's, on a shared cache)."""
 
 from __future__ import annotations
 
@@ -34,15 +35,20 @@ class StatusBar(TextLines):
         interval: float | None,
         notes: Sequence[str] = (),
         status: StateStatus | None = None,
+        desk_tokens: int | None = None,
+        shared_down: bool = False,
     ) -> None:
         """`tokens`: spent today (UTC) out of `daily_limit` (None: unknown). `notes`: what the
         server could not serve as asked (shown after the cadence). `status`: the last
-        state/status read, whose lastUpdate is the data's own time."""
+        state/status read, whose lastUpdate is the data's own time. `desk_tokens`: the whole
+        desk's today, on a shared cache (None: none is set); `shared_down`: it is not answering."""
         spent = f"tokens today {fmt.count(tokens)}" + ("" if daily_limit is None else f"/{fmt.count(daily_limit)}")
-        text = self._line(source, freshness, now, spent, interval, notes, status, compact=False)
+        if desk_tokens is not None:
+            spent += f" · desk {fmt.count(desk_tokens)}"
+        text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, compact=False)
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
-            text = self._line(source, freshness, now, spent, interval, notes, status, compact=True)
+            text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, compact=True)
         if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
@@ -56,6 +62,7 @@ class StatusBar(TextLines):
         interval: float | None,
         notes: Sequence[str],
         status: StateStatus | None,
+        shared_down: bool,
         *,
         compact: bool,
     ) -> Text:
@@ -67,6 +74,8 @@ class StatusBar(TextLines):
         if freshness.stale:
             badge = " NO DATA " if freshness.last_ok is None else f" STALE {age} "
             parts += [" ", (badge, "bold white on red")]
+        if shared_down:  # still served, each answer fetched here: the desk's tokens go faster
+            parts += [" ", (" shared cache down ", "bold black on yellow")]
         parts.append(sep)
         if freshness.last_error:  # before the rest: on a narrow terminal the line is cut at the right
             error = _ENDPOINT.sub("", freshness.last_error) if compact else freshness.last_error
