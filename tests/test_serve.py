@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 
 from hypertui import cli
-from hypertui.config import ENV_BASE_URL, ENV_TOKEN, load_settings
+from hypertui.config import ENV_BASE_URL, ENV_SHARED_CACHE, ENV_TOKEN, load_settings
 from hypertui.serve import SecretPathServer, app_command, exposure_warning, new_secret
 
 CHROMIUM = shutil.which("chromium")
@@ -38,14 +38,16 @@ DEADLINE = 20.0  # seconds for the whole browser test; each wait below stops at 
 def test_the_token_goes_through_the_environment_not_the_command_line(tmp_path, monkeypatch):
     settings = load_settings(
         token="s3cret-token", base_url="http://127.0.0.1:9/api/external", refresh=30, seed=3, scale="small",
-        env={}, path=tmp_path / "none.toml",
+        shared_cache="redis://:s3cret-pw@127.0.0.1:6379", env={}, path=tmp_path / "none.toml",
     )
     command, env = app_command(settings)
     assert "s3cret" not in command
     argv = shlex.split(command)
     assert argv[:3] == [sys.executable, "-m", "hypertui"]
     assert argv[3:] == ["--seed", "3", "--scale", "small", "--update-interval", "15", "--refresh", "30"]
-    assert env == {ENV_TOKEN: "s3cret-token", ENV_BASE_URL: "http://127.0.0.1:9/api/external"}
+    assert env == {
+        ENV_TOKEN: "s3cret-token", ENV_BASE_URL: "http://127.0.0.1:9/api/external", ENV_SHARED_CACHE: "redis://:s3cret-pw@127.0.0.1:6379"
+    }
 
     # `serve` puts them in its own environment, which textual-serve copies for each session.
     started: dict[str, Any] = {}
@@ -55,15 +57,16 @@ def test_the_token_goes_through_the_environment_not_the_command_line(tmp_path, m
             started.update(kwargs, command=command)
 
         def serve(self) -> None:
-            started["env"] = {k: os.environ.get(k) for k in (ENV_TOKEN, ENV_BASE_URL)}
+            started["env"] = {k: os.environ.get(k) for k in (ENV_TOKEN, ENV_BASE_URL, ENV_SHARED_CACHE)}
 
     monkeypatch.setattr("hypertui.serve.Server", FakeServer)
     monkeypatch.setenv(ENV_BASE_URL, "https://stale.example/api")
+    monkeypatch.setenv(ENV_SHARED_CACHE, "")  # serve sets it: restored (unset) after this test
     sim = load_settings(env={}, path=tmp_path / "none.toml")
     from hypertui.serve import serve
 
     serve(sim, host="127.0.0.1", port=8123)
-    assert started["env"] == {ENV_TOKEN: None, ENV_BASE_URL: None}  # the simulator: nothing stale leaks in
+    assert started["env"] == {ENV_TOKEN: None, ENV_BASE_URL: None, ENV_SHARED_CACHE: None}  # the simulator: nothing stale leaks in
     assert (started["host"], started["port"], started["title"]) == ("127.0.0.1", 8123, "hypertui")
     serve(settings, host="127.0.0.1", port=8123)
     assert started["env"] == env
