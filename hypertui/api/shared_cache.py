@@ -187,7 +187,7 @@ class SharedCache:
             why = "not a valid answer"
         else:
             why = "too big" if len(value) > MAX_VALUE else "not hypertui's"
-        endpoint = name.partition("?")[0]
+        endpoint = name.partition("?")[0].removeprefix("answer:")
         if endpoint not in self._ignored:
             self._ignored.add(endpoint)
             log.warning("shared cache: a value for %s is %s: ignored, fetched directly", one_line(endpoint), why)
