@@ -131,7 +131,13 @@ class SharedCache:
         answer = self._accepted(name, body, read)
         waits = 0
         while answer is None:
-            lock = await self._claim(name) if not self.down else None
+            lock, body = await self._claim(name) if not self.down else (None, None)
+            # Published by a holder that let go between the look and the claim: not fetched again.
+            answer = self._accepted(name, body, read)
+            if answer is not None:
+                if lock is not None:
+                    await self._release(name, lock)
+                return answer
             if lock is not None or self.down or waits >= self._max_waits:
                 return await self._fetch_and_publish(name, fetch, lock)
             # Someone else is fetching it: its answer, or its lock let go (failed, died).
@@ -162,7 +168,7 @@ class SharedCache:
             return answer
         finally:
             if lock is not None and not published:  # failed: the others need not wait for the lock's expiry
-                await self._run(self._redis.eval(_RELEASE, 1, self._lock_key(name), lock))
+                await self._release(name, lock)
 
     async def _look(self, name: str) -> tuple[bytes | None, bool]:
         """The value held under `name` (at most MAX_VALUE + 1 bytes of it) and whether its lock is held."""
@@ -193,11 +199,22 @@ class SharedCache:
             log.warning("shared cache: a value for %s is %s: ignored, fetched directly", one_line(endpoint), why)
         return None
 
-    async def _claim(self, name: str) -> str | None:
-        """A token for the key's lock if it is ours now; None if someone holds it (or Redis is down)."""
+    async def _claim(self, name: str) -> tuple[str | None, bytes | None]:
+        """A token for the key's lock if it is ours now (None: someone holds it, or Redis is down),
+        and the value held once it is: a holder publishes before it lets go, so a value published
+        after our look is seen here, in the same round trip."""
         token = secrets.token_hex(8)
-        taken = await self._run(self._redis.set(self._lock_key(name), token, nx=True, px=self._lock_ms))
-        return token if taken else None
+        pipe = self._redis.pipeline(transaction=False)
+        pipe.set(self._lock_key(name), token, nx=True, px=self._lock_ms)
+        pipe.getrange(self._key(name), 0, MAX_VALUE)
+        replies = await self._run(pipe.execute())
+        if replies is None:
+            return None, None
+        taken, value = replies
+        return token if taken else None, value or None
+
+    async def _release(self, name: str, lock: str) -> None:
+        await self._run(self._redis.eval(_RELEASE, 1, self._lock_key(name), lock))
 
     # --- tokens ---------------------------------------------------------------------------
 

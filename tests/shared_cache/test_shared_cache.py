@@ -50,6 +50,18 @@ async def test_two_members_fetching_one_answer_at_once_make_one_upstream_request
         assert server.direct().exists(answer_key(first, HEATMAP, lock=True)) == 0  # let go once published
 
 
+async def test_a_claim_made_just_after_the_holder_let_go_hands_back_its_answer_not_a_fetch(server, desk):
+    async with desk(server.url) as first, desk(server.url) as second:
+        heatmap = await first.heatmap()  # fetched, published, its lock let go
+        await second.state_status()
+        # The second member's look came just before that publication (20 at once on a loaded box do
+        # this): its claim takes the free lock, and must see the answer in the same round trip.
+        name = answer_key(second, HEATMAP).removeprefix(f"hypertui:v1:{SOURCE}:")
+        lock, body = await second.shared._claim(name)
+        assert lock is not None and body == MAGIC + first._last_parsed[(HEATMAP, ())][0]
+        assert await second.heatmap() == heatmap
+
+
 async def test_a_holder_that_died_is_waited_for_until_its_lock_expires_then_fetched(server, desk, upstream):
     async with desk(server.url) as member:
         await member.state_status()
