@@ -85,8 +85,8 @@ MAX_RETRY_AFTER = 15 * 60.0
 MAX_BODY = 64 * 2**20
 _LAST_PARSED_KEEP = 64  # polled answers kept to skip re-parsing an unchanged body
 STATUS_PATH = "/hypertracker/state/status"  # never answered from the store: it says which update is current
-# How long the desk reuses a state/status one of them read (never past its nextUpdate): instances
-# that check around the same update share one check.
+# How long the desk reuses a state/status read past its nextUpdate (the upstream is late): the
+# members checking again meanwhile share one check, and see the update within seconds of it.
 STATUS_SHARED_FOR = 5.0
 # How long the desk keeps an answer whose update has no nextUpdateThreshold ahead (unknown, or
 # the upstream is late): its key names its update, so it is never wrong, only kept.
@@ -605,12 +605,13 @@ class HyperTrackerClient:
         return await self.shared.through(name, read, fetched)
 
     def _shared_for(self, path: str, answer: Any) -> float:
-        """Seconds the desk may reuse `answer`: a status until its nextUpdate (at most
-        STATUS_SHARED_FOR), anything else until its update's nextUpdateThreshold."""
+        """Seconds the desk may reuse `answer`: a status until its nextUpdate (nothing changes
+        before it: one check per update for the desk, whatever each one's refresh interval) or
+        STATUS_SHARED_FOR once past it; anything else until its update's nextUpdateThreshold."""
         now = self._clock()
         if path == STATUS_PATH:
             until = (answer.next_update - now).total_seconds() if answer.next_update else 0.0
-            return until if 0 < until < STATUS_SHARED_FOR else STATUS_SHARED_FOR
+            return until if until > 0 else STATUS_SHARED_FOR
         threshold = self.status.next_update_threshold if self.status is not None else None
         until = (threshold - now).total_seconds() if threshold is not None else 0.0
         return until if until > 0 else ANSWER_SHARED_FOR

@@ -5,7 +5,7 @@ No UI code here; the client (client.py) asks it between its local store and the 
 under one prefix per API (`source`: its base URL, as the local store tells them apart):
 
     hypertui:v1:{source}:answer:{endpoint}?{params}@{lastUpdate}   an answer, until nextUpdateThreshold
-    hypertui:v1:{source}:status                                    the last state/status, a few seconds
+    hypertui:v1:{source}:status                                    the last state/status, until its nextUpdate
     hypertui:v1:{source}:lock:{answer or status name}              who is fetching it (SET NX PX, 10 s)
     hypertui:v1:{source}:tokens:{YYYY-MM-DD}                       the desk's tokens that UTC day (INCR)
 

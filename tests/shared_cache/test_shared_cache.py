@@ -50,6 +50,14 @@ async def test_two_members_fetching_one_answer_at_once_make_one_upstream_request
         assert server.direct().exists(answer_key(first, HEATMAP, lock=True)) == 0  # let go once published
 
 
+async def test_the_status_is_shared_until_its_next_update_one_check_per_update_for_the_desk(server, desk, clock):
+    async with desk(server.url) as member:
+        status = await member.state_status()
+        until = (status.next_update - clock()).total_seconds() * 1000
+        assert until > 5000  # longer than the few seconds a late upstream's status is shared
+        assert until - 2000 < server.direct().pttl(f"hypertui:v1:{SOURCE}:status") <= until
+
+
 async def test_a_claim_made_just_after_the_holder_let_go_hands_back_its_answer_not_a_fetch(server, desk):
     async with desk(server.url) as first, desk(server.url) as second:
         heatmap = await first.heatmap()  # fetched, published, its lock let go
