@@ -50,7 +50,7 @@ MAGIC = b"hypertui:v1\n"  # first bytes of every value written here: anything el
 MAX_VALUE = 16 * 2**20  # the biggest answers are a few MB; a larger value is not read past this
 TIMEOUT = 0.5  # seconds for a connection or a round trip: a slow Redis must not slow the dashboard
 LOCK_MS = 10_000  # a holder that died stops blocking the others after this
-WAIT_POLLS = (0.02, 0.05, 0.1, 0.2)  # seconds between looks at a key being fetched elsewhere, then the last
+WAIT_POLLS = (0.01, 0.02, 0.04, 0.07, 0.1)  # seconds between looks at a key being fetched elsewhere, then the last
 TOKENS_EXPIRE = 2 * 86_400  # a day's counter outlives its day by one: anyone's clock may be a little off
 RECONNECT_AFTER = (1.0, 2.0, 5.0, 10.0, 30.0)  # seconds, the last repeated while it stays down
 # Deletes the lock only if it is still ours: it may have expired and been taken by someone else.
