@@ -593,7 +593,7 @@ class HyperTrackerClient:
                 answer = self._parsed(path, body, model, key)
             except BadResponseError:  # another member's build, older or broken: logged by the cache
                 return None
-            self._keep(key, body)
+            self._keep(key, body, answer)
             return answer
 
         async def fetched() -> tuple[Any, bytes | None, float]:

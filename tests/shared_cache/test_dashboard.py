@@ -4,7 +4,7 @@ against the desk's, and a Redis that goes away shows a badge while the dashboard
 
 from __future__ import annotations
 
-from hypertui.monitor.plan import TIMED
+from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.status_bar import StatusBar
@@ -34,7 +34,8 @@ async def test_the_second_dashboard_shows_the_desks_tokens_and_a_badge_while_red
         assert "shared cache down" not in status_line(second)
         second.client.daily_limit = None  # a bigger plan: the refresh below asks its status check
         server.kill()
-        second.request_refresh(TIMED)
+        clock.advance(20 * 60)  # the next update: nothing of it is held here, so Redis is asked first
+        second.request_refresh(TIMED | {IF_UPDATED})
         await settled(pilot)
         assert second.summary is not None and second.last_error is None
         assert " shared cache down " in status_line(second) and "Traceback" not in status_line(second)
