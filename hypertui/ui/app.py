@@ -881,7 +881,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 
         query = PositionQuery(coin=coin, segment_id=segment_id)
-        self._push_drill_down(PositionsScreen(query, cohort_label(self.segments, segment_id)))
+        self._push_drill_down(PositionsScreen(self.client, self.clock, query, cohort_label(self.segments, segment_id), self.segments))
 
     def on_dashboard_screen_history_wanted(self, message: DashboardScreen.HistoryWanted) -> None:
         self.open_history(message.segment_id)
@@ -891,7 +891,7 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         from hypertui.ui.screens.history import HistoryScreen
         from hypertui.ui.screens.positions import cohort_label
 
-        self._push_drill_down(HistoryScreen(segment_id, cohort_label(self.segments, segment_id)))
+        self._push_drill_down(HistoryScreen(self.client, self.clock, segment_id, cohort_label(self.segments, segment_id)))
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
         self.open_coin(message.coin)
@@ -900,14 +900,14 @@ class HyperTuiApp(App[int], inherit_bindings=False):
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
         from hypertui.ui.screens.coin import CoinScreen
 
-        self._push_drill_down(CoinScreen(coin, self.segments))
+        self._push_drill_down(CoinScreen(self.client, self.clock, coin, self.segments))
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
         from hypertui.ui.screens.bias import BiasOverviewScreen
 
         if not isinstance(self.screen, BiasOverviewScreen):
-            self.push_screen(BiasOverviewScreen())
+            self.push_screen(BiasOverviewScreen(self.client, self.clock))
 
     def _push_drill_down(self, screen: Screen) -> None:
         """Push `screen`, replacing a drill-down of the same kind on top (the palette can open one

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from textual.screen import Screen
 
 from hypertui.api.text import one_line
-from hypertui.clock import utc_now
 from hypertui.monitor.export import Table, default_dir, write_table
 
 
@@ -19,15 +19,14 @@ def export_dir(app: Any) -> Path:
     return Path(configured) if configured else default_dir()
 
 
-def export_tables(screen: Screen, tables: list[Table], fmt: str, note: str = "") -> None:
-    """Write each table to its own file in a worker thread; a toast names the files (or the error)
-    and ends with `note` (what the files leave out, say)."""
+def export_tables(screen: Screen, tables: list[Table], fmt: str, now: datetime, note: str = "") -> None:
+    """Write each table to its own file in a worker thread, named with the time `now`; a toast
+    names the files (or the error) and ends with `note` (what the files leave out, say)."""
     app: Any = screen.app
     if not tables:
         app.notify("Nothing loaded to export yet", severity="warning", timeout=3)
         return
     directory = export_dir(app)
-    now = getattr(app, "clock", utc_now)()
 
     def write() -> list[tuple[Path, int]]:
         return [write_table(directory, table, fmt, now) for table in tables]

@@ -14,19 +14,19 @@ from datetime import datetime
 from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import SegmentsBias24h
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import BiasStrip, bias_strips
 from hypertui.monitor.export import Table
 from hypertui.monitor.scale import scale_label, symmetric_bound
-from hypertui.ui.export_key import export_tables
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, status_line
 from hypertui.ui.widgets.chart import SignedPlot
 from hypertui.ui.widgets.footer import Footer
 
@@ -46,17 +46,12 @@ def strip_label(strip: BiasStrip) -> Text:
     )
 
 
-class BiasOverviewScreen(Screen):
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="bias.back"),
-        Binding("r", "reload", "Reload", id="bias.reload"),
-        Binding("e", "export('csv')", "Export CSV", id="bias.export_csv"),
-        Binding("E", "export('json')", "Export JSON", id="bias.export_json"),
-    ]
+class BiasOverviewScreen(DrillDownScreen):
+    BINDINGS = drill_down_bindings("bias", reload_binding("bias"))
     VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
 
-    def __init__(self) -> None:
-        super().__init__(id="bias")
+    def __init__(self, client: HyperTrackerClient, clock: Clock) -> None:
+        super().__init__(client, clock, id="bias")
         self.data: SegmentsBias24h | None = None
         self.error: str | None = None
         self.fetching = False
@@ -87,14 +82,13 @@ class BiasOverviewScreen(Screen):
         self._show_status()
 
     def _request(self) -> None:
-        self.workers.cancel_group(self, "bias")
         self.fetching = True
-        self.run_worker(self._load(), group="bias", exit_on_error=False)
+        self._load()
 
+    @work(exclusive=True, group="bias", exit_on_error=False)
     async def _load(self) -> None:
-        app: Any = self.app
         try:
-            data = await app.client.segments_bias_24h()
+            data = await self.client.segments_bias_24h()
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             self.error = error_line(exc)
         else:
@@ -147,23 +141,14 @@ class BiasOverviewScreen(Screen):
             about.append(f" · one scale ±{bound}, ▔ = 0 · {times[0]:%Y-%m-%d %H:%M} → {times[-1]:%m-%d %H:%M} UTC")
         self.query_one("#bias-about", Static).update(about)
         n = len(series)
-        parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'}"]
+        parts: list[Part] = [f" {n} cohort{'' if n == 1 else 's'}"]
         if series:
             parts.append(f" · up to {max(len(one.snapshots) for one in series)} snapshots each")
-        if self.fetching:
-            parts.append((" · ⋯ loading…", "dim"))
-        if self.error is not None:
-            parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
-        self.query_one("#bias-status", Static).update(Text.assemble(*parts, no_wrap=True, overflow="ellipsis"))
-
-    def action_back(self) -> None:
-        self.workers.cancel_group(self, "bias")
-        self.app.pop_screen()
+        self.query_one("#bias-status", Static).update(status_line(parts, loading=self.fetching, error=self.error))
 
     def action_reload(self) -> None:
         self.load()
 
-    def action_export(self, fmt: str) -> None:
+    def export_tables(self) -> list[Table]:
         data = self.data
-        tables = [] if data is None else [Table("bias-72h every cohort", lambda: export.bias_24h_records(data))]
-        export_tables(self, tables, fmt)
+        return [] if data is None else [Table("bias-72h every cohort", lambda: export.bias_24h_records(data))]

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Static
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
-from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import (
     SERIES,
@@ -35,8 +34,9 @@ from hypertui.monitor.coin_rows import (
     position_metric_series,
 )
 from hypertui.monitor.export import Table
-from hypertui.ui.export_key import export_tables
-from hypertui.ui.screens.positions import cohort_label
+from hypertui.monitor.positions import PositionQuery
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, status_line
+from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
@@ -93,18 +93,17 @@ def _totals_parts(totals: MetricTotals, window: str, signals: Signals) -> list[t
     return [*parts, (" · funding ", "dim"), (totals.funding, signals.sign(totals.funding_sign))]
 
 
-class CoinScreen(Screen):
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="coin.back"),
+class CoinScreen(DrillDownScreen):
+    BINDINGS = drill_down_bindings(
+        "coin",
         Binding("p", "positions", "Positions", id="coin.positions"),
         Binding("f", "cycle_age", "Position age", id="coin.age"),
         Binding("t", "cycle_window", "Series window", id="coin.window"),
-        Binding("r", "reload", "Reload", id="coin.reload"),
-        Binding("e", "export('csv')", "Export CSV", id="coin.export_csv"),
-        Binding("E", "export('json')", "Export JSON", id="coin.export_json"),
-    ]
-    def __init__(self, coin: str, segments: list[Segment] | None) -> None:
-        super().__init__(id="coin")
+        reload_binding("coin"),
+    )
+
+    def __init__(self, client: HyperTrackerClient, clock: Clock, coin: str, segments: list[Segment] | None) -> None:
+        super().__init__(client, clock, id="coin")
         self.coin = coin
         self.segments = segments
         self.age = "all"
@@ -116,7 +115,6 @@ class CoinScreen(Screen):
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
         self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
-        self._generation = 0
         self._mounted = False  # answers that come in before on_mount are shown by it
 
     def compose(self) -> ComposeResult:
@@ -158,9 +156,6 @@ class CoinScreen(Screen):
         key = self.table.cursor_key
         return int(key) if key is not None and key.isdigit() else None
 
-    def _now(self) -> Any:
-        return getattr(self.app, "clock", utc_now)()
-
     # --- fetching ----------------------------------------------------------------------------
 
     def load(self) -> None:
@@ -169,19 +164,15 @@ class CoinScreen(Screen):
         self._show()
 
     def _request(self) -> None:
-        self.workers.cancel_group(self, "coin")
-        self._generation += 1
         self.fetching = True
-        self.run_worker(self._load(self._generation, self.age), group="coin", exit_on_error=False)
+        self._load(self.age)
 
-    async def _load(self, generation: int, age: str) -> None:
-        app: Any = self.app
+    @work(exclusive=True, group="coin", exit_on_error=False)  # a new age cancels the old load
+    async def _load(self, age: str) -> None:
         breakdown, metrics = await asyncio.gather(
-            app.client.position_breakdown(self.coin, age), app.client.segment_metrics(self.coin, age),
+            self.client.position_breakdown(self.coin, age), self.client.segment_metrics(self.coin, age),
             return_exceptions=True,
         )
-        if generation != self._generation:
-            return  # the age changed while they were on their way
         for part, result in (("breakdown", breakdown), ("metrics", metrics)):
             if isinstance(result, BaseException):
                 self.errors[part] = error_line(result)
@@ -202,20 +193,19 @@ class CoinScreen(Screen):
         if key in self.series or key == self.series_loading:
             self._show_series()
             return
-        self.workers.cancel_group(self, "series")
         self.series_loading = key
         self._show_series()
-        self.run_worker(self._load_series(key, delay), group="series", exit_on_error=False)
+        self._load_series(key, delay)
 
+    @work(exclusive=True, group="series", exit_on_error=False)  # the cursor's cohort only
     async def _load_series(self, key: tuple[int, str, str], delay: float) -> None:
         sid, window, age = key
-        app: Any = self.app
         rows: list[PositionMetric] = []
         unfiltered = False
         if delay:
             await asyncio.sleep(delay)  # cancelled here if the cursor moves on
         try:
-            pages = app.client.iter_position_metrics(self.coin, sid, start=self._now() - WINDOWS[window], recency=age)
+            pages = self.client.iter_position_metrics(self.coin, sid, start=self.clock() - WINDOWS[window], recency=age)
             async for page in pages:
                 rows.extend(page.metrics)
                 unfiltered |= page.unfiltered
@@ -286,14 +276,12 @@ class CoinScreen(Screen):
 
     def status_text(self) -> Text:
         n = len(self.breakdown.data) if self.breakdown else 0
-        parts: list[Any] = [f" {n} cohort{'' if n == 1 else 's'} hold {self.coin} ·" if self.breakdown else ""]
-        if self.fetching:
-            parts.append((" ⋯ loading… ·", "dim"))
-        parts.append((" enter or p: positions of the cohort", "dim"))
-        if self.errors:
-            newest = next(reversed(self.errors.values()))
-            parts = [(f" ✗ {newest}", "bold red"), " (r retries) │", *parts]
-        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+        parts: list[Part] = [
+            f" {n} cohort{'' if n == 1 else 's'} hold {self.coin} ·" if self.breakdown else "",
+            (" enter or p: positions of the cohort", "dim"),
+        ]
+        newest_error = next(reversed(self.errors.values()), None)
+        return status_line(parts, loading=self.fetching, error=newest_error)
 
     def on_data_table_row_highlighted(self, event: SyncedTable.RowHighlighted) -> None:
         event.stop()
@@ -305,16 +293,12 @@ class CoinScreen(Screen):
 
     # --- actions -----------------------------------------------------------------------------
 
-    def action_back(self) -> None:
-        self.workers.cancel_group(self, "coin")
-        self.workers.cancel_group(self, "series")
-        self.app.pop_screen()
-
     def action_positions(self) -> None:
         sid = self.cohort_id
         if sid is not None:
-            app: Any = self.app
-            app.open_positions(self.coin, sid)
+            query = PositionQuery(coin=self.coin, segment_id=sid)
+            label = cohort_label(self.segments, sid)
+            self.app.push_screen(PositionsScreen(self.client, self.clock, query, label, self.segments))
 
     def action_cycle_age(self) -> None:
         self.age = AGES[(AGES.index(self.age) + 1) % len(AGES)]
@@ -352,6 +336,3 @@ class CoinScreen(Screen):
     def _covered_age(self, unfiltered: bool) -> str:
         """The position age data covers: "all" where the server could not filter by the one asked."""
         return "all" if unfiltered else self.age
-
-    def action_export(self, fmt: str) -> None:
-        export_tables(self, self.export_tables(), fmt)

@@ -8,21 +8,20 @@ the newest one live) are fetched in a worker, paging with `iter_bias_history` fr
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
-from textual.screen import Screen
 from textual.widgets import Static
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import BiasSnapshot
-from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor.export import Table, snapshot_json
-from hypertui.ui.export_key import export_tables
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, drill_down_bindings, reload_binding, status_line
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
@@ -78,22 +77,20 @@ def snapshot_row(s: BiasSnapshot, signals: Signals) -> Row:
     )
 
 
-class HistoryScreen(Screen):
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="history.back"),
+class HistoryScreen(DrillDownScreen):
+    BINDINGS = drill_down_bindings(
+        "history",
         Binding("1", "window('24h')", "24h", show=False, id="history.24h"),
         Binding("2", "window('7d')", "7d", show=False, id="history.7d"),
         Binding("3", "window('30d')", "30d", show=False, id="history.30d"),
         Binding("4", "window('60d')", "60d", show=False, id="history.60d"),
         Binding("t", "cycle_window", "Window", id="history.window"),
         Binding("f", "cycle_recency", "Position recency", id="history.recency"),
-        Binding("r", "reload", "Reload", id="history.reload"),
-        Binding("e", "export('csv')", "Export CSV", id="history.export_csv"),
-        Binding("E", "export('json')", "Export JSON", id="history.export_json"),
-    ]
+        reload_binding("history"),
+    )
 
-    def __init__(self, segment_id: int, cohort: str) -> None:
-        super().__init__(id="history")
+    def __init__(self, client: HyperTrackerClient, clock: Clock, segment_id: int, cohort: str) -> None:
+        super().__init__(client, clock, id="history")
         self.segment_id = segment_id
         self.cohort = cohort
         self.window = "7d"
@@ -102,7 +99,6 @@ class HistoryScreen(Screen):
         self.error: str | None = None
         self.fetching = False
         self.started: datetime | None = None  # `start` of the last request
-        self._generation = 0
         self._mounted = False  # an answer that comes in before on_mount is shown by it
 
     def compose(self) -> ComposeResult:
@@ -142,31 +138,21 @@ class HistoryScreen(Screen):
         self._show()
 
     def _request(self) -> None:
-        self.workers.cancel_group(self, "history")
-        self._generation += 1
-        app: Any = self.app
-        now = getattr(app, "clock", utc_now)()
-        self.started = now - WINDOWS[self.window]
+        self.started = self.clock() - WINDOWS[self.window]
         self.fetching = True
-        self.run_worker(
-            self._load(self._generation, self.started, self.recency),
-            group="history", exit_on_error=False,
-        )
+        self._load(self.started, self.recency)
 
-    async def _load(self, generation: int, start: datetime, recency: str) -> None:
-        app: Any = self.app
+    @work(exclusive=True, group="history", exit_on_error=False)  # a new window or recency cancels the old load
+    async def _load(self, start: datetime, recency: str) -> None:
         rows: list[BiasSnapshot] = []
         try:
-            async for page in app.client.iter_bias_history(self.segment_id, start=start, recency=recency):
+            async for page in self.client.iter_bias_history(self.segment_id, start=start, recency=recency):
                 rows.extend(page.snapshots)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
-            if generation == self._generation:
-                self.error = error_line(exc)
-                self.fetching = False
-                self._show()
+            self.error = error_line(exc)
+            self.fetching = False
+            self._show()
             return
-        if generation != self._generation:
-            return  # the window or recency changed while it was on its way
         rows.sort(key=lambda s: s.timestamp, reverse=True)
         self.snapshots = rows
         self.error = None
@@ -196,12 +182,7 @@ class HistoryScreen(Screen):
         count = f" {fmt.count(n)} snapshot{'' if n == 1 else 's'}"
         if n:
             count += f" · {self.snapshots[-1].timestamp:%Y-%m-%d %H:%M} → {self.snapshots[0].timestamp:%Y-%m-%d %H:%M} UTC"
-        parts: list[Any] = [count]
-        if self.fetching:
-            parts.append((" · ⋯ loading…", "dim"))
-        if self.error is not None:
-            parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
-        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+        return status_line([count], loading=self.fetching, error=self.error)
 
     def cursor_snapshot(self) -> BiasSnapshot | None:
         row = self.table.cursor_row
@@ -231,10 +212,6 @@ class HistoryScreen(Screen):
 
     # --- actions -----------------------------------------------------------------------------
 
-    def action_back(self) -> None:
-        self.workers.cancel_group(self, "history")
-        self.app.pop_screen()
-
     def action_window(self, window: str) -> None:
         if window != self.window:
             self.window = window
@@ -252,7 +229,7 @@ class HistoryScreen(Screen):
     def action_reload(self) -> None:
         self.load()
 
-    def action_export(self, fmt: str) -> None:
+    def export_tables(self) -> list[Table]:
         rows = list(self.snapshots)
         name = f"history {self.cohort} {self.window} opened-{self.recency}"
-        export_tables(self, [Table(name, lambda: [snapshot_json(s) for s in rows])] if rows else [], fmt)
+        return [Table(name, lambda: [snapshot_json(s) for s in rows])] if rows else []

@@ -11,20 +11,21 @@ pages far from the cursor are dropped and fetched again (by their kept cursor) i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
 
 from rich.table import Table
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import Position, Segment
-from hypertui.clock import utc_now
 from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
@@ -41,7 +42,7 @@ from hypertui.monitor.positions import (
     next_sort,
     parse_address,
 )
-from hypertui.ui.export_key import export_tables
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, status_line
 from hypertui.ui.widgets.coin_filter import _without_forbidden
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.positions_view import PositionsView
@@ -60,9 +61,9 @@ def position_cohorts(segments: list[Segment] | None, position: Position) -> list
     return [cohort_label(segments, sid) for sid in ids]
 
 
-class PositionsScreen(Screen):
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back", id="positions.back"),
+class PositionsScreen(DrillDownScreen):
+    BINDINGS = drill_down_bindings(
+        "positions",
         Binding("o", "cycle('status')", "Open/closed", id="positions.status"),
         Binding("t", "cycle('window')", "Opened within", id="positions.window"),
         Binding("s", "cycle('side')", "Side", id="positions.side"),
@@ -72,14 +73,16 @@ class PositionsScreen(Screen):
         Binding("b", "book", "The wallet's book: every coin", show=False, id="positions.book"),  # the filters line says so
         Binding("slash", "address", "Address", key_display="/", id="positions.address"),
         Binding("c", "copy_address", "Copy address", id="positions.copy_address"),
-        Binding("e", "export('csv')", "Export CSV", id="positions.export_csv"),
-        Binding("E", "export('json')", "Export JSON", id="positions.export_json"),
-    ]
+    )
 
-    def __init__(self, query: PositionQuery, cohort: str) -> None:
-        super().__init__(id="book" if query.book else "positions")  # a book opens over a list: ids unique
+    def __init__(
+        self, client: HyperTrackerClient, clock: Clock, query: PositionQuery, cohort: str, segments: list[Segment] | None
+    ) -> None:
+        """`segments`: every cohort, to name a wallet's two (its details, its book)."""
+        super().__init__(client, clock, id="book" if query.book else "positions")  # a book opens over a list: ids unique
         self.filters = query
         self.cohort = cohort
+        self.segments = segments
         self.window = self._new_window()
         self.sorted: SortedRows | None = None  # the rows held, in another order (S)
         self.error: str | None = None
@@ -139,16 +142,18 @@ class PositionsScreen(Screen):
 
     def _pin_params(self) -> None:
         if not self.window.params:  # "24h" means 24 h before the first page, for every page
-            self.window.params = self.filters.api_params(getattr(self.app, "clock", utc_now)())
+            self.window.params = self.filters.api_params(self.clock())
 
     def _load_page(self, i: int) -> None:
         cursor, limit = self.window.begin(i)
-        self.run_worker(self._load(self.window, i, cursor, limit), group="positions", exit_on_error=False)
+        self._load(self.window, i, cursor, limit)
 
+    # Not exclusive: the pages the view needs load side by side. New filters cancel the group
+    # (_restart), and an answer for a window no longer shown is dropped.
+    @work(group="positions", exit_on_error=False)
     async def _load(self, window: PageWindow, i: int, cursor: str | None, limit: int) -> None:
-        app: Any = self.app
         try:
-            page = await app.client.positions(limit=limit, next_cursor=cursor, **window.params)
+            page = await self.client.positions(limit=limit, next_cursor=cursor, **window.params)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
             if window is self.window:
                 window.failed(i)
@@ -192,14 +197,12 @@ class PositionsScreen(Screen):
         else:
             count = f"{fmt.count(n)} loaded · more…"
         held_rows = f" · {fmt.count(w.rows_held)} row{'' if w.rows_held == 1 else 's'} held"
-        parts: list[Any] = [f" {count}", (held_rows, "dim")]
+        parts: list[Part] = [f" {count}", (held_rows, "dim")]
         if self.filters.book and w.row_count:
             parts.append(self._book_totals(w))
         if self.sorted is not None:
             parts = [(f" {self.sorted.describe()}", "bold"), " (S) │", *parts]
-        if self.error is not None:
-            parts = [(f" ✗ {self.error}", "bold red"), " (r retries) │", *parts]
-        return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
+        return status_line(parts, error=self.error)  # loading: said by the count
 
     def _book_totals(self, w: PageWindow) -> str:
         """The book's value and uPnL over the rows held, summed again only when those change (the
@@ -231,7 +234,7 @@ class PositionsScreen(Screen):
             box.display = False
             self.view.focus()
             return
-        self.app.pop_screen()
+        super().action_back()
 
     def action_wallet(self) -> None:
         """Only the wallet under the cursor (again: every wallet)."""
@@ -273,7 +276,19 @@ class PositionsScreen(Screen):
     def action_book(self) -> None:
         p = self.view.cursor_position
         if p is not None:
-            open_book(self.app, p)
+            self.open_book(p)
+
+    def open_book(self, position: Position) -> None:
+        """Push the book of the position's wallet: its open positions on every coin (one query by
+        address, paged like any positions list), titled with its two cohorts."""
+        address = parse_address(position.address) or position.address
+        shown = next((s for s in reversed(self.app.screen_stack) if isinstance(s, PositionsScreen)), None)
+        if shown is not None and shown.filters.book and shown.filters.address == address:
+            self.app.notify("This wallet's book is open already", timeout=3)
+            return
+        cohorts = " · ".join(position_cohorts(self.segments, position)) or "cohorts unknown"
+        query = PositionQuery(coin=None, address=address)
+        self.app.push_screen(PositionsScreen(self.client, self.clock, query, cohorts, self.segments))
 
     def _set_address(self, address: str | None) -> None:
         if address is None and self.filters.book:  # every position of every coin: not a book
@@ -324,33 +339,40 @@ class PositionsScreen(Screen):
         self.error = None
         self._fetch_wanted()
 
-    def action_export(self, fmt: str) -> None:
-        """The rows held now (pages far from the cursor may have been dropped: not those)."""
+    @property
+    def exports_partial(self) -> bool:
+        """Whether the rows held leave some out: more on the server, or pages far away dropped."""
         w = self.window
-        held = w.held()
-        partial = not w.done or len(held) < w.row_count  # more on the server, or pages far away dropped
+        return not w.done or len(w.held()) < w.row_count
+
+    def export_tables(self) -> list[export.Table]:
+        """The rows held now (pages far from the cursor may have been dropped: not those)."""
+        held = self.window.held()
         f = self.filters
         name = " ".join(
             ["positions", f.coin or "book", self.cohort, f.status]
             + ([] if f.window == WINDOWS[0] else [f.window])  # every filter in effect, so two files never look alike
             + ([] if f.side == "all" else [f.side])
             + ([f.address[:10]] if f.address else [])
-            + (["partial"] if partial else [])
+            + (["partial"] if self.exports_partial else [])
         )
+        return [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else []
+
+    def export_note(self, fmt: str) -> str:
+        if not self.exports_partial:
+            return ""
+        # Every row costs a request per 1,000: the command line pages through them into a file.
+        w = self.window
+        self._pin_params()
         more = "" if w.done else "+"
-        note = ""
-        if partial:  # every row costs a request per 1,000: the command line pages through them into a file
-            self._pin_params()
-            note = (
-                f"Partial: {len(held):,} of {w.row_count:,}{more} positions, the rows held now. Every row, "
-                f"a request per 1,000: {self.filters.dump_command(w.params, fmt)} > positions.{fmt}"
-            )
-        export_tables(self, [export.Table(name, lambda: [export.api_json(p) for p in held])] if held else [], fmt, note)
+        return (
+            f"Partial: {len(w.held()):,} of {w.row_count:,}{more} positions, the rows held now. Every row, "
+            f"a request per 1,000: {self.filters.dump_command(w.params, fmt)} > positions.{fmt}"
+        )
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
         event.stop()
-        app: Any = self.app
-        self.app.push_screen(PositionDetail(event.position, getattr(app, "segments", None)))
+        self.app.push_screen(PositionDetail(event.position, self.segments, self.open_book))
 
 
 class AddressFilter(Input, inherit_bindings=False):
@@ -362,18 +384,6 @@ class AddressFilter(Input, inherit_bindings=False):
         super().__init__(placeholder="wallet address 0x…  (enter applies, empty clears)", id="positions-address",
                          select_on_focus=False)
         self.cursor_blink = False
-
-
-def open_book(app: Any, position: Position) -> None:
-    """Push the book of the position's wallet: its open positions on every coin (one query by
-    address, paged like any positions list), titled with its two cohorts."""
-    address = parse_address(position.address) or position.address
-    shown = next((s for s in reversed(app.screen_stack) if isinstance(s, PositionsScreen)), None)
-    if shown is not None and shown.filters.book and shown.filters.address == address:
-        app.notify("This wallet's book is open already", timeout=3)
-        return
-    cohorts = " · ".join(position_cohorts(getattr(app, "segments", None), position)) or "cohorts unknown"
-    app.push_screen(PositionsScreen(PositionQuery(coin=None, address=address), cohorts))
 
 
 def copy_address(screen: Screen, address: str) -> None:
@@ -394,12 +404,14 @@ class PositionDetail(ModalScreen[None]):
 
     def action_book(self) -> None:
         self.dismiss()
-        open_book(self.app, self.position)
+        self.open_book(self.position)
 
-    def __init__(self, position: Position, segments: list[Segment] | None) -> None:
+    def __init__(self, position: Position, segments: list[Segment] | None, open_book: Callable[[Position], None]) -> None:
+        """`open_book`: the positions screen's, which has the client to page through the book with."""
         super().__init__(id="position-detail")
         self.position = position
         self.segments = segments
+        self.open_book = open_book
 
     def cohorts(self) -> list[str]:
         return position_cohorts(self.segments, self.position)

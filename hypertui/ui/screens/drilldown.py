@@ -1,0 +1,77 @@
+"""What every drill-down screen (positions, coin view, history, bias overview) shares.
+
+Each is pushed over the dashboard, which stays alive underneath, and:
+- has the same keys around its own: back first, export last (e CSV, E JSON), and r to reload;
+  binding ids dotted by the screen's name (`coin.back`), as `[keys]` in the config names them;
+- asks the client and reads the clock it is given (typed), not ones reached for through the app;
+- loads in workers each screen declares `@work(exclusive=True, group=...)`: a new load cancels the
+  one still on its way (its answer is for filters no longer shown), and popping the screen
+  cancels them all (Textual cancels a removed node's workers);
+- ends with a status line: what is shown, `⋯ loading…` while a load is on its way, headed by the
+  last error and how to retry while the last data stays on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from rich.text import Text
+from textual.binding import Binding
+from textual.screen import Screen
+
+from hypertui.api.client import HyperTrackerClient
+from hypertui.monitor.export import Table
+from hypertui.ui.export_key import export_tables
+
+Clock = Callable[[], datetime]
+Part = str | tuple[str, str]  # a piece of a status line, as Text.assemble takes it
+
+
+def drill_down_bindings(screen: str, *own: Binding) -> list[Binding]:
+    """Back, the screen's own keys in the order the footer shows them, then the two exports."""
+    return [
+        Binding("escape,backspace", "back", "Back", id=f"{screen}.back"),
+        *own,
+        Binding("e", "export('csv')", "Export CSV", id=f"{screen}.export_csv"),
+        Binding("E", "export('json')", "Export JSON", id=f"{screen}.export_json"),
+    ]
+
+
+def reload_binding(screen: str) -> Binding:
+    return Binding("r", "reload", "Reload", id=f"{screen}.reload")
+
+
+def status_line(parts: list[Part], *, loading: bool = False, error: str | None = None) -> Text:
+    """One line, cut with an ellipsis: `parts`, `· ⋯ loading…` while loading, and the last error
+    first (the data shown is then the last that loaded)."""
+    pieces = list(parts)
+    if loading:
+        pieces.append((" · ⋯ loading…", "dim"))
+    if error is not None:
+        pieces = [(f" ✗ {error}", "bold red"), " (r retries) │", *pieces]
+    return Text.assemble(*pieces, no_wrap=True, overflow="ellipsis")
+
+
+class DrillDownScreen(Screen[None]):
+    """A screen over the dashboard that loads with `client`, at times read from `clock`, and
+    exports what `export_tables` returns."""
+
+    def __init__(self, client: HyperTrackerClient, clock: Clock, *, id: str) -> None:
+        super().__init__(id=id)
+        self.client = client
+        self.clock = clock
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def export_tables(self) -> list[Table]:
+        """What the export keys write: what the screen holds now (none: a toast says so)."""
+        return []
+
+    def export_note(self, fmt: str) -> str:
+        """A line the toast of an export to `fmt` ends with (what the files leave out, say)."""
+        return ""
+
+    def action_export(self, fmt: str) -> None:
+        export_tables(self, self.export_tables(), fmt, self.clock(), self.export_note(fmt))
