@@ -6,7 +6,8 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer as TextualFooter
-from textual.widgets._footer import FooterKey
+
+from hypertui.ui.textual_internals import FooterKey, mark_footer_bindings_ready
 
 NARROW = 100  # columns
 
@@ -32,7 +33,7 @@ class Footer(TextualFooter):
     def compose(self) -> ComposeResult:
         # Textual composes no keys until the screen signals its bindings, then recomposes; the
         # keys known now are composed at once, and a signal recomposes only if they changed.
-        self.set_reactive(TextualFooter._bindings_ready, True)
+        mark_footer_bindings_ready(self)
         self._composed_for = self._shown()
         # Narrow terminals: keys without padding, so "/ Filter coins" is not cut at 80 columns.
         self.set_reactive(TextualFooter.compact, self._narrow())
@@ -48,7 +49,7 @@ class Footer(TextualFooter):
         # Textual's, but one recompose for the changes that come before it runs, and none if
         # the keys did not change: start-up signalled three (focus twice, screen resume), each
         # a compose, nine keys mounted and a repaint (~25 ms) before data could be drawn.
-        self._bindings_ready = True
+        mark_footer_bindings_ready(self)
         if screen.app.app_focus and self.is_attached and screen is self.screen and not self._recompose_due:
             self._recompose_due = True
             self.call_after_refresh(self._recompose_once)

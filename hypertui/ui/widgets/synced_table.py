@@ -19,15 +19,15 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual._segment_tools import line_crop
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.strip import Strip
-from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
+
+from hypertui.ui import textual_internals as internals
 
 Row = tuple[str, Sequence[Text]]  # key (e.g. the coin), cells in column order
 Column = tuple[str, str | Text, int]  # key, label, width
@@ -135,7 +135,7 @@ def _joined(cells: list[list[Segment]]) -> list[Segment]:
 
 
 def _highlighted(location: Coordinate, row: int, columns: int, cursor_type: str) -> list[bool]:
-    """DataTable._should_highlight(location, (row, column), cursor_type) for each column of a row."""
+    """Whether each column of a row is highlighted by a cursor at `location` (DataTable's rule)."""
     if cursor_type == "row":
         return [location.row == row] * columns
     if cursor_type == "column":
@@ -164,7 +164,7 @@ class _Frame:
     cell_styles: dict[tuple[bool, bool], tuple[Style, Style]]  # a body cell's (cursor, hover) -> styles around it
 
 
-class SyncedTable(DataTable):
+class SyncedTable(internals.HookedDataTable):
     BINDINGS = [
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
@@ -229,12 +229,13 @@ class SyncedTable(DataTable):
         frame = self._frame
         assert frame is not None
         self._materialize((row_index,), repaint=False)  # scrolled into view since the last sync: built now
-        data, signatures = self._data[self._row_locations.get_key(row_index)], self._signatures[row_index]
+        data, signatures = internals.row_cells(self, row_index), self._signatures[row_index]
         styled, cells = self._styled, []
         for column_index, (column, width, cursor, hover) in enumerate(zip(self._column_keys, frame.widths, cursors, hovers)):
             cell = data[column]
             if not isinstance(cell, Text) or "\n" in cell.plain:  # not ours to lay out: DataTable's way
-                cells.append(list(Segment.simplify(super()._render_cell(row_index, column_index, row_style, width, cursor, hover)[0])))
+                cell_lines = internals.render_cell(self, row_index, column_index, row_style, width, cursor, hover)
+                cells.append(list(Segment.simplify(cell_lines[0])))
                 continue
             key = (signatures[column_index], row_style, width, cursor, hover, cell.justify, cell.overflow)
             segments = styled.get(key)
@@ -245,10 +246,11 @@ class SyncedTable(DataTable):
             cells.append(segments)
         return cells
 
-    def _on_mouse_move(self, event: events.MouseMove) -> None:
+    # Public handlers: Textual runs a class's own before its base's, so DataTable's read the meta.
+    def on_mouse_move(self, event: events.MouseMove) -> None:
         self._locate_cell(event)
 
-    def _on_click(self, event: events.Click) -> None:
+    def on_click(self, event: events.Click) -> None:
         self._locate_cell(event)
 
     def _locate_cell(self, event: events.MouseEvent) -> None:
@@ -280,15 +282,15 @@ class SyncedTable(DataTable):
     def _edges(self) -> list[int]:
         """Where each column starts, and where the last one ends, on the table's lines."""
         widths = (column.get_render_width(self) for column in self.ordered_columns)
-        return list(accumulate(widths, initial=self._row_label_column_width))
+        return list(accumulate(widths, initial=internals.row_label_width(self)))
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # DataTable works these out again for every line (the widget style is a walk up the DOM).
         widths = [column.get_render_width(self) for column in self.ordered_columns]
-        cells_width = sum(widths) + self._row_label_column_width
-        self._pseudo_class_state = self.get_pseudo_class_state()  # DataTable.render_lines sets it too late for us
+        label_width = internals.row_label_width(self)
+        cells_width = sum(widths) + label_width
         style = self.rich_style  # a walk up the DOM
-        look = (style, self._pseudo_class_state, self.show_cursor, self._show_hover_cursor, self.cursor_type,
+        look = (style, self.get_pseudo_class_state(), self.show_cursor, internals.hover_cursor_shown(self), self.cursor_type,
                 self.cell_padding, self.cursor_foreground_priority, self.cursor_background_priority)
         if look != self._look:
             self._look = look
@@ -300,7 +302,7 @@ class SyncedTable(DataTable):
             background=self.background_colors[1],
             widths=widths,
             spare=max(0, self.size.width - cells_width),
-            fits=self._row_label_column_width == 0 and cells_width <= self.size.width,
+            fits=label_width == 0 and cells_width <= self.size.width,
             header_lines=self._header_lines,
             width=self.size.width,
             plain=self._plain_layout(),
@@ -308,9 +310,10 @@ class SyncedTable(DataTable):
             hover=self.hover_coordinate,
             cursor_type=self.cursor_type,
             cell_styles={
-                (cursor, hover): self._get_styles_to_render_cell(
-                    False, False, False, hover, cursor, self.show_cursor, self._show_hover_cursor,
-                    self.cursor_foreground_priority == "css", self.cursor_background_priority == "css",
+                (cursor, hover): internals.cell_styles(
+                    self, header=False, cursor=cursor, hover=hover,
+                    css_foreground=self.cursor_foreground_priority == "css",
+                    css_background=self.cursor_background_priority == "css",
                 )
                 for cursor in (False, True)
                 for hover in (False, True)
@@ -324,7 +327,7 @@ class SyncedTable(DataTable):
     def _plain_layout(self) -> bool:
         """No row labels, fixed rows/columns or stripes: the layout the per-frame fast path draws."""
         return not (
-            self.fixed_rows or self.fixed_columns or self.zebra_stripes or (self._labelled_row_exists and self.show_row_labels)
+            self.fixed_rows or self.fixed_columns or self.zebra_stripes or (internals.has_labelled_rows(self) and self.show_row_labels)
         )
 
     def render_line(self, y: int) -> Strip:
@@ -334,7 +337,7 @@ class SyncedTable(DataTable):
         scroll_x, scroll_y = self.scroll_offset
         width = frame.width
         if y < frame.header_lines:
-            return self._render_line(y, scroll_x, scroll_x + width, frame.style)
+            return internals.render_table_line(self, y, scroll_x, scroll_x + width, frame.style)
         # A body line, straight from its cells: DataTable's own path looks up the row by key,
         # builds a cache key of seven reactives and caches a line that the next sync invalidates.
         row_index = y - frame.header_lines + scroll_y
@@ -344,14 +347,14 @@ class SyncedTable(DataTable):
         if scroll_x == 0 and frame.fits:  # every cell is as wide as its column: no crop, no measuring
             return Strip(_joined(cells), width)
         line = list(chain.from_iterable(cells))
-        return Strip(line_crop(line, scroll_x, scroll_x + width, width)).adjust_cell_length(width, frame.style).simplify()
+        return Strip(line).crop(scroll_x, scroll_x + width).adjust_cell_length(width, frame.style).simplify()
 
-    def _render_line_in_row(
+    def row_line(
         self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
     ) -> tuple[list[list[Segment]], list[list[Segment]]]:
         if self._frame is None or not self._frame.plain:
-            return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
-        row_index = self._row_locations.get(row_key) if row_key in self._row_locations else -1
+            return super().row_line(row_key, line_no, base_style, cursor_location, hover_location)
+        row_index = internals.row_index(self, row_key)
         return [], self._row_cells(row_index, line_no, self._frame.header if row_index == -1 else base_style)
 
     def _row_cells(self, row_index: int, line_no: int, row_style: Style) -> list[list[Segment]]:
@@ -362,7 +365,7 @@ class SyncedTable(DataTable):
         hovers = _highlighted(frame.hover, row_index, len(frame.widths), frame.cursor_type)
         if row_index < 0:  # DataTable's own header cells: labels, with their mouse meta
             cells = [
-                self._render_cell(row_index, column_index, row_style, width, cursor, hover)[line_no]
+                internals.render_cell(self, row_index, column_index, row_style, width, cursor, hover)[line_no]
                 for column_index, (width, cursor, hover) in enumerate(zip(frame.widths, cursors, hovers))
             ]
         else:
@@ -375,16 +378,14 @@ class SyncedTable(DataTable):
         frame = self._frame
         assert frame is not None
         if frame.cursor_type == "row":
-            hover = self._should_highlight(frame.hover, Coordinate(row_index or 0, 0), "row")
+            hover = _highlighted(frame.hover, row_index or 0, 1, "row")[0]
             key: tuple = (row_index, row_style, hover, row_index == frame.cursor.row)
         else:
             key = (row_index, row_style)
         style = self._extends.get(key)
         if style is None:
             if frame.cursor_type == "row":
-                extend, _ = self._get_styles_to_render_cell(
-                    row_index == -1, False, False, key[2], key[3], self.show_cursor, self._show_hover_cursor, False, False,
-                )
+                extend, _ = internals.cell_styles(self, header=row_index == -1, cursor=key[3], hover=key[2])
                 extend = row_style + extend
             elif row_style.bgcolor is not None:
                 faded = Color.from_rich_color(row_style.bgcolor).blend(frame.background, factor=0.25)
@@ -452,11 +453,11 @@ class SyncedTable(DataTable):
         positions = [position for position in positions if position in stale] if stale else []
         if not positions:
             return
-        column_keys, row_keys = self._column_keys, self._row_locations.get_key
+        column_keys = self._column_keys
         dirty: list[Coordinate] = []
         for position in positions:
             stale.discard(position)
-            shown, old = self._data[row_keys(position)], self._signatures[position]
+            shown, old = internals.row_cells(self, position), self._signatures[position]
             for i, (column, cell) in enumerate(zip(column_keys, self._cells_at(position), strict=True)):
                 if shown[column] is cell:  # callers reuse unchanged cells: no signature to work out
                     continue
@@ -467,7 +468,7 @@ class SyncedTable(DataTable):
                     old[i] = signature
                     dirty.append(Coordinate(position, i))
         if dirty:
-            self._update_count += 1  # DataTable's row and line caches are keyed by it
+            internals.invalidate_row_caches(self)
             if repaint:
                 self._refresh_cells(dirty)
 
@@ -475,17 +476,17 @@ class SyncedTable(DataTable):
         self._materialize((row_index,), repaint=False)
         return super().get_row_at(row_index)
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+    def measure_rows(self, new_rows: Iterable[RowKey]) -> None:
         # DataTable measures every cell of every new row, for auto-width columns, labels and
         # auto-height rows; sync adds none of those (fixed widths, one unlabelled line per row),
         # and the measuring was most of a first load: a long heatmap's rows arrive all at once.
         new_rows = list(new_rows)
         rows = [self.rows[key] for key in new_rows if key in self.rows]
         if any(c.auto_width for c in self.columns.values()) or any(r.label is not None or r.auto_height for r in rows):
-            super()._update_dimensions(new_rows)  # measures through get_row_at: builds every row
+            super().measure_rows(new_rows)  # measures through get_row_at: builds every row
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
-        self.virtual_size = Size(width + self._row_label_column_width, self._total_row_height + self._header_lines)
+        self.virtual_size = Size(width + internals.row_label_width(self), internals.total_row_height(self) + self._header_lines)
 
     def get_cell_at(self, coordinate: Coordinate) -> object:
         self._materialize((coordinate[0],), repaint=False)

@@ -1,0 +1,143 @@
+"""Every use of Textual's private API by the widgets and drill-down screens, each named with why.
+
+Textual (pinned: 8.2.8) may rename or drop any of these in a release without notice. Kept here,
+they are found in one place on an upgrade, and tests/ui/test_textual_internals.py fails naming
+the attribute that moved (it checks every name in `PRIVATE` on the real classes). Nothing outside
+this module reaches for a private Textual name in ui/widgets or ui/screens (the test checks
+that too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.coordinate import Coordinate
+from textual.strip import Strip
+from textual.widgets import DataTable, Footer
+from textual.widgets._footer import FooterKey  # the key widget Footer composes; textual.widgets exports only Footer
+from textual.widgets.data_table import CellType, ColumnKey, RowKey
+
+__all__ = [
+    "PRIVATE",
+    "FooterKey",
+    "HookedDataTable",
+    "cell_styles",
+    "has_labelled_rows",
+    "hover_cursor_shown",
+    "invalidate_row_caches",
+    "mark_footer_bindings_ready",
+    "render_cell",
+    "render_table_line",
+    "row_cells",
+    "row_index",
+    "row_label_width",
+    "total_row_height",
+]
+
+# Each private name used below, on the class that defines it (on an instance: set in __init__).
+PRIVATE: dict[type, tuple[str, ...]] = {
+    Footer: ("_bindings_ready",),
+    DataTable: (
+        "_data", "_row_locations", "_row_label_column_width", "_labelled_row_exists", "_total_row_height",
+        "_show_hover_cursor", "_update_count", "_get_styles_to_render_cell", "_render_cell", "_render_line",
+        "_render_line_in_row", "_update_dimensions",
+    ),
+}
+
+# --- Footer (ui/widgets/footer.py) -----------------------------------------------------------
+
+
+def mark_footer_bindings_ready(footer: Footer) -> None:
+    """Textual's Footer composes no keys until the screen signals its bindings, then composes
+    again; ours composes the keys known at once, so it says they are ready itself (set quietly:
+    the reactive only gates compose)."""
+    footer.set_reactive(Footer._bindings_ready, True)
+
+
+# --- DataTable (ui/widgets/synced_table.py) --------------------------------------------------
+# SyncedTable draws its body lines from cells it lays out once per content, and writes changed
+# cells in place: DataTable's public update_cell repaints the whole table, and its own drawing
+# lays every cell out again after any change (most of a refresh's time on a long heatmap).
+
+
+def row_cells(table: DataTable, index: int) -> dict[ColumnKey, CellType]:
+    """The cells DataTable holds for the row at `index`, to write changed ones in place."""
+    return table._data[table._row_locations.get_key(index)]
+
+
+def row_index(table: DataTable, key: RowKey) -> int:
+    """The position of the row `key` (-1: no such row, as DataTable's header is drawn)."""
+    return table._row_locations.get(key) if key in table._row_locations else -1
+
+
+def row_label_width(table: DataTable) -> int:
+    """Columns the row labels take left of the cells (0 without labels)."""
+    return table._row_label_column_width
+
+
+def has_labelled_rows(table: DataTable) -> bool:
+    return table._labelled_row_exists
+
+
+def total_row_height(table: DataTable) -> int:
+    """Lines of every row, as DataTable keeps the sum on each add and remove."""
+    return table._total_row_height
+
+
+def hover_cursor_shown(table: DataTable) -> bool:
+    """Whether the mouse is over the table (DataTable shows a hover cursor only then)."""
+    return table._show_hover_cursor
+
+
+def invalidate_row_caches(table: DataTable) -> None:
+    """After cells were written in place: DataTable's row and line caches are keyed by this count."""
+    table._update_count += 1
+
+
+def cell_styles(
+    table: DataTable, *, header: bool, cursor: bool, hover: bool, css_foreground: bool = False, css_background: bool = False
+) -> tuple[Style, Style]:
+    """The styles around a body or header cell (before, after its content), as DataTable draws it."""
+    return table._get_styles_to_render_cell(
+        header, False, False, hover, cursor, table.show_cursor, table._show_hover_cursor, css_foreground, css_background
+    )
+
+
+def render_cell(
+    table: DataTable, row: int, column: int, style: Style, width: int, cursor: bool, hover: bool
+) -> list[list[Segment]]:
+    """A cell's lines drawn DataTable's way (its header labels, cells that are not one-line Text)."""
+    return DataTable._render_cell(table, row, column, style, width, cursor, hover)
+
+
+def render_table_line(table: DataTable, y: int, x1: int, x2: int, style: Style) -> Strip:
+    """Line `y` of the table (the header, say) cropped to [x1, x2), drawn DataTable's way."""
+    return DataTable._render_line(table, y, x1, x2, style)
+
+
+class HookedDataTable(DataTable):
+    """DataTable with two of its private steps handed to public methods a subclass overrides.
+
+    `row_line`: one line of a row, as fixed and scrollable cells (DataTable's caches it per
+    table version; SyncedTable draws it from cells laid out once per content).
+    `measure_rows`: DataTable measures every cell of new rows (for auto widths, labels and
+    heights); SyncedTable's fixed-width one-line rows need none of it.
+    """
+
+    def _render_line_in_row(
+        self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        return self.row_line(row_key, line_no, base_style, cursor_location, hover_location)
+
+    def row_line(
+        self, row_key: RowKey, line_no: int, base_style: Style, cursor_location: Coordinate, hover_location: Coordinate
+    ) -> tuple[list[list[Segment]], list[list[Segment]]]:
+        return super()._render_line_in_row(row_key, line_no, base_style, cursor_location, hover_location)
+
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        self.measure_rows(new_rows)
+
+    def measure_rows(self, new_rows: Iterable[RowKey]) -> None:
+        super()._update_dimensions(new_rows)

@@ -1,0 +1,69 @@
+"""Textual's private API, used in one module (ui/textual_internals.py): every name it reaches for
+is still on the real classes, and no widget or drill-down screen reaches for one itself.
+
+A Textual upgrade that moves a name fails here, naming it, instead of breaking a screen silently.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+
+import pytest
+from textual.app import App, ComposeResult
+from textual.widgets import DataTable, Footer
+
+from hypertui.ui import textual_internals as internals
+
+PACKAGE = Path(internals.__file__).parent
+PRIVATE_NAME = re.compile(r"\._[a-z]\w*")
+PRIVATE_MODULE = re.compile(r"\btextual(\.\w+)*\._\w+")
+
+
+class _Holder(App[None]):
+    def compose(self) -> ComposeResult:
+        yield DataTable()
+        yield Footer()
+
+
+def _private_names_used() -> set[str]:
+    """The private attributes textual_internals.py names (a private module it imports from fails
+    on import, naming itself)."""
+    source = PRIVATE_MODULE.sub("", inspect.getsource(internals))
+    return {name[1:] for name in PRIVATE_NAME.findall(source)}
+
+
+def test_every_private_name_used_is_declared():
+    declared = {name for names in internals.PRIVATE.values() for name in names}
+    assert _private_names_used() <= declared, "used in textual_internals.py but not in PRIVATE"
+
+
+@pytest.mark.parametrize(
+    ("owner", "name"), [(owner, name) for owner, names in internals.PRIVATE.items() for name in names],
+    ids=lambda x: getattr(x, "__name__", x),
+)
+async def test_each_private_name_is_still_on_textuals_class(owner: type, name: str):
+    async with _Holder().run_test() as pilot:
+        widget = pilot.app.query_one(owner)  # an instance: some are set in __init__
+        assert hasattr(owner, name) or hasattr(widget, name), (
+            f"Textual no longer has {owner.__name__}.{name}: see hypertui/ui/textual_internals.py"
+        )
+
+
+def test_the_overridden_steps_keep_their_parameters():
+    """HookedDataTable overrides two private methods: a changed signature would be called wrongly."""
+    for name in ("_render_line_in_row", "_update_dimensions"):
+        ours = inspect.signature(getattr(internals.HookedDataTable, name))
+        theirs = inspect.signature(getattr(DataTable, name))
+        assert list(ours.parameters) == list(theirs.parameters), f"DataTable.{name} changed its parameters"
+
+
+@pytest.mark.parametrize("path", sorted([*PACKAGE.glob("widgets/*.py"), *PACKAGE.glob("screens/*.py")]), ids=lambda p: p.name)
+def test_no_widget_or_drill_down_touches_textuals_private_api(path: Path):
+    private = {name for names in internals.PRIVATE.values() for name in names}
+    source = path.read_text()
+    touched = sorted({name[1:] for name in PRIVATE_NAME.findall(source)} & private)
+    touched += sorted(f"def {name}" for name in private if f"def {name}(" in source)
+    touched += [m.group(0) for m in PRIVATE_MODULE.finditer(source)]
+    assert not touched, f"{path.name} reaches for Textual's private API: {touched}"
