@@ -216,6 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _dump_options(dump, suppress=True)
     dump.set_defaults(format="json", crlf=False, at=None)
+    from hypertui.api.position_age import POSITION_AGES
+
     kinds = dump.add_subparsers(dest="kind", metavar="KIND", required=True)
     # Each KIND takes the same options again, so `dump heatmap --format csv` works too.
     common = argparse.ArgumentParser(add_help=False)
@@ -224,7 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     k = kinds.add_parser("segments", parents=[common], help="the cohort legend")
     k = kinds.add_parser("summary", parents=[common], help="a cohort's summary")
     k.add_argument("segment", type=_segment_id, help="cohort id 1-16")
-    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k.add_argument("--position-age", choices=POSITION_AGES, default="all")
     k = kinds.add_parser(
         "positions", parents=[common], help="positions (opened in the last 24 h, or --open: every open one; --all pages through everything)"
     )
@@ -245,20 +247,20 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--start", type=_iso_date)
     k.add_argument("--end", type=_iso_date)
-    k.add_argument("--recency", choices=("all", "24h", "7d", "30d"), default="all")
+    k.add_argument("--recency", choices=POSITION_AGES, default="all")
     k = kinds.add_parser("breakdown", parents=[common], help="a coin's positions by cohort")
     k.add_argument("coin")
-    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k.add_argument("--position-age", choices=POSITION_AGES, default="all")
     k = kinds.add_parser("segment-metrics", parents=[common], help="a coin's per-cohort metrics over ~7 days")
     k.add_argument("coin")
-    k.add_argument("--position-age", choices=("all", "24h", "7d", "30d"), default="all")
+    k.add_argument("--position-age", choices=POSITION_AGES, default="all")
     k = kinds.add_parser("position-metrics", parents=[common], help="coin x cohort time series (7 days by default)")
     k.add_argument("coin")
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--start", type=_iso_date)
     k.add_argument("--end", type=_iso_date)
     k = kinds.add_parser("heatmap", parents=[common], help="every coin's per-cohort totals")
-    k.add_argument("--opened-within", choices=("all", "24h", "7d", "30d"), default="all")
+    k.add_argument("--opened-within", choices=POSITION_AGES, default="all")
     k = kinds.add_parser("liquidation-risk", parents=[common], help="a cohort's assets by liquidation risk")
     k.add_argument("segment", type=_segment_id)
     k.add_argument("--offset", type=_whole_number(0), default=0)
@@ -415,7 +417,7 @@ def _check_config(args: argparse.Namespace) -> int:
 
     settings = _load_settings(args)
     facts, problems = check(settings, HyperTuiApp)
-    # The app's own check of [[alerts]] (hypertui.monitor.alerts.parse_rules), one line per rule
+    # The app's own check of [[alerts]] (hypertui.monitor.alert_rules.parse_rules), one line per rule
     # with its number. Whether a cohort name is in the legend needs the API: the app says at start.
     facts.append(f"alert rules: {len(settings.alerts)} valid, {len(settings.alert_problems)} invalid")
     problems += settings.alert_problems

@@ -47,7 +47,7 @@ class Settings:
     sim_update_interval: float = 15.0
     export_dir: str | None = None  # where `e` writes; None: Downloads/hypertui
     max_answer_mb: float = MAX_ANSWER_MB  # an answer larger than this, as sent or unpacked, is refused
-    alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alerts
+    alerts: tuple[Any, ...] = ()  # (number in the file, rule) pairs: hypertui.monitor.alert_rules
     alert_problems: tuple[str, ...] = field(default=(), compare=False)  # invalid rules: reported, skipped
     warnings: tuple[str, ...] = field(default=(), compare=False)
     theme: str | None = None  # None: hypertui-dark (hypertui-mono when NO_COLOR is set)
@@ -203,7 +203,7 @@ def load_settings(
         if token_value is None:
             raise ConfigError(f"a base URL is set but no token: set {ENV_TOKEN} (any value for a local `hypertui sim`)")
 
-    from hypertui.monitor.alerts import parse_rules
+    from hypertui.monitor.alert_rules import parse_rules
 
     alerts, alert_problems = parse_rules(data.get("alerts"))
     settings = Settings(

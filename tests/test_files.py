@@ -13,7 +13,7 @@ import pytest
 
 from hypertui.config import ConfigError, setup_logging, write_config_template
 from hypertui.config_edit import add_alert, set_setting
-from hypertui.monitor.alerts import Alert, append_log, parse_rules
+from hypertui.monitor.alert_rules import Alert, append_log, parse_rules
 from hypertui.monitor.export import Table, write_table
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")

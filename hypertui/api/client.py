@@ -74,7 +74,6 @@ if TYPE_CHECKING:  # imported by whoever builds one: Redis's client is not loade
 log = logging.getLogger("hypertui.api")
 
 DEFAULT_BASE_URL = "https://ht-api.coinmarketman.com/api/external"
-POSITION_AGES = ("all", "24h", "7d", "30d")
 CURSOR_PAGE_MAX = 1000
 RISK_PAGE_MAX = 500
 # A longer Retry-After (10 hours has been seen) is waited this long: the schedule then asks

@@ -43,7 +43,7 @@ TTL_GLOBAL = 120  # seconds, global files
 _ISO_RE = re.compile(
     r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?$"
 )
-_AGE_VALUES = "all, 24h, 7d, 30d"
+_AGE_VALUES = ", ".join(AGES)  # as the validation error lists them
 
 
 def parse_iso(s: str) -> int:

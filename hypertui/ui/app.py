@@ -38,11 +38,12 @@ from hypertui.api.models import (
     StateStatus,
     ordered_by_range,
 )
+from hypertui.api.position_age import POSITION_AGES
 from hypertui.api.text import one_line
 from hypertui.clock import utc_now
 from hypertui.monitor import format as fmt
 from hypertui.monitor import plan
-from hypertui.monitor.alerts import AlertData, risk_cohorts, summary_cohorts
+from hypertui.monitor.alert_rules import AlertData, risk_cohorts, summary_cohorts
 from hypertui.monitor.budget import Budget, plan_budget, update_every
 from hypertui.monitor.first_requests import FirstRequests
 from hypertui.monitor.heat import MODES, HeatSort, next_sort
@@ -74,7 +75,7 @@ from hypertui.monitor.rows import (
 )
 from hypertui.monitor.staleness import Freshness
 from hypertui.ui import prefs as preferences
-from hypertui.ui.alerts import AlertCenter
+from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
@@ -98,7 +99,7 @@ STATUS_TICK = 5.0  # seconds; see on_ready
 SELECTION_REST = 0.3
 BROKEN_CYCLE_RETRY = 60.0  # seconds to the next cycle after one that raised: soon, yet not a loop of tracebacks
 COLLECTOR_BACK = 3.0  # seconds after the first frame; see on_ready
-AGES = ("all", "24h", "7d", "30d")
+AGES = POSITION_AGES
 # Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
 INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
 # Keys that act on the dashboard: not while a drill-down is on top of it.
@@ -1115,7 +1116,7 @@ async def run_app(settings: Any, client: HyperTrackerClient, label: str, first_r
     refresh = settings.refresh
     if refresh is None and settings.uses_simulator:
         refresh = settings.sim_update_interval
-    from hypertui.monitor.alerts import alerts_log_path
+    from hypertui.monitor.alert_rules import alerts_log_path
 
     alerts = AlertCenter(settings.alerts, settings.alert_problems, alerts_log_path(), settings.config_file)
     prefs = preferences.from_settings(settings)

@@ -2,65 +2,27 @@
 
 The simulator runs with a fixed seed and a frozen clock, so the files only change when the
 UI does. `hypertui screenshots [DIR]` is meant to call `render_screenshots`. The pieces that
-make a run deterministic (`FrozenClock`, `FaultyClient`, `settled`) serve the UI tests too.
+make a run deterministic (`FrozenClock`, `settled`, and hypertui.testing's `FaultyClient`) serve
+the UI tests too.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from hypertui.api.errors import ApiError, NetworkError
+from hypertui.api.errors import NetworkError
 from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import TIMED
 from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.testing import FaultyClient
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.prefs import Preferences
 
 FROZEN = datetime(2026, 3, 4, 8, 30, tzinfo=UTC)
-
-
-class FaultyClient:
-    """Wraps a client: records endpoint calls and, while `error` is set, raises it from each."""
-
-    def __init__(self, inner: Any) -> None:
-        self._inner = inner
-        self.error: ApiError | None = None
-        self.calls: list[tuple[str, tuple, dict]] = []
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._inner, name)
-        if name.startswith("_") or name == "aclose" or not callable(attr):
-            return attr
-        if name.startswith("iter_"):  # an async iterator of pages: recorded, then failing per page
-            return self._pages(name, attr)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append((name, args, kwargs))
-            if self.error is not None:
-                raise self.error
-            return await attr(*args, **kwargs)
-
-        return call
-
-    def _pages(self, name: str, attr: Any) -> Any:
-        def call(*args: Any, **kwargs: Any) -> Any:
-            self.calls.append((name, args, kwargs))
-
-            async def pages() -> AsyncIterator[Any]:
-                if self.error is not None:
-                    raise self.error
-                async for page in attr(*args, **kwargs):
-                    yield page
-                    if self.error is not None:
-                        raise self.error
-
-            return pages()
-
-        return call
 
 
 def make_app(

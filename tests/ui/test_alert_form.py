@@ -7,8 +7,8 @@ import tomllib
 
 from textual.widgets import Input
 
-from hypertui.monitor.alerts import LongShareRule, RiskRule, parse_rules
-from hypertui.ui.alerts import AlertCenter
+from hypertui.monitor.alert_rules import LongShareRule, RiskRule, parse_rules
+from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.screens.alert_form import AlertFormScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from textual.widgets._toast import Toast
 
-from hypertui.monitor.alerts import parse_rules
+from hypertui.monitor.alert_rules import parse_rules
 from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.source import simulator_client
-from hypertui.ui.alerts import AlertCenter
+from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.segment_list import SegmentList

@@ -383,7 +383,7 @@ async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(
     view says so instead of labelling every position's figures "24h"."""
     from hypertui.source import SIMULATOR_LABEL
     from hypertui.ui.app import HyperTuiApp
-    from hypertui.ui.screenshots import FaultyClient
+    from hypertui.testing import FaultyClient
 
     app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:

@@ -30,9 +30,9 @@ from hypertui.monitor.plan import (
 )
 from hypertui.monitor.rows import RISK_COLUMNS
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, simulator_client
+from hypertui.testing import FaultyClient
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.help import HelpScreen
-from hypertui.ui.screenshots import FaultyClient
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.footer import Footer
@@ -1096,7 +1096,7 @@ async def test_toasts_take_only_their_title_and_message_rows_at_80x24(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24), notifications=True) as pilot:  # run_test hides toasts by default
         await settle(pilot)
-        for n in (1, 2, 3):  # as hypertui.ui.alerts words a fired rule; the message takes two lines
+        for n in (1, 2, 3):  # as hypertui.ui.alert_center words a fired rule; the message takes two lines
             app.notify(f"🐋 Whale perp bias +0.1{n} is above +0.10 (when first seen)", title=f"Alert #{n} (! lists them)", severity="warning", markup=False)
         await pilot.pause()
         await pilot.pause()

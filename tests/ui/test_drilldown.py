@@ -11,12 +11,13 @@ from hypertui.api.errors import NetworkError
 from hypertui.clock import FrozenClock
 from hypertui.monitor.positions import PositionQuery
 from hypertui.source import simulator_client
+from hypertui.testing import FaultyClient
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
 from hypertui.ui.screens.drilldown import DrillDownScreen
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen
-from hypertui.ui.screenshots import FaultyClient, drained, settled
+from hypertui.ui.screenshots import drained, settled
 
 SCREENS = {
     "positions": (lambda client, clock, segments: PositionsScreen(

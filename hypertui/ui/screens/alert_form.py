@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
 from hypertui.config import ConfigError
-from hypertui.monitor.alerts import (
+from hypertui.monitor.alert_rules import (
     AlertRule,
     LongShareRule,
     RiskRule,

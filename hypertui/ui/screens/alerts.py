@@ -13,8 +13,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from hypertui.monitor.alerts import describe, format_value
-from hypertui.ui.alerts import AlertCenter
+from hypertui.monitor.alert_rules import describe, format_value
+from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.signals import signals_of
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable

@@ -22,6 +22,7 @@ from textual.widgets import Static
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import PositionBreakdown, PositionMetric, Segment, SegmentMetrics
+from hypertui.api.position_age import POSITION_AGES, PositionAge
 from hypertui.monitor import export
 from hypertui.monitor.coin_rows import (
     SERIES,
@@ -42,7 +43,6 @@ from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
 
-AGES = ("all", "24h", "7d", "30d")
 WINDOWS: dict[str, timedelta] = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 ORIGIN = {"long": 0.5}  # series drawn as bars about a neutral value: a long share about 50 %
 SERIES_DELAY = 0.3  # seconds the cursor rests on a cohort before its series is asked for (quota)
@@ -106,7 +106,7 @@ class CoinScreen(DrillDownScreen):
         super().__init__(client, clock, id="coin")
         self.coin = coin
         self.segments = segments
-        self.age = "all"
+        self.age: PositionAge = "all"
         self.window = "7d"
         self.breakdown: PositionBreakdown | None = None
         self.metrics: SegmentMetrics | None = None
@@ -301,7 +301,7 @@ class CoinScreen(DrillDownScreen):
             self.app.push_screen(PositionsScreen(self.client, self.clock, query, label, self.segments))
 
     def action_cycle_age(self) -> None:
-        self.age = AGES[(AGES.index(self.age) + 1) % len(AGES)]
+        self.age = POSITION_AGES[(POSITION_AGES.index(self.age) + 1) % len(POSITION_AGES)]
         self.load()
 
     def action_cycle_window(self) -> None:

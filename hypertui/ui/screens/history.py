@@ -19,6 +19,7 @@ from textual.widgets import Static
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
 from hypertui.api.models import BiasSnapshot
+from hypertui.api.position_age import POSITION_AGES, PositionAge
 from hypertui.monitor import format as fmt
 from hypertui.monitor.export import Table, snapshot_json
 from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, drill_down_bindings, reload_binding, status_line
@@ -33,7 +34,6 @@ WINDOWS: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "60d": timedelta(days=60),
 }
-RECENCIES = ("all", "24h", "7d", "30d")
 COLUMNS: list[Column] = [
     ("time", "Time (UTC)", 16),
     *((key, Text(label.rjust(width)), width) for key, label, width in (  # numbers: right-aligned
@@ -94,7 +94,7 @@ class HistoryScreen(DrillDownScreen):
         self.segment_id = segment_id
         self.cohort = cohort
         self.window = "7d"
-        self.recency = "all"
+        self.recency: PositionAge = "all"
         self.snapshots: list[BiasSnapshot] = []  # newest first, the last good load
         self.error: str | None = None
         self.fetching = False
@@ -223,7 +223,7 @@ class HistoryScreen(DrillDownScreen):
         self.load()
 
     def action_cycle_recency(self) -> None:
-        self.recency = RECENCIES[(RECENCIES.index(self.recency) + 1) % len(RECENCIES)]
+        self.recency = POSITION_AGES[(POSITION_AGES.index(self.recency) + 1) % len(POSITION_AGES)]
         self.load()
 
     def action_reload(self) -> None:

@@ -1,6 +1,6 @@
 """Telling the user about fired alerts: a toast, the terminal bell, and a line in alerts.log.
 
-The rules and their crossing state live in `hypertui.monitor.alerts`; this holds what fired in
+The rules and their crossing state live in `hypertui.monitor.alert_rules`; this holds what fired in
 this session (for the alerts screen) and does the telling. The log is written in a thread so a
 slow disk never stalls the event loop.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from textual.app import App
 
-from hypertui.monitor.alerts import Alert, AlertData, AlertEvaluator, AlertRule, append_log, find_cohort
+from hypertui.monitor.alert_rules import Alert, AlertData, AlertEvaluator, AlertRule, append_log, find_cohort
 
 
 class AlertCenter:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from hypertui.api.models import RiskItem
-from hypertui.monitor.alerts import (
+from hypertui.monitor.alert_rules import (
     AlertData,
     AlertEvaluator,
     BiasRule,
