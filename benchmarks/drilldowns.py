@@ -71,7 +71,9 @@ async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[floa
         await settled(pilot)
         assert app.segments
         screens: dict[str, Callable[[], Screen]] = {
-            "positions": lambda: PositionsScreen(app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", app.segments),
+            "positions": lambda: PositionsScreen(
+                app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", app.segments
+            ),
             "coin view": lambda: CoinScreen(app.client, app.clock, "BTC", app.segments),
             "history": lambda: HistoryScreen(app.client, app.clock, app.segments[1].id, app.segments[1].name),
             "bias overview": lambda: BiasOverviewScreen(app.client, app.clock),

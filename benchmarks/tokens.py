@@ -111,7 +111,9 @@ async def _browse(pilot: Any, meter: TokenMeter, cohorts: int = 4) -> float:
 def _drill_downs(app: HyperTuiApp) -> dict[str, Callable[[], Screen]]:
     segments = app.segments or []
     return {
-        "positions, first page": lambda: PositionsScreen(app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", segments),
+        "positions, first page": lambda: PositionsScreen(
+            app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", segments
+        ),
         "coin view": lambda: CoinScreen(app.client, app.clock, "BTC", segments),
         "history": lambda: HistoryScreen(app.client, app.clock, segments[1].id, segments[1].name),
         "bias overview": lambda: BiasOverviewScreen(app.client, app.clock),

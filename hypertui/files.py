@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import IO, Any
+from typing import Literal, TextIO
 
 
 def make_private_dirs(directory: Path) -> None:
@@ -30,7 +30,7 @@ def private_opener(path: str, flags: int) -> int:
     return fd
 
 
-def open_private(path: Path, mode: str, **options: Any) -> IO[Any]:
-    """`path.open(mode, ...)` in a 0700 directory, the file 0600."""
+def open_private(path: Path, mode: Literal["x", "a", "w"], *, encoding: str, newline: str | None = None) -> TextIO:
+    """`path.open(mode, ...)` for text in a 0700 directory, the file 0600."""
     make_private_dirs(path.parent)
-    return open(path, mode, opener=private_opener, **options)  # noqa: SIM115 - the caller closes it
+    return open(path, mode, encoding=encoding, newline=newline, opener=private_opener)  # the caller closes it

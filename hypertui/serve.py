@@ -85,7 +85,8 @@ class SecretPathServer(Server):
 
     async def on_startup(self, app: web.Application) -> None:
         # Instead of textual-serve's banner, which names the command and the bare URL.
-        print(f"hypertui serve: open {self.public_url}/{self.secret}/  (the path is this run's password; Ctrl+C stops)", flush=True)
+        print(f"hypertui serve: open {self.public_url}/{self.secret}/  (the path is this run's password; Ctrl+C stops)",
+              flush=True)
 
 
 def serve(settings: Settings, *, host: str, port: int, public_url: str | None = None, secret: str | None = None) -> None:

@@ -234,7 +234,7 @@ def rows_by_column(columns: list[str], data: list[list[Any]], row_model: type[Ba
     """
     index = {name: i for i, name in enumerate(columns)}
     fields = row_model.model_fields
-    missing = sorted(f.alias for f in fields.values() if f.is_required() and f.alias not in index)
+    missing = sorted(alias for name, f in fields.items() if f.is_required() and (alias := f.alias or name) not in index)
     if missing:
         raise ValueError(f"column {missing[0]!r} missing from {columns!r}")
     picks = [(name, index[f.alias]) for name, f in fields.items() if f.alias in index]

@@ -55,7 +55,7 @@ class CleanedName(str):
         name.sent = sent
         return name
 
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override] - copies and pickles keep `sent`
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # str has one argument; copies and pickles keep `sent`
         return str(self), self.sent
 
 

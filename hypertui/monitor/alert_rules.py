@@ -75,7 +75,7 @@ class _Rule(BaseModel):
     def margin(self) -> float:
         """The hysteresis, kept small enough that the value can come back past it (risk above 1 %
         with the default 1 point would otherwise re-arm only below 0 %)."""
-        margin = self.hysteresis if self.hysteresis is not None else DEFAULT_HYSTERESIS[self.kind]  # type: ignore[attr-defined]
+        margin = self.hysteresis if self.hysteresis is not None else DEFAULT_HYSTERESIS[self.kind]  # type: ignore[attr-defined]  # each rule class declares its `kind`
         low, high = self._range()
         if self.above is not None and self.above - margin <= low:
             margin = (self.above - low) / 2

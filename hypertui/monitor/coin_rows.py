@@ -103,7 +103,7 @@ SERIES: tuple[tuple[str, str, Callable[[float], str]], ...] = (
 
 def _series(points: list[tuple[datetime, float | None, float | None, float | None]]) -> dict[str, Points]:
     """Each series' (time, value) points; a missing value is skipped, not drawn as 0."""
-    return {key: [(p[0], p[i]) for p in points if p[i] is not None] for i, (key, _, _) in enumerate(SERIES, 1)}
+    return {key: [(t, v) for t, *values in points if (v := values[i]) is not None] for i, (key, _, _) in enumerate(SERIES)}
 
 
 def metric_series(rows: Sequence[SegmentMetricRow]) -> dict[str, Points]:

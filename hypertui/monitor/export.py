@@ -148,10 +148,7 @@ def csv_rows(record: dict[str, Any], prefix: str = "") -> list[dict[str, Any]]:
         elif isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
             part = [r for v in value if isinstance(v, dict) for r in csv_rows(v, name + ".")] or [{}]
         else:  # one cell, set in place: most fields are this, and copying rows per field adds up
-            if isinstance(value, list):
-                cell = ";".join("" if v is None else str(csv_cell(v)) for v in value)
-            else:
-                cell = csv_cell(value)
+            cell = ";".join("" if v is None else str(csv_cell(v)) for v in value) if isinstance(value, list) else csv_cell(value)
             for row in rows:
                 row[name] = cell
             continue

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+from typing import TypeGuard
 
 DASH = "—"  # shown where the server sent nothing
 
 
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and not math.isfinite(value))
+def _known(value: float | None) -> TypeGuard[float]:
+    """A number to show: not None, nor NaN or infinite (which a server may send as much as null)."""
+    return value is not None and (not isinstance(value, float) or math.isfinite(value))
 
 
 def money(value: float | None) -> str:
     """$1.24B, $48.2M, $12.3K, $950; three significant digits above a thousand."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     sign = "-" if value < 0 else ""
     v = abs(value)
@@ -27,7 +29,7 @@ def money(value: float | None) -> str:
 
 def price(value: float | None) -> str:
     """Prices over a wide range: 97,250.5 · 3.4521 · 0.00001234."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     v = abs(value)
     if v >= 10_000:
@@ -41,7 +43,7 @@ def price(value: float | None) -> str:
 
 def amount(value: float | None) -> str:
     """Coin units: 1,234.5 · 0.0123."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     v = abs(value)
     if v >= 1_000_000:
@@ -53,7 +55,7 @@ def amount(value: float | None) -> str:
 
 def signed_money(value: float | None) -> str:
     """+$1.2K, -$3.40, +$0.01; cents below $100 so small PnL and funding are not all "$0"."""
-    if _missing(value):
+    if not _known(value):
         return DASH
     v = abs(value)
     sign = "" if round(v, 2) == 0 else "+" if value > 0 else "-"
@@ -63,27 +65,27 @@ def signed_money(value: float | None) -> str:
 
 def count(value: int | float | None) -> str:
     """Thousands separators: 12,345."""
-    return DASH if _missing(value) else f"{value:,.0f}"
+    return DASH if not _known(value) else f"{value:,.0f}"
 
 
 def signed(value: float | None, digits: int = 2) -> str:
     """Perp bias and other signed ratios: +0.81, -0.12."""
-    return DASH if _missing(value) else f"{value:+.{digits}f}"
+    return DASH if not _known(value) else f"{value:+.{digits}f}"
 
 
 def ratio(value: float | None, digits: int = 2) -> str:
-    return DASH if _missing(value) else f"{value:.{digits}f}"
+    return DASH if not _known(value) else f"{value:.{digits}f}"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
     """A value already in percent (0-100): 12.3%."""
-    return DASH if _missing(value) else f"{value:.{digits}f}%"
+    return DASH if not _known(value) else f"{value:.{digits}f}%"
 
 
 def long_share(share: float | None) -> str:
     """A long share in [0, 1] as a percentage of long value: always the long side (39.0%), so a
     column headed "Long share" never switches meaning; the ▲▼ beside it tells the lean."""
-    if _missing(share):
+    if not _known(share):
         return DASH
     return f"{share * 100:.1f}%"
 
@@ -97,7 +99,7 @@ def signed_count(value: int | None) -> str:
 
 def direction(value: float | None, dead_zone: float = 0.0) -> str:
     """▲ above the dead zone, ▼ below, · inside it (readable without colour)."""
-    if _missing(value):
+    if not _known(value):
         return " "
     if value > dead_zone:
         return "▲"

@@ -9,8 +9,8 @@ on its way is never asked for twice.
 A position is shown once, on the first page that brought it: the server may repeat one across
 pages. The side filter is applied here (the API has no side parameter): each page keeps every
 row it brought and its count per side, so changing the side re-filters what is held without a
-request, and row numbers stay right for pages dropped meanwhile. Paging stops, with `problem` saying why, when a cursor comes back or a page brings
-nothing new (cursors that go round, or change while the same rows repeat).
+request, and row numbers stay right for pages dropped meanwhile. Paging stops, with `problem`
+saying why, when a cursor comes back or a page brings nothing new (cursors that go round, or change while the same rows repeat).
 
 `SortedRows` shows the rows held in another order (value, uPnL, distance to liquidation,
 leverage): the API orders by open time only, so a sort covers what is loaded, never more.
@@ -25,6 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypertui.api.models import Position, PositionsPage, iso
 from hypertui.monitor import format as fmt
@@ -57,7 +58,8 @@ class PositionQuery:
     def cycled(self, name: str) -> PositionQuery:
         options = {"status": STATUSES, "window": WINDOWS, "side": SIDES}[name]
         current = getattr(self, name)
-        return replace(self, **{name: options[(options.index(current) + 1) % len(options)]})
+        changes: dict[str, Any] = {name: options[(options.index(current) + 1) % len(options)]}
+        return replace(self, **changes)
 
     def start(self, now: datetime) -> datetime:
         span = WINDOW_SPAN.get(self.window)
@@ -279,7 +281,9 @@ class PageWindow:
         if anchor is None:
             return 0
         i, k = anchor
-        return self._clamp(self._starts[i] + len(self._shown(self.pages[i].sent[:k])))
+        sent = self.pages[i].sent
+        assert sent is not None  # the anchor's page: its rows were just read
+        return self._clamp(self._starts[i] + len(self._shown(sent[:k])))
 
     def _shown(self, rows: list[Position]) -> list[Position]:
         return rows if self.side == "all" else [p for p in rows if p.side == self.side]
@@ -325,7 +329,8 @@ class SortedRows:
     @classmethod
     def of(cls, rows: list[Position], column: str) -> SortedRows:
         _, measure, descending = SORTS[column]
-        known = sorted((p for p in rows if measure(p) is not None), key=measure, reverse=descending)  # type: ignore[arg-type, return-value]
+        measured = [(value, p) for p in rows if (value := measure(p)) is not None]
+        known = [p for _, p in sorted(measured, key=lambda pair: pair[0], reverse=descending)]  # stable, as by `measure`
         return cls(column, known + [p for p in rows if measure(p) is None])
 
     @property

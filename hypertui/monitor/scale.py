@@ -13,6 +13,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import pairwise
 
 EIGHTHS = " ▁▂▃▄▅▆▇█"  # a cell filled from its bottom, by eighths
 FROM_THE_TOP = {1: "▔", 4: "▀", 8: "█"}  # the cells filled from the top that have a glyph
@@ -66,7 +67,7 @@ def time_columns(
         if current is None or abs(value) > abs(current):
             columns[i] = value
     hits = [i for i, value in enumerate(columns) if value is not None]
-    for before, after in zip(hits, hits[1:], strict=False):
+    for before, after in pairwise(hits):
         for i in range(before + 1, after):
             columns[i] = columns[before] if i - before <= after - i else columns[after]
     return columns

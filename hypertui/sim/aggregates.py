@@ -4,6 +4,9 @@ series that extend them into the procedural past."""
 
 from __future__ import annotations
 
+from functools import partial
+from typing import Any
+
 import numpy as np
 
 from .history import (
@@ -15,8 +18,22 @@ from .history import (
 from .state import AGES, NSEG, RISK_FRACTION, MarketState
 
 
+def _per_coin_cohort(
+    cells: np.ndarray, coins: int, weights: np.ndarray | None = None, mask: np.ndarray | None = None
+) -> np.ndarray:
+    """A (coin, cohort) matrix of the sums of `weights` (of counts, without) over the rows `mask`
+    keeps (every row, without); `cells` holds each row's coin * NSEG + cohort."""
+    if mask is not None:
+        cells, weights = cells[mask], None if weights is None else weights[mask]
+    return np.bincount(cells, weights=weights, minlength=coins * NSEG).reshape(coins, NSEG)
+
+
 class Aggregates(MarketState):
-    _base: dict[str, dict]  # the aggregates at creation, per position age: the series end there
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """MarketState's arguments; then the aggregates at creation, per position age, where the
+        series into the past end."""
+        super().__init__(*args, **kwargs)
+        self._base = {age: self._aggregate(age) for age in AGES}
 
     def _aggregate(self, age: str) -> dict:
         key = (self.tick_count, age)
@@ -49,14 +66,7 @@ class Aggregates(MarketState):
         fund = P["funding"][sel]
         out: dict = {"age": age}
         for axis, segs in (("size", self.w_size_seg), ("pnl", self.w_pnl_seg)):
-            idx = coin * NSEG + segs[wal]
-            m = C * NSEG
-
-            def bc(w=None, mask=None):
-                if mask is not None:
-                    return np.bincount(idx[mask], weights=None if w is None else w[mask], minlength=m).reshape(C, NSEG)
-                return np.bincount(idx, weights=w, minlength=m).reshape(C, NSEG)
-
+            bc = partial(_per_coin_cohort, coin * NSEG + segs[wal], C)
             out[axis] = dict(
                 count=bc(), count_long=bc(mask=is_long), value=bc(value), value_long=bc(value, is_long),
                 size=bc(size), size_long=bc(size, is_long), funding=bc(fund), upnl=bc(upnl),

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .aggregates import Aggregates
@@ -60,7 +62,7 @@ class Answers(Aggregates):
         expo = (lv + sv) / ape if ape > 0 else 0.0
         return [ts, _r4(bias), _r4(expo), _r2(lv + sv), _r2(lv), _r2(sv), _r2(ape)]
 
-    BIAS_COLUMNS = ["timestamp", "bias", "exposureRatio", "openValue", "openLongValue", "openShortValue", "activePerpEquity"]
+    BIAS_COLUMNS = ("timestamp", "bias", "exposureRatio", "openValue", "openLongValue", "openShortValue", "activePerpEquity")
 
     def bias_history(self, seg: int, age: str = "all", start_ms: int | None = None, end_ms: int | None = None,
                      limit: int = 1000, cursor_ms: int | None = None) -> dict:
@@ -70,7 +72,7 @@ class Answers(Aggregates):
             now = self.now_ms()
             paged = start_ms is not None
             end = now if end_ms is None else end_ms
-            start = start_ms if paged else max(self.last_update_ms - 60 * DAY_MS, HISTORY_START_MS)
+            start = max(self.last_update_ms - 60 * DAY_MS, HISTORY_START_MS) if start_ms is None else start_ms
             upper = end if cursor_ms is None else min(end, cursor_ms - 1)
             times = self._slot_times("biasjit", start, upper, 2 * HOUR_MS, 10 * MIN_MS, 400)
             with_live = start <= self.last_update_ms <= upper
@@ -92,8 +94,8 @@ class Answers(Aggregates):
             out["history"] = rows
             return out
 
-    PM_FIELDS = ["positionCount", "positionCountLong", "totalPositionValue", "totalPositionValueLong",
-                 "totalPositionSize", "totalPositionSizeLong", "totalFunding", "totalUnrealizedPnl"]
+    PM_FIELDS = ("positionCount", "positionCountLong", "totalPositionValue", "totalPositionValueLong",
+                 "totalPositionSize", "totalPositionSizeLong", "totalFunding", "totalUnrealizedPnl")
 
     def position_metrics(self, coin_name: str, seg: int, age: str, start_ms: int, end_ms: int | None,
                          limit: int, cursor_ms: int | None) -> dict:
@@ -208,7 +210,7 @@ class Answers(Aggregates):
                    "totalLongValue": _r2(lv), "totalActivePerpEquity": _r2(ape),
                    "totalPerpEquity": _r2(ag["seg_eq"][seg]), "countAssets": int(ag["seg_assets"][seg]),
                    "bySide": {"long": {"count": nl, "value": _r2(lv)}, "short": {"count": n - nl, "value": _r2(sv)}}}
-            out = {"segment": self.segment(seg), "summary": summ, "openPerpsSummary": ops}
+            out: dict[str, Any] = {"segment": self.segment(seg), "summary": summ, "openPerpsSummary": ops}
             if age == "all":
                 past = self._seg_series(seg, age, np.array([self.last_update_ms - DAY_MS]))
                 out["countTraders24HoursAgo"] = int(past["traders"][0])
@@ -242,7 +244,7 @@ class Answers(Aggregates):
                              "bias": _r4(lv / v) if v > 0 else 0.5})
             return {"coin": self.coin_names[coin], "timestamp": iso_ms(self.last_update_ms), "data": data}
 
-    SM_COLUMNS = ["timestamp", "positionCount", "positionCountLong", "totalPositionValue", "totalPositionValueLong", "bias"]
+    SM_COLUMNS = ("timestamp", "positionCount", "positionCountLong", "totalPositionValue", "totalPositionValueLong", "bias")
 
     def segment_metrics(self, coin: int, age: str = "all") -> dict:
         with self.lock:
@@ -332,13 +334,13 @@ class Answers(Aggregates):
             # open positions: sorted by (ot, pid) already
             if open_ is not False:
                 P = self.pos
-                a = int(np.searchsorted(P["ot"], lo_ms, side="left"))
-                b = int(np.searchsorted(P["ot"], end, side="right"))
-                if b > a:
-                    sl = slice(a, b)
+                first = int(np.searchsorted(P["ot"], lo_ms, side="left"))
+                last = int(np.searchsorted(P["ot"], end, side="right"))
+                if last > first:
+                    sl = slice(first, last)
                     m = self._filter_mask(P, sl, ci, segment_id, wallets)
                     m &= self._after(P["ot"][sl], P["pid"][sl], cur)
-                    rows = np.flatnonzero(m)[:limit] + a
+                    rows = np.flatnonzero(m)[:limit] + first
                     parts.append(("open", P, rows))
             if open_ is not True:
                 T = self._closed_table()

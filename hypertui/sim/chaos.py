@@ -34,8 +34,8 @@ Fault kinds:
     a complete HTTP answer (status 200, matching ``Content-Length``) whose JSON body is cut short.
 ``drift``
     schema drift of a 200 JSON body, one of: ``type`` (a field a client needs, picked from the
-    usual required ones, gets a wrong type), ``missing`` (such a field is left out), ``extra`` (unknown fields everywhere, an unknown
-    column inserted in columnar data), ``empty`` (the page is empty but still carries a
+    usual required ones, gets a wrong type), ``missing`` (such a field is left out), ``extra``
+    (unknown fields everywhere, an unknown column inserted in columnar data), ``empty`` (the page is empty but still carries a
     ``nextCursor``).
 ``hostile``
     hostile strings (Rich/Textual markup, ANSI/OSC escapes, control characters, bidi overrides,
@@ -109,7 +109,7 @@ REPORT_PATH = "/_chaos"  # what was injected, as JSON (see the module docstring)
 #: The fault kinds, in the order the per-request pick walks them.
 PRIMARY_KINDS = ("500", "502", "503", "429", "quota", "reset", "truncate", "drift", "expired",
                  "drip", "bomb", "loop", "extreme", "naive", "nostatus")
-KINDS = ("latency", "hostile") + PRIMARY_KINDS
+KINDS = ("latency", "hostile", *PRIMARY_KINDS)
 DRIFT_MODES = ("type", "missing", "extra", "empty")
 LOOP_MODES = ("cycle", "churn")
 DEFAULT_LATENCY_MS = 2000
@@ -125,7 +125,7 @@ _API_KINDS = ("500", "502", "503", "429", "quota", "reset", "truncate", "drift",
               "extreme", "naive")
 _APPLICABLE = {
     "api": _API_KINDS,
-    "status": _API_KINDS + ("nostatus",),
+    "status": (*_API_KINDS, "nostatus"),
     "export": ("500", "502", "503", "429", "quota", "reset", "expired"),
     "download": ("500", "502", "503", "reset", "truncate", "drift", "expired", "drip", "bomb", "extreme", "naive"),
 }
@@ -545,10 +545,9 @@ class ChaosInjector:
         elif fault == "bomb":
             out = gzip_bomb(out, self.spec.bomb_mib)
             self._count("bomb", plan)
-        elif fault == "drip":
-            if out.status == 200 and out.body:
-                out.drip = self.spec.drip_ms / 1000
-                self._count("drip", plan)
+        elif fault == "drip" and out.status == 200 and out.body:
+            out.drip = self.spec.drip_ms / 1000
+            self._count("drip", plan)
         return out
 
     def _expire_redirect(self, status: int, headers: list[tuple[bytes, bytes]]) -> Outcome:

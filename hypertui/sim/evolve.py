@@ -59,7 +59,8 @@ class Evolution(MarketState):
             rw = np.bincount(P["wal"][idx], weights=realized, minlength=self.n_wallets)
             self.w_deposit += rw
             self.w_realized += rw
-            chunk = {c: P[c][idx] for c in ("pid", "ot", "wal", "coin", "side", "size", "entry", "lev", "cross", "liq", "funding")}
+            kept = ("pid", "ot", "wal", "coin", "side", "size", "entry", "lev", "cross", "liq", "funding")
+            chunk = {c: P[c][idx] for c in kept}
             chunk["ct"] = np.full(len(idx), t_ms, dtype=np.int64)
             chunk["cpx"] = np.where(liqd[idx], liq[idx], mark_row[idx])
             self._closed_chunks.append(chunk)

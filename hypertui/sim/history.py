@@ -50,7 +50,7 @@ def _mix(x: np.ndarray) -> np.ndarray:
 
 def hash_u64(*parts) -> np.ndarray:
     """Deterministic 64-bit hash of broadcastable integer parts."""
-    h = np.uint64(0x243F6A8885A308D3)
+    h = np.asarray(np.uint64(0x243F6A8885A308D3))  # 0-d: the first ufunc gives a scalar back for scalar parts
     for p in parts:
         h = _mix(np.bitwise_xor(h, _u64(p)))
     return h

@@ -16,25 +16,13 @@ Every aggregate is computed from the same arrays, so cross-endpoint invariants h
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-
 from .answers import Answers
 from .evolve import Evolution
-from .state import AGES, PNL_EDGES, PNL_IDS, SEGMENTS, SIZE_EDGES, SIZE_IDS
+from .state import PNL_EDGES, PNL_IDS, SEGMENTS, SIZE_EDGES, SIZE_IDS
 
 __all__ = ["PNL_EDGES", "PNL_IDS", "SEGMENTS", "SIZE_EDGES", "SIZE_IDS", "Market"]
 
 
 class Market(Answers, Evolution):
-    """A deterministic synthetic market; see module docstring."""
-
-    def __init__(
-        self,
-        seed: int = 7,
-        scale: str = "default",
-        clock: Callable[[], datetime] | None = None,
-        update_interval: float = 15.0,
-    ):
-        super().__init__(seed, scale, clock, update_interval)
-        self._base = {age: self._aggregate(age) for age in AGES}
+    """A deterministic synthetic market (see the module docstring), built by MarketState's
+    constructor: `Market(seed=7, scale="small", clock=..., update_interval=15.0)`."""

@@ -18,6 +18,7 @@ import threading
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import overload
 from urllib.parse import quote
 
 from starlette.applications import Starlette
@@ -104,6 +105,10 @@ class _Query:
             self._err(name, f"{name} must be a valid ISO 8601 date string")
             return None
 
+    @overload
+    def int_(self, name: str, default: int, lo: int | None, hi: int | None) -> int: ...
+    @overload
+    def int_(self, name: str, default: None, lo: int | None, hi: int | None) -> int | None: ...
     def int_(self, name: str, default: int | None, lo: int | None, hi: int | None) -> int | None:
         v = self.q.get(name)
         if v is None:
@@ -340,23 +345,32 @@ def positions(request: Request) -> Response:
         except ValueError:
             q._err("nextCursor", "nextCursor must be a valid cursor")
     q.check()
+    assert start is not None  # required: check() answered 400 without it
     addresses = q.q.getlist("address") or None
     page = _market(request).positions_page(start, end, q.q.get("coin"), seg, addresses, open_, limit, cur)
     return _json(page)
+
+
+def _series_query(
+    request: Request, cursor_tag: str, *, start_required: bool
+) -> tuple[int | None, int | None, int, str, int | None]:
+    """A cohort series' start, end, limit, position age and cursor (raises _Invalid: a 400 listing
+    every bad one). Without `start_required`, a start is required only to page."""
+    q = _Query(request)
+    start = q.date("start", required=start_required or any(k in q.q for k in ("end", "limit", "nextCursor")))
+    end = q.date("end")
+    limit = q.int_("limit", 1000, 1, 1000)
+    age = q.age("positionRecencyTimeframe")
+    cur = _time_cursor(q, cursor_tag)
+    q.check()
+    return start, end, limit, age, cur
 
 
 def bias_history(request: Request) -> Response:
     sid = _seg_path(request)
     if sid is None:
         return _seg_404(request)
-    q = _Query(request)
-    needs_start = any(k in q.q for k in ("end", "limit", "nextCursor"))
-    start = q.date("start", required=needs_start)
-    end = q.date("end")
-    limit = q.int_("limit", 1000, 1, 1000)
-    age = q.age("positionRecencyTimeframe")
-    cur = _time_cursor(q, "b")
-    q.check()
+    start, end, limit, age, cur = _series_query(request, "b", start_required=False)
     return _json(_market(request).bias_history(sid, age, start, end, limit, cur))
 
 
@@ -364,13 +378,8 @@ def position_metrics(request: Request) -> Response:
     sid = _seg_path(request)
     if sid is None:
         return _seg_404(request)
-    q = _Query(request)
-    start = q.date("start", required=True)
-    end = q.date("end")
-    limit = q.int_("limit", 1000, 1, 1000)
-    age = q.age("positionRecencyTimeframe")
-    cur = _time_cursor(q, "m")
-    q.check()
+    start, end, limit, age, cur = _series_query(request, "m", start_required=True)
+    assert start is not None  # required: a 400 without it
     return _json(_market(request).position_metrics(request.path_params["coin"], sid, age, start, end, limit, cur))
 
 

@@ -132,7 +132,7 @@ class MarketState:
         self.params = SCALES[scale]
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.update_interval = float(update_interval)
-        self.interval_ms = max(1, int(round(self.update_interval * 1000)))
+        self.interval_ms = max(1, round(self.update_interval * 1000))
         self.lock = threading.RLock()
         self.tick_count = 0
         self.creation_ms = self.now_ms()

@@ -42,4 +42,9 @@ def watch_terminal(app: Any) -> None:
 
     if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:
         asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, hang_up)
-    app.set_interval(1.0, lambda: os.isatty(fd) or hang_up(), name="tty-watch")
+
+    def check_terminal() -> None:
+        if not os.isatty(fd):
+            hang_up()
+
+    app.set_interval(1.0, check_terminal, name="tty-watch")

@@ -35,7 +35,7 @@ def make_app(
     """The dashboard on the simulator (seed 7) behind a frozen clock and a `FaultyClient`."""
     clock = clock or FrozenClock(FROZEN)
     client = FaultyClient(simulator_client(seed=7, scale=scale, clock=clock))
-    return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock, prefs=prefs)  # type: ignore[arg-type]
+    return HyperTuiApp(client, SIMULATOR_LABEL, refresh=refresh, clock=clock, prefs=prefs)  # type: ignore[arg-type]  # a FaultyClient stands in for the client
 
 
 async def settled(pilot: Any) -> None:

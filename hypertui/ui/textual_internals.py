@@ -10,6 +10,7 @@ that too).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
@@ -17,7 +18,7 @@ from textual.coordinate import Coordinate
 from textual.strip import Strip
 from textual.widgets import DataTable, Footer
 from textual.widgets._footer import FooterKey  # the key widget Footer composes; textual.widgets exports only Footer
-from textual.widgets.data_table import CellType, ColumnKey, RowKey
+from textual.widgets.data_table import ColumnKey, RowKey
 
 __all__ = [
     "PRIVATE",
@@ -62,14 +63,17 @@ def mark_footer_bindings_ready(footer: Footer) -> None:
 # lays every cell out again after any change (most of a refresh's time on a long heatmap).
 
 
-def row_cells(table: DataTable, index: int) -> dict[ColumnKey, CellType]:
+def row_cells(table: DataTable, index: int) -> dict[ColumnKey, Any]:
     """The cells DataTable holds for the row at `index`, to write changed ones in place."""
-    return table._data[table._row_locations.get_key(index)]
+    key = table._row_locations.get_key(index)
+    assert key is not None, index  # a position the table holds
+    return table._data[key]
 
 
 def row_index(table: DataTable, key: RowKey) -> int:
     """The position of the row `key` (-1: no such row, as DataTable's header is drawn)."""
-    return table._row_locations.get(key) if key in table._row_locations else -1
+    index = table._row_locations.get(key)
+    return -1 if index is None else index
 
 
 def row_label_width(table: DataTable) -> int:

@@ -41,7 +41,7 @@ async def test_a_drill_down_asks_the_client_and_clock_it_is_given_not_the_apps(m
         await app.push_screen(make(own, own_clock, app.segments))
         await drained(pilot)
         assert len(app.client.calls) == asked_before  # nothing through the app's client
-        (args, kwargs), *_ = [(args, kwargs) for called, args, kwargs in own.calls if called == endpoint]
+        kwargs, *_ = [kwargs for called, _, kwargs in own.calls if called == endpoint]
         if name == "history":
             assert kwargs["start"] == own_clock() - timedelta(days=7)  # the default window before the screen's now
         if name == "positions":

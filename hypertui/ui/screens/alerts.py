@@ -5,11 +5,11 @@ Pushed over the living dashboard; it is re-shown after every refresh's evaluatio
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -38,7 +38,7 @@ FIRED_COLUMNS: list[Column] = [
 
 
 class AlertsScreen(Screen):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,exclamation_mark", "back", "Back", key_display="esc / !", id="alerts.back"),
     ]
 
@@ -72,11 +72,11 @@ class AlertsScreen(Screen):
             where = center.config_file or "the config file"
             title.append(f" · none: A on a heatmap cell or risk row, or [[alerts]] tables in {where}", style="dim")
         self.query_one("#alerts-rules-title", Static).update(title)
-        rows = [self._rule_row(n, r) for n, r in rules]
+        rule_rows = [self._rule_row(n, r) for n, r in rules]
         table = self.query_one("#alerts-rules", SyncedTable)
-        widest = [max([least, *(len(cells[i].plain) for _, cells in rows)]) for i, least in ((2, 12), (3, 24))]
+        widest = [max([least, *(len(cells[i].plain) for _, cells in rule_rows)]) for i, least in ((2, 12), (3, 24))]
         table.set_columns(rule_columns(*widest))  # only rebuilt when a width changes
-        table.sync(rows)
+        table.sync(rule_rows)
         problems = [*center.problems, *([center.log_error] if center.log_error else [])]
         box = self.query_one("#alerts-problems", Static)
         box.update(Text("\n".join(problems), style="red"))

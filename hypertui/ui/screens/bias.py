@@ -48,7 +48,7 @@ def strip_label(strip: BiasStrip) -> Text:
 
 class BiasOverviewScreen(DrillDownScreen):
     BINDINGS = drill_down_bindings("bias", reload_binding("bias"))
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (36, "-tall")]  # noqa: RUF012 - Textual types it `ClassVar[...] | None`, which mypy reads as an instance variable
 
     def __init__(self, client: HyperTrackerClient, clock: Clock) -> None:
         super().__init__(client, clock, id="bias")

@@ -325,8 +325,8 @@ class CoinScreen(DrillDownScreen):
             age = self._covered_age(metrics.unfiltered)
             tables.append(Table(f"coin {self.coin} segment-metrics {age}", lambda: export.segment_metric_records(metrics)))
         sid = self.cohort_id
-        key = (sid, self.window, self.age)
-        held = self.series.get(key) if sid is not None else None
+        key = (sid, self.window, self.age) if sid is not None else None
+        held = self.series.get(key) if key is not None else None
         if held is not None:
             age = self._covered_age(key in self.unfiltered_series)
             name = f"coin {self.coin} {cohort_label(self.segments, sid)} position-metrics {self.window} {age}"

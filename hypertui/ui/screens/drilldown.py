@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from hypertui.api.client import HyperTrackerClient
@@ -28,7 +28,7 @@ Clock = Callable[[], datetime]
 Part = str | tuple[str, str]  # a piece of a status line, as Text.assemble takes it
 
 
-def drill_down_bindings(screen: str, *own: Binding) -> list[Binding]:
+def drill_down_bindings(screen: str, *own: Binding) -> list[BindingType]:
     """Back, the screen's own keys in the order the footer shows them, then the two exports."""
     return [
         Binding("escape,backspace", "back", "Back", id=f"{screen}.back"),

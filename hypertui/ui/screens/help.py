@@ -4,12 +4,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import ClassVar
 
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -59,11 +60,13 @@ def legend(signals: Signals) -> Group:
     balanced = f"{50 - SHARE_DEAD_ZONE * 100:g}-{50 + SHARE_DEAD_ZONE * 100:g}%"
     sections: list[tuple[str, list[tuple[Text, str]]]] = [
         ("Lean: which side holds more", [
-            (Text.assemble(lean_text("▲", signals), " ", lean_text("▼", signals)), "net long / net short (bias, long share, heatmap cell)"),
+            (Text.assemble(lean_text("▲", signals), " ", lean_text("▼", signals)),
+             "net long / net short (bias, long share, heatmap cell)"),
             (lean_text("·", signals), f"balanced: bias within ±{BIAS_DEAD_ZONE:g}, long share {balanced}"),
         ]),
         ("Change since the last refresh", [
-            (Text.assemble(change_text(ROSE, signals), " ", change_text(FELL, signals)), "rose / fell (blank: unchanged), after the number"),
+            (Text.assemble(change_text(ROSE, signals), " ", change_text(FELL, signals)),
+             "rose / fell (blank: unchanged), after the number"),
             (change_text(ROSE, signals, rise_is_danger=True), "liquidation risk rose: more value within reach"),
             (Text("▲62%", style="bold underline"), "a heatmap cell whose value changed"),
         ]),
@@ -103,7 +106,7 @@ def _scroll_keys(screen: str) -> list[Binding]:
 
 
 class HelpScreen(_ScrollingBox):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
         *_scroll_keys("help"),
     ]
@@ -121,7 +124,7 @@ class HelpScreen(_ScrollingBox):
 
 
 class LegendScreen(_ScrollingBox):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,q,L", "dismiss", "Close the legend", id="legend.close"),
         *_scroll_keys("legend"),
     ]

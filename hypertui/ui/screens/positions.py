@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
@@ -108,7 +109,8 @@ class PositionsScreen(DrillDownScreen):
         f = self.filters
         where = f"wallet {f.address}" if f.book else f.coin
         crumb = Text.assemble(
-            ("Dashboard", "dim"), " › ", (where or "", "bold"), " › ", self.cohort, " › ", ("book" if f.book else "positions", "bold")
+            ("Dashboard", "dim"), " › ", (where or "", "bold"), " › ", self.cohort, " › ",
+            ("book" if f.book else "positions", "bold"),
         )
         self.query_one("#positions-crumb", Static).update(crumb)
         self.view.focus()
@@ -132,7 +134,7 @@ class PositionsScreen(DrillDownScreen):
             return
         view = self.view
         first, last = view.visible_rows()
-        if view.anchor == view.cursor:
+        if view.anchor_row == view.cursor:
             first, last = min(first, view.cursor), max(last, view.cursor)
         ahead = view.page_height  # prefetch: within one screen of the end of what is loaded
         self._pin_params()
@@ -162,7 +164,7 @@ class PositionsScreen(DrillDownScreen):
             return
         if window is not self.window:
             return  # the filters changed while it was on its way
-        window.loaded(i, page, self.view.anchor, self.view.visible_rows())
+        window.loaded(i, page, self.view.anchor_row, self.view.visible_rows())
         self._show()
         self.call_after_refresh(self._fetch_wanted)  # a filtered-out page may leave the view short
 
@@ -170,7 +172,7 @@ class PositionsScreen(DrillDownScreen):
         event.stop()
         if self.sorted is not None:  # its rows are all in memory; row numbers are not the window's
             return
-        self.window.evict(self.view.anchor, self.view.visible_rows())
+        self.window.evict(self.view.anchor_row, self.view.visible_rows())
         self._fetch_wanted()
 
     # --- showing ---------------------------------------------------------------------------
@@ -393,7 +395,7 @@ def copy_address(screen: Screen, address: str) -> None:
 
 
 class PositionDetail(ModalScreen[None]):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,q,enter", "dismiss", "Close", id="position.close"),
         Binding("c", "copy_address", "Copy address", id="position.copy_address"),
         Binding("b", "book", "The wallet's book", id="position.book"),

@@ -45,6 +45,7 @@ class Sparkline(widgets.Sparkline):
 
     def render(self) -> SparklineRenderable:
         renderable = super().render()
+        assert isinstance(renderable, SparklineRenderable)  # what Textual's Sparkline draws with
         renderable.data = unit_scaled(renderable.data)
         return renderable
 
@@ -132,8 +133,8 @@ class SignedPlot(Widget):
         signals = signals_of(self)
         colour = {"up": signals.long, "down": signals.short, "zero": "dim", "": ""}
         lines = []
-        for label, cells in zip(gutter, signed_bars(columns, bound, rows) if rows else [], strict=False):
-            line = Text.assemble((label.rjust(gutter_width - 1) + " ", "dim"))
+        for gutter_label, cells in zip(gutter, signed_bars(columns, bound, rows) if rows else [], strict=False):
+            line = Text.assemble((gutter_label.rjust(gutter_width - 1) + " ", "dim"))
             for style, run in groupby(cells, key=lambda cell: _style(cell, colour)):  # a Text span per run
                 line.append("".join(cell.glyph for cell in run), style)
             lines.append(line)

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from hypertui.monitor.rows import AssetLine, Figure
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import change_text, lean_text
-from hypertui.ui.widgets.synced_table import SyncedTable
+from hypertui.ui.widgets.synced_table import Row, SyncedTable
 from hypertui.ui.widgets.text_lines import TextLines
 
 
@@ -69,7 +69,7 @@ class CohortSummary(Vertical):
             relayout = self._figures_key is None or len(key) != len(self._figures_key)
             self._figures_key, self._figures_signals = key, signals
             self.query_one("#figures", TextLines).update(_figures_text(figures, signals), layout=relayout)
-        rows = [
+        rows: list[Row] = [
             (
                 a.coin,  # the key keeps the name the API sent (a cleaned name shows marked): requests use it
                 (

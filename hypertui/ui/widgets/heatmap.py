@@ -8,16 +8,18 @@ cursor is told in words (`CursorDetail`), with the long/short counts no cell has
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import ClassVar
 
 from rich.style import Style
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
+from textual.coordinate import Coordinate
 from textual.message import Message
 
 from hypertui.api.models import Segment
 from hypertui.monitor.heat import HeatCell, HeatSort, cell_detail
 from hypertui.monitor.rows import HeatLines, short_name
-from hypertui.ui.widgets.synced_table import SyncedTable
+from hypertui.ui.widgets.synced_table import Column, SyncedTable
 
 MIN_CELL, MAX_CELL = 7, 10  # cohort columns widen to use a wide terminal
 COIN_WIDTH = 10
@@ -51,7 +53,7 @@ def _total(total: str) -> Text:
 
 
 class HeatmapTable(SyncedTable):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort(True)", "Sort by this cohort ▾ (again: by value)", show=False, id="heatmap.sort"),
         Binding("S", "sort(False)", "Sort by this cohort ▴ (again: by value)", show=False, id="heatmap.sort_ascending"),
     ]
@@ -92,10 +94,11 @@ class HeatmapTable(SyncedTable):
             mark = sort.mark if sort is not None and sort.cohort_id == s.id else ""
             return Text(f"{s.emoji}\n{short_name(s.name, width - 1 - len(mark))}{mark}", justify="center")
 
-        columns = [
+        columns: list[Column] = [
             ("coin", Text(" Coin"), COIN_WIDTH),
             ("total", Text("Value ".rjust(TOTAL_WIDTH)), TOTAL_WIDTH),
-        ] + [(str(s.id), header(s), width) for s in cohorts]
+            *((str(s.id), header(s), width) for s in cohorts),
+        ]
         self.set_columns(columns)
 
         def cells(position: int) -> tuple[Text, ...]:
@@ -119,7 +122,7 @@ class HeatmapTable(SyncedTable):
             self._detail = text
             self.post_message(self.CursorDetail(text))
 
-    def watch_cursor_coordinate(self, old, new) -> None:  # noqa: ANN001 - DataTable's watcher
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:  # DataTable's watcher, then ours
         super().watch_cursor_coordinate(old, new)
         self._tell_detail()
 

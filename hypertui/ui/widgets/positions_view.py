@@ -9,11 +9,13 @@ Server strings become `Text` (never markup).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -64,7 +66,7 @@ def _styles(p: Position, signals: Signals) -> dict[str, str]:
 
 
 class PositionsView(ScrollView, can_focus=True):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up,k", "cursor_up", "Up", show=False, id="positions.up"),
         Binding("down,j", "cursor_down", "Down", show=False, id="positions.down"),
         Binding("pageup", "page_up", "Page up", show=False, id="positions.page_up"),
@@ -75,7 +77,7 @@ class PositionsView(ScrollView, can_focus=True):
         Binding("right,l", "scroll_right", "Right", show=False, id="positions.right"),
         Binding("enter", "select", "Details", id="positions.select"),
     ]
-    COMPONENT_CLASSES = {"positions-view--header", "positions-view--cursor", "positions-view--tail"}
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"positions-view--header", "positions-view--cursor", "positions-view--tail"}
     DEFAULT_CSS = """
     PositionsView {
         height: 1fr;
@@ -155,7 +157,7 @@ class PositionsView(ScrollView, can_focus=True):
         return max(1, self.scrollable_content_region.height - 1)
 
     @property
-    def anchor(self) -> int:
+    def anchor_row(self) -> int:
         """The row the view is about: the cursor if on screen, else the top row (mouse scrolling)."""
         top, bottom = self.visible_rows()
         return self.cursor if top <= self.cursor <= bottom else top

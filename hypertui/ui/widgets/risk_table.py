@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -92,7 +93,7 @@ class RiskTable(SyncedTable):
         if self.row_count and row >= self.row_count - LOAD_AHEAD and self.row_count < self._total:
             self.post_message(self.MoreWanted())
 
-    def watch_cursor_coordinate(self, old, new) -> None:  # noqa: ANN001 - DataTable's watcher
+    def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:  # DataTable's watcher, then ours
         super().watch_cursor_coordinate(old, new)
         if old != new:  # the watcher also fires, unchanged, on every add_row
             self._near_end(new.row)

@@ -12,6 +12,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import accumulate, chain
+from typing import Any, ClassVar
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -19,7 +20,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import events
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.color import Color
 from textual.coordinate import Coordinate
@@ -69,7 +70,7 @@ def _line_body(console: Console, cell: Text, inner: int) -> list[Segment]:
     justify, plain = cell.justify or "default", cell.plain
     if cell.cell_len > inner or "\t" in plain or justify == "full":  # cut, folded or spread: Rich's way
         overflow = cell.overflow or "fold"
-        return _segments(console, cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0])  # type: ignore[arg-type]
+        return _segments(console, cell.wrap(console, inner, justify=justify, overflow=overflow, no_wrap=True)[0])
     segments = _segments(console, cell)
     if cell.overflow == "ignore" or justify not in ("left", "right", "center"):  # wrap leaves these as they are
         return segments
@@ -165,7 +166,7 @@ class _Frame:
 
 
 class SyncedTable(internals.HookedDataTable):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="table.down"),
         Binding("k", "cursor_up", "Up", show=False, id="table.up"),
         Binding("h", "cursor_left", "Left", show=False, id="table.left"),
@@ -175,8 +176,8 @@ class SyncedTable(internals.HookedDataTable):
         Binding("end", "scroll_bottom", "Last", show=False, id="table.last"),
     ]
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None, **kwargs: object) -> None:
-        super().__init__(id=id, classes=classes, zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *, id: str | None = None, classes: str | None = None, **kwargs: Any) -> None:
+        super().__init__(id=id, classes=classes, zebra_stripes=False, **kwargs)  # DataTable's own, as given
         self._columns_now: list[Column] = []
         self._column_keys: list[ColumnKey] = []
         self._keys: list[str] = []  # the row key shown at each position
@@ -231,7 +232,8 @@ class SyncedTable(internals.HookedDataTable):
         self._materialize((row_index,), repaint=False)  # scrolled into view since the last sync: built now
         data, signatures = internals.row_cells(self, row_index), self._signatures[row_index]
         styled, cells = self._styled, []
-        for column_index, (column, width, cursor, hover) in enumerate(zip(self._column_keys, frame.widths, cursors, hovers)):
+        columns = zip(self._column_keys, frame.widths, cursors, hovers, strict=True)
+        for column_index, (column, width, cursor, hover) in enumerate(columns):
             cell = data[column]
             if not isinstance(cell, Text) or "\n" in cell.plain:  # not ours to lay out: DataTable's way
                 cell_lines = internals.render_cell(self, row_index, column_index, row_style, width, cursor, hover)
@@ -326,9 +328,8 @@ class SyncedTable(internals.HookedDataTable):
 
     def _plain_layout(self) -> bool:
         """No row labels, fixed rows/columns or stripes: the layout the per-frame fast path draws."""
-        return not (
-            self.fixed_rows or self.fixed_columns or self.zebra_stripes or (internals.has_labelled_rows(self) and self.show_row_labels)
-        )
+        labels = internals.has_labelled_rows(self) and self.show_row_labels
+        return not (self.fixed_rows or self.fixed_columns or self.zebra_stripes or labels)
 
     def render_line(self, y: int) -> Strip:
         frame = self._frame
@@ -366,7 +367,7 @@ class SyncedTable(internals.HookedDataTable):
         if row_index < 0:  # DataTable's own header cells: labels, with their mouse meta
             cells = [
                 internals.render_cell(self, row_index, column_index, row_style, width, cursor, hover)[line_no]
-                for column_index, (width, cursor, hover) in enumerate(zip(frame.widths, cursors, hovers))
+                for column_index, (width, cursor, hover) in enumerate(zip(frame.widths, cursors, hovers, strict=True))
             ]
         else:
             cells = self._body_cells(row_index, row_style, cursors, hovers)

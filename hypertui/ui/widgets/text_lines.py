@@ -22,9 +22,9 @@ class TextLines(Static):
 
     def render_line(self, y: int) -> Strip:
         strips = self._strips()
-        if strips is None:
+        if strips is None or self._drawn is None:  # (strips come with _drawn set)
             return super().render_line(y)
-        return strips[y] if y < len(strips) else Strip.blank(self.size.width, self._drawn[2])  # type: ignore[index]
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, self._drawn[2])
 
     def _strips(self) -> list[Strip] | None:
         text = self.content
