@@ -63,7 +63,7 @@ def _segment_id(text: str) -> int:
     return value
 
 
-def _usage(check, *args):  # noqa: ANN001, ANN202 - a hypertui.config check and its arguments
+def _usage(check, *args):
     """A config check run on a flag, its ConfigError as argparse's usage error: the file's limits apply."""
     from hypertui.config import ConfigError
 
@@ -82,13 +82,13 @@ def _seed(text: str) -> int:
 def _update_interval(text: str) -> float:
     from hypertui.config import UPDATE_INTERVAL_RANGE, check_seconds
 
-    return _usage(check_seconds, text, "update interval", UPDATE_INTERVAL_RANGE)
+    return _usage(check_seconds, text, "update interval", UPDATE_INTERVAL_RANGE, None)
 
 
 def _refresh(text: str) -> float:
     from hypertui.config import REFRESH_RANGE, check_seconds
 
-    return _usage(check_seconds, text, "refresh", REFRESH_RANGE)
+    return _usage(check_seconds, text, "refresh", REFRESH_RANGE, None)
 
 
 def _keep_days(text: str) -> float:
@@ -106,7 +106,11 @@ def _connection_options(parser: argparse.ArgumentParser, *, suppress: bool) -> N
     group.add_argument("--seed", type=_seed, default=default, help="simulator seed (default 7)")
     group.add_argument("--scale", choices=("small", "default", "large"), default=default, help="simulator market size")
     group.add_argument(
-        "--update-interval", type=_update_interval, default=default, metavar="SECONDS", help="simulated state update period (default 15)"
+        "--update-interval",
+        type=_update_interval,
+        default=default,
+        metavar="SECONDS",
+        help="simulated state update period (default 15)",
     )
     group.add_argument(
         "--no-store", action="store_true", default=default, help="keep answers and tokens in memory, not in the store file"
@@ -160,15 +164,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hypertui {__version__}")
     _connection_options(parser, suppress=False)
     parser.add_argument("--refresh", type=_refresh, default=None, metavar="SECONDS", help="refresh interval")
-    parser.add_argument("--theme", default=None, metavar="NAME", help="colour theme (default hypertui-dark; `hypertui config check` lists them)")
+    parser.add_argument(
+        "--theme", default=None, metavar="NAME", help="colour theme (default hypertui-dark; `hypertui config check` lists them)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    sim = sub.add_parser("sim", help="run the market simulator as a local HTTP server", description="Serve the simulated HyperTracker API over HTTP.")
+    sim = sub.add_parser(
+        "sim", help="run the market simulator as a local HTTP server", description="Serve the simulated API over HTTP"
+    )
     sim.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     sim.add_argument("--port", type=int, default=8787, help="port (default 8787)")
     sim.add_argument("--seed", type=_seed, default=7, help="market seed (default 7)")
     sim.add_argument("--scale", choices=("small", "default", "large"), default="default", help="market size")
-    sim.add_argument("--update-interval", type=_update_interval, default=15.0, metavar="SECONDS", help="seconds between state updates")
+    sim.add_argument(
+        "--update-interval", type=_update_interval, default=15.0, metavar="SECONDS", help="seconds between state updates"
+    )
     sim.add_argument("--token", default=None, help="accept only this bearer token (default: any non-empty token)")
     sim.add_argument(
         "--chaos",
@@ -228,14 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("segment", type=_segment_id, help="cohort id 1-16")
     k.add_argument("--position-age", choices=POSITION_AGES, default="all")
     k = kinds.add_parser(
-        "positions", parents=[common], help="positions (opened in the last 24 h, or --open: every open one; --all pages through everything)"
+        "positions",
+        parents=[common],
+        help="positions (opened in the last 24 h, or --open: every open one; --all pages through everything)",
     )
     k.add_argument("--coin", help="coin, case-sensitive (BTC, kPEPE, xyz:GOLD)")
     k.add_argument("--segment", type=_segment_id, help="cohort id 1-16 (see below)")
     k.add_argument("--address", action="append", type=_address, help="wallet address 0x... (repeatable)")
     state = k.add_mutually_exclusive_group()
     state.add_argument(
-        "--open", dest="open", action="store_const", const=True, default=None, help="positions open now, whenever opened (unless --start)"
+        "--open",
+        dest="open",
+        action="store_const",
+        const=True,
+        default=None,
+        help="positions open now, whenever opened (unless --start)",
     )
     state.add_argument("--closed", dest="open", action="store_const", const=False, help="closed positions only")
     k.add_argument("--start", type=_iso_date, help="opened at or after (default: 24 h ago; with --open, 2025-04-04)")
@@ -316,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load_settings(args: argparse.Namespace):  # noqa: ANN202 - Settings, imported lazily
+def _load_settings(args: argparse.Namespace):
     from hypertui.config import load_settings
 
     return load_settings(
@@ -337,7 +354,7 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
+async def _dump(args: argparse.Namespace, settings) -> None:
     from hypertui.dump import Output, run_dump, run_history
     from hypertui.source import open_client, open_store, recording_client
 
@@ -356,7 +373,7 @@ async def _dump(args: argparse.Namespace, settings) -> None:  # noqa: ANN001
         await run_dump(client, args, out)
 
 
-def _record(settings, every: float | None) -> int:  # noqa: ANN001
+def _record(settings, every: float | None) -> int:
     """The config's `refresh` is the dashboard's: the recorder follows the data unless told here."""
     from hypertui.record import record
     from hypertui.source import open_client
@@ -377,7 +394,8 @@ def _serve_simulator(args: argparse.Namespace) -> int:
     except ValueError as exc:
         return _fail(str(exc), EXIT_USAGE)
     url = f"http://{args.host}:{args.port}/api/external"
-    print(f"hypertui sim: serving the simulated HyperTracker API at {url} (seed {args.seed}, scale {args.scale})", file=sys.stderr)
+    served = f"hypertui sim: serving the simulated HyperTracker API at {url} (seed {args.seed}, scale {args.scale})"
+    print(served, file=sys.stderr)
     if chaos is not None:
         print(f"hypertui sim: chaos {chaos.describe()}", file=sys.stderr)
     print(f"hypertui sim: try  HYPERTRACKER_API_TOKEN=any hypertui --base-url {url}   (Ctrl+C stops)", file=sys.stderr)
@@ -391,7 +409,7 @@ def _serve_simulator(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_dashboard(args: argparse.Namespace, settings) -> int:  # noqa: ANN001
+def _serve_dashboard(args: argparse.Namespace, settings) -> int:
     from hypertui.serve import exposure_warning, new_secret, serve
 
     warning = exposure_warning(args.host, settings, secret=not args.no_auth)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, TypeVar
 
 import httpx
 from pydantic import SecretStr
@@ -92,8 +93,8 @@ def setup_logging(path: Path | None = None) -> Path:
 
     class PrivateRotatingFileHandler(RotatingFileHandler):
         # Each file it opens, the first and every one after a rollover, is 0600.
-        def _open(self):  # noqa: ANN202 - a text stream, as the base class's
-            return self._builtin_open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener)
+        def _open(self) -> IO[str]:  # type: ignore[override]  # the same file, typed as open() returns it
+            return open(self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=private_opener)
 
     path = path or log_path()
     make_private_dirs(path.parent)
@@ -167,7 +168,7 @@ def load_settings(
     path: Path | None = None,
 ) -> Settings:
     """Merge flags > environment > config file into one validated `Settings`."""
-    env = os.environ if env is None else env
+    environ: Mapping[str, str] = os.environ if env is None else env
     path = path or config_path()
     data, warnings = read_config_file(path)
     sim = data.get("simulator", {})
@@ -177,8 +178,8 @@ def load_settings(
     def pick(flag: Any, env_name: str | None, key: str, table: dict[str, Any] = data) -> Any:
         if flag is not None:
             return flag
-        if env_name and env.get(env_name):
-            return env[env_name]
+        if env_name and environ.get(env_name):
+            return environ[env_name]
         return table.get(key)
 
     token_value = pick(token, ENV_TOKEN, "token")
@@ -209,7 +210,7 @@ def load_settings(
     settings = Settings(
         token=SecretStr(token_value) if token_value else None,
         base_url=url_value or None,
-        refresh=check_seconds(pick(refresh, None, "refresh"), "refresh", REFRESH_RANGE),
+        refresh=check_seconds(pick(refresh, None, "refresh"), "refresh", REFRESH_RANGE, None),
         sim_seed=check_seed(pick(seed, None, "seed", sim), "simulator.seed"),
         sim_scale=_choice(pick(scale, None, "scale", sim), "simulator.scale", SCALES, "default"),
         sim_update_interval=check_seconds(
@@ -224,7 +225,7 @@ def load_settings(
         keys=_keys(data.get("keys", {})),
         config_file=path,
         store=False if no_store else _flag(data.get("store"), "store", default=True),
-        store_path=Path(env[ENV_STORE]) if env.get(ENV_STORE) else None,
+        store_path=Path(environ[ENV_STORE]) if environ.get(ENV_STORE) else None,
         daily_tokens=_daily_tokens(data.get("daily_tokens")),
         keep_days=check_number(data.get("keep_days"), "keep_days", KEEP_DAYS_RANGE, KEEP_DAYS, "days"),
         shared_cache=SecretStr(cache_url) if cache_url else None,
@@ -269,12 +270,15 @@ def _keys(table: Any, prefix: str = "") -> dict[str, str]:
     return out
 
 
-def check_seconds(value: Any, name: str, limits: tuple[float, float], default: float | None = None) -> float | None:
+Default = TypeVar("Default", float, float | None)
+
+
+def check_seconds(value: Any, name: str, limits: tuple[float, float], default: Default) -> float | Default:
     """A number of seconds within `limits` (`default` if unset): nan, inf and huge values stop timers or overflow them."""
     return check_number(value, name, limits, default, "seconds")
 
 
-def check_number(value: Any, name: str, limits: tuple[float, float], default: float | None, unit: str) -> float | None:
+def check_number(value: Any, name: str, limits: tuple[float, float], default: Default, unit: str) -> float | Default:
     """A number within `limits` (`default` if unset); nan and inf are never within them."""
     if value is None:
         return default

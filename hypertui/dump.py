@@ -200,7 +200,9 @@ async def run_history(recording: Recording, args: Any, out: Output, say: Callabl
     await out.stream_array(noting(), ["update", *columns])
     if not found:
         held = recording.updates()
-        span = f"the recording holds {held[-1].at:%Y-%m-%d %H:%M} – {held[0].at:%Y-%m-%d %H:%M} UTC" if held else "nothing is recorded"
+        span = "nothing is recorded"
+        if held:
+            span = f"the recording holds {held[-1].at:%Y-%m-%d %H:%M} – {held[0].at:%Y-%m-%d %H:%M} UTC"
         say(f"no {args.series} recorded in that window: {span}")
 
 

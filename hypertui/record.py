@@ -137,7 +137,8 @@ class Recorder:
         failed = [r for r in (legend_failed, *results) if isinstance(r, BaseException)]
         if unexpected := next((e for e in failed if not isinstance(e, ApiError)), None):
             raise unexpected
-        line = f"recorded update {_hm(status.last_update)} · {len(results) - len(failed) + 1} answers · {sum(self._client.tokens_today.values())} tokens today"
+        answers, tokens = len(results) - len(failed) + 1, sum(self._client.tokens_today.values())
+        line = f"recorded update {_hm(status.last_update)} · {answers} answers · {tokens} tokens today"
         if budget is not None and (note := budget.note([name for name, _ in recorded_parts(self._cohort_ids)])):
             line += f" · {note}"
         if failed:

@@ -643,7 +643,8 @@ class HyperTrackerClient:
     def _rows_dropped(self, endpoint: str, count: int, first: ErrorDetails) -> None:
         self.rows_dropped += count
         field = ".".join(str(p) for p in first["loc"])
-        log.warning("%s: %d bad row(s) dropped, the rest kept (first: %s %s)", endpoint, count, field, one_line(first["msg"].lower()))
+        reason = one_line(first["msg"].lower())
+        log.warning("%s: %d bad row(s) dropped, the rest kept (first: %s %s)", endpoint, count, field, reason)
 
     def _is_transient(self, exc: BaseException) -> bool:
         # A daily quota will not come back within a refresh; a long per-minute wait is left
@@ -743,7 +744,7 @@ class HyperTrackerClient:
         """The answer's head and its body, read as it streams in and cut off past `max_body`."""
         self.requests_made += 1
         # Pass no params at all for a download: even [] would drop the link's signed query.
-        request = self._http.build_request("GET", url, params=params or None)
+        request = self._http.build_request("GET", url, params=tuple(params) if params else None)
         try:
             response = await self._http.send(request, auth=None if download else self._auth, stream=True)
             # The API's token count: a download from the export's host costs none, nor does a

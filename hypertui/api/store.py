@@ -15,6 +15,7 @@ of each request is kept: nothing outlives the process to replay the rest.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 import zlib
@@ -151,10 +152,8 @@ class SnapshotStore:
     def _give_up(self, exc: sqlite3.Error) -> None:
         """The file failed in use (a full disk, a lock held too long): what it holds goes on in memory."""
         memory = self._open_memory()
-        try:
+        with contextlib.suppress(sqlite3.Error):  # unreadable too: start empty
             self._db.backup(memory)
-        except sqlite3.Error:
-            pass  # unreadable too: start empty
         self._db.close()
         self._db = memory
         self._warn(f"{_reason(exc)}; kept in memory from now on")

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Hashable, Mapping
+from typing import TypeVar
+
+Key = TypeVar("Key", bound=Hashable)
 
 UP, DOWN, SAME = 1, -1, 0
 ROSE, FELL = "↑", "↓"
@@ -24,7 +27,7 @@ def mark(delta: int) -> str:
     return ROSE if delta == UP else FELL if delta == DOWN else ""
 
 
-def changes(old: Mapping[Hashable, float | None] | None, new: Mapping[Hashable, float | None]) -> dict[Hashable, int]:
+def changes(old: Mapping[Key, float | None] | None, new: Mapping[Key, float | None]) -> dict[Key, int]:
     """Direction of every key of `new` against `old` (all SAME on the first refresh)."""
     if not old:
         return dict.fromkeys(new, SAME)

@@ -144,7 +144,8 @@ def summary_figures(s: SegmentSummary, previous: SegmentSummary | None = None) -
     now = _figures_values(s)
     directions = deltas.changes(_figures_values(previous) if previous else None, now)
     ago = s.traders_24h_ago
-    traders_change = None if ago is None or now["traders"] is None else now["traders"] - ago
+    traders = s.summary.count_traders
+    traders_change = None if ago is None or traders is None else traders - ago
     in_profit = fmt.count(o.count_traders_in_profit)
     if o.count_traders_in_position:
         in_profit += f" ({o.count_traders_in_profit / o.count_traders_in_position:.0%})"
@@ -232,7 +233,7 @@ class LazyLines(Sequence[Line], Generic[Item, Line]):
     def __len__(self) -> int:
         return len(self._items)
 
-    def __getitem__(self, index: int) -> Line:  # type: ignore[override] - no slices asked for
+    def __getitem__(self, index: int) -> Line:  # type: ignore[override]  # no slices asked for
         index = range(len(self))[index]  # negative indices; IndexError past the end
         line = self._lines.get(index)
         if line is None:

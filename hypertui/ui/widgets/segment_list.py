@@ -3,8 +3,10 @@ share; highlighting one selects it."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
@@ -12,6 +14,7 @@ from textual.widgets.option_list import Option
 from hypertui.api.models import Segment
 from hypertui.monitor.rows import SegmentLine
 from hypertui.ui.signals import Signals, signals_of
+from hypertui.ui.textual_internals import replace_one_line_prompt
 from hypertui.ui.widgets.marks import lean_text
 
 GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"}
@@ -36,7 +39,7 @@ def _prompt(line: SegmentLine, signals: Signals) -> Text:
 
 
 class SegmentList(OptionList):
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="segments.down"),
         Binding("k", "cursor_up", "Up", show=False, id="segments.up"),
     ]
@@ -71,25 +74,15 @@ class SegmentList(OptionList):
         self.highlighted = self.get_option_index(str(segment_id))
 
     def update_lines(self, lines: dict[int, SegmentLine]) -> None:
-        """Replace only the prompts whose text changed, and repaint only their lines.
-
-        OptionList's `replace_option_prompt` drops every option's rendering and line layout, so
-        one changed prompt laid out and rendered all 18 options again (measured 20 ms of a 160x45
-        refresh). A prompt here is always one line: the layout stays and only the changed option's
-        cached strips go (OptionList internals of the pinned Textual; tests cover the repaint).
-        """
+        """Replace only the prompts whose text changed, and repaint only their lines (a prompt
+        here is always one line: textual_internals.replace_one_line_prompt)."""
         signals = signals_of(self)
         for sid, line in lines.items():
             key = str(sid)
             prompt = _prompt(line, signals)
             if key in self._prompts and self._prompts[key] != prompt:
                 self._prompts[key] = prompt
-                index = self.get_option_index(key)
-                option = self.get_option_at_index(index)
-                option._set_prompt(prompt)
-                for cached in [k for k in self._option_render_cache.keys() if k[0] is option]:
-                    self._option_render_cache.discard(cached)
-                self.refresh_lines(self._index_to_line[index])
+                replace_one_line_prompt(self, self.get_option_index(key), prompt)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
