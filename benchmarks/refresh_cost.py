@@ -67,7 +67,7 @@ async def record(size: tuple[int, int], scale: str, states: int) -> tuple[Replay
         for _ in range(states - 1):  # the market ticks: every value moves
             clock.advance(15)
             client.states.append({})
-            app.request_refresh(TIMED)
+            app.refresh_loop.request_refresh(TIMED)
             await settled(pilot)
     return client, FrozenClock(FROZEN)
 
@@ -91,7 +91,7 @@ async def measure(size: tuple[int, int], scale: str, runs: int, profile: str | N
             client.replay = run
             clock.advance(15)
             start = time.thread_time()
-            app.request_refresh(TIMED)
+            app.refresh_loop.request_refresh(TIMED)
             await settled(pilot)
             times.append(time.thread_time() - start)
             start = time.thread_time()

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from textual.worker import Worker, WorkerState
@@ -48,6 +48,7 @@ from hypertui.sim.chaos import ChaosSpec
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL
 from hypertui.ui import app as app_module
 from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
@@ -69,9 +70,18 @@ async def _no_sleep(_: float) -> None:
     return None
 
 
+class SoakDashboard(DashboardScreen):
+    """The real dashboard, its refresh workers' errors recorded in the app (SoakApp)."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            cast(SoakApp, self.app).worker_errors.append(event.worker.error)
+
+
 class SoakApp(HyperTuiApp):
     """The real app, plus a record of every worker that errored and every unhandled exception."""
 
+    DASHBOARD = SoakDashboard
     CSS_PATH = str(Path(app_module.__file__).with_name("hypertui.tcss"))  # relative paths follow the subclass
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -134,12 +144,12 @@ class SoakResult:
 
 
 def _internal(app: HyperTuiApp) -> list[str]:
-    return [msg for msg in app._failures.values() if msg.startswith("internal error")]
+    return [msg for msg in app.refresh_loop.failures.values() if msg.startswith("internal error")]
 
 
 async def _wait_cycle(pilot: Any, app: HyperTuiApp, done_before: int) -> None:
     """Until the cycle asked for (and any queued after it) has finished and the screen caught up."""
-    while app.refreshing or app.cycles_done <= done_before:
+    while app.refresh_loop.refreshing or app.refresh_loop.cycles_done <= done_before:
         await app.workers.wait_for_complete()
         await pilot.pause()
     await pilot.pause()
@@ -147,27 +157,27 @@ async def _wait_cycle(pilot: Any, app: HyperTuiApp, done_before: int) -> None:
 
 async def _cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, step: float) -> None:
     clock.advance(step)
-    before = app.cycles_done
-    app.request_refresh(TIMED)
+    before = app.refresh_loop.cycles_done
+    app.refresh_loop.request_refresh(TIMED)
     await _wait_cycle(pilot, app, before)
 
 
 async def _check_keys(pilot: Any, app: HyperTuiApp) -> None:
     """`j` selects the next cohort, `a` cycles the position age, `x` flips the heatmap axis."""
-    assert app.view is not None and app.segments
+    assert app.state.view is not None and app.state.segments
     app.dashboard.query_one("#segments").focus()
-    sid, age, axis = app.view.segment_id, app.view.position_age, app.axis
-    before = app.cycles_done
+    sid, age, axis = app.state.view.segment_id, app.state.view.position_age, app.state.axis
+    before = app.refresh_loop.cycles_done
     await pilot.press("j")
     await pilot.press("a")
     await pilot.press("x")
     await pilot.pause()
-    assert app.axis != axis, "x did not flip the heatmap axis"
-    assert app.view.position_age != age, "a did not cycle the position age"
-    cohorts = [s.id for s in ordered_by_range(app.segments, "size")]
+    assert app.state.axis != axis, "x did not flip the heatmap axis"
+    assert app.state.view.position_age != age, "a did not cycle the position age"
+    cohorts = [s.id for s in ordered_by_range(app.state.segments, "size")]
     if sid in cohorts and sid != cohorts[-1]:
-        assert app.view.segment_id != sid, "j did not select the next cohort"
-    if app.refreshing:  # the keys asked for data: let that cycle run (it may fail under chaos)
+        assert app.state.view.segment_id != sid, "j did not select the next cohort"
+    if app.refresh_loop.refreshing:  # the keys asked for data: let that cycle run (it may fail under chaos)
         await _wait_cycle(pilot, app, before)
 
 
@@ -175,20 +185,20 @@ async def _final_clean_cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, c
     """One fault-free cycle, then the screen must equal a fresh fetch of the same data."""
     checks: list[str] = []
     # Back to the first screen: size axis, age "all", the heatmap as fetched.
-    while app.axis != AXES[0]:
+    while app.state.axis != AXES[0]:
         await pilot.press("x")
-    while app.view is not None and app.view.position_age != "all":
+    while app.state.view is not None and app.state.view.position_age != "all":
         await pilot.press("a")
     await pilot.pause()
-    if app.segments is None or app.view is None:  # the legend never arrived under chaos: fetch it
+    if app.state.segments is None or app.state.view is None:  # the legend never arrived under chaos: fetch it
         await _cycle(pilot, app, clock, 0)
     await _cycle(pilot, app, clock, 15)
-    assert app.last_error is None, f"error after a fault-free cycle: {app.last_error}"
-    assert not app.freshness().stale
+    assert app.refresh_loop.last_error is None, f"error after a fault-free cycle: {app.refresh_loop.last_error}"
+    assert not app.refresh_loop.freshness().stale
     checks.append("no error, not stale")
 
-    assert app.view is not None
-    heatmap = await client.heatmap(app.view.opened_within)
+    assert app.state.view is not None
+    heatmap = await client.heatmap(app.state.view.opened_within)
     table = app.dashboard.query_one(HeatmapTable)
     assert table.row_keys == [row.coin for row in heatmap.heatmap], "heatmap rows differ from a fresh fetch"
     first = heatmap.heatmap[0]
@@ -196,15 +206,15 @@ async def _final_clean_cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, c
     assert table.cell_text(first.coin, "total").plain.strip() == fmt.money(first.total_value)
     checks.append(f"heatmap {len(heatmap.heatmap)} rows, first {first.coin} {fmt.money(first.total_value)}")
 
-    summary = await client.summary(app.view.segment_id, app.view.position_age)
-    assert app.summary == summary, "summary on screen differs from a fresh fetch"
+    summary = await client.summary(app.state.view.segment_id, app.state.view.position_age)
+    assert app.state.summary == summary, "summary on screen differs from a fresh fetch"
     figures = summary_figures(summary)  # the values; the ▲▼ marks depend on the previous refresh
     shown = app.dashboard.query_one(CohortSummary)._figures_key
     assert shown is not None and [f.value for f in shown] == [f.value for f in figures]
     checks.append(f"summary of cohort {summary.segment.id}: {len(figures)} figures equal")
 
-    risk = await client.liquidation_risk(app.view.segment_id, offset=0, limit=len(app.risk_items))
-    assert [i.coin for i in app.risk_items] == [i.coin for i in risk.items], "risk rows differ"
+    risk = await client.liquidation_risk(app.state.view.segment_id, offset=0, limit=len(app.state.risk_items))
+    assert [i.coin for i in app.state.risk_items] == [i.coin for i in risk.items], "risk rows differ"
     assert app.dashboard.query_one(RiskTable).row_count == len(risk.items)
     checks.append(f"risk {len(risk.items)} rows equal")
     status = app.dashboard.query_one(StatusBar)._last
@@ -266,16 +276,16 @@ class _Counter(logging.Handler):
 async def _drive(app, sim, clock, spec, result, cycles, key_every, rss_every, step, progress) -> None:
     async with app.run_test(size=SIZE) as pilot:
         # The first cycle(s), started by on_ready.
-        while app.cycles_done == 0 or app.refreshing:
+        while app.refresh_loop.cycles_done == 0 or app.refresh_loop.refreshing:
             await app.workers.wait_for_complete()
             await pilot.pause()
         gc.collect()
         result.rss.append((0, rss_mib()))
         for n in range(1, cycles + 1):
             await _cycle(pilot, app, clock, step)
-            result.failed_cycles += app.last_error is not None
+            result.failed_cycles += app.refresh_loop.last_error is not None
             result.internal_errors += _internal(app)
-            if key_every and n % key_every == 0 and app.view is not None and app.segments:
+            if key_every and n % key_every == 0 and app.state.view is not None and app.state.segments:
                 await _check_keys(pilot, app)
                 result.key_checks += 1
                 result.internal_errors += _internal(app)

@@ -212,12 +212,12 @@ class Soak:
             sig, what = describe(app.unhandled[0])
             await self.found("crash", sig, what)
         self.result.requests += client.requests_made
-        return app.cycles_done
+        return app.refresh_loop.cycles_done
 
     async def _steps(self, pilot: Any, app: SoakApp, deadline: float, cycles_left: int) -> None:
         last_cycle, last_done = time.monotonic(), 0
         n = 0
-        while time.monotonic() < deadline and app.cycles_done < cycles_left and not app.unhandled:
+        while time.monotonic() < deadline and app.refresh_loop.cycles_done < cycles_left and not app.unhandled:
             report = await self.server_report()
             self.marks = [self.marks[1], report["requests"]]
             n += 1
@@ -233,8 +233,8 @@ class Soak:
             self.result.steps += 1
             self.result.rss_peak = max(self.result.rss_peak, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             now = time.monotonic()
-            if app.cycles_done != last_done:
-                last_cycle, last_done = now, app.cycles_done
+            if app.refresh_loop.cycles_done != last_done:
+                last_cycle, last_done = now, app.refresh_loop.cycles_done
             self.result.longest_gap = max(self.result.longest_gap, now - last_cycle)
             await self._check(pilot, app, now - last_cycle)
 
@@ -249,12 +249,12 @@ class Soak:
         for message in set(_internal(app)) - self.seen_internal:
             await self.found("internal error", message[:120], message[:160])
             self.seen_internal.add(message)
-        stopped = not app._busy and not app._pending and app._timer is None and not app.paused
+        stopped = not app.refresh_loop.refreshing and app.refresh_loop.timer is None and not app.refresh_loop.paused
         if stopped:
             await self.found("refresh stopped", "stopped", "no cycle running or queued, no timer armed")
-        if app._busy and since_cycle > HELD:
+        if app.refresh_loop.busy and since_cycle > HELD:
             await self.found("cycle held", "held", f"a cycle still running after {HELD:.0f} s")
-        if stopped or (not app._busy and since_cycle > NUDGE_AFTER):
+        if stopped or (not app.refresh_loop.busy and since_cycle > NUDGE_AFTER):
             self.result.nudges += 1
             await self._press(pilot, app, "r")
 

@@ -93,8 +93,8 @@ def _app(clock: FrozenClock, store: Path, scale: str, *, free: bool = False) -> 
 async def _next_update(pilot: Any, clock: FrozenClock) -> None:
     """What the refresh timer does when it fires, at the time it was armed for."""
     app = pilot.app
-    clock.now = max(clock.now, app._next_at)
-    app.request_refresh(TIMED | {IF_UPDATED})
+    clock.now = max(clock.now, app.refresh_loop.next_at)
+    app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
     await settled(pilot)
 
 
@@ -109,7 +109,7 @@ async def _browse(pilot: Any, meter: TokenMeter, cohorts: int = 4) -> float:
 
 
 def _drill_downs(app: HyperTuiApp) -> dict[str, Callable[[], Screen]]:
-    segments = app.segments or []
+    segments = app.state.segments or []
     return {
         "positions, first page": lambda: PositionsScreen(
             app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", segments
@@ -152,7 +152,7 @@ async def _day(path: Path, size: tuple[int, int], scale: str, *, free: bool) -> 
     end = MIDNIGHT + timedelta(days=1) - timedelta(seconds=30)
     async with app.run_test(size=size) as pilot:
         await settled(pilot)
-        while app._next_at is not None and app._next_at < end:
+        while app.refresh_loop.next_at is not None and app.refresh_loop.next_at < end:
             await _next_update(pilot, clock)
     return meter.spent, meter.refused, meter.tokens["/api/external/positions/heatmap"]
 

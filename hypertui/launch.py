@@ -13,7 +13,8 @@ import importlib
 import shutil
 from typing import TYPE_CHECKING
 
-from hypertui.monitor.first_requests import FirstRequests
+from hypertui.api.prefetch import Prefetch
+from hypertui.monitor.first_requests import FirstScreen
 from hypertui.monitor.plan import panels_shown_at
 from hypertui.source import open_client
 
@@ -30,6 +31,6 @@ async def _run(settings: Settings) -> int:
     client, label = open_client(settings)
     first = None
     if not settings.uses_simulator:  # the embedded simulator's answers cost CPU, not waiting: they would only slow the import
-        first = FirstRequests(client, panels_shown_at(shutil.get_terminal_size().columns))  # Textual's way to the size
+        first = Prefetch(client, FirstScreen(panels_shown_at(shutil.get_terminal_size().columns)))  # Textual's way to the size
     ui = await asyncio.to_thread(importlib.import_module, "hypertui.ui.app")
     return await ui.run_app(settings, client, label, first)

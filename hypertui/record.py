@@ -27,10 +27,10 @@ from datetime import date, datetime, timedelta
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import ApiError, AuthError, RateLimitError
 from hypertui.api.models import StateStatus
+from hypertui.api.requests import Request, send
 from hypertui.clock import utc_now
 from hypertui.monitor import plan
 from hypertui.monitor.budget import Budget, Tier, plan_budget, update_every
-from hypertui.monitor.plan import Request
 
 log = logging.getLogger("hypertui.record")
 
@@ -133,7 +133,7 @@ class Recorder:
             self._say(f"token budget spent ({spent} today): next recording after {budget.reset_at:%H:%M} UTC")
             return plan.next_delay(self._every, status, now, budget=budget)
         requests = recorded_requests(self._cohort_ids, budget)
-        results = await asyncio.gather(*(plan.send(self._client, r) for r in requests), return_exceptions=True)
+        results = await asyncio.gather(*(send(self._client, r) for r in requests), return_exceptions=True)
         failed = [r for r in (legend_failed, *results) if isinstance(r, BaseException)]
         if unexpected := next((e for e in failed if not isinstance(e, ApiError)), None):
             raise unexpected

@@ -6,7 +6,14 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("module", ["hypertui.api", "hypertui.api.client", "hypertui.sim", "hypertui.monitor", "hypertui.monitor.first_requests", "hypertui.dump", "hypertui.source", "hypertui.launch", "hypertui.api.recording", "hypertui.record", "hypertui.store_command"])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "hypertui.api", "hypertui.api.client", "hypertui.api.prefetch", "hypertui.api.recording", "hypertui.sim",
+        "hypertui.monitor", "hypertui.monitor.first_requests", "hypertui.monitor.dashboard_state", "hypertui.dump",
+        "hypertui.source", "hypertui.launch", "hypertui.record", "hypertui.store_command",
+    ],
+)
 def test_data_layer_does_not_import_textual(module):
     code = f"import sys, importlib; importlib.import_module({module!r}); print(any(m == 'textual' or m.startswith('textual.') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -34,7 +41,7 @@ async def main():
     async with app.run_test(size=(80, 24)) as pilot:
         await screenshots.settled(pilot)
         await pilot.pause()
-        print("hypertui.ui.screens.positions" in sys.modules, app.segments is not None)
+        print("hypertui.ui.screens.positions" in sys.modules, app.state.segments is not None)
 
 asyncio.run(main())
 """

@@ -38,7 +38,7 @@ def test_against_an_api_the_legend_is_asked_for_before_the_ui_is_imported(monkey
         seen["asked while importing"] = client.legend_asked.wait(timeout=30)
 
         async def run_app(settings: Settings, client: Any, label: str, first: Any) -> int:
-            seen["panels"] = first._visible
+            seen["panels"] = first._plan.visible
             first.legend.exception()  # the stand-in's failure, seen
             first.drop_rest()
             return 0

@@ -142,9 +142,9 @@ async def test_screen_never_shows_the_token(clock, token):
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         if token == WRONG:
-            assert app.last_error is not None and "token rejected (401)" in app.last_error
+            assert app.refresh_loop.last_error is not None and "token rejected (401)" in app.refresh_loop.last_error
         else:
-            assert app.last_error is None and app.heatmap is not None
+            assert app.refresh_loop.last_error is None and app.state.heatmap is not None
         assert_no_token(app.export_screenshot(), "a screenshot")
         await pilot.press("question_mark")  # the help screen too
         await pilot.pause()

@@ -63,8 +63,8 @@ async def test_an_empty_legend_is_reported_and_retried(clock):
     app.client._inner.segments = segments
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)  # the first cycle fails on the legend; the queued one asks again
-        app.request_refresh(TIMED)
+        app.refresh_loop.request_refresh(TIMED)
         await settled(pilot)
-        assert app.last_error is None or "internal error" not in app.last_error
+        assert app.refresh_loop.last_error is None or "internal error" not in app.refresh_loop.last_error
         assert calls >= 2
-        assert app.last_error is None and app.segments and app.heatmap is not None
+        assert app.refresh_loop.last_error is None and app.state.segments and app.state.heatmap is not None

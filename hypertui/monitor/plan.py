@@ -6,17 +6,14 @@ screen and what the user's last key changed; the cohort legend is fetched once.
 
 from __future__ import annotations
 
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
 
 from hypertui.api.models import Segment, StateStatus, ordered_by_range
+from hypertui.api.requests import Request
 from hypertui.monitor.budget import Budget, Tier, next_reset
 from hypertui.monitor.rows import AXES
-
-if TYPE_CHECKING:
-    from hypertui.api.client import HyperTrackerClient
 
 RISK_PAGE = 100  # rows per "load more" page of the liquidation-risk table
 RISK_REQUEST_MAX = 500  # the API's limit per request
@@ -72,14 +69,6 @@ class View:
     visible: frozenset[str] = PANELS  # panels on screen
 
 
-@dataclass(frozen=True, order=True)
-class Request:
-    """One API call: hashable, so a cycle never holds the same one twice."""
-
-    kind: str  # a HyperTrackerClient method name
-    args: tuple = ()
-
-
 def panels_shown_at(columns: int) -> frozenset[str]:
     """The panels on screen when the dashboard opens this many columns wide."""
     return PANELS if columns >= WIDE_COLUMNS else frozenset({SUMMARY})
@@ -89,14 +78,6 @@ def first_view(legend: list[Segment], visible: frozenset[str]) -> View | None:
     """What the dashboard opens on: the first cohort of the size axis (None: an empty legend)."""
     first = ordered_by_range(legend, AXES[0]) or legend
     return View(segment_id=first[0].id, visible=visible) if first else None
-
-
-def send(client: HyperTrackerClient, request: Request) -> Coroutine[Any, Any, Any]:
-    """The client call that answers `request`."""
-    if request.kind == "liquidation_risk":
-        segment_id, offset, limit = request.args
-        return client.liquidation_risk(segment_id, offset=offset, limit=limit)
-    return getattr(client, request.kind)(*request.args)
 
 
 def plan_cycle(
@@ -157,7 +138,9 @@ def budget_tiers(
     `rule_due`: those not of the latest update (rule_risk_due)."""
 
     def cost(parts: Iterable[str]) -> int:
-        asked = plan_cycle(parts, view, cohort_ids=cohort_ids, summaries_at=summaries_at, risk_loaded=0, follow_cadence=False, now=now)
+        asked = plan_cycle(
+            parts, view, cohort_ids=cohort_ids, summaries_at=summaries_at, risk_loaded=0, follow_cadence=False, now=now
+        )
         return len(asked)
 
     panels = cost(PANELS)

@@ -1,32 +1,135 @@
-"""The command palette's commands (App.get_system_commands), their titles shown as written.
+"""The dashboard's command palette: cohorts, coins, positions under the cursors, and every key
+by name (a Textual Provider, on the dashboard screen only: a drill-down's keys are in its footer).
 
-Textual reads a title as markup, when listing and when highlighting a search's matches; the
-titles hold cohort and coin names from the server, and a name such as "[/]" raised MarkupError
-as the palette opened, taking the app down. Imported when the palette first opens, as Textual's
-own provider is.
+Titles hold cohort and coin names from the server, so they are shown as `Text`, never read as
+markup (a cohort named "[/]" raised MarkupError as the palette opened, taking the app down), and
+a search's matches are marked on that literal text. Help lines are escaped for the same reason.
+Imported when the palette first opens, as Textual's own provider is.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
-from textual.command import Hit, Hits
-from textual.content import Content
-from textual.system_commands import SystemCommandsProvider
+from rich.text import Text
+from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.markup import escape
+
+from hypertui.monitor.rows import segment_groups
+from hypertui.ui.keymap import remapped
+from hypertui.ui.screens.positions import cohort_label
+from hypertui.ui.widgets.risk_table import RiskTable
+from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.synced_table import SyncedTable
+
+if TYPE_CHECKING:
+    from hypertui.ui.app import HyperTuiApp
+    from hypertui.ui.screens.dashboard import DashboardScreen
 
 
-class LiteralCommands(SystemCommandsProvider):
+class Command(NamedTuple):
+    title: str  # may hold server names: shown as Text
+    help: str
+    callback: Callable[[], Any]
+
+
+class DashboardCommands(Provider):
+    @property
+    def dashboard(self) -> DashboardScreen:
+        return cast("DashboardScreen", self.screen)
+
+    @property
+    def hypertui(self) -> HyperTuiApp:
+        return cast("HyperTuiApp", self.app)
+
+    def commands(self) -> Iterator[Command]:
+        yield from self._positions_commands()
+        yield from self._cohort_commands()
+        yield from self._coin_commands()
+        yield from self._key_commands()
+
     async def discover(self) -> Hits:
-        async for hit in super().discover():
-            yield replace(hit, display=Content(hit.text))  # `text` is the title, as given
+        for command in self.commands():
+            yield DiscoveryHit(Text(command.title), command.callback, text=command.title, help=escape(command.help))
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for title, help_text, callback, *_ in self.app.get_system_commands(self.screen):
-            score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+        style = matcher.match_style.rich_style
+        for command in self.commands():
+            score, offsets = matcher.fuzzy_search.match(matcher.query, command.title)
             if score > 0:
-                shown = Content(title)
+                shown = Text(command.title)
                 for offset in offsets:  # Matcher.highlight's marks, on the literal title
-                    if not title[offset].isspace():
-                        shown = shown.stylize(matcher.match_style, offset, offset + 1)
-                yield Hit(score, shown, callback, text=title, help=help_text)
+                    if not command.title[offset].isspace():
+                        shown.stylize(style, offset, offset + 1)
+                yield Hit(score, shown, command.callback, text=command.title, help=escape(command.help))
+
+    def _key_commands(self) -> Iterator[Command]:
+        """Every key with a description, where it works: the app's and the dashboard's."""
+        app, dashboard = self.hypertui, self.dashboard
+        owners: list[tuple[Any, Iterable[Binding]]] = [
+            (app, [b for b in app.app_keys() if b.action != "quit"]),
+            (dashboard, [b for b in dashboard.BINDINGS if isinstance(b, Binding)]),
+        ]
+        for owner, bindings in owners:
+            for binding in remapped(bindings, app.prefs.keys):
+                if binding.description:
+                    run = partial(owner.run_action, binding.action)
+                    yield Command(binding.description, f"key: {binding.key_display or binding.key}", run)
+
+    def _cohort_commands(self) -> Iterator[Command]:
+        """"Cohort: Whale 🐋" for each cohort, so one can be chosen by typing its name."""
+        segment_list = self.dashboard.query_one(SegmentList)
+        groups = segment_groups(self.dashboard.state.segments or [])
+        for _, segments in groups:
+            for seg in segments:
+                yield Command(
+                    f"Cohort: {seg.name} {seg.emoji}".rstrip(),  # name first: the palette lists commands by title
+                    f"{seg.category} cohort: its summary, top assets and liquidation risk",
+                    partial(segment_list.select, seg.id),
+                )
+        for _, segments in groups:
+            for seg in segments:
+                yield Command(
+                    f"History of {seg.name} {seg.emoji}".rstrip(),
+                    "perp bias and exposure over time (GET /segments/{id}/bias-history)",
+                    partial(self.hypertui.open_history, seg.id),
+                )
+
+    def _coin_commands(self) -> Iterator[Command]:
+        """"Coin: BTC" for every coin in the heatmap (biggest first), then the top assets' and the risk
+        table's (the narrow layout fetches only the page on screen): any coin's view by name."""
+        state = self.dashboard.state
+        rows = sorted(state.heatmap.heatmap, key=lambda r: r.total_value, reverse=True) if state.heatmap else []
+        top = state.summary.top_open_perps if state.summary else []
+        for coin in dict.fromkeys([*(r.coin for r in rows), *(a.coin for a in top), *(i.coin for i in state.risk_items)]):
+            yield Command(
+                f"Coin: {coin}",
+                "breakdown by cohort and cohort series (position-breakdown-by-cohort, segment-metrics)",
+                partial(self.hypertui.open_coin, coin),
+            )
+
+    def _positions_commands(self) -> Iterator[Command]:
+        """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
+        dashboard, state = self.dashboard, self.dashboard.state
+        if state.segments is None or state.view is None:
+            return
+        picks: list[tuple[str, int | None]] = []
+        chosen = dashboard.heatmap_selection()
+        if chosen is not None:
+            picks.append(chosen)
+        risk = dashboard.query_one(RiskTable)
+        if risk.cursor_key is not None:
+            picks.append((risk.cursor_key, state.view.segment_id))
+        top = dashboard.query_one("#top-assets", SyncedTable)
+        if 0 <= top.cursor_row < len(top.row_keys):
+            picks.append((top.row_keys[top.cursor_row], state.view.segment_id))
+        for coin, sid in dict.fromkeys(picks):
+            yield Command(
+                f"Positions for {coin} × {cohort_label(state.segments, sid)}",
+                "open the positions drill-down (GET /positions)",
+                partial(self.hypertui.open_positions, coin, sid),
+            )

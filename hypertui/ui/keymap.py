@@ -14,15 +14,18 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
-from textual.keys import _normalize_key_list, format_key  # _normalize_key_list: what App.set_keymap does
+from textual.keys import format_key
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
+
+from hypertui.ui.textual_internals import merged_bindings, normalized_keys, own_bindings
 
 Chain = list[tuple[str, BindingsMap]]  # (owner's name, its bindings), nearest the focus first
 
 
 def normalize(keys: Mapping[str, str]) -> dict[str, str]:
     """"?" → "question_mark", spaces dropped: the form Textual compares keys in."""
-    return {binding_id: _normalize_key_list(value) for binding_id, value in keys.items()}
+    return {binding_id: normalized_keys(value) for binding_id, value in keys.items()}
 
 
 def _all_node_classes() -> Iterator[type[DOMNode]]:
@@ -33,23 +36,15 @@ def _all_node_classes() -> Iterator[type[DOMNode]]:
     return _node_classes()
 
 
-def _node_classes(root: type = DOMNode) -> Iterator[type[DOMNode]]:
+def _node_classes(root: type[DOMNode] = DOMNode) -> Iterator[type[DOMNode]]:
+    cls: type[DOMNode]
     for cls in root.__subclasses__():
         yield cls
         yield from _node_classes(cls)
 
 
-def _bindings(cls: type[DOMNode]) -> BindingsMap:
-    return cls._merged_bindings or BindingsMap()
-
-
-def _app_bindings_over(screen_class: type[DOMNode], app_bindings: BindingsMap, app_class: type[DOMNode]) -> BindingsMap:
-    """The app's bindings that still act with `screen_class` on top: the app turns its
-    dashboard-only actions off over a drill-down, so those cannot clash with the drill-down's keys."""
-    if screen_class.__name__ == "DashboardScreen":
-        return app_bindings
-    off = getattr(app_class, "DASHBOARD_ONLY", frozenset())
-    return BindingsMap(b for on_key in app_bindings.key_to_bindings.values() for b in on_key if b.action not in off)
+def _class_bindings(cls: type[DOMNode]) -> BindingsMap:
+    return merged_bindings(cls) or BindingsMap()
 
 
 def _ours(cls: type) -> bool:
@@ -58,7 +53,7 @@ def _ours(cls: type) -> bool:
 
 def known_ids() -> set[str]:
     """Every binding id of every widget, screen and app class."""
-    return {b.id for cls in _all_node_classes() for _, b in _bindings(cls) if b.id}
+    return {b.id for cls in _all_node_classes() for _, b in _class_bindings(cls) if b.id}
 
 
 def _with_keymap(bindings: BindingsMap, keymap: Mapping[str, str], owner: str) -> tuple[BindingsMap, list[str]]:
@@ -122,9 +117,9 @@ def problems(keymap: Mapping[str, str], app_class: type[DOMNode]) -> list[str]:
             out.append(f"keys: {binding_id!r} is given no key")
     classes = [c for c in _all_node_classes() if _ours(c)]
     for cls in classes:
-        chain = [(cls.__name__, _bindings(cls))]
+        chain = [(cls.__name__, _class_bindings(cls))]
         if issubclass(cls, Screen) and not issubclass(cls, ModalScreen):  # a modal screen hides the app's keys
-            chain.append((app_class.__name__, _app_bindings_over(cls, _bindings(app_class), app_class)))
+            chain.append((app_class.__name__, _class_bindings(app_class)))
         out += chain_problems(chain, keymap)
     return _unique(out)
 
@@ -133,14 +128,11 @@ def screen_problems(screen: Screen, keymap: Mapping[str, str]) -> list[str]:
     """Clashes along every focus chain of a mounted screen (its widgets, the screen, the app)."""
     keymap = normalize(keymap)
     out: list[str] = []
-    starts = [screen, *(n for n in screen.walk_children() if n.focusable)]
+    starts = [screen, *(n for n in screen.walk_children(Widget) if n.focusable)]
     for node in starts:
         chain: Chain = []
         for owner in node.ancestors_with_self:
-            bindings = owner._bindings
-            if owner is screen.app:
-                bindings = _app_bindings_over(type(screen), bindings, type(owner))
-            chain.append((type(owner).__name__, bindings))
+            chain.append((type(owner).__name__, own_bindings(owner)))
             if owner is screen and isinstance(screen, ModalScreen):
                 break
         out += chain_problems(chain, keymap)
@@ -166,7 +158,8 @@ def remapped(bindings: Iterable[Binding], keymap: Mapping[str, str]) -> list[Bin
 
 def reference(app_class: type[DOMNode]) -> str:
     """Commented `id = "keys"` lines for every hypertui binding, by class, for the config template."""
-    classes = sorted((c for c in _all_node_classes() if _ours(c) and c is not app_class), key=lambda c: (c.__module__, c.__name__))
+    ours = (c for c in _all_node_classes() if _ours(c) and c is not app_class)
+    classes = sorted(ours, key=lambda c: (c.__module__, c.__name__))
     seen: set[str] = set()
     out = []
     for cls in [app_class, *classes]:

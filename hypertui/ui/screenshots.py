@@ -42,7 +42,7 @@ async def settled(pilot: Any) -> None:
     """Wait until no refresh is running or queued and the screen has caught up."""
     app = pilot.app
     await pilot.pause()
-    while app.refreshing or app.cycles_done == 0:
+    while app.refresh_loop.refreshing or app.refresh_loop.cycles_done == 0:
         await app.workers.wait_for_complete()
         await pilot.pause()
     await pilot.pause()
@@ -52,7 +52,7 @@ async def _stale(pilot: Any) -> None:
     app = pilot.app
     app.client.error = NetworkError("/positions/heatmap", "cannot connect: connection refused")
     app.clock.advance(95)
-    app.request_refresh(TIMED)
+    app.refresh_loop.request_refresh(TIMED)
     await settled(pilot)
 
 
@@ -71,19 +71,19 @@ async def drained(pilot: Any) -> None:
 
 
 async def _history(pilot: Any) -> None:
-    pilot.app.open_history(pilot.app.view.segment_id)
+    pilot.app.open_history(pilot.app.state.view.segment_id)
     await drained(pilot)
 
 
 async def _positions(pilot: Any) -> None:
     app = pilot.app
-    app.open_positions(app.heatmap.heatmap[0].coin, app.view.segment_id)
+    app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.segment_id)
     await drained(pilot)
 
 
 async def _coin(pilot: Any) -> None:
     app = pilot.app
-    app.open_coin(app.heatmap.heatmap[0].coin)
+    app.open_coin(app.state.heatmap.heatmap[0].coin)
     await drained(pilot)
 
 

@@ -10,11 +10,17 @@ that too).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar
 
+import textual.keys as textual_keys
 from rich.segment import Segment
 from rich.style import Style
+from textual.app import App
+from textual.binding import BindingsMap
 from textual.coordinate import Coordinate
+from textual.dom import DOMNode
+from textual.filter import LineFilter
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import DataTable, Footer, OptionList
 from textual.widgets._footer import FooterKey  # the key widget Footer composes; textual.widgets exports only Footer
@@ -24,23 +30,34 @@ from textual.widgets.option_list import Option
 __all__ = [
     "PRIVATE",
     "FooterKey",
+    "HookedApp",
     "HookedDataTable",
+    "breakpoint_classes",
     "cell_styles",
     "has_labelled_rows",
     "hover_cursor_shown",
     "invalidate_row_caches",
+    "line_filters",
     "mark_footer_bindings_ready",
+    "merged_bindings",
+    "normalized_keys",
+    "own_bindings",
     "render_cell",
     "render_table_line",
     "replace_one_line_prompt",
     "row_cells",
     "row_index",
     "row_label_width",
+    "set_line_filters",
     "total_row_height",
 ]
 
 # Each private name used below, on the class that defines it (on an instance: set in __init__).
-PRIVATE: dict[type, tuple[str, ...]] = {
+PRIVATE: dict[Any, tuple[str, ...]] = {
+    textual_keys: ("_normalize_key_list",),
+    App: ("_filters", "_handle_exception"),
+    Screen: ("_get_breakpoint_classes",),
+    DOMNode: ("_merged_bindings", "_bindings"),
     Footer: ("_bindings_ready",),
     Option: ("_set_prompt",),
     OptionList: ("_option_render_cache", "_index_to_line"),
@@ -50,6 +67,54 @@ PRIVATE: dict[type, tuple[str, ...]] = {
         "_render_line_in_row", "_update_dimensions",
     ),
 }
+
+# --- App, screens, bindings (ui/app.py, ui/screens/dashboard.py, ui/keymap.py) ---------------
+
+
+ReturnType = TypeVar("ReturnType")
+
+
+class HookedApp(App[ReturnType]):
+    """An App told of an error nothing caught before Textual shows it and exits: App has no public
+    hook for it, only the private `_handle_exception` every unhandled error goes through."""
+
+    def on_unhandled_error(self, error: Exception) -> None:
+        """Override: called before Textual's own handling (which shows the traceback and exits 1)."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        self.on_unhandled_error(error)
+        super()._handle_exception(error)
+
+
+def line_filters(app: App[Any]) -> list[LineFilter]:
+    """The filters every line goes through on its way out (NO_COLOR's monochrome is one)."""
+    return list(app._filters)
+
+
+def set_line_filters(app: App[Any], filters: list[LineFilter]) -> None:
+    """Replace them before the first frame: App has no public setter."""
+    app._filters = filters
+
+
+def breakpoint_classes(screen: Screen[Any], width: int) -> list[str]:
+    """The class Textual's own HORIZONTAL_BREAKPOINTS choose for `width`, without waiting for its Resize."""
+    return list(screen._get_breakpoint_classes(width, screen.HORIZONTAL_BREAKPOINTS or []))
+
+
+def normalized_keys(keys: str) -> str:
+    """"?" → "question_mark", spaces dropped: what App.set_keymap does to a keymap's keys."""
+    return textual_keys._normalize_key_list(keys)
+
+
+def merged_bindings(node_class: type[DOMNode]) -> BindingsMap | None:
+    """A widget class's bindings with its bases', as Textual merges them (None: not merged yet)."""
+    return node_class._merged_bindings
+
+
+def own_bindings(node: DOMNode) -> BindingsMap:
+    """The bindings a mounted node answers to itself (its class's, and any it was given)."""
+    return node._bindings
+
 
 # --- Footer (ui/widgets/footer.py) -----------------------------------------------------------
 

@@ -14,9 +14,9 @@ from hypertui.monitor.budget import (
 )
 from hypertui.monitor.plan import (
     BACKGROUND,
-    SUMMARIES_TIER,
     PANELS_TIER,
     RULES_TIER,
+    SUMMARIES_TIER,
     SUMMARY,
     TIERS,
     TIMED,

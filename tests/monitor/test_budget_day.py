@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import RateLimitError
 from hypertui.api.models import StateStatus
+from hypertui.api.requests import send
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.monitor import plan
@@ -59,7 +60,7 @@ async def test_a_free_day_never_meets_the_daily_quota_and_refreshes_as_often_as_
         parts, _ = plan.within_budget(set(TIMED), set(), _budget(client, view, ids, summaries_at, status, now))
         asked = plan.plan_cycle(parts, view, cohort_ids=ids, summaries_at=summaries_at, risk_loaded=0, follow_cadence=False, now=now)
         for request in asked:
-            await plan.send(client, request)
+            await send(client, request)
             if request.kind == "summary":
                 summaries_at[request.args[0]] = now
         shown.append(status.last_update)

@@ -13,8 +13,8 @@ from hypertui.monitor.changes import (
     largest_moves,
     reference_update,
     risk_band_moves,
-    since_last_looked,
     sign_flips,
+    since_last_looked,
 )
 
 NOW = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)

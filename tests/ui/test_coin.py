@@ -12,6 +12,7 @@ from textual.widgets import LoadingIndicator
 from hypertui.api.errors import NetworkError
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import position_metric_series
+from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens import coin as coin_screen
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
@@ -40,7 +41,7 @@ async def _loaded(pilot):
 async def _open_coin(pilot, rank: int = 0) -> CoinScreen:
     """The coin view of the heatmap's `rank`-th coin, loaded."""
     await settle(pilot)
-    pilot.app.open_coin(pilot.app.heatmap.heatmap[rank].coin)
+    pilot.app.open_coin(pilot.app.state.heatmap.heatmap[rank].coin)
     screen = await _loaded(pilot)
     assert isinstance(screen, CoinScreen)
     return screen
@@ -80,7 +81,7 @@ async def test_dashboard_coin_view_positions_and_back_keep_cursors(make_app):
         positions = await _loaded(pilot)
         assert isinstance(positions, PositionsScreen)
         assert (positions.filters.coin, positions.filters.segment_id) == (coin, sid)
-        seg = next(s for s in app.segments if s.id == sid)
+        seg = next(s for s in app.state.segments if s.id == sid)
         assert _crumb(positions, "#positions-crumb").strip() == f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions"
         await pilot.press("escape")
         await pilot.pause()
@@ -180,10 +181,10 @@ async def test_palette_coin_command_opens_any_coin(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        titles = [c.title for c in app.get_system_commands(app.dashboard) if c.title.startswith("Coin: ")]
-        assert len(titles) == len(app.heatmap.heatmap)
-        coin = sorted(app.heatmap.heatmap, key=lambda r: r.total_value)[0].coin  # the smallest
-        command = next(c for c in app.get_system_commands(app.dashboard) if c.title == f"Coin: {coin}")
+        titles = [c.title for c in DashboardCommands(app.dashboard).commands() if c.title.startswith("Coin: ")]
+        assert len(titles) == len(app.state.heatmap.heatmap)
+        coin = sorted(app.state.heatmap.heatmap, key=lambda r: r.total_value)[0].coin  # the smallest
+        command = next(c for c in DashboardCommands(app.dashboard).commands() if c.title == f"Coin: {coin}")
         command.callback()
         screen = await _loaded(pilot)
         assert isinstance(screen, CoinScreen) and screen.coin == coin
@@ -222,7 +223,7 @@ async def test_the_bias_overviews_answer_leaves_as_it_is_built_and_shows_if_in_b
         await pilot.press("b")
         screen = await _loaded(pilot)
         assert seen_by_mount == [["segments_bias_24h"]]
-        assert sorted(w.id for w in screen.query(".bias-strip")) == sorted(f"bias-{s.id}" for s in app.segments)
+        assert sorted(w.id for w in screen.query(".bias-strip")) == sorted(f"bias-{s.id}" for s in app.state.segments)
         assert "loading" not in str(screen.query_one("#bias-status").render())
 
 
@@ -234,9 +235,9 @@ async def test_bias_overview_lists_every_cohort(make_app):
         screen = await _loaded(pilot)
         assert isinstance(screen, BiasOverviewScreen)
         shown = [w.id for w in screen.query(".bias-strip")]
-        assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.segments)
+        assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.state.segments)
         data = await app.client.segments_bias_24h()
-        whale = next(s for s in data.data if s.segment.id == app.segments[0].id)
+        whale = next(s for s in data.data if s.segment.id == app.state.segments[0].id)
         last = max(whale.snapshots, key=lambda s: s.timestamp).bias
         label = screen.query_one(f"#bias-{whale.segment.id}", SignedPlot).label.plain
         assert f"last {fmt.signed(last)}" in label
@@ -259,7 +260,7 @@ async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
         files = sorted(tmp_path.iterdir())
         assert [f.name for f in files] == sorted(
             f"hypertui-coin-{coin}-{what}-20261120-120000.csv"
-            for what in ("breakdown-all", "segment-metrics-all", f"{app.segments[0].name}-position-metrics-7d-all")
+            for what in ("breakdown-all", "segment-metrics-all", f"{app.state.segments[0].name}-position-metrics-7d-all")
         )
         breakdown = _csv(next(f for f in files if "breakdown" in f.name))
         assert sorted(r["segmentId"] for r in breakdown) == sorted(screen.table.row_keys)
@@ -274,8 +275,8 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        coin = app.heatmap.heatmap[0].coin
-        app.open_positions(coin, app.view.segment_id)
+        coin = app.state.heatmap.heatmap[0].coin
+        app.open_positions(coin, app.state.view.segment_id)
         screen = await _loaded(pilot)
         await pilot.press("e")
         await drained(pilot)
@@ -292,7 +293,7 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
         await pilot.press("escape")
         await settle(pilot)
 
-        app.open_history(app.view.segment_id)
+        app.open_history(app.state.view.segment_id)
         history = await _loaded(pilot)
         assert isinstance(history, HistoryScreen)
         await pilot.press("E")
@@ -316,7 +317,7 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
         ]
         rows = _csv(paths[1])
         assert len(rows) == sum(len(s.snapshots) for s in bias.data.data)
-        assert {int(r["segmentId"]) for r in rows} == {s.id for s in app.segments}
+        assert {int(r["segmentId"]) for r in rows} == {s.id for s in app.state.segments}
 
 
 async def test_export_failure_is_a_toast(make_app, tmp_path):
@@ -338,9 +339,9 @@ async def test_export_failure_is_a_toast(make_app, tmp_path):
 @pytest.mark.parametrize(
     ("open_screen", "endpoint"),
     [
-        (lambda app: app.open_coin(app.heatmap.heatmap[0].coin), "position_breakdown"),
+        (lambda app: app.open_coin(app.state.heatmap.heatmap[0].coin), "position_breakdown"),
         (lambda app: app.open_bias_overview(), "segments_bias_24h"),
-        (lambda app: app.open_history(app.view.segment_id), "iter_bias_history"),
+        (lambda app: app.open_history(app.state.view.segment_id), "iter_bias_history"),
     ],
 )
 async def test_a_slow_first_load_leaves_the_screen_readable(make_app, open_screen, endpoint):
@@ -382,8 +383,8 @@ async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(
     """A docs-only server has no `-24h` exports and ignores position-metrics' recency: the coin
     view says so instead of labelling every position's figures "24h"."""
     from hypertui.source import SIMULATOR_LABEL
-    from hypertui.ui.app import HyperTuiApp
     from hypertui.testing import FaultyClient
+    from hypertui.ui.app import HyperTuiApp
 
     app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:

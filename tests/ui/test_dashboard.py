@@ -17,7 +17,8 @@ from rich.style import Style
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NetworkError
 from hypertui.api.models import ordered_by_range
-from hypertui.monitor.first_requests import FirstRequests
+from hypertui.api.prefetch import Prefetch
+from hypertui.monitor.first_requests import FirstScreen
 from hypertui.monitor.plan import (
     BOTH_AXES_COLUMNS,
     IF_UPDATED,
@@ -32,6 +33,7 @@ from hypertui.monitor.rows import RISK_COLUMNS
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, simulator_client
 from hypertui.testing import FaultyClient
 from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens.help import HelpScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.cohort_summary import CohortSummary
@@ -50,15 +52,15 @@ async def test_first_refresh_fills_every_panel(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        size_axis = ordered_by_range(app.segments, "size")
-        assert app.view.segment_id == size_axis[0].id  # Shrimp (id 16) first: by range, not id
-        assert app.summary.segment.id == size_axis[0].id
+        size_axis = ordered_by_range(app.state.segments, "size")
+        assert app.state.view.segment_id == size_axis[0].id  # Shrimp (id 16) first: by range, not id
+        assert app.state.summary.segment.id == size_axis[0].id
         heat = app.dashboard.query_one(HeatmapTable)
-        assert heat.row_count == len(app.heatmap.heatmap)
+        assert heat.row_count == len(app.state.heatmap.heatmap)
         assert [c.key.value for c in heat.columns.values()][2:] == [str(s.id) for s in size_axis]
-        assert app.dashboard.query_one(RiskTable).row_count == len(app.risk_items) > 0
+        assert app.dashboard.query_one(RiskTable).row_count == len(app.state.risk_items) > 0
         assert "SIMULATOR" in _status(app) and "updated" in _status(app)
-        assert app.last_error is None
+        assert app.refresh_loop.last_error is None
 
 
 async def test_the_heatmap_is_asked_for_while_the_legend_is_on_its_way(make_app):
@@ -76,21 +78,21 @@ async def test_the_heatmap_is_asked_for_while_the_legend_is_on_its_way(make_app)
         arrived.set()
         await settle(pilot)
         assert [name for name, *_ in app.client.calls].count("heatmap") == 1  # used, not asked again
-        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.heatmap.heatmap) > 0
+        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.state.heatmap.heatmap) > 0
 
 
 async def test_selecting_a_cohort_changes_summary_and_risk(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        first_risk = [i.coin for i in app.risk_items]
+        first_risk = [i.coin for i in app.state.risk_items]
         await pilot.press("j")  # down the segment list: the next size cohort
         await settle(pilot)
-        second = ordered_by_range(app.segments, "size")[1]
-        assert app.view.segment_id == second.id
-        assert app.summary.segment.id == second.id
-        assert app._risk_for == second.id
-        assert [i.coin for i in app.risk_items] != first_risk or app.risk_total
+        second = ordered_by_range(app.state.segments, "size")[1]
+        assert app.state.view.segment_id == second.id
+        assert app.state.summary.segment.id == second.id
+        assert app.state.risk_for == second.id
+        assert [i.coin for i in app.state.risk_items] != first_risk or app.state.risk_total
         summary = app.dashboard.query_one(CohortSummary)
         assert second.name in str(summary.border_title)
         # Only the selected cohort's summary and risk were asked for: no heatmap.
@@ -106,18 +108,18 @@ async def test_sort_and_cursor_survive_a_refresh(make_app):
         risk.focus()
         await pilot.press("s")  # sort by coin, ascending
         await pilot.pause()
-        assert app.risk_sort == ("coin", False)
+        assert app.state.risk_sort == ("coin", False)
         assert risk.row_keys == sorted(risk.row_keys, key=str.casefold)
         await pilot.press("S")  # reverse
         await settle(pilot)
         assert risk.row_keys == sorted(risk.row_keys, key=str.casefold, reverse=True)
         assert risk.cursor_row == 0  # a new order shows its top
-        assert risk.row_count == app.risk_total  # every coin the cohort holds is in the sort
+        assert risk.row_count == app.state.risk_total  # every coin the cohort holds is in the sort
         await pilot.press("j", "j")
         key = risk.cursor_key
         await pilot.press("r")
         await settle(pilot)
-        assert app.risk_sort == ("coin", True)
+        assert app.state.risk_sort == ("coin", True)
         assert risk.cursor_key == key  # a refresh keeps the cursor on its row
 
 
@@ -128,8 +130,8 @@ async def test_s_sorts_the_risk_table_from_any_panel(make_app):
         app.dashboard.query_one(SegmentList).focus()
         await pilot.press("s")
         await settle(pilot)
-        assert app.risk_sort == ("coin", False)
-        assert app.view.segment_id == ordered_by_range(app.segments, "size")[0].id  # nothing else moved
+        assert app.state.risk_sort == ("coin", False)
+        assert app.state.view.segment_id == ordered_by_range(app.state.segments, "size")[0].id  # nothing else moved
 
 
 async def test_filter_coins_by_name(make_app):
@@ -147,7 +149,7 @@ async def test_filter_coins_by_name(make_app):
         assert app.focused is heat
         await pilot.press("slash", "escape")
         await pilot.pause()
-        assert heat.row_count == len(app.heatmap.heatmap)
+        assert heat.row_count == len(app.state.heatmap.heatmap)
 
 
 async def test_markup_in_server_strings_is_shown_literally(make_app):
@@ -156,10 +158,10 @@ async def test_markup_in_server_strings_is_shown_literally(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        row = app.heatmap.heatmap[0].model_copy(update={"coin": "[/]"})
-        row2 = app.heatmap.heatmap[1].model_copy(update={"coin": "[link=http://x]X"})
-        app.heatmap = Heatmap(heatmap=[row, row2, *app.heatmap.heatmap[2:]])
-        app._render_heatmap()
+        row = app.state.heatmap.heatmap[0].model_copy(update={"coin": "[/]"})
+        row2 = app.state.heatmap.heatmap[1].model_copy(update={"coin": "[link=http://x]X"})
+        app.state.heatmap = Heatmap(heatmap=[row, row2, *app.state.heatmap.heatmap[2:]])
+        app.dashboard._draw_heatmap()
         await pilot.pause()
         heat = app.dashboard.query_one(HeatmapTable)
         assert heat.cell_text("[/]", "coin").plain.strip() == "[/]"
@@ -172,16 +174,16 @@ async def test_pause_freezes_tables_but_status_ticks(make_app, clock):
         await settle(pilot)
         await pilot.press("p")
         await pilot.pause()
-        assert app.paused and app._timer is None
+        assert app.refresh_loop.paused and app.refresh_loop.timer is None
         assert "PAUSED" in _status(app)
         calls = len(app.client.calls)
         clock.advance(62)
-        app._tick()
+        app.dashboard._tick()
         assert "(1m ago)" in _status(app)
         assert len(app.client.calls) == calls  # nothing fetched while paused
         await pilot.press("p")
         await settle(pilot)
-        assert not app.paused and "PAUSED" not in _status(app)
+        assert not app.refresh_loop.paused and "PAUSED" not in _status(app)
         assert len(app.client.calls) > calls
 
 
@@ -260,7 +262,7 @@ async def test_from_200_columns_the_heatmap_shows_both_axes_and_x_swaps_them(mak
         await settle(pilot)
         table = app.dashboard.query_one(HeatmapTable)
         panel = app.dashboard.query_one("#heatmap-panel")
-        size, pnl = ([str(s.id) for s in ordered_by_range(app.segments, axis)] for axis in ("size", "pnl"))
+        size, pnl = ([str(s.id) for s in ordered_by_range(app.state.segments, axis)] for axis in ("size", "pnl"))
 
         def cohorts() -> list[str]:
             return [c.key.value for c in table.columns.values()][2:]
@@ -315,18 +317,18 @@ async def test_heatmap_keys_axis_mode_palette_window(make_app):
         heat = app.dashboard.query_one(HeatmapTable)
         await pilot.press("x")
         await pilot.pause()
-        pnl = ordered_by_range(app.segments, "pnl")
+        pnl = ordered_by_range(app.state.segments, "pnl")
         assert [c.key.value for c in heat.columns.values()][2:] == [str(s.id) for s in pnl]
         before = heat.get_cell_at((0, 2)).plain
         await pilot.press("v")
         await pilot.pause()
-        assert app.heat_mode == "value" and heat.get_cell_at((0, 2)).plain != before
+        assert app.state.heat_mode == "value" and heat.get_cell_at((0, 2)).plain != before
         await pilot.press("c")
         await pilot.pause()
-        assert app.palette_index == 1
+        assert app.state.palette_index == 1
         await pilot.press("w")
         await settle(pilot)
-        assert app.view.opened_within == "24h" and app._heatmap_for == "24h"
+        assert app.state.view.opened_within == "24h" and app.state.heatmap_for == "24h"
         assert ("heatmap", ("24h",), {}) in app.client.calls
 
 
@@ -336,36 +338,36 @@ async def test_s_on_the_heatmap_sorts_by_the_cursor_cohort_and_a_refresh_keeps_i
         await settle(pilot)
         await pilot.press("tab", "tab")  # cohorts → summary → heatmap
         heat = app.dashboard.query_one(HeatmapTable)
-        by_value = [r.coin for r in sorted(app.heatmap.heatmap, key=lambda r: r.total_value, reverse=True)]
+        by_value = [r.coin for r in sorted(app.state.heatmap.heatmap, key=lambda r: r.total_value, reverse=True)]
         await pilot.press("l", "l", "l", "j", "j")  # the second cohort's column, third row
         await pilot.pause()
         sid = heat.cursor_cohort
 
         def shares() -> list[float]:
-            return [c.bias for coin in heat.row_keys if (c := app.heatmap.heatmap[_index(app, coin)].cell(sid))]
+            return [c.bias for coin in heat.row_keys if (c := app.state.heatmap.heatmap[_index(app, coin)].cell(sid))]
 
         await pilot.press("s")
         await pilot.pause()
-        assert app.heat_sort is not None and heat.cursor_row == 0 and heat.cursor_cohort == sid
+        assert app.state.heat_sort is not None and heat.cursor_row == 0 and heat.cursor_cohort == sid
         assert shares() == sorted(shares(), reverse=True) and len(set(shares())) > 1
         assert list(heat.row_keys) != by_value and sorted(heat.row_keys) == sorted(by_value)
         assert heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain.endswith("▾")
-        risk_order = [i.coin for i in app.risk_items]
+        risk_order = [i.coin for i in app.state.risk_items]
         await pilot.press("S")  # ascending
         await pilot.pause()
         assert shares() == sorted(shares())
         assert "▴" in heat.columns[heat.ordered_columns[heat.cursor_column].key].label.plain
-        assert [i.coin for i in app.risk_items] == risk_order  # the risk table was not sorted
+        assert [i.coin for i in app.state.risk_items] == risk_order  # the risk table was not sorted
         await pilot.press("r")
         await settle(pilot)
         assert shares() == sorted(shares())  # kept across a refresh
         await pilot.press("v")  # value mode: by the cohort's value
         await pilot.pause()
-        values = [c.total_value for coin in heat.row_keys if (c := app.heatmap.heatmap[_index(app, coin)].cell(sid))]
+        values = [c.total_value for coin in heat.row_keys if (c := app.state.heatmap.heatmap[_index(app, coin)].cell(sid))]
         assert values == sorted(values)
         await pilot.press("S")  # the same key again: back to the order by value
         await pilot.pause()
-        assert app.heat_sort is None and list(heat.row_keys) == by_value
+        assert app.state.heat_sort is None and list(heat.row_keys) == by_value
         assert not any(m in str(c.label) for c in heat.columns.values() for m in "▴▾")
 
 
@@ -376,13 +378,13 @@ async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_c
         await pilot.press("tab", "tab")  # cohorts → summary → heatmap
         panel = app.dashboard.query_one("#heatmap-panel")
         heat = app.dashboard.query_one(HeatmapTable)
-        top = max(app.heatmap.heatmap, key=lambda r: r.total_value)
+        top = max(app.state.heatmap.heatmap, key=lambda r: r.total_value)
         assert str(panel.border_title).startswith(
             f"Heatmap · {top.coin}: {top.count:,} positions ({top.count_long:,} long / {top.count_short:,} short)"
         )
         await pilot.press("l", "l", "j")  # the first cohort on the second coin
         await pilot.pause()
-        row = app.heatmap.heatmap[_index(app, heat.row_keys[1])]
+        row = app.state.heatmap.heatmap[_index(app, heat.row_keys[1])]
         cell = row.cell(heat.cursor_cohort)
         assert cell is not None and cell.count_long is not None
         assert f"{cell.count:,} position" in str(panel.border_title)
@@ -394,21 +396,21 @@ async def test_a_summary_without_top_assets_says_so_under_the_list(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         note = app.dashboard.query_one("#top-assets-note")
-        assert app.summary.top_open_perps and not note.display  # the simulator sends them
-        app.summary = app.summary.model_copy(update={"top_open_perps": []})
-        app._render_summary()
+        assert app.state.summary.top_open_perps and not note.display  # the simulator sends them
+        app.state.summary = app.state.summary.model_copy(update={"top_open_perps": []})
+        app.dashboard._draw_summary()
         await pilot.pause()
         assert note.display and str(note.content) == "no top assets in this answer: these are from the heatmap"
         assert app.dashboard.query_one("#top-assets").row_count > 0
-        app.heatmap = None
-        app._render_summary()
+        app.state.heatmap = None
+        app.dashboard._draw_summary()
         await pilot.pause()
         assert note.display and str(note.content) == "no top assets in this answer"
         assert app.dashboard.query_one("#top-assets").row_count == 0
 
 
 def _index(app, coin: str) -> int:
-    return next(i for i, r in enumerate(app.heatmap.heatmap) if r.coin == coin)
+    return next(i for i, r in enumerate(app.state.heatmap.heatmap) if r.coin == coin)
 
 
 async def test_position_age_and_interval_keys(make_app):
@@ -417,13 +419,13 @@ async def test_position_age_and_interval_keys(make_app):
         await settle(pilot)
         await pilot.press("a")
         await settle(pilot)
-        assert app.view.position_age == "24h"
-        assert ("summary", (app.view.segment_id, "24h"), {}) in app.client.calls
+        assert app.state.view.position_age == "24h"
+        assert ("summary", (app.state.view.segment_id, "24h"), {}) in app.client.calls
         assert "24h" in str(app.dashboard.query_one(CohortSummary).border_subtitle)
         await pilot.press("minus")
-        assert app.interval == 10.0
+        assert app.refresh_loop.interval == 10.0
         await pilot.press("plus", "plus")
-        assert app.interval == 30.0
+        assert app.refresh_loop.interval == 30.0
 
 
 async def test_refresh_interval_keys_stop_at_either_end(make_app):
@@ -432,11 +434,11 @@ async def test_refresh_interval_keys_stop_at_either_end(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         await pilot.press(*["minus"] * 9)
-        assert app.interval == 5.0
+        assert app.refresh_loop.interval == 5.0
         await pilot.press(*["plus"] * 12)
-        assert app.interval is None  # auto: the data's cadence
+        assert app.refresh_loop.interval is None  # auto: the data's cadence
         await pilot.press("minus")
-        assert app.interval == 300.0
+        assert app.refresh_loop.interval == 300.0
 
 
 async def test_every_key_is_safe(make_app):
@@ -452,7 +454,7 @@ async def test_every_key_is_safe(make_app):
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)
         await settle(pilot)
-        assert app.last_error is None
+        assert app.refresh_loop.last_error is None
 
 
 def test_bindings_have_ids_and_avoid_reserved_keys():
@@ -477,21 +479,21 @@ async def test_command_palette_lists_and_runs_every_action(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        titles = {c.title for c in app.get_system_commands(app.screen)}
+        titles = {c.title for c in DashboardCommands(app.dashboard).commands()}
         for binding in [*app.BINDINGS, *DashboardScreen.BINDINGS]:
             if binding.description and binding.action != "quit":
                 assert binding.description in titles
         await pilot.press("ctrl+p", *"pause", "enter")
         await pilot.pause()
-        assert app.paused
+        assert app.refresh_loop.paused
         await pilot.press("ctrl+p", *"reverse risk sort", "enter")
         await pilot.pause()
-        assert app.risk_sort == ("percent_risk", False)
-        leviathan = next(s for s in app.segments if s.name == "Leviathan")
+        assert app.state.risk_sort == ("percent_risk", False)
+        leviathan = next(s for s in app.state.segments if s.name == "Leviathan")
         assert f"Cohort: Leviathan {leviathan.emoji}" in titles
         await pilot.press("ctrl+p", *"leviathan", "enter")
         await settle(pilot)
-        assert app.view.segment_id == leviathan.id and app.summary.segment.id == leviathan.id
+        assert app.state.view.segment_id == leviathan.id and app.state.summary.segment.id == leviathan.id
 
 
 async def test_risk_loads_the_next_page_past_the_first(make_app):
@@ -499,19 +501,19 @@ async def test_risk_loads_the_next_page_past_the_first(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         risk = app.dashboard.query_one(RiskTable)
-        assert risk.row_count == 100 < app.risk_total
+        assert risk.row_count == 100 < app.state.risk_total
         risk.focus()
         await pilot.press("ctrl+end")
         await settle(pilot)
-        assert risk.row_count == min(200, app.risk_total)
-        assert ("liquidation_risk", (app.view.segment_id,), {"offset": 100, "limit": 100}) in app.client.calls
+        assert risk.row_count == min(200, app.state.risk_total)
+        assert ("liquidation_risk", (app.state.view.segment_id,), {"offset": 100, "limit": 100}) in app.client.calls
         assert "200 of" in str(app.dashboard.query_one("#risk-panel").border_subtitle)
         # A refresh re-reads all loaded rows in one request, keeping the cursor on its row.
         key = risk.cursor_key
         await pilot.press("r")
         await settle(pilot)
-        assert ("liquidation_risk", (app.view.segment_id,), {"offset": 0, "limit": 200}) in app.client.calls
-        assert risk.row_count == min(200, app.risk_total) and risk.cursor_key == key
+        assert ("liquidation_risk", (app.state.view.segment_id,), {"offset": 0, "limit": 200}) in app.client.calls
+        assert risk.row_count == min(200, app.state.risk_total) and risk.cursor_key == key
 
 
 def _last_style(cell) -> str:
@@ -557,9 +559,9 @@ async def test_live_default_follows_the_data_cadence(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         assert ("state_status", (), {}) in app.client.calls
-        assert app.status is not None and app.status.next_update is not None
-        due = (app.status.next_update - app.clock()).total_seconds()
-        wait = (app._next_at - app.clock()).total_seconds()
+        assert app.state.status is not None and app.state.status.next_update is not None
+        due = (app.state.status.next_update - app.clock()).total_seconds()
+        wait = (app.refresh_loop.next_at - app.clock()).total_seconds()
         assert wait == max(30.0, due + 10.0)
         assert "auto cadence" in _status(app)
 
@@ -570,7 +572,7 @@ async def test_command_palette_typing_does_not_filter_coins(make_app):
         await settle(pilot)
         await pilot.press("ctrl+p", "p", "a", "u")
         await pilot.pause()
-        assert app.coin_filter == ""
+        assert app.state.coin_filter == ""
         await pilot.press("escape")
 
 
@@ -588,7 +590,7 @@ async def test_no_data_yet_then_recovery(make_app):
         app.client.error = None
         await pilot.press("r")
         await settle(pilot)
-        assert app.last_error is None and app.summary is not None and app.heatmap is not None
+        assert app.refresh_loop.last_error is None and app.state.summary is not None and app.state.heatmap is not None
         listed = app.dashboard.query_one(SegmentList)._prompts.values()
         assert len(listed) == 16 and not any("…" in prompt.plain for prompt in listed)  # the list's figures came too
 
@@ -608,15 +610,15 @@ async def test_the_collector_turned_off_for_start_up_is_back_after_a_cycle_with_
             await pilot.pause()
             assert gc.isenabled()
             # What the first data built is frozen: later collections do not walk it again.
-            assert app.heatmap is not None and not any(o is app.heatmap for o in gc.get_objects())
+            assert app.state.heatmap is not None and not any(o is app.state.heatmap for o in gc.get_objects())
     finally:
         gc.enable()
 
 
 async def test_the_collector_comes_back_while_the_first_answer_is_still_awaited(make_app, monkeypatch):
-    import hypertui.ui.app as app_module
+    from hypertui.ui import refresh_loop
 
-    monkeypatch.setattr(app_module, "COLLECTOR_BACK", 0.01)
+    monkeypatch.setattr(refresh_loop, "COLLECTOR_BACK", 0.01)
     app = make_app()
     never = asyncio.Event()
 
@@ -631,7 +633,7 @@ async def test_the_collector_comes_back_while_the_first_answer_is_still_awaited(
                 if gc.isenabled():
                     break
                 await pilot.pause(0.01)
-            assert gc.isenabled() and app.segments is None
+            assert gc.isenabled() and app.state.segments is None
     finally:
         gc.enable()
 
@@ -705,9 +707,9 @@ async def test_header_click_sorts_the_risk_table(make_app):
         await settle(pilot)
         await pilot.click(RiskTable, offset=(14, 0))  # the "Value" header
         await pilot.pause()
-        assert app.risk_sort == ("total_value", True)
+        assert app.state.risk_sort == ("total_value", True)
         risk = app.dashboard.query_one(RiskTable)
-        values = {i.coin: i.total_value for i in app.risk_items}
+        values = {i.coin: i.total_value for i in app.state.risk_items}
         assert [values[k] for k in risk.row_keys] == sorted(values.values(), reverse=True)
 
 
@@ -720,7 +722,7 @@ async def test_rate_limit_waits_as_told(make_app, clock):
         app.client.error = RateLimitError("/positions/heatmap", daily=False, retry_after=42.0)
         await pilot.press("r")
         await settle(pilot)
-        assert (app._next_at - clock()).total_seconds() == 42.0  # not the 15 s interval
+        assert (app.refresh_loop.next_at - clock()).total_seconds() == 42.0  # not the 15 s interval
         assert "rate limited, retry in 42s" in _status(app)
 
 
@@ -733,7 +735,7 @@ async def test_daily_quota_stops_polling_until_utc_midnight(make_app, clock):
         app.client.error = RateLimitError("/positions/heatmap", daily=True, retry_after=None, limit=100, plan="FREE")
         await pilot.press("r")
         await settle(pilot)
-        assert app._next_at == clock().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+        assert app.refresh_loop.next_at == clock().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
         assert "daily request quota used up" in _status(app)
 
 
@@ -747,7 +749,7 @@ async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_s
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        first = app.view.segment_id
+        first = app.state.view.segment_id
         gate = asyncio.Event()
         original = app.client.summary
 
@@ -765,8 +767,8 @@ async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_s
         await pilot.pause()
         gate.set()
         await settle(pilot)
-        assert app.view.segment_id != first
-        assert app.last_error is None and "STALE" not in _status(app)
+        assert app.state.view.segment_id != first
+        assert app.refresh_loop.last_error is None and "STALE" not in _status(app)
 
 
 def test_no_color_keeps_dark_text_readable():
@@ -795,10 +797,10 @@ async def test_an_unchanged_refresh_repaints_nothing_and_keeps_the_marks(make_ap
         heat = app.dashboard.query_one(HeatmapTable)
         marked = [c.plain for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain and c.style.underline]
         assert marked
-        version, heatmap = heat._update_count, app.heatmap
+        version, heatmap = heat._update_count, app.state.heatmap
         await pilot.press("r")  # the market has not moved: the same answers come back
         await settle(pilot)
-        assert app.heatmap is heatmap and heat._update_count == version
+        assert app.state.heatmap is heatmap and heat._update_count == version
         assert [c.plain for r in range(heat.row_count) for c in heat.get_row_at(r)[2:] if c.plain and c.style.underline] == marked
 
 
@@ -807,7 +809,7 @@ async def test_the_status_tick_after_the_dashboard_is_torn_down_is_harmless(make
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         await app.dashboard.query_one(StatusBar).remove()  # as when the app closes between ticks
-        app._tick()
+        app.dashboard._tick()
         await pilot.pause()
     assert app.return_code in (None, 0)
 
@@ -819,7 +821,7 @@ async def test_a_timed_refresh_skips_the_panels_until_the_data_is_updated(make_a
 
         async def timer_cycle() -> set[str]:
             app.client.calls.clear()
-            app.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
+            app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
             await settle(pilot)
             return {name for name, _, _ in app.client.calls}
 
@@ -858,16 +860,16 @@ async def test_the_panels_foreseen_from_the_width_alone_are_those_the_dashboard_
 
 async def test_answers_asked_for_before_the_app_started_are_taken_not_asked_again(clock):
     client = FaultyClient(simulator_client(seed=7, scale="small", clock=clock))
-    first = FirstRequests(client, PANELS)  # type: ignore[arg-type]  # as hypertui.launch sends them
-    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock, first_requests=first)  # type: ignore[arg-type]
+    first = Prefetch(client, FirstScreen(PANELS))  # type: ignore[arg-type]  # as hypertui.launch sends them
+    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock, prefetch=first)  # type: ignore[arg-type]
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        shown = app.view.segment_id
+        shown = app.state.view.segment_id
         asked = [(name, args) for name, args, _ in client.calls]
         for call in (("segments", ()), ("heatmap", ("all",)), ("summary", (shown, "all"))):
             assert asked.count(call) == 1, call
         assert [name for name, _ in asked].count("liquidation_risk") == 1
-        assert app.summary.segment.id == shown and app.heatmap is not None and app.risk_items
+        assert app.state.summary.segment.id == shown and app.state.heatmap is not None and app.state.risk_items
 
 
 def _cell_styles(table: HeatmapTable, y: int, x0: int, x1: int) -> list:
@@ -896,7 +898,7 @@ async def test_the_heatmap_cursor_is_reverse_video_and_unlike_a_change_mark(make
         await pilot.pause()
         assert tuple(heat.cursor_coordinate) == (1, 2)
         x0 = COIN_WIDTH + TOTAL_WIDTH
-        x1 = x0 + heat._cell_width(len(app.segments) // 2)
+        x1 = x0 + heat._cell_width(len(app.state.segments) // 2)
         on_cursor = _cell_styles(heat, 2 + 1, x0, x1)  # two header lines, then rows 0, 1
         beside = _cell_styles(heat, 2 + 0, x0, x1) + _cell_styles(heat, 2 + 1, x1, x1 + 4)
         assert on_cursor and all(style.reverse for style in on_cursor)
@@ -924,16 +926,16 @@ async def test_a_server_without_state_status_gets_timed_refreshes_and_says_so(do
     app = HyperTuiApp(FaultyClient(docs_only_client()), SIMULATOR_LABEL, refresh=None, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        assert app.last_error is None and app.heatmap is not None
+        assert app.refresh_loop.last_error is None and app.state.heatmap is not None
         assert "NO DATA" not in _status(app) and "updated 12:00:00" in _status(app)
         assert "every 5m" in _status(app) and "no state/status: timed refresh" in _status(app)
-        assert (app._next_at - clock()).total_seconds() == NO_STATUS_INTERVAL
+        assert (app.refresh_loop.next_at - clock()).total_seconds() == NO_STATUS_INTERVAL
         app.client.calls.clear()
-        app.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
+        app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
         await settle(pilot)
         asked = [name for name, _, _ in app.client.calls]
         assert "state_status" not in asked and {"summary", "heatmap", "liquidation_risk"} <= set(asked)
-        assert app.last_error is None
+        assert app.refresh_loop.last_error is None
 
 
 async def test_an_opened_within_the_server_ignores_is_said_on_the_heatmap(docs_only_client, clock):
@@ -943,7 +945,7 @@ async def test_an_opened_within_the_server_ignores_is_said_on_the_heatmap(docs_o
         panel = app.dashboard.query_one("#heatmap-panel")
         await pilot.press("w")  # opened within 24h
         await settle(pilot)
-        assert app.heatmap.unfiltered and "opened 24h unavailable here, all shown (w)" in str(panel.border_subtitle)
+        assert app.state.heatmap.unfiltered and "opened 24h unavailable here, all shown (w)" in str(panel.border_subtitle)
         await pilot.press("w", "w", "w")  # back to all: nothing to say
         await settle(pilot)
         assert "opened all (w)" in str(panel.border_subtitle)
@@ -961,7 +963,7 @@ async def test_a_legend_with_an_unknown_category_starts_without_that_cohort_and_
     app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        assert len(app.segments) == 15 and app.heatmap is not None and app.last_error is None
+        assert len(app.state.segments) == 15 and app.state.heatmap is not None and app.refresh_loop.last_error is None
         assert "1 bad row dropped" in _status(app)
 
 
@@ -979,15 +981,15 @@ async def test_a_slow_answer_does_not_hold_the_panels_whose_answers_are_in(make_
     async with app.run_test(size=(160, 45)) as pilot:
         for _ in range(100):  # a bounded number of turns of the loop, no clock
             await pilot.pause()
-            if app.summary is not None and app.risk_items:
+            if app.state.summary is not None and app.state.risk_items:
                 break
-        assert app.refreshing and app.heatmap is None  # the cycle still waits for the heatmap
-        assert app.dashboard.query_one(RiskTable).row_count == len(app.risk_items) > 0
-        assert app.summary.segment.name in str(app.dashboard.query_one(CohortSummary).border_title)
+        assert app.refresh_loop.refreshing and app.state.heatmap is None  # the cycle still waits for the heatmap
+        assert app.dashboard.query_one(RiskTable).row_count == len(app.state.risk_items) > 0
+        assert app.state.summary.segment.name in str(app.dashboard.query_one(CohortSummary).border_title)
         release.set()
         await settle(pilot)
-        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.heatmap.heatmap) > 0
-        assert app.last_error is None
+        assert app.dashboard.query_one(HeatmapTable).row_count == len(app.state.heatmap.heatmap) > 0
+        assert app.refresh_loop.last_error is None
 
 
 def _screen_text(app) -> str:
@@ -1037,7 +1039,7 @@ async def test_the_risk_panel_names_its_cohort(make_app):
         await pilot.press("j")  # the next cohort
         await pilot.press("tab", "tab", "tab")
         await settle(pilot)
-        cohort = ordered_by_range(app.segments, "size")[1]
+        cohort = ordered_by_range(app.state.segments, "size")[1]
         assert app.dashboard.page == "risk"
         assert _title(app, "risk-panel") == [(f"Liquidation risk · {cohort.emoji} {cohort.name}", True)]
 

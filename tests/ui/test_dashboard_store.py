@@ -42,7 +42,7 @@ def status_line(app: HyperTuiApp) -> str:
 
 
 def assert_working(app: HyperTuiApp) -> None:
-    assert app.summary is not None and app.risk_items and app.last_error is None
+    assert app.state.summary is not None and app.state.risk_items and app.refresh_loop.last_error is None
     assert app.dashboard.query_one(HeatmapTable).row_count > 0
 
 
@@ -120,15 +120,15 @@ async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path
         await settled(pilot)
         before = spent(app)
         app.dashboard.query_one(SegmentList).focus()
-        app.selection_rest = 3600  # keys come faster than the cursor rests (no wall clock in a test)
+        app.refresh_loop.selection_rest = 3600  # keys come faster than the cursor rests (no wall clock in a test)
         await pilot.press(*"j" * 7)
         await pilot.pause()
         assert spent(app) == before
-        app.selection_rest = 0.01  # the eighth: the cursor rests there
+        app.refresh_loop.selection_rest = 0.01  # the eighth: the cursor rests there
         await pilot.press("j")
         await settled(pilot)
-        eighth = [s.id for _, group in segment_groups(app.segments) for s in group][8]  # in the list's order
-        assert app.view.segment_id == app.summary.segment.id == app._risk_for == eighth
+        eighth = [s.id for _, group in segment_groups(app.state.segments) for s in group][8]  # in the list's order
+        assert app.state.view.segment_id == app.state.summary.segment.id == app.state.risk_for == eighth
         assert spent(app) - before <= 2
         assert app.client.tokens_today.get(f"/segments/{eighth}/summary") == 1  # asked at start, not again
 
@@ -137,14 +137,14 @@ async def test_the_status_bar_shows_the_datas_own_time_and_late_past_its_thresho
     app = store_app(SnapshotStore(), clock, update_interval=30 * 60)  # the live API's cadence
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
-        data = app.status.last_update
+        data = app.state.status.last_update
         assert f"│ data {data:%H:%M} UTC │ updated" in status_line(app)
         clock.advance(12 * 60)  # no check since: the data's age grows, apart from the check's
-        app._render_status()
+        app.dashboard.draw_status()
         assert f"│ data {data:%H:%M} UTC, 12m ago │ updated" in status_line(app)
-        late = app.status.next_update_threshold
+        late = app.state.status.next_update_threshold
         clock.now = late + timedelta(days=1)  # a day past the threshold, the same status: the upstream is late
-        app._render_status()
+        app.dashboard.draw_status()
         assert f"│ LATE · data {data:%Y-%m-%d %H:%M} UTC │" in status_line(app)
 
 
@@ -157,15 +157,15 @@ async def test_with_a_daily_limit_the_dashboard_follows_the_budget(tmp_path, clo
         first = spent(app)
         assert first == 5  # legend, status, summary, risk, heatmap: no other cohort's summary
         assert "budget: every 45 min" in status_line(app)
-        assert app._next_at == app.status.next_update + timedelta(minutes=30, seconds=10)
+        assert app.refresh_loop.next_at == app.state.status.next_update + timedelta(minutes=30, seconds=10)
         for _ in range(2):  # the timer's cycle at the update the budget allows, planned again after it
-            clock.now = app._next_at
-            app.request_refresh(TIMED | {IF_UPDATED})
+            clock.now = app.refresh_loop.next_at
+            app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
             await settled(pilot)
-            assert app.summary is not None and app._panels_as_of == app.status.last_update
-            stride = app.token_budget.stride  # 3, then 2: 87 tokens for 42 updates fit every 2nd
+            assert app.state.summary is not None and app.refresh_loop.panels_as_of == app.state.status.last_update
+            stride = app.refresh_loop.token_budget.stride  # 3, then 2: 87 tokens for 42 updates fit every 2nd
             assert stride > 1
-            assert app._next_at == app.status.next_update + timedelta(minutes=15 * (stride - 1), seconds=10)
+            assert app.refresh_loop.next_at == app.state.status.next_update + timedelta(minutes=15 * (stride - 1), seconds=10)
         assert spent(app) == first + 2 * 4
         assert "budget: every 30 min" in status_line(app)
 
@@ -176,14 +176,14 @@ async def test_the_list_marks_each_row_of_an_older_update_dim_with_its_age(tmp_p
         await settled(pilot)
         listed = app.dashboard.query_one(SegmentList)
         assert not any(prompt.style for prompt in listed._prompts.values())  # all of the update shown
-        started = app.status.last_update
+        started = app.state.status.last_update
         clock.advance(20 * 60)  # the next update has come, and only the status check has seen it
-        app.request_refresh({IF_UPDATED})  # the status check alone: the panels are not asked for
+        app.refresh_loop.request_refresh({IF_UPDATED})  # the status check alone: the panels are not asked for
         await settled(pilot)
-        assert app.status.last_update > started
+        assert app.state.status.last_update > started
         age = f" {coarse_age((clock.now - started).total_seconds()):>3}"
         for sid, prompt in listed._prompts.items():
             assert prompt.style == "dim" and prompt.plain.endswith(age), sid
-        app.request_refresh(TIMED | {IF_UPDATED})  # one heatmap brings every row to the update
+        app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})  # one heatmap brings every row to the update
         await settled(pilot)
         assert not any(prompt.style or prompt.plain.endswith(age) for prompt in listed._prompts.values())

@@ -7,6 +7,7 @@ from datetime import timedelta
 from hypertui.api.errors import NetworkError
 from hypertui.monitor import format as fmt
 from hypertui.monitor.scale import EIGHTHS, ZERO_LINE
+from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.chart import SignedPlot
@@ -40,7 +41,7 @@ async def test_enter_on_a_cohort_opens_its_history(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open(pilot)
-        sid = app.view.segment_id
+        sid = app.state.view.segment_id
         assert screen.segment_id == sid
         (args, kwargs), = _history_calls(app)
         assert args == (sid,)
@@ -52,8 +53,8 @@ async def test_enter_on_a_cohort_opens_its_history(make_app):
         assert times == sorted(times, reverse=True)
         assert screen.table.row_count == len(rows)
         # The simulator's newest snapshot is live: it is the dashboard's perp bias.
-        assert app.summary is not None and app.summary.segment.id == sid
-        assert abs(rows[0].bias - app.summary.open_perps_summary.perp_bias) <= 1e-4
+        assert app.state.summary is not None and app.state.summary.segment.id == sid
+        assert abs(rows[0].bias - app.state.summary.open_perps_summary.perp_bias) <= 1e-4
         crumb = str(screen.query_one("#history-crumb").render())
         assert "Dashboard › " in crumb and crumb.endswith("› history")
         # The cursor row's values are readable as numbers.
@@ -112,12 +113,12 @@ async def test_escape_returns_to_the_dashboard_as_it_was(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await _open(pilot)
-        sid = app.view.segment_id
+        sid = app.state.view.segment_id
         await pilot.press("j")  # move in the history table: not the dashboard's list
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.dashboard
-        assert app.view.segment_id == sid
+        assert app.state.view.segment_id == sid
         segments = app.dashboard.query_one(SegmentList)
         assert segments.highlighted is not None
         assert segments.get_option_at_index(segments.highlighted).id == str(sid)
@@ -125,7 +126,7 @@ async def test_escape_returns_to_the_dashboard_as_it_was(make_app):
         await _loaded(pilot)
         await pilot.press("backspace")
         await settle(pilot)
-        assert app.screen is app.dashboard and app.view.segment_id == sid
+        assert app.screen is app.dashboard and app.state.view.segment_id == sid
 
 
 async def test_the_history_leaves_as_the_screen_is_built_and_shows_if_in_before_it_mounts(make_app, answered_before_mount):
@@ -144,9 +145,9 @@ async def test_palette_command_opens_a_cohorts_history(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        seg = app.segments[3]
+        seg = app.state.segments[3]
         title = f"History of {seg.name} {seg.emoji}".rstrip()
-        command = next(c for c in app.get_system_commands(app.dashboard) if c.title == title)
+        command = next(c for c in DashboardCommands(app.dashboard).commands() if c.title == title)
         command.callback()
         screen = await _loaded(pilot)
         assert screen.segment_id == seg.id

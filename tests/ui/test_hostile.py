@@ -156,7 +156,7 @@ async def test_hostile_names_render_literally_and_safely(hostile):
     app, _ = hostile
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
-        assert app.last_error is None
+        assert app.refresh_loop.last_error is None
         raw, lines = _render(app)
         screen = "\n".join(lines)
         _assert_terminal_safe(raw)
@@ -182,8 +182,8 @@ async def test_hostile_names_render_literally_and_safely(hostile):
                 assert _fits(c, NAME_WIDTH).strip() in screen, c
         title = app.dashboard.query_one(CohortSummary).border_title
         assert clean_name(NAMES[0]) in Text.from_markup(str(title)).plain  # Textual keeps titles as escaped markup
-        assert f"{app._segment(app.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen
-        assert f"Liquidation risk · {app._segment(app.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen  # its title too
+        assert f"{app.state.segment(app.state.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen
+        assert f"Liquidation risk · {app.state.segment(app.state.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen  # its title too
         assert listed.option_count == 18
 
         # Columns stay aligned: every line is exactly the screen's width and the panel borders
@@ -212,9 +212,9 @@ async def test_hostile_error_message_is_one_literal_line(hostile):
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         transport.not_found = "/positions/heatmap"
-        app.request_refresh(TIMED)
+        app.refresh_loop.request_refresh(TIMED)
         await settled(pilot)
-        assert app.last_error is not None and app.last_error.startswith("/positions/heatmap: ")
+        assert app.refresh_loop.last_error is not None and app.refresh_loop.last_error.startswith("/positions/heatmap: ")
         expected = NotFoundError("/positions/heatmap", clean(MESSAGE)).detail
         bar = app.dashboard.query_one(StatusBar)._last
         assert isinstance(bar, Text) and "\n" not in bar.plain
@@ -232,7 +232,7 @@ async def test_hostile_filter_text_typed_by_the_user(hostile):
         await settled(pilot)
         await pilot.press("slash", "left_square_bracket", "slash")  # "[/": a half-open markup tag
         await pilot.pause()
-        assert app.coin_filter == "[/"
+        assert app.state.coin_filter == "[/"
         heat = app.dashboard.query_one(HeatmapTable)
         assert heat.row_keys == [c for c in (clean(h) for h in HOSTILE) if "[/" in c]
         raw, lines = _render(app)
@@ -254,4 +254,4 @@ async def test_hostile_names_on_a_narrow_terminal(hostile):
             _assert_terminal_safe(raw)
             assert all(len(_cells(line)) == 80 for line in lines), page
         assert "[bold]x[" in "\n".join(lines)
-        assert app.is_running and app.last_error is None
+        assert app.is_running and app.refresh_loop.last_error is None

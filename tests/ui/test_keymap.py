@@ -6,6 +6,7 @@ import re
 
 from hypertui.ui import keymap
 from hypertui.ui.app import HyperTuiApp
+from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.prefs import Preferences
 from hypertui.ui.screens.help import HelpScreen, key_table
 from hypertui.ui.screens.positions import PositionsScreen
@@ -48,7 +49,7 @@ async def test_help_and_palette_show_the_keys_in_effect(make_app):
         rows = [tuple(re.split(r"\s{2,}", line.strip())) for line in _plain(app.key_sections()).splitlines()]
         assert ("f5 / ctrl+r", "Refresh") in rows and ("f1", "Help") in rows
         assert ("p", "Pause") in rows and ("r", "Refresh") not in rows  # untouched keys as before
-        commands = {c.title: c.help for c in app.get_system_commands(app.dashboard)}
+        commands = {c.title: c.help for c in DashboardCommands(app.dashboard).commands()}
         assert commands["Refresh"] == "key: f5 / ctrl+r"
 
 
@@ -69,7 +70,7 @@ def test_unknown_ids_and_clashes_are_found():
     # The app's key under a screen that binds it first.
     found = keymap.problems({"refresh": "tab"}, HyperTuiApp)
     assert any("'tab' is bound to both next_panel and refresh (DashboardScreen comes before HyperTuiApp)" in p for p in found)
-    # x is the dashboard's heatmap axis, which the app turns off over a drill-down: no clash...
+    # x is the dashboard screen's heatmap axis, not bound over a drill-down: no clash...
     assert keymap.problems({"refresh": "f5", "positions.back": "escape,backspace,x"}, HyperTuiApp) == []
     # ...but p (pause) acts everywhere.
     assert any("'p' is bound to both" in p for p in keymap.problems({"positions.back": "escape,p"}, HyperTuiApp))
@@ -82,7 +83,7 @@ async def test_problems_are_toasts_at_start_and_when_a_screen_opens(make_app):
         await settle(pilot)
         assert any("no binding has the id 'nothing.here'" in t for t in toasts)
         assert not any("positions.back" in t for t in toasts)
-        app.open_positions(app.heatmap.heatmap[0].coin, app.view.segment_id)
+        app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.segment_id)
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -9,6 +9,7 @@ from hypertui.api.errors import NetworkError
 from hypertui.api.models import Position, PositionsPage, Profile
 from hypertui.monitor import format as fmt
 from hypertui.monitor.positions import FIRST_PAGE, MAX_PAGES, PAGE
+from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens.positions import PositionDetail, PositionsScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.heatmap import HeatmapTable
@@ -128,7 +129,7 @@ async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
         assert all(p.coin == coin and sid in p.profile.segments for p in rows)
         assert all(p.is_open for p in rows)
         crumb = str(screen.query_one("#positions-crumb").render())
-        seg = next(s for s in app.segments if s.id == sid)
+        seg = next(s for s in app.state.segments if s.id == sid)
         assert f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions" in crumb
         assert "(all loaded)" in screen.status_text().plain
 
@@ -139,7 +140,7 @@ async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
         detail = app.screen
         assert isinstance(detail, PositionDetail) and detail.position == rows[1]
         size_id, pnl_id = rows[1].profile.segments
-        names = {s.id: f"{s.emoji} {s.name}" for s in app.segments}
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.segments}
         assert detail.cohorts() == [names[size_id], names[pnl_id]]
 
         await pilot.press("escape")
@@ -222,11 +223,11 @@ async def test_risk_row_and_palette_open_positions_for_the_selected_cohort(make_
         await _loaded(pilot)
         screen = app.screen
         assert isinstance(screen, PositionsScreen)
-        assert (screen.filters.coin, screen.filters.segment_id) == (risk.cursor_key, app.view.segment_id)
+        assert (screen.filters.coin, screen.filters.segment_id) == (risk.cursor_key, app.state.view.segment_id)
         await pilot.press("backspace")
         await pilot.pause()
         assert app.screen is app.dashboard and risk.cursor_row == 1
-        titles = [c.title for c in app.get_system_commands(app.screen)]
+        titles = [c.title for c in DashboardCommands(app.dashboard).commands()]
         assert any(t.startswith(f"Positions for {risk.cursor_key} × ") for t in titles)
         await pilot.press("ctrl+p")
         await pilot.press(*f"Positions for {risk.cursor_key}")
@@ -350,7 +351,7 @@ async def test_b_opens_the_wallets_book_across_coins_with_its_two_cohorts(make_a
         value, pnl = sum(p.position_value for p in rows), sum(p.unrealized_pnl or 0 for p in rows)
         assert "(all loaded)" in book.status_text().plain
         assert book.status_text().plain.endswith(f" · value {fmt.money(value)} · uPnL {fmt.signed_money(pnl)}")
-        names = {s.id: f"{s.emoji} {s.name}" for s in app.segments}
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.segments}
         size_id, pnl_id = wallet.profile.segments
         crumb = str(book.query_one("#positions-crumb").render())
         assert f"Dashboard › wallet {wallet.address} › {names[size_id]} · {names[pnl_id]} › book" in crumb
@@ -461,7 +462,7 @@ async def test_an_export_of_a_partly_loaded_list_says_it_is_partial(make_app, tm
     app.notify = lambda message, **kw: (toasts.append(str(message)), notify(message, **kw))[1]
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        app.open_positions(app.heatmap.heatmap[0].coin, None)  # the busiest coin, every cohort
+        app.open_positions(app.state.heatmap.heatmap[0].coin, None)  # the busiest coin, every cohort
         await _loaded(pilot)
         screen = app.screen
         assert not screen.window.done  # more than one page

@@ -14,8 +14,9 @@ import pytest
 from hypertui.api.errors import RateLimitError
 from hypertui.config import log_path
 from hypertui.monitor import plan
-from hypertui.ui.app import BROKEN_CYCLE_RETRY, HyperTuiApp, exit_code
+from hypertui.ui.app import HyperTuiApp, exit_code
 from hypertui.ui.hangup import HANGUP_EXIT
+from hypertui.ui.refresh_loop import BROKEN_CYCLE_RETRY
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.status_bar import StatusBar
 from tests.ui.wire import rewritten_app
@@ -36,10 +37,10 @@ async def test_status_times_without_a_zone_are_utc_and_the_next_cycle_follows_th
     app = rewritten_app(clock, _zoneless_status, refresh=None)  # None: follow state/status
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
-        assert app.status is not None and app.status.next_update.tzinfo is UTC
-        assert app.last_error is None
-        assert app._timer is not None  # naive - aware raised TypeError here: no timer, no next cycle
-        assert app._next_at == clock() + timedelta(seconds=plan.next_delay(None, app.status, clock()))
+        assert app.state.status is not None and app.state.status.next_update.tzinfo is UTC
+        assert app.refresh_loop.last_error is None
+        assert app.refresh_loop.timer is not None  # naive - aware raised TypeError here: no timer, no next cycle
+        assert app.refresh_loop.next_at == clock() + timedelta(seconds=plan.next_delay(None, app.state.status, clock()))
 
 
 async def test_a_retry_after_of_inf_waits_a_day_and_the_loop_goes_on(make_app, clock):
@@ -49,19 +50,19 @@ async def test_a_retry_after_of_inf_waits_a_day_and_the_loop_goes_on(make_app, c
         app.client.error = RateLimitError("/positions/heatmap", daily=False, retry_after=math.inf)
         await pilot.press("r")
         await settled(pilot)
-        assert app._timer is not None and app._next_at == clock() + timedelta(days=1)  # OverflowError before
+        assert app.refresh_loop.timer is not None and app.refresh_loop.next_at == clock() + timedelta(days=1)  # OverflowError before
         assert "rate limited" in _status(app)
         app.client.error = None
         await pilot.press("r")
         await settled(pilot)
-        assert app.last_error is None and app._next_at == clock() + timedelta(seconds=15)
+        assert app.refresh_loop.last_error is None and app.refresh_loop.next_at == clock() + timedelta(seconds=15)
 
 
 async def test_a_cycle_whose_end_raises_is_logged_shown_and_followed_by_the_next(make_app, clock, monkeypatch, caplog):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
-        cycles = app.cycles_done
+        cycles = app.refresh_loop.cycles_done
 
         def broken(*args: object, **kwargs: object) -> float:
             raise ZeroDivisionError("a bug in the plan")
@@ -70,17 +71,17 @@ async def test_a_cycle_whose_end_raises_is_logged_shown_and_followed_by_the_next
         with caplog.at_level(logging.ERROR, logger="hypertui"):
             await pilot.press("r")
             await settled(pilot)
-        assert app.cycles_done == cycles + 1
+        assert app.refresh_loop.cycles_done == cycles + 1
         (record,) = [r for r in caplog.records if r.name == "hypertui.ui"]
         assert record.exc_info[0] is ZeroDivisionError  # in the log file, with its traceback
         assert "internal error: ZeroDivisionError: a bug in the plan" in _status(app)
         assert "STALE" in _status(app) and app.dashboard.query_one("#heatmap-panel").has_class("-stale")
-        assert app._timer is not None and app._next_at == clock() + timedelta(seconds=BROKEN_CYCLE_RETRY)
+        assert app.refresh_loop.timer is not None and app.refresh_loop.next_at == clock() + timedelta(seconds=BROKEN_CYCLE_RETRY)
         assert not any(w.state.name == "ERROR" for w in app.workers)
         monkeypatch.undo()
         await pilot.press("r")  # the next cycle, here asked for by hand: it runs, and clears the error
         await settled(pilot)
-        assert app.last_error is None and "STALE" not in _status(app)
+        assert app.refresh_loop.last_error is None and "STALE" not in _status(app)
 
 
 async def test_an_unhandled_error_exits_non_zero_with_the_log_path_on_stderr(make_app, caplog, capsys):
@@ -108,3 +109,14 @@ async def test_a_quit_exits_0_and_a_hang_up_129(make_app):
                 app.exit(HANGUP_EXIT)  # as hypertui.ui.hangup does
             await pilot.pause()
         assert exit_code(app, app.return_value) == code
+
+
+async def test_a_refresh_asked_for_as_the_app_exits_starts_no_cycle(make_app):
+    """A key read after q (the rest of a pasted word, a held r): its cycle's coroutine never ran,
+    and Python said "coroutine '_run_cycle' was never awaited" on the terminal after exiting."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settled(pilot)
+        app.exit()
+        app.refresh_loop.request_refresh(plan.TIMED)
+        assert not app.refresh_loop.refreshing  # no worker was given the coroutine: none was made

@@ -26,7 +26,7 @@ def test_paused(snap_compare, make_app, clock):
         await settle(pilot)
         await pilot.press("p")
         clock.advance(30)
-        pilot.app._tick()
+        pilot.app.dashboard._tick()
         await pilot.pause()
 
     assert snap_compare(make_app(), terminal_size=(160, 45), run_before=pause)

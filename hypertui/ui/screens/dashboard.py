@@ -3,21 +3,60 @@
 From 120 columns every panel is on screen: the cohorts (list and summary) on the left, the
 heatmap on the right with the risk table under it, or beside it from 150 columns; from 200 the
 heatmap shows both axes' cohorts, the risk table under it again. Narrower terminals show one
-page at a time under tabs. The screen only displays what the app hands it; it never fetches.
+page at a time under tabs.
+
+The screen draws from the DashboardState (hypertui.monitor.dashboard_state), which its refresh
+loop (hypertui.ui.refresh_loop) fills; it never fetches. Its keys change the state's selections
+and ask the loop for what they now need; drill-downs are the app's to open (the *Wanted messages).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar
+
 from rich.text import Text
-from textual import events
+from textual import events, on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, OptionList, Tab, Tabs
 
-from hypertui.monitor.plan import BOTH_AXES_COLUMNS, THREE_COLUMNS, WIDE_COLUMNS
+from hypertui.api.client import HyperTrackerClient
+from hypertui.api.models import ordered_by_range
+from hypertui.monitor import format as fmt
+from hypertui.monitor.dashboard_state import DashboardState, cycle
+from hypertui.monitor.heat import MODES
+from hypertui.monitor.plan import (
+    ALERT_RISK,
+    BACKGROUND,
+    BOTH_AXES_COLUMNS,
+    HEATMAP,
+    PANELS,
+    RISK,
+    RISK_MORE,
+    STATUS,
+    SUMMARY,
+    THREE_COLUMNS,
+    TIERS,
+    WIDE_COLUMNS,
+)
+from hypertui.monitor.rows import (
+    AXES,
+    heatmap_lines,
+    risk_lines,
+    segment_groups,
+    segment_line,
+    summary_figures,
+    top_assets,
+    top_assets_note,
+)
+from hypertui.ui.refresh_loop import INTERNAL, LEGEND, RefreshLoop
+from hypertui.ui.signals import signals_of
+from hypertui.ui.textual_internals import breakpoint_classes
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.footer import Footer
@@ -27,8 +66,13 @@ from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.status_bar import StatusBar
 from hypertui.ui.widgets.synced_table import SyncedTable
 
+if TYPE_CHECKING:
+    from textual.command import Provider
+
+    from hypertui.api.prefetch import Prefetch
+
 # Panels in tab order, the page each lives on (narrow layout), and the widget that takes focus.
-PANELS = ("segments", "summary", "heatmap", "risk")
+FOCUS_ORDER = ("segments", "summary", "heatmap", "risk")
 PAGE_OF = {"segments": "cohorts", "summary": "cohorts", "heatmap": "heatmap", "risk": "risk"}
 FOCUS_TARGET = {"segments": "#segments", "summary": "#top-assets", "heatmap": "#heatmap", "risk": "#risk"}
 # The panel a focused widget belongs to, by widget id.
@@ -40,42 +84,104 @@ PANEL_OF_ID = {
     "risk": "risk",
 }
 PAGES = ("cohorts", "heatmap", "risk")
+# The panel marked stale when a part's refresh fails ("main": all of them).
+STALE_PANEL = {
+    LEGEND: "main",
+    INTERNAL: "main",
+    STATUS: "main",
+    SUMMARY: "left",
+    BACKGROUND: "left",
+    RISK: "risk-panel",
+    HEATMAP: "heatmap-panel",
+    ALERT_RISK: "alert-rules",  # no panel shows it: the status line says what failed
+}
+STATUS_TICK = 5.0  # seconds; see start
+# Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
+INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
+
+PANEL_KEYS = [
+    Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
+    Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
+    Binding("i", "coin_view", "Coin view", show=False, id="coin_view"),
+    Binding("L", "legend", "Legend: what the marks mean", show=False, id="legend"),
+]
+# The keys that act on what the dashboard shows: bound here, so they do nothing over a drill-down
+# (the app's own keys, quit, help, refresh, pause, work on every screen).
+DASHBOARD_KEYS = [
+    Binding("a", "position_age", "Age filter", id="position_age"),
+    Binding("x", "axis", "Axis", id="heatmap_axis"),
+    Binding("v", "heat_mode", "Mode", id="heatmap_mode"),
+    Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
+    Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
+    Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
+    Binding("b", "app.bias_overview", "Bias overview", show=False, id="bias_overview"),
+    Binding("A", "app.alert_rule", "New alert rule (heatmap cell, risk row)", show=False, id="alert_rule"),
+    # The risk table owns s/S when focused; from any other panel but the heatmap (its own) they sort it too.
+    Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
+    Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
+]
+
+
+def dashboard_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (see hypertui.ui.commands)."""
+    from hypertui.ui.commands import DashboardCommands
+
+    return DashboardCommands
 
 
 class DashboardScreen(Screen):
-    HORIZONTAL_BREAKPOINTS = [
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012 - Screen declares it an instance variable: mypy refuses a ClassVar
         (0, "-narrow"),
         (WIDE_COLUMNS, "-two-columns"),
         (THREE_COLUMNS, "-wide"),
         (190, "-very-wide"),
         (BOTH_AXES_COLUMNS, "-both-axes"),
     ]
-    BINDINGS = [
-        Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
-        Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
-        Binding("i", "coin_view", "Coin view", show=False, id="coin_view"),
-        Binding("L", "legend", "Legend: what the marks mean", show=False, id="legend"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*PANEL_KEYS, *DASHBOARD_KEYS]
+    COMMANDS: ClassVar[set[Any]] = {dashboard_commands}  # cohorts, coins and keys by name; server names never read as markup
 
     class PageChanged(Message):
-        """Another page is on screen (narrow layout): the app may fetch what it now shows."""
+        """Another page is on screen (narrow layout): its panels are fetched if not current."""
 
     class LayoutChanged(PageChanged):
         """Another layout (the width crossed a breakpoint): panels may have come into view, and
         the heatmap may show one axis or both."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        state: DashboardState,
+        client: HyperTrackerClient,
+        *,
+        source_label: str,
+        clock: Callable[[], datetime],
+        interval: float | None,
+        prefetch: Prefetch | None = None,
+    ) -> None:
+        """`prefetch`: the first screen's requests, already sent (else sent when the screen is up)."""
         super().__init__(id="dashboard")
+        self.state = state
+        self.client = client
+        self.clock = clock
+        self.source_label = source_label
+        self.refresh_loop = RefreshLoop(self, client, state, clock=clock, interval=interval, prefetch=prefetch)
         self.page = "cohorts"
         self._border_texts: dict[tuple[str, str], str] = {}  # (panel id, title or subtitle) -> text
         self.status_bar = StatusBar()  # kept: the status tick would otherwise search the DOM for it
         self._stale: set[str] = set()
         self._resumed = False
 
+    def start(self) -> None:
+        """Once the first frame is up: start ticking and fetching."""
+        # Ages show whole minutes and the next check a clock time, so nothing needs a 1 s tick:
+        # every 5 s an age turns over at most 5 s late, and an idle app costs what htop does.
+        self.set_interval(STATUS_TICK, self._tick)
+        self.draw_status()
+        self.refresh_loop.start()
+
     def compose(self) -> ComposeResult:
         # The breakpoint class the first Resize would set, set before the panels mount: styled
         # once rather than restyled and repainted whole right after the first frame.
-        current = self._get_breakpoint_classes(self.app.size.width, self.HORIZONTAL_BREAKPOINTS)  # Textual's own choice
+        current = breakpoint_classes(self, self.app.size.width)  # Textual's own choice
         self.update_classes({name: name in current for _, name in self.HORIZONTAL_BREAKPOINTS})
         tabs = Tabs(
             Tab("Cohorts", id="tab-cohorts"), Tab("Heatmap", id="tab-heatmap"), Tab("Risk", id="tab-risk"), id="pages"
@@ -113,7 +219,7 @@ class DashboardScreen(Screen):
     def on_resize(self, event: events.Resize) -> None:
         # Called before Screen's own handler sets the breakpoint class: the new one from the size.
         # (A screen under a drill-down gets its resize when it is back on top.)
-        layout = self._get_breakpoint_classes(event.size.width, self.HORIZONTAL_BREAKPOINTS)
+        layout = breakpoint_classes(self, event.size.width)
         if not self.has_class(*layout):
             self.post_message(self.LayoutChanged())  # handled once the class is set
 
@@ -128,8 +234,8 @@ class DashboardScreen(Screen):
 
     def visible_panels(self) -> frozenset[str]:
         if not self.narrow:
-            return frozenset(PANELS)
-        return frozenset(p for p in PANELS if PAGE_OF[p] == self.page)
+            return frozenset(FOCUS_ORDER)
+        return frozenset(p for p in FOCUS_ORDER if PAGE_OF[p] == self.page)
 
     def show_page(self, page: str) -> None:
         if page == self.page:
@@ -149,11 +255,11 @@ class DashboardScreen(Screen):
         if page in PAGES and page != self.page and event.tab.id == event.tabs.active:
             self.show_page(page)
             if self.narrow:
-                self._focus_panel(next(p for p in PANELS if PAGE_OF[p] == page))
+                self._focus_panel(next(p for p in FOCUS_ORDER if PAGE_OF[p] == page))
 
     def _current_panel(self) -> str:
         focused = self.focused
-        return PANEL_OF_ID.get(focused.id or "", PANELS[0]) if focused else PANELS[0]
+        return PANEL_OF_ID.get(focused.id or "", FOCUS_ORDER[0]) if focused else FOCUS_ORDER[0]
 
     def _focus_panel(self, panel: str) -> None:
         self.show_page(PAGE_OF[panel])
@@ -162,12 +268,12 @@ class DashboardScreen(Screen):
         self.set_focus(self.query_one(FOCUS_TARGET[panel]))
 
     def action_next_panel(self) -> None:
-        i = PANELS.index(self._current_panel())
-        self._focus_panel(PANELS[(i + 1) % len(PANELS)])
+        i = FOCUS_ORDER.index(self._current_panel())
+        self._focus_panel(FOCUS_ORDER[(i + 1) % len(FOCUS_ORDER)])
 
     def action_previous_panel(self) -> None:
-        i = PANELS.index(self._current_panel())
-        self._focus_panel(PANELS[(i - 1) % len(PANELS)])
+        i = FOCUS_ORDER.index(self._current_panel())
+        self._focus_panel(FOCUS_ORDER[(i - 1) % len(FOCUS_ORDER)])
 
     def action_legend(self) -> None:
         from hypertui.ui.screens.help import LegendScreen
@@ -282,7 +388,7 @@ class DashboardScreen(Screen):
         if sid and sid.isdigit():
             self.post_message(self.HistoryWanted(int(sid)))
 
-    def set_stale(self, panels: set[str]) -> None:
+    def _set_stale(self, panels: set[str]) -> None:
         """Mark the panels (ids; "main" for all) whose last refresh failed."""
         if panels == self._stale:  # asked every status tick; the query walks the whole screen
             return
@@ -300,3 +406,240 @@ class DashboardScreen(Screen):
         if self._border_texts.get((panel_id, which)) != text:  # setting one repaints the whole panel, even if equal
             self._border_texts[panel_id, which] = text
             setattr(self.query_one(f"#{panel_id}"), which, Text(text))  # Text: never markup
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Under a modal (help, legend, alert form) its keys do nothing, and the footer left
+        # showing beneath the modal does not list them.
+        return self.app.screen is self
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        # The footer lists keys in this order: the focused widget's, the app's, then this
+        # screen's, as when the dashboard's keys were the app's ("q Quit ? Help r Refresh p Pause"
+        # first, as on every drill-down's footer after its own keys).
+        bindings = super().active_bindings
+        return dict(sorted(bindings.items(), key=lambda item: item[1].node is self))
+
+    # --- drawing (the state → widgets) ------------------------------------------------------
+
+    def draw(self, parts: set[str]) -> None:
+        """Draw what the loop says changed: plan parts, or LEGEND for everything."""
+        if LEGEND in parts:
+            self.draw_all()
+            return
+        if HEATMAP in parts:
+            self.draw_list()  # the list's figures are the heatmap's
+        if parts & {SUMMARY, HEATMAP}:
+            self._draw_summary()  # top assets come from the heatmap
+        if RISK in parts:
+            self._draw_risk()
+        if HEATMAP in parts:
+            self._draw_heatmap()
+
+    def draw_all(self) -> None:
+        self.draw_list()
+        self._draw_summary()
+        self._draw_risk()
+        self._draw_heatmap()
+
+    def draw_legend(self) -> None:
+        """The cohort list's rows, once the legend is in (the counts come with the summaries)."""
+        segments, view = self.state.segments, self.state.view
+        assert segments is not None and view is not None
+        lines = {s.id: segment_line(s, None) for s in segments}
+        self.query_one(SegmentList).set_groups(segment_groups(segments), lines, view.segment_id)
+
+    def draw_list(self) -> None:
+        state = self.state
+        if state.segments is None:
+            return
+        age = state.list_age(self.clock())
+        lines = {s.id: segment_line(s, state.cohort_totals.get(s.id), age) for s in state.segments}
+        self.query_one(SegmentList).update_lines(lines)
+        within = state.heatmap_for or "all"
+        self.set_title("segments", "Cohorts · value, long share" + ("" if within == "all" else f" · opened {within}"))
+
+    def show_waiting(self, error: str | None) -> None:
+        """Nothing on screen yet: the summary panel says why, not just the status bar."""
+        for summary in self.query(CohortSummary):  # none once the app is closing
+            summary.waiting(error)
+
+    def _draw_summary(self) -> None:
+        state = self.state
+        if state.view is None:
+            return
+        title = state.cohort_title() or "Cohort"
+        s = state.shown_summary
+        if s is None:
+            self.query_one(CohortSummary).show(title, state.view.position_age, [], [])
+            return
+        assets = top_assets(s, state.heatmap)
+        self.query_one(CohortSummary).show(
+            title, state.view.position_age, summary_figures(s, state.prev_summary), assets, top_assets_note(s, assets)
+        )
+
+    def _draw_risk(self) -> None:
+        state = self.state
+        if state.view is None:
+            return
+        current = state.risk_current
+        column, descending = state.risk_sort
+        lines = risk_lines(state.risk_items if current else [], state.prev_risk if current else None, column, descending)
+        table = self.query_one(RiskTable)
+        table.show(lines, state.risk_total if current else 0, column, descending)
+        # Named: in the narrow layout's Risk tab no other panel says whose risk this is.
+        cohort = state.cohort_title()
+        self.set_title("risk-panel", f"Liquidation risk · {cohort}" if cohort else "Liquidation risk")
+        self.set_subtitle("risk-panel", table.describe())
+
+    def _draw_heatmap(self) -> None:
+        state = self.state
+        if state.segments is None:
+            return
+        # Wide enough for both axes side by side: x swaps which comes first.
+        axes = sorted(AXES, key=lambda axis: axis != state.axis) if self.both_axes else [state.axis]
+        cohorts = [c for axis in axes for c in ordered_by_range(state.segments, axis)]
+        heatmap = state.shown_heatmap
+        palette = signals_of(self).palettes()[state.palette_index]
+        lines = heatmap_lines(
+            heatmap, [c.id for c in cohorts], state.heat_mode, palette, state.coin_filter, state.prev_heatmap, state.heat_sort
+        )
+        self.query_one(HeatmapTable).show(cohorts, lines, state.heat_sort)
+        within = state.view.opened_within if state.view else "all"
+        if heatmap is not None and heatmap.unfiltered:
+            within += " unavailable here, all shown"
+        shown = "long share" if state.heat_mode == "share" else state.heat_mode
+        filt = f" · filter “{state.coin_filter}”" if state.coin_filter else ""
+        keys = " | ".join(axes) + (" (x swaps)" if len(axes) > 1 else " (x)")
+        self.set_subtitle("heatmap-panel", f"{keys} · {shown} (v) · opened {within} (w) · {palette.name} (c){filt}")
+
+    def draw_status(self) -> None:
+        bar = self.status_bar
+        if not bar.is_attached:  # closing: the status tick can outlive the dashboard's widgets
+            return
+        loop = self.refresh_loop
+        bar.show(
+            source=self.source_label,
+            freshness=loop.freshness(),
+            now=self.clock(),
+            tokens=sum(self.client.tokens_today.values()),
+            daily_limit=self.client.daily_limit,
+            desk_tokens=self.client.desk_tokens,
+            shared_down=self.client.shared_cache_down,
+            interval=loop.cadence,
+            notes=self._status_notes(),
+            status=self.state.status,
+        )
+        self._set_stale({STALE_PANEL[part] for part in loop.failures})
+
+    def _status_notes(self) -> list[str]:
+        """What the server could not do, so the screen does not look better served than it is."""
+        notes = ["no state/status: timed refresh"] if self.state.status_missing else []
+        budget = self.refresh_loop.token_budget
+        if budget is not None and (note := budget.note(TIERS)):
+            notes.append(note)
+        if self.client.store.problem:  # the store is given up: each answer costs a token again after a restart
+            notes.append(self.client.store.problem)
+        if dropped := self.client.rows_dropped:  # models.RowTolerant: the rest of those answers is shown
+            notes.append(f"{fmt.count(dropped)} bad row{'' if dropped == 1 else 's'} dropped")
+        return notes
+
+    def _tick(self) -> None:
+        self.draw_status()
+        # The rows' ages (only the prompts whose text changed are redrawn); none while closing,
+        # when the list may be gone before the tick stops.
+        if self.query(SegmentList):
+            self.draw_list()
+
+    # --- keys: what is shown and asked for ---------------------------------------------------
+
+    def action_position_age(self) -> None:
+        if self.state.view is None:
+            return
+        self.state.next_position_age()
+        self._draw_summary()
+        self.refresh_loop.request_refresh({SUMMARY})
+
+    def action_opened_within(self) -> None:
+        if self.state.view is None:
+            return
+        self.state.next_opened_within()
+        self._draw_heatmap()
+        self.refresh_loop.request_refresh({HEATMAP})
+
+    def action_axis(self) -> None:
+        self.state.axis = cycle(AXES, self.state.axis)
+        self._draw_heatmap()
+
+    def action_heat_mode(self) -> None:
+        self.state.heat_mode = cycle(MODES, self.state.heat_mode)
+        self._draw_heatmap()
+
+    def action_palette(self) -> None:
+        self.state.palette_index = (self.state.palette_index + 1) % len(signals_of(self).palettes())
+        self._draw_heatmap()
+
+    def action_filter(self) -> None:
+        self.open_filter()
+
+    def action_sort_risk(self) -> None:
+        self.query_one(RiskTable).action_sort()
+
+    def action_sort_risk_reverse(self) -> None:
+        self.query_one(RiskTable).action_sort_reverse()
+
+    def step_interval(self, step: int) -> None:
+        """One step faster or slower, stopping at either end (no wrap from 5 s round to auto)."""
+        loop = self.refresh_loop
+        current = INTERVALS.index(loop.interval if loop.interval in INTERVALS else 15.0)
+        index = min(max(current + step, 0), len(INTERVALS) - 1)
+        end = "" if index != current else " (the slowest)" if step > 0 else " (the fastest)"
+        loop.set_interval(INTERVALS[index])
+        self.draw_status()
+        every = "with the data's updates" if loop.interval is None else f"every {fmt.interval(loop.interval)}"
+        self.notify(f"Refresh {every}{end}", timeout=2)
+
+    # --- messages from the panels --------------------------------------------------------------
+
+    def on_segment_list_chosen(self, message: SegmentList.Chosen) -> None:
+        if self.state.select_cohort(message.segment_id):
+            # What is known shows at once (the list's own summary); the panels once the cursor rests.
+            self._draw_summary()
+            self._draw_risk()
+            self.refresh_loop.cohort_chosen()
+
+    def on_risk_table_sort_changed(self, message: RiskTable.SortChanged) -> None:
+        if self.state.sort_risk(message.column, message.descending):
+            self.refresh_loop.request_refresh({RISK_MORE})
+        self._draw_risk()
+        table = self.query_one(RiskTable)
+        table.move_cursor(row=0)  # the top of the new order is what was asked for
+        table.scroll_home(animate=False)
+
+    def on_risk_table_more_wanted(self, _: RiskTable.MoreWanted) -> None:
+        if self.state.more_risk():
+            self.refresh_loop.request_refresh({RISK_MORE})
+
+    def on_heatmap_table_sort_wanted(self, message: HeatmapTable.SortWanted) -> None:
+        self.state.sort_heatmap(message.cohort_id, message.descending)
+        table = self.query_one(HeatmapTable)
+        column = table.cursor_column  # new headers (the mark) put it back on the first column
+        self._draw_heatmap()
+        table.move_cursor(row=0, column=column)  # the top of the new order, in the sorted column
+
+    @on(CoinFilter.Changed, "#coin-filter")
+    def _coin_filter_changed(self, event: CoinFilter.Changed) -> None:
+        self.state.coin_filter = event.value.strip()
+        self._draw_heatmap()
+
+    def on_dashboard_screen_layout_changed(self, message: DashboardScreen.LayoutChanged) -> None:
+        self._draw_heatmap()  # one axis or both
+        self.on_dashboard_screen_page_changed(message)
+
+    def on_dashboard_screen_page_changed(self, _: DashboardScreen.PageChanged) -> None:
+        """Another page or layout: fetch a panel that comes into view if its data is not current."""
+        if self.state.view is None:
+            return
+        stale = self.state.stale_panels(self.visible_panels() & PANELS)
+        if stale:
+            self.refresh_loop.request_refresh(stale)

@@ -35,7 +35,7 @@ async def test_the_second_dashboard_shows_the_desks_tokens_and_a_badge_while_red
         second.client.daily_limit = None  # a bigger plan: the refresh below asks its status check
         server.kill()
         clock.advance(20 * 60)  # the next update: nothing of it is held here, so Redis is asked first
-        second.request_refresh(TIMED | {IF_UPDATED})
+        second.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
         await settled(pilot)
-        assert second.summary is not None and second.last_error is None
+        assert second.state.summary is not None and second.refresh_loop.last_error is None
         assert " shared cache down " in status_line(second) and "Traceback" not in status_line(second)

@@ -1,4 +1,5 @@
-"""The first screen's requests: sent at once, the cohort's after the legend, each answer taken once."""
+"""The first screen's requests (monitor.first_requests plans them, api.prefetch sends them): sent at
+once, the cohort's after the legend, each answer taken once."""
 
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import pytest
 
 from hypertui.api.errors import AuthError, NetworkError
 from hypertui.api.models import ordered_by_range
+from hypertui.api.prefetch import Prefetch
+from hypertui.api.requests import Request, send
 from hypertui.monitor import plan
-from hypertui.monitor.first_requests import FirstRequests
-from hypertui.monitor.plan import PANELS, SUMMARY, Request
+from hypertui.monitor.first_requests import FirstScreen
+from hypertui.monitor.plan import PANELS, SUMMARY
 from hypertui.source import simulator_client
 
 
@@ -45,7 +48,7 @@ class Recorder:
 
 async def test_the_heatmap_leaves_with_the_legend_and_the_first_cohorts_panels_follow_it(clock):
     client = Recorder(clock)
-    first = FirstRequests(client, PANELS)  # type: ignore[arg-type]
+    first = Prefetch(client, FirstScreen(PANELS))  # type: ignore[arg-type]
     await asyncio.sleep(0)
     assert client.calls == [("segments", ()), ("heatmap", ("all",))]  # the heatmap needs no cohort
     client.legend_due.set()
@@ -64,7 +67,7 @@ async def test_the_heatmap_leaves_with_the_legend_and_the_first_cohorts_panels_f
 async def test_a_narrow_screen_asks_for_the_summary_and_the_heatmap_the_list_reads(clock):
     client = Recorder(clock)
     client.legend_due.set()
-    first = FirstRequests(client, frozenset({SUMMARY}))  # type: ignore[arg-type]
+    first = Prefetch(client, FirstScreen(frozenset({SUMMARY})))  # type: ignore[arg-type]
     await first.legend
     await asyncio.sleep(0)
     assert [name for name, _ in client.calls] == ["segments", "heatmap", "summary"]
@@ -76,7 +79,7 @@ async def test_a_narrow_screen_asks_for_the_summary_and_the_heatmap_the_list_rea
 async def test_without_a_first_cohort_nothing_follows_the_legend_and_the_rest_is_dropped(clock, legend):
     client = Recorder(clock, legend)
     client.legend_due.set()
-    first = FirstRequests(client, PANELS)  # type: ignore[arg-type]
+    first = Prefetch(client, FirstScreen(PANELS))  # type: ignore[arg-type]
     await asyncio.gather(first.legend, return_exceptions=True)
     await asyncio.sleep(0)
     assert [name for name, _ in client.calls] == ["segments", "heatmap"]
@@ -94,7 +97,7 @@ async def test_answers_dropped_untaken_are_not_reported_as_lost_errors(clock):
     asyncio.get_running_loop().set_exception_handler(lambda loop, context: reported.append(context["message"]))
     client = Recorder(clock)
     client.heatmap = partial(_fail, NetworkError("/positions/heatmap", "cannot connect"))  # type: ignore[method-assign]
-    first = FirstRequests(client, PANELS)  # type: ignore[arg-type]
+    first = Prefetch(client, FirstScreen(PANELS))  # type: ignore[arg-type]
     await asyncio.wait([first._sent[Request("heatmap", ("all",))]])
     first.drop_rest()
     del first
@@ -105,3 +108,26 @@ async def test_answers_dropped_untaken_are_not_reported_as_lost_errors(clock):
 
 async def _fail(error: Exception, *args: Any) -> Any:
     raise error
+
+
+async def test_send_calls_the_client_method_each_kind_names(clock):
+    client = Recorder(clock)
+    for request in [
+        Request("state_status"),
+        Request("summary", (3, "7d")),
+        Request("liquidation_risk", (3, 100, 50)),
+        Request("heatmap", ("24h",)),
+    ]:
+        await send(client, request)  # type: ignore[arg-type]
+    assert client.calls == [
+        ("state_status", ()),
+        ("summary", (3, "7d")),
+        ("liquidation_risk", (3, 100, 50)),  # offset and limit by name, as the client wants them
+        ("heatmap", ("24h",)),
+    ]
+    await client._inner.aclose()
+
+
+def test_a_request_of_no_known_kind_is_refused_when_made_not_when_sent():
+    with pytest.raises(ValueError, match="no such request kind: 'segment_summary'"):
+        Request("segment_summary", (3, "all"))  # type: ignore[arg-type]
