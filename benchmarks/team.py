@@ -39,6 +39,7 @@ sys.path[:0] = [str(HERE.parent), str(HERE)]  # hypertui and tests/ from this ch
 from run import simulator  # noqa: E402
 
 from hypertui.api.client import HyperTrackerClient  # noqa: E402
+from hypertui.api.requests import send  # noqa: E402
 from hypertui.api.shared_cache import SharedCache  # noqa: E402
 from hypertui.api.store import SnapshotStore  # noqa: E402
 from hypertui.monitor import plan  # noqa: E402
@@ -69,7 +70,7 @@ class Member:
         start = time.perf_counter()
         legend = await self.client.segments()
         self.view = plan.first_view(legend, PANELS)
-        self.cohorts = [s.id for s in legend]
+        self.cohorts = []  # as the dashboard: other cohorts' summaries only for alert rules (none here)
         await self.cycle(TIMED - {BACKGROUND, STATUS})  # the legend's look-up read state/status already
         self.first_data = time.perf_counter() - start
         await self.cycle({BACKGROUND})  # the list's rows, after the panels as in the app
@@ -80,7 +81,7 @@ class Member:
             parts, self.view, cohort_ids=self.cohorts, summaries_at=self.summaries_at,
             risk_loaded=0, follow_cadence=True, now=self.planner_now,
         )
-        await asyncio.gather(*(plan.send(self.client, r) for r in requests))
+        await asyncio.gather(*(send(self.client, r) for r in requests))
         self.summaries_at |= {r.args[0]: self.planner_now for r in requests if r.kind == "summary" and r.args[1] == "all"}
 
     async def follow(self, updates: int) -> None:
