@@ -393,8 +393,8 @@ CONFIG_TEMPLATE = """\
 # below = -5                 # versus = "24h" (default, as the API sends it) or "start"
 [keys]
 # Remap keys: binding id = "key" or "key,key" (Textual key names: f5, escape, ctrl+x,
-# question_mark, ...). Quote an id with a dot in it. `hypertui config check` reports ids
-# that do not exist and keys that clash. The ids and their default keys:
+# question_mark, ...). Ids are owner.action, quoted (or unquoted: a dotted key). `hypertui config
+# check` reports ids that do not exist and keys that clash. The ids and their default keys:
 """
 
 

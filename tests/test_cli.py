@@ -228,7 +228,7 @@ def test_config_init_documents_theme_and_every_key_then_check_reports(capsys, tm
     text = (tmp_path / "config.toml").read_text()
     assert '# theme = "hypertui-dark"' in text and "\n[keys]\n" in text
     for binding in HyperTuiApp.BINDINGS:
-        assert f'# {binding.id} = "{binding.key}"' in text
+        assert f'# "{binding.id}" = "{binding.key}"' in text and binding.id.startswith("app.")
     assert '# "positions.back" = "escape,backspace"' in text
     capsys.readouterr()
     assert main(["config", "check"]) == 0  # the template, all commented out, is fine
@@ -237,10 +237,12 @@ def test_config_init_documents_theme_and_every_key_then_check_reports(capsys, tm
     (tmp_path / "themes").mkdir()
     (tmp_path / "themes" / "bad.toml").write_text('name = "bad"\n')
     with (tmp_path / "config.toml").open("a") as fh:
-        fh.write('refesh = "f5"\n')
+        fh.write('refesh = "f5"\npause = "f6"\n')
     assert main(["--theme", "nope", "config", "check"]) == 1
     out = capsys.readouterr().out
-    assert "problem: keys: no binding has the id 'refesh' (did you mean 'refresh'?)" in out
+    assert "problem: keys: no binding has the id 'refesh' (did you mean 'app.refresh'?)" in out
+    assert '\n[keys] "pause" is now "app.pause"; the old id still works\n' in out
+    assert "problem: keys: no binding has the id 'pause'" not in out
     assert "problem: theme 'nope' not found" in out and "bad.toml: missing key 'primary'" in out
 
 

@@ -46,8 +46,10 @@ log = logging.getLogger("hypertui.ui")
 # The help's "Dashboard" keys, by id, in the order it has always listed them: the app's (on
 # every screen) and the dashboard screen's own, together.
 DASHBOARD_HELP_ORDER = (
-    "quit", "help", "refresh", "pause", "position_age", "heatmap_axis", "heatmap_mode", "opened_within", "palette",
-    "filter", "bias_overview", "alerts", "alert_rule", "sort_risk", "sort_risk_reverse", "slower", "faster", "quit_ctrl_c",
+    "app.quit", "app.help", "app.refresh", "app.pause", "dashboard.position_age", "dashboard.heatmap_axis",
+    "dashboard.heatmap_mode", "dashboard.opened_within", "dashboard.palette", "dashboard.filter",
+    "dashboard.bias_overview", "app.alerts", "dashboard.alert_rule", "dashboard.sort_risk",
+    "dashboard.sort_risk_reverse", "app.slower", "app.faster", "app.quit_ctrl_c",
 )  # fmt: skip
 
 
@@ -59,14 +61,14 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
     DASHBOARD = DashboardScreen  # its class (the soak's also records its workers' errors)
     # No ctrl+a/s/q/h/j/k/l: terminals, tmux and screen own those.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("q", "quit", "Quit", id="quit"),
-        Binding("question_mark", "help", "Help", key_display="?", id="help"),
-        Binding("r", "refresh", "Refresh", id="refresh"),
-        Binding("p", "pause", "Pause", id="pause"),
-        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="alerts"),
-        Binding("plus,equals_sign", "slower", "Slower refresh", key_display="+", show=False, id="slower"),
-        Binding("minus", "faster", "Faster refresh", key_display="-", show=False, id="faster"),
-        Binding("ctrl+c", "quit", show=False, id="quit_ctrl_c"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
+        Binding("r", "refresh", "Refresh", id="app.refresh"),
+        Binding("p", "pause", "Pause", id="app.pause"),
+        Binding("exclamation_mark", "alerts", "Alerts", key_display="!", show=False, id="app.alerts"),
+        Binding("plus,equals_sign", "slower", "Slower refresh", key_display="+", show=False, id="app.slower"),
+        Binding("minus", "faster", "Faster refresh", key_display="-", show=False, id="app.faster"),
+        Binding("ctrl+c", "quit", show=False, id="app.quit_ctrl_c"),
     ]
 
     def __init__(

@@ -5,6 +5,7 @@ It does not say when a remap goes wrong: an id no binding has, or a key that ano
 already takes where the remapped one lives (the same widget or screen, or one nearer the focus,
 which gets the key first). `problems` finds those from the classes (at start, and for
 `hypertui config check`); `screen_problems` from a mounted screen's real widget tree.
+The ids a config used before each id named its owner are renamed as it is loaded (`normalize`).
 """
 
 from __future__ import annotations
@@ -22,10 +23,29 @@ from hypertui.ui.textual_internals import merged_bindings, normalized_keys, own_
 
 Chain = list[tuple[str, BindingsMap]]  # (owner's name, its bindings), nearest the focus first
 
+# Every id is `owner.action` now; before, the app's and the dashboard's were bare. A config that
+# still names them keeps working: its ids are renamed as it is loaded (`config check` says so).
+RENAMED_IDS = {
+    "quit": "app.quit", "help": "app.help", "refresh": "app.refresh", "pause": "app.pause", "alerts": "app.alerts",
+    "slower": "app.slower", "faster": "app.faster", "quit_ctrl_c": "app.quit_ctrl_c",
+    "next_panel": "dashboard.next_panel", "previous_panel": "dashboard.previous_panel", "coin_view": "dashboard.coin_view",
+    "legend": "dashboard.legend", "position_age": "dashboard.position_age", "heatmap_axis": "dashboard.heatmap_axis",
+    "heatmap_mode": "dashboard.heatmap_mode", "opened_within": "dashboard.opened_within", "palette": "dashboard.palette",
+    "filter": "dashboard.filter", "bias_overview": "dashboard.bias_overview", "alert_rule": "dashboard.alert_rule",
+    "sort_risk": "dashboard.sort_risk", "sort_risk_reverse": "dashboard.sort_risk_reverse",
+}  # fmt: skip
+
 
 def normalize(keys: Mapping[str, str]) -> dict[str, str]:
-    """"?" → "question_mark", spaces dropped: the form Textual compares keys in."""
-    return {binding_id: normalized_keys(value) for binding_id, value in keys.items()}
+    """Old ids renamed (the new id wins if both are given); "?" → "question_mark", spaces dropped:
+    the form Textual compares keys in."""
+    old_first = sorted(keys.items(), key=lambda item: item[0] not in RENAMED_IDS)
+    return {RENAMED_IDS.get(binding_id, binding_id): normalized_keys(value) for binding_id, value in old_first}
+
+
+def deprecations(keys: Mapping[str, str]) -> list[str]:
+    """One line per old id the [keys] table uses, for `hypertui config check`."""
+    return [f'[keys] "{old}" is now "{RENAMED_IDS[old]}"; the old id still works' for old in keys if old in RENAMED_IDS]
 
 
 def _all_node_classes() -> Iterator[type[DOMNode]]:
@@ -167,8 +187,7 @@ def reference(app_class: type[DOMNode]) -> str:
         for b in cls.__dict__.get("BINDINGS", ()):
             if isinstance(b, Binding) and b.id and b.id not in seen:
                 seen.add(b.id)
-                ident = f'"{b.id}"' if "." in b.id else b.id
-                entry = f'{ident} = "{b.key}"'
+                entry = f'"{b.id}" = "{b.key}"'
                 rows.append(f"# {entry:<40} # {b.description or b.action}\n")
         if rows:
             out.append(f"#   {cls.__name__}\n" + "".join(rows))

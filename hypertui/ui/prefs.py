@@ -107,5 +107,6 @@ def check(settings: Any, app_class: type) -> tuple[list[str], list[str]]:
         f"themes: {', '.join(sorted(themes))} (and Textual's: {', '.join(sorted(BUILTIN_THEMES))})",
         f"theme: {wanted}",
         f"keys remapped: {len(settings.keys)}",
+        *keymap.deprecations(settings.keys),
     ]
     return facts, problems

@@ -657,7 +657,7 @@ async def test_the_footer_is_recomposed_when_its_keys_change_once_for_changes_to
             await pilot.press("tab")
             await pilot.pause()
         assert recomposed == []
-        app.set_keymap({"refresh": "f5"})
+        app.set_keymap({"app.refresh": "f5"})
         app.dashboard.refresh_bindings()
         await pilot.pause()
         await pilot.pause()

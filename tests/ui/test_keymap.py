@@ -8,7 +8,7 @@ from hypertui.ui import keymap
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.prefs import Preferences
-from hypertui.ui.screens.help import HelpScreen, key_table
+from hypertui.ui.screens.help import HelpScreen, LegendScreen, key_table
 from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import settled as settle
 from tests.ui.test_themes import recording
@@ -19,7 +19,7 @@ def _refreshes(app) -> int:
 
 
 async def test_a_remapped_key_runs_the_action_and_the_old_one_does_not(make_app):
-    app = make_app(prefs=Preferences(keys={"refresh": "f5", "table.down": "n"}))
+    app = make_app(prefs=Preferences(keys={"app.refresh": "f5", "table.down": "n"}))
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         before = _refreshes(app)
@@ -40,7 +40,7 @@ async def test_a_remapped_key_runs_the_action_and_the_old_one_does_not(make_app)
 
 
 async def test_help_and_palette_show_the_keys_in_effect(make_app):
-    app = make_app(prefs=Preferences(keys={"refresh": "f5,ctrl+r", "help": "f1"}))
+    app = make_app(prefs=Preferences(keys={"app.refresh": "f5,ctrl+r", "app.help": "f1"}))
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
         await pilot.press("f1")
@@ -53,6 +53,37 @@ async def test_help_and_palette_show_the_keys_in_effect(make_app):
         assert commands["Refresh"] == "key: f5 / ctrl+r"
 
 
+async def test_old_bare_ids_still_remap(make_app):
+    """A config written before the ids were dotted: the app's refresh, the dashboard's legend."""
+    app = make_app(prefs=Preferences(keys={"refresh": "f5", "legend": "f2"}))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        before = _refreshes(app)
+        await pilot.press("f5")
+        await settle(pilot)
+        assert _refreshes(app) == before + 1
+        await pilot.press("L")
+        await pilot.pause()
+        assert not isinstance(app.screen, LegendScreen)
+        await pilot.press("f2")
+        await pilot.pause()
+        assert isinstance(app.screen, LegendScreen)
+
+
+def test_an_old_id_is_renamed_and_the_new_one_wins():
+    assert keymap.normalize({"refresh": "f5", "sort_risk": "f6"}) == {"app.refresh": "f5", "dashboard.sort_risk": "f6"}
+    assert keymap.normalize({"app.refresh": "f7", "refresh": "f5"}) == {"app.refresh": "f7"}
+    assert keymap.problems({"refresh": "f5", "heatmap_mode": "f6"}, HyperTuiApp) == []  # no "no binding has the id"
+    assert keymap.deprecations({"refresh": "f5", "table.down": "n"}) == [
+        '[keys] "refresh" is now "app.refresh"; the old id still works'
+    ]
+
+
+def test_every_binding_id_names_its_owner():
+    assert {i for i in keymap.known_ids() if not re.fullmatch(r"[a-z_]+\.[^.]+", i)} == set()
+    assert set(keymap.RENAMED_IDS.values()) <= keymap.known_ids()  # each old id leads somewhere
+
+
 def _plain(sections) -> str:
     from rich.console import Console
 
@@ -62,16 +93,19 @@ def _plain(sections) -> str:
 
 
 def test_unknown_ids_and_clashes_are_found():
-    found = keymap.problems({"refesh": "f5", "pause": "r", "history.window": "f", "quit": ""}, HyperTuiApp)
-    assert "keys: no binding has the id 'refesh' (did you mean 'refresh'?)" in found
-    assert any("'r' is bound to both pause and refresh in HyperTuiApp" in p for p in found)
+    found = keymap.problems({"app.refesh": "f5", "app.pause": "r", "history.window": "f", "app.quit": ""}, HyperTuiApp)
+    assert "keys: no binding has the id 'app.refesh' (did you mean 'app.refresh'?)" in found
+    assert any("'r' is bound to both app.pause and app.refresh in HyperTuiApp" in p for p in found)
     assert any("'f' is bound to both history.window and history.recency in HistoryScreen" in p for p in found)
-    assert "keys: 'quit' is given no key" in found
+    assert "keys: 'app.quit' is given no key" in found
     # The app's key under a screen that binds it first.
-    found = keymap.problems({"refresh": "tab"}, HyperTuiApp)
-    assert any("'tab' is bound to both next_panel and refresh (DashboardScreen comes before HyperTuiApp)" in p for p in found)
+    found = keymap.problems({"app.refresh": "tab"}, HyperTuiApp)
+    assert any(
+        "'tab' is bound to both dashboard.next_panel and app.refresh (DashboardScreen comes before HyperTuiApp)" in p
+        for p in found
+    )
     # x is the dashboard screen's heatmap axis, not bound over a drill-down: no clash...
-    assert keymap.problems({"refresh": "f5", "positions.back": "escape,backspace,x"}, HyperTuiApp) == []
+    assert keymap.problems({"app.refresh": "f5", "positions.back": "escape,backspace,x"}, HyperTuiApp) == []
     # ...but p (pause) acts everywhere.
     assert any("'p' is bound to both" in p for p in keymap.problems({"positions.back": "escape,p"}, HyperTuiApp))
 

@@ -100,25 +100,25 @@ STATUS_TICK = 5.0  # seconds; see start
 INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
 
 PANEL_KEYS = [
-    Binding("tab", "next_panel", "Next panel", show=False, id="next_panel"),
-    Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="previous_panel"),
-    Binding("i", "coin_view", "Coin view", show=False, id="coin_view"),
-    Binding("L", "legend", "Legend: what the marks mean", show=False, id="legend"),
+    Binding("tab", "next_panel", "Next panel", show=False, id="dashboard.next_panel"),
+    Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="dashboard.previous_panel"),
+    Binding("i", "coin_view", "Coin view", show=False, id="dashboard.coin_view"),
+    Binding("L", "legend", "Legend: what the marks mean", show=False, id="dashboard.legend"),
 ]
 # The keys that act on what the dashboard shows: bound here, so they do nothing over a drill-down
 # (the app's own keys, quit, help, refresh, pause, work on every screen).
 DASHBOARD_KEYS = [
-    Binding("a", "position_age", "Age filter", id="position_age"),
-    Binding("x", "axis", "Axis", id="heatmap_axis"),
-    Binding("v", "heat_mode", "Mode", id="heatmap_mode"),
-    Binding("w", "opened_within", "Opened within", show=False, id="opened_within"),
-    Binding("c", "palette", "Colour-blind palette", show=False, id="palette"),
-    Binding("slash", "filter", "Filter coins", key_display="/", id="filter"),
-    Binding("b", "app.bias_overview", "Bias overview", show=False, id="bias_overview"),
-    Binding("A", "app.alert_rule", "New alert rule (heatmap cell, risk row)", show=False, id="alert_rule"),
+    Binding("a", "position_age", "Age filter", id="dashboard.position_age"),
+    Binding("x", "axis", "Axis", id="dashboard.heatmap_axis"),
+    Binding("v", "heat_mode", "Mode", id="dashboard.heatmap_mode"),
+    Binding("w", "opened_within", "Opened within", show=False, id="dashboard.opened_within"),
+    Binding("c", "palette", "Colour-blind palette", show=False, id="dashboard.palette"),
+    Binding("slash", "filter", "Filter coins", key_display="/", id="dashboard.filter"),
+    Binding("b", "app.bias_overview", "Bias overview", show=False, id="dashboard.bias_overview"),
+    Binding("A", "app.alert_rule", "New alert rule (heatmap cell, risk row)", show=False, id="dashboard.alert_rule"),
     # The risk table owns s/S when focused; from any other panel but the heatmap (its own) they sort it too.
-    Binding("s", "sort_risk", "Sort risk table", show=False, id="sort_risk"),
-    Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="sort_risk_reverse"),
+    Binding("s", "sort_risk", "Sort risk table", show=False, id="dashboard.sort_risk"),
+    Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="dashboard.sort_risk_reverse"),
 ]
 
 
