@@ -1,6 +1,6 @@
 """The benchmark table: hypertui next to htop and btop, measured in one run on this machine.
 
-    python benchmarks/run.py [--runs 3] [--seconds 20] [--sizes 160x45,80x24]
+    python benchmarks/run.py [--runs 3] [--seconds 20] [--sizes 160x45,80x24] [--only transitions]
 
 Against `hypertui sim` servers started here (seed 7; in their own processes, as a remote API
 would be), in terminals of fixed sizes:
@@ -22,8 +22,13 @@ would be), in terminals of fixed sizes:
    framework's own idle floor); hypertui checks state/status once a minute until the announced
    update, so use --seconds 60 or more for its idle rows to include a check;
 4. the positions drill-down at --scale large: first page and RSS after 100,000 rows;
-5. parsing: models vs json.loads (`bench_parse.py`).
-Prints medians of the runs with min-max. Never part of the test suite.
+5. parsing: models vs json.loads (`bench_parse.py`);
+6. screen transitions (`transitions.py`): every drill-down, help, alerts and the palette opened
+   and closed, and the cursor and mode keys, keypress → settled and bytes, beside htop's `h` and
+   btop's `m` in the same run, on the embedded simulator and on `hypertui sim --scale large`;
+   `--only transitions` runs this part alone, on the embedded simulator.
+Prints medians of the runs with min-max, then every target of issue 23 as measured / target / met.
+Never part of the test suite.
 """
 
 from __future__ import annotations
@@ -230,11 +235,20 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--sizes", default="160x45,80x24")
+    ap.add_argument("--only", choices=("transitions",), help="run one part alone")
+    ap.add_argument("--transition-runs", type=int, default=5, help="timed openings of each screen (transitions)")
     args = ap.parse_args()
     sizes = [tuple(int(x) for x in size.split("x")) for size in args.sizes.split(",")]
     ensure_installed("htop", "btop", "tmux")
     precompile()
     print(f"# hypertui benchmarks — {os.cpu_count()} cores, Python {sys.version.split()[0]}, runs={args.runs}")
+    import transitions  # this folder; it imports helpers from this module, so not at the top
+
+    if args.only == "transitions":
+        print("\n## Screen transitions")
+        transitions.print_targets(transitions.report(transitions.measure(sizes, args.transition_runs)))
+        return
+    targets: list[tuple[str, str, str, bool]] = []  # (what, measured, target, met), printed last
 
     with (
         simulator("--update-interval", "600") as still,
@@ -267,14 +281,19 @@ def main() -> None:
                 print(f"  {label}: first frame {spread(list(frame), 's')}, first data {spread(list(data), 's')} "
                       f"({times:.2f}× the floor; run by run {statistics.median(paired):.2f}× ({min(paired):.2f}-{max(paired):.2f}); "
                       f"{with_models:.2f}× the floor with BaseModel), CPU by then {spread(list(cpu), 's')}")
+            ratio = statistics.median(d for _, d, _ in runs["hypertui"]) / statistics.median(d for _, d, _ in runs["minimal"])
+            targets.append((f"{cols}x{rows} first data vs minimal_app.py", f"{ratio:.2f}×", "1.2×", ratio <= 1.2))
         embedded = [numbers(output_lines(str(HERE / "first_data.py"))[-1]) for _ in range(args.runs)]
         print(f"embedded simulator, headless: first frame {spread([e[0] for e in embedded], 's')}, "
               f"first data {spread([e[1] for e in embedded], 's')}, import floor {spread([e[2] for e in embedded], 's')}")
 
         print("\n## One full refresh, main thread")
         for cols, rows in sizes:
-            print(output_lines(str(HERE / "refresh_cost.py"), "--size", f"{cols}x{rows}")[-1])
-            print(*output_lines(str(HERE / "repaint_floor.py"), "--size", f"{cols}x{rows}")[-2:], sep="\n")
+            refresh = output_lines(str(HERE / "refresh_cost.py"), "--size", f"{cols}x{rows}")[-1]
+            floor = output_lines(str(HERE / "repaint_floor.py"), "--size", f"{cols}x{rows}")[-2:]
+            print(refresh, *floor, sep="\n")
+            ratio = numbers(refresh)[0] / numbers(floor[0])[0]  # the first figure of each: the median
+            targets.append((f"{cols}x{rows} full refresh vs bare repaint", f"{ratio:.2f}×", "3×", ratio <= 3))
 
         print(f"\n## CPU and terminal bytes at a {INTERVAL:g} s refresh")
         tools = {
@@ -286,6 +305,7 @@ def main() -> None:
             "empty Textual app": f"{sys.executable} -c 'from textual.app import App; App().run()'",
         }
         print(f"{'program':<26} {'size':<7} {'CPU % (one core)':<24} {'bytes per refresh':<24}")
+        idle: dict[tuple[str, int, int], tuple[float, float]] = {}  # (program, cols, rows) -> medians (CPU %, bytes)
         for name, command in tools.items():
             if shutil.which(command.split()[0]) is None and not command.startswith(("HYPER", sys.executable)):
                 print(f"{name:<26} not installed")
@@ -297,6 +317,13 @@ def main() -> None:
                     cpu.append(load)
                     per_refresh.append(rate * INTERVAL)
                 print(f"{name:<26} {cols}x{rows:<4} {spread(cpu, '%'):<24} {spread(per_refresh, 'B', 0):<24}")
+                idle[name, cols, rows] = statistics.median(cpu), statistics.median(per_refresh)
+        for cols, rows in sizes:
+            ours = idle["hypertui, data unchanged", cols, rows]
+            peers = [idle[p, cols, rows] for p in ("htop -d 20", "btop") if (p, cols, rows) in idle]
+            met = all(ours[0] < cpu and ours[1] < size for cpu, size in peers)
+            targets.append((f"{cols}x{rows} idle CPU and bytes", f"{ours[0]:.2f} %, {ours[1]:.0f} B",
+                            "below htop's and btop's", met))
 
     print("\n## Positions drill-down, --scale large, BTC since 2025-04-04")
     with simulator("--scale", "large") as large:
@@ -306,12 +333,24 @@ def main() -> None:
             for _ in range(args.runs)
         ]
         print(f"first page on screen, {args.runs} runs: {spread(firsts, 'ms', 0)}")
-        for line in output_lines(str(HERE / "drilldown.py"), "--url", large):
-            print(line)
+        scroll = output_lines(str(HERE / "drilldown.py"), "--url", large)
+        print(*scroll, sep="\n")
+        first_page = statistics.median(firsts)
+        targets.append(("drill-down first page, --scale large", f"{first_page:.0f} ms", "150 ms", first_page < 150))
+        rss = [numbers(line)[-1] for line in scroll if line.split()[0][:1].isdigit()]  # the table's rows: RSS last
+        growth = rss[-1] / rss[1] - 1  # from the first 10,000 rows held to the last (the first row: one page)
+        targets.append(("memory over 100,000 rows", f"+{growth:.0%} from 25k rows", "flat (+10 %)", growth <= 0.10))
 
     print("\n## Parsing")
     for line in output_lines(str(HERE / "bench_parse.py")):
         print(line)
+
+    print("\n## Screen transitions")
+    targets += transitions.report(transitions.measure(sizes, args.transition_runs))
+    with simulator("--scale", "large", "--update-interval", "600") as large:
+        measured = transitions.measure(sizes, args.transition_runs, url=large)
+        targets += transitions.report(measured, "hypertui sim --scale large")
+    transitions.print_targets(targets)
 
 
 if __name__ == "__main__":
