@@ -33,6 +33,7 @@ import select
 import signal
 import statistics
 import struct
+import subprocess
 import sys
 import termios
 import time
@@ -112,11 +113,13 @@ def percentile(values: list[float], p: float) -> float:
 class Terminal:
     """A program in a pseudo-terminal of cols×rows: keys in, bytes out."""
 
-    def __init__(self, command: str, cols: int, rows: int) -> None:
+    def __init__(self, command: str, cols: int, rows: int, cwd: str | None = None) -> None:
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: the terminal's size before anything can ask for it
             try:
                 fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
+                if cwd:
+                    os.chdir(cwd)
                 os.execvpe("sh", ["sh", "-c", f"exec env {command}"], {**os.environ, "TERM": "xterm-256color"})
             finally:
                 os._exit(127)  # never back into the benchmark's own code
@@ -172,8 +175,8 @@ class Terminal:
 
 
 @contextmanager
-def terminal(command: str, cols: int, rows: int) -> Iterator[Terminal]:
-    term = Terminal(command, cols, rows)
+def terminal(command: str, cols: int, rows: int, cwd: str | None = None) -> Iterator[Terminal]:
+    term = Terminal(command, cols, rows, cwd)
     try:
         yield term
     finally:
@@ -215,10 +218,10 @@ def open_and_back(term: Terminal, results: Results, transition: Transition, runs
             results.record(f"{transition.name} / {back} back", answer)
 
 
-def hypertui(command: str, cols: int, rows: int, runs: int, only: set[str] | None) -> Results:
+def hypertui(command: str, cols: int, rows: int, runs: int, only: set[str] | None, cwd: str | None = None) -> Results:
     results = Results()
     wanted = [t for t in LIST_TRANSITIONS + HEATMAP_TRANSITIONS if only is None or t.id in only]
-    with terminal(command, cols, rows) as term:
+    with terminal(command, cols, rows, cwd) as term:
         term.wait_for(_CHECKED)  # the first data (the status bar's time of the last check)
         term.quiet(1.0, longest=10.0)  # and the other cohorts' counts, fetched right after
         for transition in wanted:
@@ -270,15 +273,19 @@ def measure(sizes: list[tuple[int, int]], runs: int, url: str | None = None, onl
 
 
 def compare(trees: dict[str, str], sizes: list[tuple[int, int]], runs: int, rounds: int, only: set[str] | None) -> None:
-    """Prints each key's figures for hypertui from each tree (its PYTHONPATH), with btop's menu:
+    """Prints each key's figures for hypertui from each tree (its PYTHONPATH, run in it), with btop's menu:
     the trees are measured in turn, `rounds` times over, so that the box's drift falls on all of
     them alike; each tree's presses are pooled over the rounds."""
+    for name, path in trees.items():  # `python -m` imports from its working directory first: run there
+        found = subprocess.run([sys.executable, "-c", "import hypertui; print(hypertui.__file__)"], cwd=path,
+                               env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, check=True)
+        print(f"{name}: {found.stdout.strip()}")
     for cols, rows in sizes:
         pooled = {name: Results() for name in trees}
         btop = Results()
         for _ in range(rounds):
             for name, path in trees.items():
-                pooled[name].merge(hypertui(f"PYTHONPATH={path} {embedded_command()}", cols, rows, runs, only))
+                pooled[name].merge(hypertui(f"PYTHONPATH={path} {embedded_command()}", cols, rows, runs, only, cwd=path))
             btop.merge(reference("btop", cols, rows, runs, "m"))
         print(f"\n### {cols}x{rows}, {rounds} rounds of {runs}: settled median (p90), bytes; btop m {btop.keys['btop m'].line()}")
         print(f"{'key':<36} " + " ".join(f"{name:<24}" for name in trees))
