@@ -349,7 +349,7 @@ def main() -> None:
     targets += transitions.report(transitions.measure(sizes, args.transition_runs))
     with simulator("--scale", "large", "--update-interval", "600") as large:
         measured = transitions.measure(sizes, args.transition_runs, url=large)
-        targets += transitions.report(measured, "hypertui sim --scale large")
+        targets += transitions.report(measured, "sim --scale large")
     transitions.print_targets(targets)
 
 

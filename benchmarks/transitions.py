@@ -295,7 +295,7 @@ def compare(trees: dict[str, str], sizes: list[tuple[int, int]], runs: int, roun
                 f"{t.median:5.0f} ({t.p90:4.0f}) {t.size / 1000:5.1f} KB   " if t.settled else f"{'no answer':<24}" for t in cells))
 
 
-def report(measured: dict[tuple[int, int], dict[str, Results]], source: str = "embedded simulator") -> list[tuple[str, str, str, bool]]:
+def report(measured: dict[tuple[int, int], dict[str, Results]], source: str = "embedded") -> list[tuple[str, str, str, bool]]:
     """Prints the table per size; returns the targets as (what, measured, target, met)."""
     targets: list[tuple[str, str, str, bool]] = []
     for (cols, rows), programs in measured.items():
@@ -310,21 +310,21 @@ def report(measured: dict[tuple[int, int], dict[str, Results]], source: str = "e
         screen = SCREEN_BYTES * cols * rows / (160 * 45)
         for name, timing in programs["hypertui"].keys.items():
             if not timing.settled:
-                targets.append((f"{cols}x{rows} {source[:9]} {name}", "no answer", "", False))
+                targets.append((f"{cols}x{rows} {source}: {name}", "no answer", "", False))
             elif "(" in name:  # a cursor or mode key
-                targets.append((f"{cols}x{rows} {source[:9]} {name}", f"{timing.median:.1f} ms", f"{TARGET_CURSOR_MS:g} ms",
+                targets.append((f"{cols}x{rows} {source}: {name}", f"{timing.median:.1f} ms", f"{TARGET_CURSOR_MS:g} ms",
                                 timing.median <= TARGET_CURSOR_MS))
             else:
                 met = timing.median <= limit_ms and timing.p90 <= TARGET_P90_MS and timing.size <= screen
-                targets.append((f"{cols}x{rows} {source[:9]} {name}", f"{timing.median:.0f} / p90 {timing.p90:.0f} ms, {timing.size / 1000:.1f} KB",
+                targets.append((f"{cols}x{rows} {source}: {name}", f"{timing.median:.0f} / p90 {timing.p90:.0f} ms, {timing.size / 1000:.1f} KB",
                                 f"{limit_ms:.0f} / p90 {TARGET_P90_MS:.0f} ms, {screen / 1000:.1f} KB", met))
     return targets
 
 
 def print_targets(targets: list[tuple[str, str, str, bool]]) -> None:
-    print(f"\n{'target':<62} {'measured':<32} {'target':<30} met")
+    print(f"\n{'target':<76} {'measured':<32} {'target':<30} met")
     for what, value, target, met in targets:
-        print(f"{what:<62} {value:<32} {target:<30} {'yes' if met else 'NO'}")
+        print(f"{what:<76} {value:<32} {target:<30} {'yes' if met else 'NO'}")
 
 
 def main() -> None:
@@ -344,7 +344,7 @@ def main() -> None:
         trees = dict(tree.split("=", 1) for tree in args.compare.split(","))
         compare(trees, sizes, args.runs, args.rounds, only)
         return
-    print_targets(report(measure(sizes, args.runs, args.url, only), args.url or "embedded simulator"))
+    print_targets(report(measure(sizes, args.runs, args.url, only), args.url or "embedded"))
 
 
 if __name__ == "__main__":
