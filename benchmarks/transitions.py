@@ -254,14 +254,17 @@ def reference(command: str, cols: int, rows: int, runs: int, key: str) -> Result
     return results
 
 
-def embedded_command() -> str:
+def hypertui_for(url: str | None) -> str:
+    """hypertui's command against `url`, or (None) on the embedded simulator."""
+    if url:
+        return hypertui_command(url, refresh=None)  # None: it follows the data's cadence
     # No token: the embedded simulator. Its market updates every 600 s: no refresh in a measurement.
     return f"{sys.executable} -m hypertui --no-store --update-interval 600"
 
 
 def measure(sizes: list[tuple[int, int]], runs: int, url: str | None = None, only: set[str] | None = None
             ) -> dict[tuple[int, int], dict[str, Results]]:
-    command = hypertui_command(url, refresh=None) if url else embedded_command()
+    command = hypertui_for(url)
     measured: dict[tuple[int, int], dict[str, Results]] = {}
     for cols, rows in sizes:
         measured[cols, rows] = {
@@ -272,7 +275,8 @@ def measure(sizes: list[tuple[int, int]], runs: int, url: str | None = None, onl
     return measured
 
 
-def compare(trees: dict[str, str], sizes: list[tuple[int, int]], runs: int, rounds: int, only: set[str] | None) -> None:
+def compare(trees: dict[str, str], sizes: list[tuple[int, int]], runs: int, rounds: int, only: set[str] | None,
+            url: str | None = None) -> None:
     """Prints each key's figures for hypertui from each tree (its PYTHONPATH, run in it), with btop's menu:
     the trees are measured in turn, `rounds` times over, so that the box's drift falls on all of
     them alike; each tree's presses are pooled over the rounds."""
@@ -280,12 +284,13 @@ def compare(trees: dict[str, str], sizes: list[tuple[int, int]], runs: int, roun
         found = subprocess.run([sys.executable, "-c", "import hypertui; print(hypertui.__file__)"], cwd=path,
                                env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True, check=True)
         print(f"{name}: {found.stdout.strip()}")
+    command = hypertui_for(url)
     for cols, rows in sizes:
         pooled = {name: Results() for name in trees}
         btop = Results()
         for _ in range(rounds):
             for name, path in trees.items():
-                pooled[name].merge(hypertui(f"PYTHONPATH={path} {embedded_command()}", cols, rows, runs, only, cwd=path))
+                pooled[name].merge(hypertui(f"PYTHONPATH={path} {command}", cols, rows, runs, only, cwd=path))
             btop.merge(reference("btop", cols, rows, runs, "m"))
         print(f"\n### {cols}x{rows}, {rounds} rounds of {runs}: settled median (p90), bytes; btop m {btop.keys['btop m'].line()}")
         print(f"{'key':<36} " + " ".join(f"{name:<24}" for name in trees))
@@ -335,14 +340,14 @@ def main() -> None:
     ap.add_argument("--only", help=f"some of the transitions, and the cursor keys if 'cursor' is named: {ids}")
     ap.add_argument("--url", help="base URL of a running `hypertui sim` (default: the embedded simulator)")
     ap.add_argument("--compare", metavar="NAME=PATH,...",
-                    help="hypertui from each PYTHONPATH in turn (e.g. before=/tmp/old,after=.), the embedded simulator")
+                    help="hypertui from each PYTHONPATH in turn (e.g. before=/tmp/old,after=.)")
     ap.add_argument("--rounds", type=int, default=2, help="with --compare: turns of every tree")
     args = ap.parse_args()
     sizes = [(int(c), int(r)) for c, r in (size.split("x") for size in args.sizes.split(","))]
     only = set(args.only.split(",")) if args.only else None
     if args.compare:
         trees = dict(tree.split("=", 1) for tree in args.compare.split(","))
-        compare(trees, sizes, args.runs, args.rounds, only)
+        compare(trees, sizes, args.runs, args.rounds, only, args.url)
         return
     print_targets(report(measure(sizes, args.runs, args.url, only), args.url or "embedded"))
 
