@@ -25,6 +25,8 @@ from hypertui.monitor.plan import ALERT_RISK, BACKGROUND, HEATMAP, PANELS, RISK,
 from hypertui.monitor.rows import AXES, CohortTotals, cohort_totals
 
 T = TypeVar("T")
+# What the user chose (and the legend it is chosen from): a replayed update is shown with these.
+SELECTIONS = ("view", "axis", "heat_mode", "palette_index", "coin_filter", "heat_sort", "risk_sort", "segments")
 
 
 def cycle(values: tuple[T, ...], current: T, step: int = 1) -> T:
@@ -91,6 +93,15 @@ class DashboardState:
         the update it names), then in order; the parts whose screen changed."""
         ordered = sorted(answers, key=lambda answer: answer[0].kind != "state_status")
         return {self.part(request) for request, result in ordered if self.apply(request, result, now)}
+
+    def selections(self) -> tuple:
+        return tuple(getattr(self, name) for name in SELECTIONS)
+
+    def recorded(self, answers: Iterable[tuple[Request, Any]], at: datetime) -> DashboardState:
+        """A state with this one's selections holding only `answers` (a recorded update's, at `at`)."""
+        other = DashboardState(**{name: getattr(self, name) for name in SELECTIONS})
+        other.fill_from(answers, at)
+        return other
 
     def apply(self, request: Request, result: Any, now: datetime) -> bool:
         """Keep `result`, fetched at `now`; whether what the screen shows changed.

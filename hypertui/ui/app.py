@@ -30,7 +30,7 @@ from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
-from hypertui.ui.screens.dashboard import DASHBOARD_KEYS, PANEL_KEYS, DashboardScreen  # the others: imported where opened
+from hypertui.ui.screens.dashboard import DASHBOARD_KEYS, PANEL_KEYS, REPLAY_KEYS, DashboardScreen  # others: where opened
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
 from hypertui.ui.textual_internals import HookedApp, line_filters, set_line_filters
@@ -243,6 +243,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         sections: list[tuple[str, list[Binding]]] = [
             ("Dashboard", dashboard),
             ("Panels", PANEL_KEYS),
+            ("Time travel (recorded updates)", REPLAY_KEYS),
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
             ("Heatmap", list(HeatmapTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),

@@ -13,7 +13,7 @@ and ask the loop for what they now need; drill-downs are the app's to open (the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -27,6 +27,7 @@ from textual.widgets import DataTable, OptionList, Tab, Tabs
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.models import ordered_by_range
+from hypertui.api.recording import Recording
 from hypertui.monitor import format as fmt
 from hypertui.monitor.dashboard_state import DashboardState, cycle
 from hypertui.monitor.heat import MODES
@@ -44,6 +45,7 @@ from hypertui.monitor.plan import (
     TIERS,
     WIDE_COLUMNS,
 )
+from hypertui.monitor.replay import DAY, NOT_RECORDED, Replay, step_back, step_forward
 from hypertui.monitor.rows import (
     AXES,
     heatmap_lines,
@@ -120,6 +122,19 @@ DASHBOARD_KEYS = [
     Binding("s", "sort_risk", "Sort risk table", show=False, id="dashboard.sort_risk"),
     Binding("S", "sort_risk_reverse", "Reverse risk sort", show=False, id="dashboard.sort_risk_reverse"),
 ]
+# Time travel through the updates the store recorded (hypertui.monitor.replay); G ("go live"),
+# not the issue's L: L is the legend.
+REPLAY_KEYS = [
+    Binding("left_square_bracket", "replay(-1)", "Replay the update before", key_display="[", show=False,
+            id="dashboard.replay_back"),
+    Binding("right_square_bracket", "replay(1)", "Replay the update after (past the newest: live)", key_display="]",
+            show=False, id="dashboard.replay_forward"),
+    Binding("left_curly_bracket", "replay_day(-1)", "Replay a day before", key_display="{", show=False,
+            id="dashboard.replay_day_back"),
+    Binding("right_curly_bracket", "replay_day(1)", "Replay a day after (past the newest: live)", key_display="}",
+            show=False, id="dashboard.replay_day_forward"),
+    Binding("G", "go_live", "Back to live (go live)", show=False, id="dashboard.go_live"),
+]  # fmt: skip
 
 
 def dashboard_commands() -> type[Provider]:
@@ -137,7 +152,7 @@ class DashboardScreen(Screen):
         (190, "-very-wide"),
         (BOTH_AXES_COLUMNS, "-both-axes"),
     ]
-    BINDINGS: ClassVar[list[BindingType]] = [*PANEL_KEYS, *DASHBOARD_KEYS]
+    BINDINGS: ClassVar[list[BindingType]] = [*PANEL_KEYS, *DASHBOARD_KEYS, *REPLAY_KEYS]
     COMMANDS: ClassVar[set[Any]] = {dashboard_commands}  # cohorts, coins and keys by name; server names never read as markup
 
     class PageChanged(Message):
@@ -169,6 +184,12 @@ class DashboardScreen(Screen):
         self.status_bar = StatusBar()  # kept: the status tick would otherwise search the DOM for it
         self._stale: set[str] = set()
         self._resumed = False
+        self.replay: Replay | None = None  # the recorded update on screen; None: live
+
+    @property
+    def shown(self) -> DashboardState:
+        """What the panels draw: the replayed update, or the live state."""
+        return self.state if self.replay is None else self.replay.state(self.state)
 
     def start(self) -> None:
         """Once the first frame is up: start ticking and fetching."""
@@ -323,6 +344,7 @@ class DashboardScreen(Screen):
             return
         chosen = self.heatmap_selection()
         if chosen is not None:
+            self._live_positions_note()
             self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
     def on_heatmap_table_cursor_detail(self, message: HeatmapTable.CursorDetail) -> None:
@@ -350,6 +372,7 @@ class DashboardScreen(Screen):
         event.stop()
         coin = self._row_coin(event.data_table, event.cursor_row)
         if coin:
+            self._live_positions_note()
             self.post_message(self.PositionsWanted(coin, None))
 
     class CoinWanted(Message):
@@ -371,6 +394,7 @@ class DashboardScreen(Screen):
             top = self.query_one("#top-assets", DataTable)
             coin = self._row_coin(top, top.cursor_row)
         if coin:
+            self._live_positions_note()
             self.post_message(self.CoinWanted(coin))
         else:
             self._no_coin()
@@ -450,7 +474,7 @@ class DashboardScreen(Screen):
         self.query_one(SegmentList).set_groups(segment_groups(segments), lines, view.segment_id)
 
     def draw_list(self) -> None:
-        state = self.state
+        state = self.shown
         if state.segments is None:
             return
         age = state.list_age(self.clock())
@@ -465,13 +489,13 @@ class DashboardScreen(Screen):
             summary.waiting(error)
 
     def _draw_summary(self) -> None:
-        state = self.state
+        state = self.shown
         if state.view is None:
             return
         title = state.cohort_title() or "Cohort"
         s = state.shown_summary
         if s is None:
-            self.query_one(CohortSummary).show(title, state.view.position_age, [], [])
+            self.query_one(CohortSummary).show(title, state.view.position_age, [], [], self._not_recorded())
             return
         assets = top_assets(s, state.heatmap)
         self.query_one(CohortSummary).show(
@@ -479,7 +503,7 @@ class DashboardScreen(Screen):
         )
 
     def _draw_risk(self) -> None:
-        state = self.state
+        state = self.shown
         if state.view is None:
             return
         current = state.risk_current
@@ -490,10 +514,10 @@ class DashboardScreen(Screen):
         # Named: in the narrow layout's Risk tab no other panel says whose risk this is.
         cohort = state.cohort_title()
         self.set_title("risk-panel", f"Liquidation risk · {cohort}" if cohort else "Liquidation risk")
-        self.set_subtitle("risk-panel", table.describe())
+        self.set_subtitle("risk-panel", table.describe() if current else self._not_recorded() or table.describe())
 
     def _draw_heatmap(self) -> None:
-        state = self.state
+        state = self.shown
         if state.segments is None:
             return
         # Wide enough for both axes side by side: x swaps which comes first.
@@ -510,8 +534,14 @@ class DashboardScreen(Screen):
             within += " unavailable here, all shown"
         shown = "long share" if state.heat_mode == "share" else state.heat_mode
         filt = f" · filter “{state.coin_filter}”" if state.coin_filter else ""
+        if heatmap is None and self._not_recorded():
+            filt += f" · {NOT_RECORDED}"
         keys = " | ".join(axes) + (" (x swaps)" if len(axes) > 1 else " (x)")
         self.set_subtitle("heatmap-panel", f"{keys} · {shown} (v) · opened {within} (w) · {palette.name} (c){filt}")
+
+    def _not_recorded(self) -> str:
+        """What an empty panel says while replaying ("" when live: it is waiting, not missing)."""
+        return NOT_RECORDED if self.replay is not None else ""
 
     def draw_status(self) -> None:
         bar = self.status_bar
@@ -529,6 +559,7 @@ class DashboardScreen(Screen):
             interval=loop.cadence,
             notes=self._status_notes(),
             status=self.state.status,
+            replay=self.replay.at if self.replay else None,
         )
         self._set_stale({STALE_PANEL[part] for part in loop.failures})
 
@@ -598,6 +629,55 @@ class DashboardScreen(Screen):
         self.draw_status()
         every = "with the data's updates" if loop.interval is None else f"every {fmt.interval(loop.interval)}"
         self.notify(f"Refresh {every}{end}", timeout=2)
+
+    # --- time travel ---------------------------------------------------------------------------
+
+    def action_replay(self, step: int) -> None:
+        self._travel(step, None)
+
+    def action_replay_day(self, step: int) -> None:
+        self._travel(step, DAY)
+
+    def action_go_live(self) -> None:
+        if self.replay is not None:
+            self._show_update(None)
+
+    def _travel(self, step: int, by: timedelta | None) -> None:
+        """One update (or a day, `by`) back or forward from the one on screen; forward to the
+        update live shows, or past it, is live again."""
+        if self.state.view is None:  # no legend yet: nothing to draw a recorded update with
+            self.notify("Nothing to replay until the cohorts are in", severity="warning", timeout=3)
+            return
+        live = self.state.heatmap_update
+        if step > 0:
+            if self.replay is not None:  # live is already the newest
+                at = step_forward(self._recorded_updates(), self.replay.at, by)
+                self._show_update(None if at is None or (live is not None and at >= live) else at)
+            return
+        updates = self._recorded_updates()
+        at = step_back(updates, self.replay.at if self.replay else live, by)
+        if at is None:
+            before = "a day before" if by else "before"
+            said = f"{before} the update shown" if updates else "yet: the store keeps each update the dashboard sees"
+            self.notify(f"Nothing recorded {said}", severity="warning", timeout=3)
+            return
+        self._show_update(at)
+
+    def _recorded_updates(self) -> list[datetime]:
+        """The updates the store holds for this source (read when a key asks: it grows underneath)."""
+        return [update.at for update in Recording(self.client.store).updates()]
+
+    def _show_update(self, at: datetime | None) -> None:
+        """Draw the recorded update `at` in every panel (None: live again)."""
+        self.replay = None if at is None else Replay(Recording(self.client.store).dashboard_at(at))
+        with self.app.batch_update():
+            self.draw_all()
+            self.draw_status()
+
+    def _live_positions_note(self) -> None:
+        """A drill-down opened while replaying asks the API now: it says so rather than pass for the past."""
+        if self.replay is not None:
+            self.notify(f"Positions are LIVE, not of the replayed {self.replay.at:%Y-%m-%d %H:%M} UTC", timeout=4)
 
     # --- messages from the panels --------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""One line: source, paused/stale/shared-cache badges, error, the data's own time (the API's
+"""One line: source, replay/paused/stale/shared-cache badges, error, the data's own time (the API's
 lastUpdate, LATE past its nextUpdateThreshold), the last check and its age, next refresh, tokens
 spent today (and the desk's, on a shared cache)."""
 
@@ -37,21 +37,28 @@ class StatusBar(TextLines):
         status: StateStatus | None = None,
         desk_tokens: int | None = None,
         shared_down: bool = False,
+        replay: datetime | None = None,
     ) -> None:
         """`tokens`: spent today (UTC) out of `daily_limit` (None: unknown). `notes`: what the
         server could not serve as asked (shown after the cadence). `status`: the last
         state/status read, whose lastUpdate is the data's own time. `desk_tokens`: the whole
-        desk's today, on a shared cache (None: none is set); `shared_down`: it is not answering."""
+        desk's today, on a shared cache (None: none is set); `shared_down`: it is not answering.
+        `replay`: the recorded update the panels show (None: live)."""
         spent = f"tokens today {fmt.count(tokens)}" + ("" if daily_limit is None else f"/{fmt.count(daily_limit)}")
         if desk_tokens is not None:
             spent += f" · desk {fmt.count(desk_tokens)}"
-        text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, compact=False)
+        badge = None if replay is None else (f" REPLAY {replay:%Y-%m-%d %H:%M} UTC ", self._replay_style())
+        text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, badge, compact=False)
         width = self.size.width
         if width and text.cell_len > width:  # a narrow terminal: say the same in fewer cells
-            text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, compact=True)
+            text = self._line(source, freshness, now, spent, interval, notes, status, shared_down, badge, compact=True)
         if text != self._last:  # the bar ticks every few seconds: repaint only if the line moved
             self._last = text
             self.update(text, layout=False)  # fixed height 1: a relayout would repaint every scrollbar
+
+    def _replay_style(self) -> str:
+        """The theme's accent, reversed: a colour no live badge uses, and reverse video in NO_COLOR."""
+        return f"bold reverse {self.app.current_theme.accent or 'magenta'}"
 
     @staticmethod
     def _line(
@@ -63,12 +70,15 @@ class StatusBar(TextLines):
         notes: Sequence[str],
         status: StateStatus | None,
         shared_down: bool,
+        replay: tuple[str, str] | None,
         *,
         compact: bool,
     ) -> Text:
         sep = (" │ ", "dim")
         age = fmt.age(freshness.age(now))
         parts: list[tuple[str, str] | str] = [(f" {source} ", "bold reverse")]
+        if replay is not None:  # first: what the panels show is not the live data the rest describes
+            parts += [" ", replay]
         if freshness.paused:
             parts += [" ", (" PAUSED ", "bold black on yellow")]
         if freshness.stale:

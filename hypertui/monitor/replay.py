@@ -1,0 +1,69 @@
+"""Time travel on the dashboard: which recorded update a key steps to, and a recorded update's
+answers as the requests that would have brought them, for `DashboardState.fill_from`.
+
+No Textual and no request: the screen reads the recording (api/recording.py), keeps the update
+replayed here, and draws the state this fills; the live state goes on filling underneath.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from hypertui.api.models import StateStatus
+from hypertui.api.recording import DashboardAnswers
+from hypertui.api.requests import Request
+from hypertui.monitor.dashboard_state import DashboardState
+
+DAY = timedelta(days=1)
+NOT_RECORDED = "not recorded at this update"  # a panel the recorded update holds nothing for
+
+
+def step_back(updates: Sequence[datetime], current: datetime | None, by: timedelta | None = None) -> datetime | None:
+    """The newest of `updates` before `current` (None: live with no update known, so the newest
+    of all), or, `by` given, at least that long before it; None when the recording has none."""
+    if current is None:
+        return max(updates, default=None)
+    if by is None:
+        return max((at for at in updates if at < current), default=None)
+    return max((at for at in updates if at <= current - by), default=None)
+
+
+def step_forward(updates: Sequence[datetime], current: datetime, by: timedelta | None = None) -> datetime | None:
+    """The oldest of `updates` after `current`, or, `by` given, at least that long after it; None
+    past the newest: back to live."""
+    if by is None:
+        return min((at for at in updates if at > current), default=None)
+    return min((at for at in updates if at >= current + by), default=None)
+
+
+def recorded_answers(recorded: DashboardAnswers) -> list[tuple[Request, Any]]:
+    """The recorded update's answers as (request, model) pairs, under a status that names it."""
+    answers: list[tuple[Request, Any]] = [(Request("state_status"), StateStatus(last_update=recorded.at))]
+    answers += [(Request("summary", (sid, "all")), summary) for sid, summary in recorded.summaries.items()]
+    answers += [(Request("liquidation_risk", (sid, 0, len(page.items))), page) for sid, page in recorded.risk.items()]
+    if recorded.heatmap is not None:
+        answers.append((Request("heatmap", ("all",)), recorded.heatmap))  # the recorder asks every position's
+    return answers
+
+
+class Replay:
+    """One recorded update on screen: a state with the live one's selections holding the
+    recorded answers, built again when a selection changes (another cohort, age, window)."""
+
+    def __init__(self, recorded: DashboardAnswers) -> None:
+        self.recorded = recorded
+        self._state: DashboardState | None = None
+        self._selections: tuple | None = None
+
+    @property
+    def at(self) -> datetime:
+        return self.recorded.at
+
+    def state(self, live: DashboardState) -> DashboardState:
+        """What the panels show: the recorded update, as `live`'s selections ask to see it."""
+        selections = live.selections()
+        if self._state is None or selections != self._selections:
+            self._state, self._selections = live.recorded(recorded_answers(self.recorded), self.at), selections
+        return self._state

@@ -1,0 +1,123 @@
+"""Time travel on the dashboard: `[` `]` `{` `}` `G` through the updates its store recorded
+(hypertui.monitor.replay), every panel of the recorded update while live refreshes go on
+recording underneath."""
+
+from __future__ import annotations
+
+from hypertui.api.recording import Recording
+from hypertui.api.store import SnapshotStore
+from hypertui.monitor.plan import IF_UPDATED, TIMED
+from hypertui.monitor.replay import NOT_RECORDED
+from hypertui.ui.screenshots import settled
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from tests.ui.test_alerts_screen import toasts
+from tests.ui.test_dashboard_store import SIZE, status_line, store_app
+
+UPDATE = 15 * 60.0  # the simulator's cadence in these tests: one update per 20 minutes advanced
+
+
+async def record(pilot, clock, updates: int = 3) -> list:
+    """`updates` API updates recorded by the dashboard's own refreshes; their times, oldest first."""
+    app = pilot.app
+    await settled(pilot)
+    for _ in range(updates - 1):
+        clock.advance(20 * 60)
+        app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
+        await settled(pilot)
+    return sorted(u.at for u in Recording(app.client.store).updates())
+
+
+def shown_cell(app, coin: str, sid: int) -> str:
+    """The text of the heatmap's cell on screen for coin × cohort."""
+    table = app.dashboard.query_one(HeatmapTable)
+    row = table.row_keys.index(coin)
+    column = [c.value for c in table.columns].index(str(sid))
+    return table.get_cell_at((row, column)).plain.strip()
+
+
+def a_cell_that_moved(recording: Recording, then, now) -> tuple[str, int, float]:
+    """(coin, cohort, long share then) of a cell whose shown percent differs between the updates."""
+    before, after = recording.dashboard_at(then).heatmap, recording.dashboard_at(now).heatmap
+    shares = {(row.coin, c.segment_id): c.bias for row in after.heatmap for c in row.segments}
+    return next(
+        (row.coin, c.segment_id, c.bias)
+        for row in before.heatmap
+        for c in row.segments
+        if (row.coin, c.segment_id) in shares and f"{c.bias:.0%}" != f"{shares[row.coin, c.segment_id]:.0%}"
+    )
+
+
+async def test_stepping_back_shows_the_recorded_update_and_past_the_newest_is_live(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE) as pilot:
+        first, second, live = await record(pilot, clock)
+        coin, sid, share = a_cell_that_moved(Recording(app.client.store), second, live)
+        shown_live = shown_cell(app, coin, sid)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay.at == second
+        assert shown_cell(app, coin, sid).endswith(f"{share * 100:.0f}%") and shown_cell(app, coin, sid) != shown_live
+        assert f" REPLAY {second:%Y-%m-%d %H:%M} UTC " in status_line(app)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay.at == first
+        await pilot.press("right_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay.at == second
+        await pilot.press("right_square_bracket")  # the newest recorded is the update live shows: live again
+        await pilot.pause()
+        assert app.dashboard.replay is None and "REPLAY" not in status_line(app)
+        assert shown_cell(app, coin, sid) == shown_live
+
+
+async def test_a_refresh_while_replaying_keeps_the_replayed_panels_and_records_the_update(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE) as pilot:
+        _, second, live = await record(pilot, clock)
+        coin, sid, _ = a_cell_that_moved(Recording(app.client.store), second, live)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        replayed = shown_cell(app, coin, sid)
+        clock.advance(20 * 60)
+        app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
+        await settled(pilot)
+        newest = max(u.at for u in Recording(app.client.store).updates())
+        assert newest > live and app.state.heatmap_update == newest  # the live state went on underneath
+        assert app.dashboard.replay.at == second and shown_cell(app, coin, sid) == replayed
+        assert "REPLAY" in status_line(app)
+        await pilot.press("G")
+        await pilot.pause()
+        assert app.dashboard.replay is None
+
+
+async def test_a_panel_not_recorded_at_the_update_says_so(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE) as pilot:
+        await record(pilot, clock, updates=2)
+        await pilot.press("a")  # an age the recorder does not keep: the summary of 'all' only
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay is not None
+        assert str(app.dashboard.query_one("#top-assets-note").render()).strip() == NOT_RECORDED
+
+
+async def test_with_nothing_recorded_before_the_live_update_the_key_says_so_in_one_line(clock):
+    app = store_app(SnapshotStore(), clock, update_interval=UPDATE)  # the first update only
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await settled(pilot)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay is None
+        assert toasts(app) == ["Nothing recorded before the update shown"]
+
+
+async def test_a_drill_down_opened_while_replaying_says_its_positions_are_live(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        first, _ = await record(pilot, clock, updates=2)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        app.dashboard.focus_heatmap()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert f"Positions are LIVE, not of the replayed {first:%Y-%m-%d %H:%M} UTC" in toasts(app)
