@@ -20,13 +20,14 @@ from hypertui.api.position_age import POSITION_AGES
 from hypertui.api.requests import Request
 from hypertui.monitor import plan
 from hypertui.monitor.alert_rules import AlertData
+from hypertui.monitor.changes import DEFAULT_REFERENCE, REFERENCES
 from hypertui.monitor.heat import MODES, HeatSort, next_sort
 from hypertui.monitor.plan import ALERT_RISK, BACKGROUND, HEATMAP, PANELS, RISK, STATUS, SUMMARY, View
 from hypertui.monitor.rows import AXES, CohortTotals, cohort_totals
 
 T = TypeVar("T")
 # What the user chose (and the legend it is chosen from): a replayed update is shown with these.
-SELECTIONS = ("view", "axis", "heat_mode", "palette_index", "coin_filter", "heat_sort", "risk_sort", "segments")
+SELECTIONS = ("view", "axis", "heat_mode", "reference", "palette_index", "coin_filter", "heat_sort", "risk_sort", "segments")
 
 
 def cycle(values: tuple[T, ...], current: T, step: int = 1) -> T:
@@ -42,6 +43,7 @@ class DashboardState:
     view: View | None = None
     axis: str = AXES[0]
     heat_mode: str = MODES[0]
+    reference: str = DEFAULT_REFERENCE  # how far back the change mode compares (changes.REFERENCES)
     palette_index: int = 0  # into the theme's palettes (hypertui.ui.signals)
     coin_filter: str = ""
     heat_sort: HeatSort | None = None  # None: by value
@@ -249,6 +251,9 @@ class DashboardState:
     def next_opened_within(self) -> None:
         assert self.view is not None
         self.view = replace(self.view, opened_within=cycle(POSITION_AGES, self.view.opened_within))
+
+    def next_reference(self) -> None:
+        self.reference = cycle(tuple(REFERENCES), self.reference)
 
     def sort_heatmap(self, cohort_id: int | None, descending: bool) -> None:
         self.heat_sort = next_sort(self.heat_sort, cohort_id, descending)

@@ -1,4 +1,5 @@
 """Heatmap cell maths: long share → diverging level, glyph and colour; value/count → intensity;
+a long share's change against a reference update (points) → diverging level again;
 the rows' order when sorted by one cohort's column; and the counts behind the cursor's cell.
 
 Levels are quantised (−4…4) so a cell's style only changes when its band does, which keeps
@@ -25,7 +26,9 @@ LEVEL_MIX = (0.0, 0.35, 0.55, 0.8, 1.0)
 # |2·share − 1| band edges, of the whole percent shown: 48-52% reads as balanced, as in the legend
 # and the top assets (rows.SHARE_DEAD_ZONE).
 SHARE_BANDS = (0.05, 0.2, 0.4, 0.7)
-MODES = ("share", "value", "count")
+MODES = ("share", "value", "count", "change")
+# |change| band edges, in points of long share: under half a point reads as no change (·).
+CHANGE_BANDS = (0.5, 2.0, 5.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -95,6 +98,23 @@ def _share_cell(level: int, percent: str, palette: Palette) -> HeatCell:
     return _cell(f"{GLYPHS[abs(level)]}{mark}{percent}%", level, palette.high if level >= 0 else palette.low, palette)
 
 
+def change_cell(points: float | None, palette: Palette) -> HeatCell:
+    """░▲+3.1: intensity glyph, direction and the signed change in points of long share; · under
+    half a point; — where the reference update has no such cell (None)."""
+    if points is None:
+        return _cell("—", 0, palette.neutral, palette)
+    return _change_cell(int(math.copysign(_band(abs(points), CHANGE_BANDS), points)), round(points, 1), palette)
+
+
+@lru_cache(maxsize=2048)
+def _change_cell(level: int, points: float, palette: Palette) -> HeatCell:
+    if level == 0:
+        return _cell("·", 0, palette.neutral, palette)
+    mark = "▲" if level > 0 else "▼"
+    end = palette.high if level > 0 else palette.low
+    return _cell(f"{GLYPHS[abs(level)]}{mark}{points:+.1f}", level, end, palette, f"{GLYPHS[abs(level)]}{mark}{points:+.0f}")
+
+
 def magnitude_level(value: float, largest: float) -> int:
     """0…4 on a log scale relative to the largest value shown (values span many decades)."""
     if value <= 0 or largest <= 0:
@@ -130,7 +150,7 @@ EMPTY = HeatCell("", 0, "", "")  # no position of this cohort on this coin
 
 @dataclass(frozen=True)
 class HeatSort:
-    """Rows by one cohort's cell (its long share, value or count, as the mode shows)."""
+    """Rows by one cohort's cell (its long share, value, count or change, as the mode shows)."""
 
     cohort_id: int
     descending: bool
@@ -147,12 +167,16 @@ def next_sort(current: HeatSort | None, cohort_id: int | None, descending: bool)
     return None if wanted == current else wanted
 
 
-def sort_rows(rows: list[HeatmapRow], sort: HeatSort, measure: Callable[[HeatmapCell], float]) -> list[HeatmapRow]:
+def sort_rows(
+    rows: list[HeatmapRow], sort: HeatSort, measure: Callable[[HeatmapRow, HeatmapCell], float | None]
+) -> list[HeatmapRow]:
     """`rows` (ordered by value) by the cohort's measure; ties keep the order by value, and coins
-    the cohort holds no position in come last whichever the direction."""
-    held = [(measure(cell), row) for row in rows if (cell := row.cell(sort.cohort_id)) is not None]
+    the cohort holds no position in (or with no measure: no cell to compare with) come last
+    whichever the direction."""
+    measured = [(row, None if (cell := row.cell(sort.cohort_id)) is None else measure(row, cell)) for row in rows]
+    held = [(m, row) for row, m in measured if m is not None]
     held.sort(key=lambda pair: pair[0], reverse=sort.descending)  # stable, reversed or not
-    return [row for _, row in held] + [row for row in rows if row.cell(sort.cohort_id) is None]
+    return [row for _, row in held] + [row for row, m in measured if m is None]
 
 
 # --- the cursor's cell in words ------------------------------------------------------------------

@@ -1,5 +1,6 @@
-"""Time travel on the dashboard: which recorded update a key steps to, and a recorded update's
-answers as the requests that would have brought them, for `DashboardState.fill_from`.
+"""Time travel on the dashboard: which recorded update a key steps to, a recorded update's
+answers as the requests that would have brought them (for `DashboardState.fill_from`), and the
+update a change view compares with.
 
 No Textual and no request: the screen reads the recording (api/recording.py), keeps the update
 replayed here, and draws the state this fills; the live state goes on filling underneath.
@@ -12,9 +13,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from hypertui.api.models import StateStatus
-from hypertui.api.recording import DashboardAnswers
+from hypertui.api.recording import HEATMAP_PATH, DashboardAnswers, Recording
 from hypertui.api.requests import Request
+from hypertui.monitor.changes import REFERENCES, reference_update
 from hypertui.monitor.dashboard_state import DashboardState
+from hypertui.monitor.rows import CohortTotals, cohort_totals
 
 DAY = timedelta(days=1)
 NOT_RECORDED = "not recorded at this update"  # a panel the recorded update holds nothing for
@@ -67,3 +70,26 @@ class Replay:
         if self._state is None or selections != self._selections:
             self._state, self._selections = live.recorded(recorded_answers(self.recorded), self.at), selections
         return self._state
+
+
+class ChangeReference:
+    """The update the change mode compares with: the newest recorded with a heatmap at least the
+    reference's time (1h, 4h, 24h, 7d) before the update shown, and what it held. The store is
+    read again only when the update shown or the reference chosen changes, not at every draw."""
+
+    def __init__(self, recording: Recording) -> None:
+        self.recording = recording
+        self._key: tuple[datetime, str] | None = None
+        self.answers: DashboardAnswers | None = None
+        self.totals: dict[int, CohortTotals] | None = None  # the cohort list's figures at it
+
+    def compare(self, shown: datetime, reference: str) -> DashboardAnswers | None:
+        """The reference update's answers for `shown` (None: nothing recorded that long before)."""
+        if (shown, reference) != self._key:
+            with_heatmap = [update.at for update in self.recording.updates() if HEATMAP_PATH in update.endpoints]
+            at = reference_update(with_heatmap, shown, REFERENCES[reference])
+            self.answers = None if at is None else self.recording.dashboard_at(at)
+            heatmap = self.answers.heatmap if self.answers else None
+            self.totals = None if heatmap is None else cohort_totals(heatmap)
+            self._key = (shown, reference)
+        return self.answers

@@ -7,13 +7,14 @@ numbers line up with or without one), and a table's sort (▾ ▴, in its header
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Generic, TypeVar
 
 from hypertui.api.models import (
     Heatmap,
+    HeatmapCell,
     HeatmapRow,
     RiskItem,
     Segment,
@@ -22,7 +23,17 @@ from hypertui.api.models import (
 )
 from hypertui.monitor import deltas
 from hypertui.monitor import format as fmt
-from hypertui.monitor.heat import EMPTY, HeatCell, HeatSort, Palette, magnitude_cell, share_cell, sort_rows
+from hypertui.monitor.heat import (
+    CHANGE_BANDS,
+    EMPTY,
+    HeatCell,
+    HeatSort,
+    Palette,
+    change_cell,
+    magnitude_cell,
+    share_cell,
+    sort_rows,
+)
 
 AXES = ("size", "pnl")
 BIAS_DEAD_ZONE = 0.05  # |perp bias| below this reads as neutral (·)
@@ -75,21 +86,30 @@ def cohort_totals(heatmap: Heatmap) -> dict[int, CohortTotals]:
     return {sid: CohortTotals(value[sid], long_value[sid]) for sid in value}
 
 
-def segment_line(segment: Segment, totals: CohortTotals | None, age: float | None = None) -> SegmentLine:
+def segment_line(
+    segment: Segment,
+    totals: CohortTotals | None,
+    age: float | None = None,
+    reference: dict[int, CohortTotals] | None = None,
+) -> SegmentLine:
     """A cohort's row: its open value and long share (from the heatmap; None: not fetched yet,
     or the cohort holds nothing). `age`: seconds since the update the figures are of, when that
-    is not the current one (None: current): the row says how old it is rather than pass for current."""
+    is not the current one (None: current): the row says how old it is rather than pass for current.
+    `reference`: the totals of a change view's reference update: the long share's change in
+    points against it instead (— for a cohort it did not hold)."""
     if totals is None:
         return SegmentLine(segment.id, segment.emoji, segment.name, "…", "", "")
     share = totals.long_share
+    if reference is not None:
+        then = reference[segment.id].long_share if segment.id in reference else None
+        points = None if share is None or then is None else (share - then) * 100
+        shown = fmt.DASH if points is None else f"{points:+.1f}"
+        lean = fmt.direction(points, CHANGE_BANDS[0])
+    else:
+        shown = fmt.DASH if share is None else f"{share * 100:.0f}%"
+        lean = fmt.direction(None if share is None else share - 0.5, SHARE_DEAD_ZONE)
     return SegmentLine(
-        segment.id,
-        segment.emoji,
-        segment.name,
-        fmt.money(totals.value),
-        fmt.DASH if share is None else f"{share * 100:.0f}%",
-        fmt.direction(None if share is None else share - 0.5, SHARE_DEAD_ZONE),
-        "" if age is None else coarse_age(age),
+        segment.id, segment.emoji, segment.name, fmt.money(totals.value), shown, lean, "" if age is None else coarse_age(age)
     )
 
 
@@ -308,6 +328,20 @@ class HeatLine:
 
 
 _MEASURE = {"share": attrgetter("bias"), "value": attrgetter("total_value"), "count": attrgetter("count")}
+Measure = Callable[[HeatmapRow, HeatmapCell], float | None]
+
+
+def _measure(mode: str, reference_rows: dict[str, HeatmapRow]) -> Measure:
+    """What a cell shows, as a number (None: nothing to show, a change with no reference cell)."""
+    if mode != "change":
+        figure = _MEASURE[mode]
+        return lambda _, cell: figure(cell)
+
+    def change(row: HeatmapRow, cell: HeatmapCell) -> float | None:
+        then = reference_rows[row.coin].cell(cell.segment_id) if row.coin in reference_rows else None
+        return None if then is None else (cell.bias - then.bias) * 100  # points of long share
+
+    return change
 
 
 def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
@@ -324,14 +358,22 @@ def _rows_by_coin(heatmap: Heatmap) -> dict[str, HeatmapRow]:
 class HeatLines(LazyLines[HeatmapRow, HeatLine]):
     def __init__(
         self, rows: list[HeatmapRow], cohort_ids: list[int], mode: str, palette: Palette, largest: float,
-        prev_rows: dict[str, HeatmapRow],
+        prev_rows: dict[str, HeatmapRow], measure: Measure,
     ) -> None:
         super().__init__(rows, [row.coin for row in rows])
         self._cohort_ids, self._mode, self._palette = cohort_ids, mode, palette
-        self._largest, self._prev_rows = largest, prev_rows
+        self._largest, self._prev_rows, self._measure = largest, prev_rows, measure
+
+    def _cell(self, value: float | None) -> HeatCell:
+        if self._mode == "change":
+            return change_cell(value, self._palette)
+        assert value is not None  # only a change lacks a figure
+        if self._mode == "share":
+            return share_cell(value, self._palette)
+        return magnitude_cell(value, self._largest, self._mode, self._palette)
 
     def _line(self, row: HeatmapRow) -> HeatLine:
-        mode, palette, measure = self._mode, self._palette, _MEASURE[self._mode]
+        measure = self._measure
         mine = row.by_segment
         before = self._prev_rows[row.coin].by_segment if row.coin in self._prev_rows else {}
         cells, changed = [], []
@@ -341,10 +383,10 @@ class HeatLines(LazyLines[HeatmapRow, HeatLine]):
                 cells.append(EMPTY)
                 changed.append(False)
                 continue
-            value = measure(cell)
-            cells.append(share_cell(value, palette) if mode == "share" else magnitude_cell(value, self._largest, mode, palette))
+            value = measure(row, cell)
+            cells.append(self._cell(value))
             old = before.get(sid)
-            changed.append(old is not None and deltas.change(measure(old), value) != deltas.SAME)
+            changed.append(old is not None and deltas.change(measure(row, old), value) != deltas.SAME)
         return HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed))
 
 
@@ -356,13 +398,15 @@ def heatmap_lines(
     name_filter: str = "",
     previous: Heatmap | None = None,
     sort: HeatSort | None = None,
+    reference: Heatmap | None = None,
 ) -> HeatLines:
     """Coins by total value (or by a shown cohort's column: `sort`), filtered by name
-    (case-insensitive substring), one cell per cohort; none while there is no heatmap."""
+    (case-insensitive substring), one cell per cohort; none while there is no heatmap. In the
+    change mode each cell is its long share's change against `reference` (an earlier update)."""
     rows = sorted(heatmap.heatmap if heatmap else [], key=lambda r: r.total_value, reverse=True)
     # The value/count scale is set by the whole axis, so filtering does not recolour cells.
     largest = 0.0
-    if mode != "share":
+    if mode in ("value", "count"):
         largest = max((_MEASURE[mode](c) for r in rows for sid in cohort_ids if (c := r.cell(sid))), default=0.0)
     needle = name_filter.casefold()
     # A row's own cells come from the row itself; the previous refresh is matched by coin name,
@@ -370,6 +414,7 @@ def heatmap_lines(
     unique = _rows_by_coin(heatmap) if heatmap else {}
     prev_rows = {coin: row for coin, row in (_rows_by_coin(previous) if previous else {}).items() if coin in unique}
     shown = [row for row in rows if not needle or needle in row.coin.casefold()]
+    measure = _measure(mode, _rows_by_coin(reference) if reference else {})
     if sort is not None and sort.cohort_id in cohort_ids:  # a cohort of the other axis: by value
-        shown = sort_rows(shown, sort, _MEASURE[mode])
-    return HeatLines(shown, cohort_ids, mode, palette, largest, prev_rows)
+        shown = sort_rows(shown, sort, measure)
+    return HeatLines(shown, cohort_ids, mode, palette, largest, prev_rows, measure)

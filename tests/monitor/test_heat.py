@@ -7,6 +7,7 @@ from hypertui.monitor.heat import (
     PALETTES,
     Palette,
     cell_detail,
+    change_cell,
     magnitude_cell,
     magnitude_level,
     share_cell,
@@ -128,3 +129,12 @@ def test_cells_that_show_the_same_percent_carry_the_same_glyph_and_mark():
         assert seen.setdefault(percent, text) == text, (seen[percent], text)
     assert seen["48%"] == " ·48%" or seen["48%"].endswith("·48%")
     assert seen["47%"][1] == "▼" and seen["53%"][1] == "▲"
+
+
+def test_a_change_cell_reads_without_colour():
+    palette = PALETTES[0]
+    assert change_cell(3.14, palette).text == "▒▲+3.1"
+    assert change_cell(-12.0, palette).text == "█▼-12.0" and change_cell(-12.0, palette).short == "█▼-12"
+    assert change_cell(-0.4, palette).text == "·"  # under half a point: no change
+    assert change_cell(None, palette).text == "—"  # no cell at the reference update
+    assert change_cell(3.14, palette).background != change_cell(-3.14, palette).background

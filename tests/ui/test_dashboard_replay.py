@@ -1,6 +1,6 @@
 """Time travel on the dashboard: `[` `]` `{` `}` `G` through the updates its store recorded
 (hypertui.monitor.replay), every panel of the recorded update while live refreshes go on
-recording underneath."""
+recording underneath; and the change mode (`v`, `d`), each cell against an earlier update."""
 
 from __future__ import annotations
 
@@ -8,20 +8,23 @@ from hypertui.api.recording import Recording
 from hypertui.api.store import SnapshotStore
 from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.monitor.replay import NOT_RECORDED
+from hypertui.monitor.rows import cohort_totals
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.segment_list import SegmentList
 from tests.ui.test_alerts_screen import toasts
 from tests.ui.test_dashboard_store import SIZE, status_line, store_app
 
 UPDATE = 15 * 60.0  # the simulator's cadence in these tests: one update per 20 minutes advanced
 
 
-async def record(pilot, clock, updates: int = 3) -> list:
-    """`updates` API updates recorded by the dashboard's own refreshes; their times, oldest first."""
+async def record(pilot, clock, updates: int = 3, every: float = 20 * 60) -> list:
+    """`updates` API updates recorded by the dashboard's own refreshes, `every` seconds apart;
+    their times, oldest first."""
     app = pilot.app
     await settled(pilot)
     for _ in range(updates - 1):
-        clock.advance(20 * 60)
+        clock.advance(every)
         app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
         await settled(pilot)
     return sorted(u.at for u in Recording(app.client.store).updates())
@@ -33,6 +36,10 @@ def shown_cell(app, coin: str, sid: int) -> str:
     row = table.row_keys.index(coin)
     column = [c.value for c in table.columns].index(str(sid))
     return table.get_cell_at((row, column)).plain.strip()
+
+
+def heatmap_subtitle(app) -> str:
+    return str(app.dashboard.query_one("#heatmap-panel").border_subtitle)
 
 
 def a_cell_that_moved(recording: Recording, then, now) -> tuple[str, int, float]:
@@ -121,3 +128,43 @@ async def test_a_drill_down_opened_while_replaying_says_its_positions_are_live(t
         await pilot.press("enter")
         await pilot.pause()
         assert f"Positions are LIVE, not of the replayed {first:%Y-%m-%d %H:%M} UTC" in toasts(app)
+
+
+def changes_by_hand(recording: Recording, then, now, sid: int) -> dict[str, float]:
+    """Each coin's change of cohort `sid`'s long share, in points, from `then` to `now`."""
+    before = {row.coin: row.cell(sid) for row in recording.dashboard_at(then).heatmap.heatmap}
+    return {
+        row.coin: (row.cell(sid).bias - before[row.coin].bias) * 100
+        for row in recording.dashboard_at(now).heatmap.heatmap
+        if row.cell(sid) is not None and before.get(row.coin) is not None
+    }
+
+
+async def test_the_change_mode_shows_each_cells_change_against_the_reference_and_sorts_by_it(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE) as pilot:
+        then, now = await record(pilot, clock, updates=2, every=60 * 60)
+        await pilot.press("v", "v", "v")  # share, value, count, change
+        await pilot.pause()
+        assert app.state.heat_mode == "change"
+        table = app.dashboard.query_one(HeatmapTable)
+        sid = int([c.value for c in table.columns][2])  # the first cohort's column
+        assert shown_cell(app, table.row_keys[0], sid) == "—"  # nothing recorded 24 h before
+        assert "change: nothing recorded 24h before (d)" in heatmap_subtitle(app)
+        await pilot.press("d", "d")  # 24h, 7d, 1h
+        await pilot.pause()
+        assert f"change vs {then:%Y-%m-%d %H:%M} UTC, 1h before (d)" in heatmap_subtitle(app)
+        by_hand = changes_by_hand(Recording(app.client.store), then, now, sid)
+        coin, points = max(by_hand.items(), key=lambda item: abs(item[1]))
+        assert abs(points) >= 0.5
+        assert shown_cell(app, coin, sid).endswith(f"{'▲' if points > 0 else '▼'}{points:+.1f}")
+        table.focus()
+        table.move_cursor(row=0, column=2)
+        await pilot.press("s")
+        await pilot.pause()
+        order = [c for c in table.row_keys if c in by_hand]
+        assert order == sorted(by_hand, key=lambda c: -by_hand[c])  # by the change, largest first
+        recording = Recording(app.client.store)
+        totals = [cohort_totals(recording.dashboard_at(at).heatmap)[sid].long_share for at in (then, now)]
+        listed = app.dashboard.query_one(SegmentList)._prompts[str(sid)].plain
+        assert f" {(totals[1] - totals[0]) * 100:+.1f}" in listed  # the list: the cohort's change too

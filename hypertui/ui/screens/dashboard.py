@@ -27,7 +27,7 @@ from textual.widgets import DataTable, OptionList, Tab, Tabs
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.models import ordered_by_range
-from hypertui.api.recording import Recording
+from hypertui.api.recording import DashboardAnswers, Recording
 from hypertui.monitor import format as fmt
 from hypertui.monitor.dashboard_state import DashboardState, cycle
 from hypertui.monitor.heat import MODES
@@ -45,7 +45,7 @@ from hypertui.monitor.plan import (
     TIERS,
     WIDE_COLUMNS,
 )
-from hypertui.monitor.replay import DAY, NOT_RECORDED, Replay, step_back, step_forward
+from hypertui.monitor.replay import DAY, NOT_RECORDED, ChangeReference, Replay, step_back, step_forward
 from hypertui.monitor.rows import (
     AXES,
     heatmap_lines,
@@ -134,6 +134,8 @@ REPLAY_KEYS = [
     Binding("right_curly_bracket", "replay_day(1)", "Replay a day after (past the newest: live)", key_display="}",
             show=False, id="dashboard.replay_day_forward"),
     Binding("G", "go_live", "Back to live (go live)", show=False, id="dashboard.go_live"),
+    Binding("d", "change_reference", "Change mode (v): compare with 1h, 4h, 24h or 7d before", show=False,
+            id="dashboard.change_reference"),
 ]  # fmt: skip
 
 
@@ -185,6 +187,7 @@ class DashboardScreen(Screen):
         self._stale: set[str] = set()
         self._resumed = False
         self.replay: Replay | None = None  # the recorded update on screen; None: live
+        self.references = ChangeReference(Recording(client.store))
 
     @property
     def shown(self) -> DashboardState:
@@ -478,10 +481,15 @@ class DashboardScreen(Screen):
         if state.segments is None:
             return
         age = state.list_age(self.clock())
-        lines = {s.id: segment_line(s, state.cohort_totals.get(s.id), age) for s in state.segments}
+        reference = self._change_reference(state)
+        totals = None  # the reference's figures in the change mode ({}: none recorded, every row —)
+        if state.heat_mode == "change":
+            totals = (self.references.totals if reference else None) or {}
+        lines = {s.id: segment_line(s, state.cohort_totals.get(s.id), age, totals) for s in state.segments}
         self.query_one(SegmentList).update_lines(lines)
         within = state.heatmap_for or "all"
-        self.set_title("segments", "Cohorts · value, long share" + ("" if within == "all" else f" · opened {within}"))
+        shown = "long-share change" if totals is not None else "long share"
+        self.set_title("segments", f"Cohorts · value, {shown}" + ("" if within == "all" else f" · opened {within}"))
 
     def show_waiting(self, error: str | None) -> None:
         """Nothing on screen yet: the summary panel says why, not just the status bar."""
@@ -525,19 +533,34 @@ class DashboardScreen(Screen):
         cohorts = [c for axis in axes for c in ordered_by_range(state.segments, axis)]
         heatmap = state.shown_heatmap
         palette = signals_of(self).palettes()[state.palette_index]
+        reference = self._change_reference(state)
         lines = heatmap_lines(
-            heatmap, [c.id for c in cohorts], state.heat_mode, palette, state.coin_filter, state.prev_heatmap, state.heat_sort
+            heatmap, [c.id for c in cohorts], state.heat_mode, palette, state.coin_filter, state.prev_heatmap, state.heat_sort,
+            reference.heatmap if reference else None,
         )
         self.query_one(HeatmapTable).show(cohorts, lines, state.heat_sort)
         within = state.view.opened_within if state.view else "all"
         if heatmap is not None and heatmap.unfiltered:
             within += " unavailable here, all shown"
-        shown = "long share" if state.heat_mode == "share" else state.heat_mode
+        shown = {"share": "long share", "change": self._change_title(state, reference)}.get(state.heat_mode, state.heat_mode)
         filt = f" · filter “{state.coin_filter}”" if state.coin_filter else ""
         if heatmap is None and self._not_recorded():
             filt += f" · {NOT_RECORDED}"
         keys = " | ".join(axes) + (" (x swaps)" if len(axes) > 1 else " (x)")
         self.set_subtitle("heatmap-panel", f"{keys} · {shown} (v) · opened {within} (w) · {palette.name} (c){filt}")
+
+    def _change_reference(self, state: DashboardState) -> DashboardAnswers | None:
+        """In the change mode, the update the figures shown are compared with (None: none recorded)."""
+        shown_at = self.replay.at if self.replay else state.heatmap_update
+        if state.heat_mode != "change" or shown_at is None:
+            return None
+        return self.references.compare(shown_at, state.reference)
+
+    @staticmethod
+    def _change_title(state: DashboardState, reference: DashboardAnswers | None) -> str:
+        if reference is None or reference.heatmap is None:
+            return f"change: nothing recorded {state.reference} before (d)"
+        return f"change vs {reference.at:%Y-%m-%d %H:%M} UTC, {state.reference} before (d)"
 
     def _not_recorded(self) -> str:
         """What an empty panel says while replaying ("" when live: it is waiting, not missing)."""
@@ -604,6 +627,14 @@ class DashboardScreen(Screen):
 
     def action_heat_mode(self) -> None:
         self.state.heat_mode = cycle(MODES, self.state.heat_mode)
+        self.draw_list()  # the change mode's list shows changes too
+        self._draw_heatmap()
+
+    def action_change_reference(self) -> None:
+        self.state.next_reference()
+        if self.state.heat_mode != "change":
+            self.notify(f"Changes against {self.state.reference} before: v for the change mode", timeout=2)
+        self.draw_list()
         self._draw_heatmap()
 
     def action_palette(self) -> None:
