@@ -1,6 +1,6 @@
 """Time travel on the dashboard: which recorded update a key steps to, a recorded update's
 answers as the requests that would have brought them (for `DashboardState.fill_from`), and the
-update a change view compares with.
+update a change view compares with; and what moved since a previous session's last update.
 
 No Textual and no request: the screen reads the recording (api/recording.py), keeps the update
 replayed here, and draws the state this fills; the live state goes on filling underneath.
@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from hypertui.api.models import StateStatus
+from hypertui.api.models import Segment, StateStatus
 from hypertui.api.recording import HEATMAP_PATH, DashboardAnswers, Recording
 from hypertui.api.requests import Request
-from hypertui.monitor.changes import REFERENCES, reference_update
+from hypertui.monitor import format as fmt
+from hypertui.monitor.changes import REFERENCES, SinceLastLooked, reference_update, since_last_looked
 from hypertui.monitor.dashboard_state import DashboardState
 from hypertui.monitor.rows import CohortTotals, cohort_totals
 
@@ -72,6 +73,12 @@ class Replay:
         return self._state
 
 
+def with_heatmap(recording: Recording) -> list[datetime]:
+    """The updates recorded with a heatmap: those a change can be taken against (an update whose
+    status alone was checked, the budget skipping its panels, has nothing to compare)."""
+    return [update.at for update in recording.updates() if HEATMAP_PATH in update.endpoints]
+
+
 class ChangeReference:
     """The update the change mode compares with: the newest recorded with a heatmap at least the
     reference's time (1h, 4h, 24h, 7d) before the update shown, and what it held. The store is
@@ -86,10 +93,44 @@ class ChangeReference:
     def compare(self, shown: datetime, reference: str) -> DashboardAnswers | None:
         """The reference update's answers for `shown` (None: nothing recorded that long before)."""
         if (shown, reference) != self._key:
-            with_heatmap = [update.at for update in self.recording.updates() if HEATMAP_PATH in update.endpoints]
-            at = reference_update(with_heatmap, shown, REFERENCES[reference])
+            at = reference_update(with_heatmap(self.recording), shown, REFERENCES[reference])
             self.answers = None if at is None else self.recording.dashboard_at(at)
             heatmap = self.answers.heatmap if self.answers else None
             self.totals = None if heatmap is None else cohort_totals(heatmap)
             self._key = (shown, reference)
         return self.answers
+
+
+def since_previous_session(recording: Recording, first: datetime) -> tuple[datetime, SinceLastLooked] | None:
+    """The update recorded last before `first` (this session's first: so a previous session's,
+    or the recorder's) and the moves from it to `first`; None when nothing was recorded before."""
+    before = step_back(with_heatmap(recording), first)
+    if before is None:
+        return None
+    now, then = recording.dashboard_at(first), recording.dashboard_at(before)
+    heatmaps = (now.heatmap, then.heatmap) if now.heatmap is not None and then.heatmap is not None else None
+    return before, since_last_looked((now.summaries, then.summaries), heatmaps, (now.risk, then.risk))
+
+
+def since_lines(since: SinceLastLooked, segments: list[Segment]) -> list[str]:
+    """The moves in words, one a line, biggest first within each kind (names as the API sent them:
+    the caller shows them as text, never markup)."""
+    names = {s.id: " ".join(filter(None, (s.emoji, s.name))) for s in segments}
+
+    def name(sid: int) -> str:
+        return names.get(sid, f"cohort {sid}")
+
+    lines = [
+        f"{name(sid)} turned {'long' if now > 0 else 'short'}: perp bias {fmt.signed(then)} → {fmt.signed(now)}"
+        for sid, then, now in since.flips
+    ]
+    lines += [
+        f"{coin} × {name(sid)}: long share {change.share * 100:+.1f} pt on {fmt.money(change.weight)}"
+        for (coin, sid), change in since.moves
+    ]
+    lines += [
+        f"{move.coin} × {name(move.cohort)}: {'entered' if move.entered else 'left'} the {move.band:g} % risk band"
+        + ("" if move.percent is None else f" (now {fmt.percent(move.percent, 2)})")
+        for move in since.bands
+    ]
+    return lines

@@ -243,7 +243,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         sections: list[tuple[str, list[Binding]]] = [
             ("Dashboard", dashboard),
             ("Panels", PANEL_KEYS),
-            ("Recorded updates: replay, changes", REPLAY_KEYS),
+            ("Time travel", REPLAY_KEYS),
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
             ("Heatmap", list(HeatmapTable.BINDINGS)),  # type: ignore[arg-type]
             ("Coin filter", [b for b in CoinFilter.BINDINGS if isinstance(b, Binding) and b.id == "filter.clear"]),

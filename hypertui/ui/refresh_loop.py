@@ -357,6 +357,7 @@ class RefreshLoop:
             self.arm_timer()
         self.screen.draw_list()  # a new update ages the rows not fetched in it
         self.screen.draw_status()
+        self.screen.look_back()
 
     def _fail(self, part: str, exc: BaseException) -> None:
         """Keep `part`'s failure as the newest, one line for the status bar."""

@@ -4,11 +4,15 @@ recording underneath; and the change mode (`v`, `d`), each cell against an earli
 
 from __future__ import annotations
 
+import json
+
 from hypertui.api.recording import Recording
-from hypertui.api.store import SnapshotStore
+from hypertui.api.store import SnapshotStore, normalised_params, update_key
+from hypertui.monitor import format as fmt
 from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.monitor.replay import NOT_RECORDED
 from hypertui.monitor.rows import cohort_totals
+from hypertui.ui.screens.since import SinceScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.segment_list import SegmentList
@@ -168,3 +172,41 @@ async def test_the_change_mode_shows_each_cells_change_against_the_reference_and
         totals = [cohort_totals(recording.dashboard_at(at).heatmap)[sid].long_share for at in (then, now)]
         listed = app.dashboard.query_one(SegmentList)._prompts[str(sid)].plain
         assert f" {(totals[1] - totals[0]) * 100:+.1f}" in listed  # the list: the cohort's change too
+
+
+def turn_recorded_bias(store: SnapshotStore, sid: int, at) -> float:
+    """Rewrite the summary of cohort `sid` recorded at `at` with its perp bias the other way round
+    (as if it had been short, or long, then); the bias written."""
+    path = f"/segments/{sid}/summary"
+    _, body = Recording(store).body(path, [], at)
+    answer = json.loads(body)
+    answer["openPerpsSummary"]["perpBias"] *= -1
+    store.keep(path, normalised_params([]), update_key(at), at, json.dumps(answer).encode())
+    return answer["openPerpsSummary"]["perpBias"]
+
+
+async def test_the_next_session_opens_on_what_moved_since_the_last_one(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    first = store_app(SnapshotStore(path), clock, update_interval=UPDATE)
+    async with first.run_test(size=SIZE) as pilot:
+        (before,) = await record(pilot, clock, updates=1)
+        sid = first.state.view.segment_id
+        cohort = first.state.segment(sid)
+    then = turn_recorded_bias(SnapshotStore(path), sid, before)
+    assert abs(then) >= 0.05  # not within the neutral band: a turn, not a drift
+    clock.advance(2 * 60 * 60)
+    again = store_app(SnapshotStore(path), clock, update_interval=UPDATE)
+    async with again.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        now = again.state.list_summaries[sid].open_perps_summary.perp_bias
+        assert now * then < 0 and abs(now) >= 0.05  # the simulator kept its side: against the rewritten one, a turn
+        assert isinstance(again.screen, SinceScreen)
+        shown = "\n".join(line.plain for line in again.screen.query_one("#since-box Static").content.renderables)
+        side = "long" if now > 0 else "short"
+        assert f"{cohort.emoji} {cohort.name} turned {side}: perp bias {fmt.signed(then)} → {fmt.signed(now)}" in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert again.screen is again.dashboard
+        await pilot.press("y")
+        await pilot.pause()
+        assert isinstance(again.screen, SinceScreen)

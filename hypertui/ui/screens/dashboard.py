@@ -45,7 +45,16 @@ from hypertui.monitor.plan import (
     TIERS,
     WIDE_COLUMNS,
 )
-from hypertui.monitor.replay import DAY, NOT_RECORDED, ChangeReference, Replay, step_back, step_forward
+from hypertui.monitor.replay import (
+    DAY,
+    NOT_RECORDED,
+    ChangeReference,
+    Replay,
+    since_lines,
+    since_previous_session,
+    step_back,
+    step_forward,
+)
 from hypertui.monitor.rows import (
     AXES,
     heatmap_lines,
@@ -125,17 +134,19 @@ DASHBOARD_KEYS = [
 # Time travel through the updates the store recorded (hypertui.monitor.replay); G ("go live"),
 # not the issue's L: L is the legend.
 REPLAY_KEYS = [
-    Binding("left_square_bracket", "replay(-1)", "Replay the update before", key_display="[", show=False,
+    Binding("left_square_bracket", "replay(-1)", "The recorded update before", key_display="[", show=False,
             id="dashboard.replay_back"),
-    Binding("right_square_bracket", "replay(1)", "Replay the update after (past the newest: live)", key_display="]",
+    Binding("right_square_bracket", "replay(1)", "The update after (past the newest: live)", key_display="]",
             show=False, id="dashboard.replay_forward"),
-    Binding("left_curly_bracket", "replay_day(-1)", "Replay a day before", key_display="{", show=False,
+    Binding("left_curly_bracket", "replay_day(-1)", "A day before", key_display="{", show=False,
             id="dashboard.replay_day_back"),
-    Binding("right_curly_bracket", "replay_day(1)", "Replay a day after (past the newest: live)", key_display="}",
+    Binding("right_curly_bracket", "replay_day(1)", "A day after (past the newest: live)", key_display="}",
             show=False, id="dashboard.replay_day_forward"),
     Binding("G", "go_live", "Back to live (go live)", show=False, id="dashboard.go_live"),
-    Binding("d", "change_reference", "Change mode (v): compare with 1h, 4h, 24h or 7d before", show=False,
+    Binding("d", "change_reference", "Change mode (v) against 1h/4h/24h/7d before", show=False,
             id="dashboard.change_reference"),
+    Binding("y", "since", "Since you last looked: moves since then", show=False,
+            id="dashboard.since_last_looked"),
 ]  # fmt: skip
 
 
@@ -188,6 +199,8 @@ class DashboardScreen(Screen):
         self._resumed = False
         self.replay: Replay | None = None  # the recorded update on screen; None: live
         self.references = ChangeReference(Recording(client.store))
+        self._session_first: datetime | None = None  # the first update this session showed live
+        self._since: tuple[datetime, list[str]] | None = None  # the previous session's last update, and the moves since
 
     @property
     def shown(self) -> DashboardState:
@@ -693,6 +706,30 @@ class DashboardScreen(Screen):
             self.notify(f"Nothing recorded {said}", severity="warning", timeout=3)
             return
         self._show_update(at)
+
+    def look_back(self) -> None:
+        """Once, after this session's first cycle with a heatmap (all its answers recorded): the
+        moves since the update recorded last before it, shown at once if any (y shows them again)."""
+        first = self.state.heatmap_update
+        if self._session_first is not None or first is None or self.state.segments is None:
+            return
+        self._session_first = first
+        found = since_previous_session(Recording(self.client.store), first)
+        if found is None:
+            return
+        before, since = found
+        self._since = (before, since_lines(since, self.state.segments))
+        if not since.empty:
+            self.action_since()
+
+    def action_since(self) -> None:
+        if self._since is None or self._session_first is None:
+            self.notify("Nothing recorded before this session to compare with", severity="warning", timeout=3)
+            return
+        from hypertui.ui.screens.since import SinceScreen
+
+        before, lines = self._since
+        self.app.push_screen(SinceScreen(before, self._session_first, lines))
 
     def _recorded_updates(self) -> list[datetime]:
         """The updates the store holds for this source (read when a key asks: it grows underneath)."""

@@ -16,7 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from hypertui.monitor.deltas import FELL, ROSE
-from hypertui.monitor.heat import GLYPHS
+from hypertui.monitor.heat import CHANGE_BANDS, GLYPHS
 from hypertui.monitor.rows import BIAS_DEAD_ZONE, RISK_HIGH, RISK_WARN, SHARE_DEAD_ZONE
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import change_text, lean_text
@@ -76,6 +76,7 @@ def legend(signals: Signals) -> Group:
         ]),
         ("Heatmap", [
             (Text(" ".join(GLYPHS[1:])), "further from balanced (long share), or bigger (value, count)"),
+            (Text("▲+3.1 ·"), f"change mode: long-share move, points (· <{CHANGE_BANDS[0]:g}, — none then)"),
         ]),
         ("Tables and panels", [
             (Text("▾ ▴"), "in a header: sorted by that column, descending / ascending"),
