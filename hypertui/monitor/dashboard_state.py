@@ -70,6 +70,7 @@ class DashboardState:
     heatmap_update: datetime | None = None  # the lastUpdate the heatmap was fetched under
     heatmap_at: datetime | None = None  # when
     cohort_totals: dict[int, CohortTotals] = field(default_factory=dict)  # the cohort list's figures, from the heatmap
+    warm: bool = False  # the panels hold a recorded update (warm_start) until a live heatmap comes
     # Which full-screen cycle each panel was last fetched in (a page coming into view refetches
     # a panel not fetched in the latest).
     full_cycles: int = 0
@@ -104,6 +105,12 @@ class DashboardState:
         other = DashboardState(**{name: getattr(self, name) for name in SELECTIONS})
         other.fill_from(answers, at)
         return other
+
+    def warm_start(self, legend: list[Segment], answers: Iterable[tuple[Request, Any]], at: datetime) -> None:
+        """Before any live answer: the newest recorded update (`at`), its rows aged from then on."""
+        self.set_legend(legend)
+        self.fill_from(answers, at)
+        self.warm = True
 
     def apply(self, request: Request, result: Any, now: datetime) -> bool:
         """Keep `result`, fetched at `now`; whether what the screen shows changed.
@@ -164,6 +171,7 @@ class DashboardState:
             self.heatmap_for = within
             self.heatmap_update, self.heatmap_at = self.last_update, now
             self.cohort_totals = cohort_totals(result)
+            self.warm = False
             return True
         return False
 
@@ -189,9 +197,10 @@ class DashboardState:
     def list_age(self, now: datetime) -> float | None:
         """Seconds since the update the cohort list's figures (the heatmap's) are of, when that is
         not the current update (None: current, or nothing held): the budget may fetch the panels
-        only every few updates, and the list says so rather than pass for current."""
+        only every few updates, and the list says so rather than pass for current. A warm start's
+        rows are aged too: nothing live has said yet which update is current."""
         current = self.last_update
-        if self.heatmap_at is None or current is None or self.heatmap_update == current:
+        if self.heatmap_at is None or current is None or (self.heatmap_update == current and not self.warm):
             return None
         return (now - self.heatmap_at).total_seconds()
 

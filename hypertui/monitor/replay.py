@@ -1,6 +1,7 @@
 """Time travel on the dashboard: which recorded update a key steps to, a recorded update's
 answers as the requests that would have brought them (for `DashboardState.fill_from`), and the
-update a change view compares with; and what moved since a previous session's last update.
+update a change view compares with; what moved since a previous session's last update; and
+the newest update recorded, which a warm start shows before the first live answer.
 
 No Textual and no request: the screen reads the recording (api/recording.py), keeps the update
 replayed here, and draws the state this fills; the live state goes on filling underneath.
@@ -10,10 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
+
+from pydantic import TypeAdapter
 
 from hypertui.api.models import Segment, StateStatus
-from hypertui.api.recording import HEATMAP_PATH, DashboardAnswers, Recording
+from hypertui.api.recording import HEATMAP_PATH, LEGEND_PATH, DashboardAnswers, Recording
 from hypertui.api.requests import Request
 from hypertui.monitor import format as fmt
 from hypertui.monitor.changes import REFERENCES, SinceLastLooked, reference_update, since_last_looked
@@ -21,6 +24,7 @@ from hypertui.monitor.dashboard_state import DashboardState
 from hypertui.monitor.rows import CohortTotals, cohort_totals
 
 DAY = timedelta(days=1)
+_LEGEND = TypeAdapter(list[Segment])
 NOT_RECORDED = "not recorded at this update"  # a panel the recorded update holds nothing for
 
 
@@ -134,3 +138,14 @@ def since_lines(since: SinceLastLooked, segments: list[Segment]) -> list[str]:
         for move in since.bands
     ]
     return lines
+
+
+def newest_recorded(recording: Recording) -> tuple[list[Segment], DashboardAnswers] | None:
+    """The legend and answers of the newest update recorded with a heatmap: what a warm start
+    shows (None: nothing recorded, or no legend to draw it with)."""
+    at = max(with_heatmap(recording), default=None)
+    # Typed for a model class; a TypeAdapter validates there as well (RowTolerant takes either).
+    legend = None if at is None else recording.answer(LEGEND_PATH, [], cast("type[list[Segment]]", _LEGEND), at)
+    if at is None or legend is None or not legend[1]:
+        return None
+    return legend[1], recording.dashboard_at(at)

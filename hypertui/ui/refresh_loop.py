@@ -180,7 +180,7 @@ class RefreshLoop:
         succeeded: set[str] = set()
         prefetch = None
         try:
-            if state.segments is None:
+            if state.segments is None or state.warm:  # a warm start's legend is the recording's: asked as at a cold one
                 prefetch = self._prefetch or Prefetch(self.client, FirstScreen(self.screen.visible_panels() & PANELS))
                 self._prefetch = None
                 try:

@@ -4,6 +4,7 @@ recording underneath; and the change mode (`v`, `d`), each cell against an earli
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from hypertui.api.recording import Recording
@@ -210,3 +211,31 @@ async def test_the_next_session_opens_on_what_moved_since_the_last_one(tmp_path,
         await pilot.press("y")
         await pilot.pause()
         assert isinstance(again.screen, SinceScreen)
+
+
+async def test_a_warm_start_draws_the_newest_recorded_update_aged_until_live_data_replaces_it(tmp_path, clock):
+    path = tmp_path / "store.sqlite3"
+    first = store_app(SnapshotStore(path), clock, update_interval=UPDATE)
+    async with first.run_test(size=SIZE) as pilot:
+        (recorded,) = await record(pilot, clock, updates=1)
+        recorded_rows = first.dashboard.query_one(HeatmapTable).row_keys
+    clock.advance(2 * 60 * 60)
+    again = store_app(SnapshotStore(path), clock, update_interval=UPDATE)
+    legend, arrived = again.client.segments, asyncio.Event()
+
+    async def held_back():  # no live answer is used before the legend's
+        await arrived.wait()
+        return await legend()
+
+    again.client.segments = held_back
+    async with again.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert again.refresh_loop.cycles_done == 0 and again.state.warm
+        assert again.dashboard.query_one(HeatmapTable).row_keys == recorded_rows
+        prompts = again.dashboard.query_one(SegmentList)._prompts.values()
+        assert prompts and all(p.style == "dim" and p.plain.endswith("  2h") for p in prompts)
+        assert f"data {recorded:%H:%M} UTC, 2h00m ago" in status_line(again)
+        arrived.set()
+        await settled(pilot)
+        assert not again.state.warm and again.state.heatmap_update > recorded
+        assert not any(p.style for p in again.dashboard.query_one(SegmentList)._prompts.values())

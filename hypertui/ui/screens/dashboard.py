@@ -50,6 +50,8 @@ from hypertui.monitor.replay import (
     NOT_RECORDED,
     ChangeReference,
     Replay,
+    newest_recorded,
+    recorded_answers,
     since_lines,
     since_previous_session,
     step_back,
@@ -57,6 +59,7 @@ from hypertui.monitor.replay import (
 )
 from hypertui.monitor.rows import (
     AXES,
+    SegmentLine,
     heatmap_lines,
     risk_lines,
     segment_groups,
@@ -250,6 +253,20 @@ class DashboardScreen(Screen):
         self.query_one("#heatmap-panel").border_title = "Heatmap"
         self.query_one("#risk-panel").border_title = "Liquidation risk"
         self.query_one("#segments").focus()
+        self._warm_start()
+
+    def _warm_start(self) -> None:
+        """The newest recorded update in every panel for the first frame, aged, until live data
+        replaces it (the list's rows dim with their age, the status bar's data time says when)."""
+        found = newest_recorded(Recording(self.client.store))
+        if found is None:
+            return
+        legend, recorded = found
+        self.state.warm_start(legend, recorded_answers(recorded), recorded.at)
+        self.draw_legend()  # with the rows' figures: the list is not laid out yet for draw_list
+        self._draw_summary()
+        self._draw_risk()
+        self._draw_heatmap()
 
     # --- layout and panel navigation -------------------------------------------------------
 
@@ -483,26 +500,27 @@ class DashboardScreen(Screen):
         self._draw_heatmap()
 
     def draw_legend(self) -> None:
-        """The cohort list's rows, once the legend is in (the counts come with the summaries)."""
+        """The cohort list's rows, once the legend is in (with the figures held: a warm start's)."""
         segments, view = self.state.segments, self.state.view
         assert segments is not None and view is not None
-        lines = {s.id: segment_line(s, None) for s in segments}
-        self.query_one(SegmentList).set_groups(segment_groups(segments), lines, view.segment_id)
+        self.query_one(SegmentList).set_groups(segment_groups(segments), self._list_lines(self.shown), view.segment_id)
 
     def draw_list(self) -> None:
         state = self.shown
         if state.segments is None:
             return
+        self.query_one(SegmentList).update_lines(self._list_lines(state))
+        within = state.heatmap_for or "all"
+        shown = "long-share change" if state.heat_mode == "change" else "long share"
+        self.set_title("segments", f"Cohorts · value, {shown}" + ("" if within == "all" else f" · opened {within}"))
+
+    def _list_lines(self, state: DashboardState) -> dict[int, SegmentLine]:
         age = state.list_age(self.clock())
         reference = self._change_reference(state)
         totals = None  # the reference's figures in the change mode ({}: none recorded, every row —)
         if state.heat_mode == "change":
             totals = (self.references.totals if reference else None) or {}
-        lines = {s.id: segment_line(s, state.cohort_totals.get(s.id), age, totals) for s in state.segments}
-        self.query_one(SegmentList).update_lines(lines)
-        within = state.heatmap_for or "all"
-        shown = "long-share change" if totals is not None else "long share"
-        self.set_title("segments", f"Cohorts · value, {shown}" + ("" if within == "all" else f" · opened {within}"))
+        return {s.id: segment_line(s, state.cohort_totals.get(s.id), age, totals) for s in state.segments or []}
 
     def show_waiting(self, error: str | None) -> None:
         """Nothing on screen yet: the summary panel says why, not just the status bar."""
@@ -711,7 +729,7 @@ class DashboardScreen(Screen):
         """Once, after this session's first cycle with a heatmap (all its answers recorded): the
         moves since the update recorded last before it, shown at once if any (y shows them again)."""
         first = self.state.heatmap_update
-        if self._session_first is not None or first is None or self.state.segments is None:
+        if self._session_first is not None or first is None or self.state.segments is None or self.state.warm:
             return
         self._session_first = first
         found = since_previous_session(Recording(self.client.store), first)
