@@ -102,7 +102,7 @@ def segment_line(
     share = totals.long_share
     if reference is not None:
         then = reference[segment.id].long_share if segment.id in reference else None
-        points = None if share is None or then is None else (share - then) * 100
+        points = None if share is None or then is None else round((share - then) * 100, 1) + 0.0  # + 0.0: no "-0.0"
         shown = fmt.DASH if points is None else f"{points:+.1f}"
         lean = fmt.direction(points, CHANGE_BANDS[0])
     else:
@@ -385,8 +385,8 @@ class HeatLines(LazyLines[HeatmapRow, HeatLine]):
                 continue
             value = measure(row, cell)
             cells.append(self._cell(value))
-            old = before.get(sid)
-            changed.append(old is not None and deltas.change(measure(row, old), value) != deltas.SAME)
+            old = before.get(sid)  # a change view is a change already: no mark for the last refresh's on it
+            changed.append(self._mode != "change" and old is not None and deltas.change(measure(row, old), value) != deltas.SAME)
         return HeatLine(row.coin, fmt.money(row.total_value), tuple(cells), tuple(changed))
 
 

@@ -8,8 +8,11 @@ from __future__ import annotations
 import pytest
 
 from hypertui.api.errors import NetworkError
+from hypertui.api.store import SnapshotStore
 from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
+from tests.ui.test_dashboard_replay import UPDATE, record
+from tests.ui.test_dashboard_store import store_app
 
 
 @pytest.mark.parametrize(
@@ -81,3 +84,18 @@ def test_bias_overview(snap_compare, make_app, size):
         await drained(pilot)
 
     assert snap_compare(make_app(), terminal_size=size, run_before=bias)
+
+
+@pytest.mark.parametrize(
+    "keys", [("left_square_bracket",), ("v", "v", "v", "d", "d")], ids=["replay", "change-1h"]
+)
+def test_recorded_updates(snap_compare, tmp_path, clock, keys):
+    """Two updates an hour apart recorded; then the first replayed, or the second's change against it."""
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+
+    async def recorded(pilot):
+        await record(pilot, clock, updates=2, every=60 * 60)
+        await pilot.press(*keys)
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(160, 45), run_before=recorded)
