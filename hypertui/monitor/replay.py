@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 
+from hypertui.api.client import STATUS_PATH
 from hypertui.api.models import Segment, StateStatus
 from hypertui.api.recording import HEATMAP_PATH, LEGEND_PATH, DashboardAnswers, Recording
 from hypertui.api.requests import Request
@@ -75,6 +76,12 @@ class Replay:
         if self._state is None or selections != self._selections:
             self._state, self._selections = live.recorded(recorded_answers(self.recorded), self.at), selections
         return self._state
+
+
+def with_panels(recording: Recording) -> list[datetime]:
+    """The updates recorded with a panel's answer: those a replay steps through (one whose status
+    alone was checked, the day's budget skipping its panels, would show every panel empty)."""
+    return [update.at for update in recording.updates() if update.endpoints - {STATUS_PATH, LEGEND_PATH}]
 
 
 def with_heatmap(recording: Recording) -> list[datetime]:

@@ -240,3 +240,20 @@ async def test_a_warm_start_draws_the_newest_recorded_update_aged_until_live_dat
         await settled(pilot)
         assert not again.state.warm and again.state.heatmap_update > recorded
         assert not any(p.style for p in again.dashboard.query_one(SegmentList)._prompts.values())
+
+
+async def test_an_update_whose_status_alone_was_checked_is_stepped_over(tmp_path, clock):
+    app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=UPDATE)
+    async with app.run_test(size=SIZE) as pilot:
+        (first,) = await record(pilot, clock, updates=1)
+        clock.advance(20 * 60)
+        app.refresh_loop.request_refresh({IF_UPDATED})  # the status check alone, as the day's budget may do
+        await settled(pilot)
+        checked = app.state.status.last_update
+        clock.advance(20 * 60)
+        app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})
+        await settled(pilot)
+        assert checked in {u.at for u in Recording(app.client.store).updates()}  # recorded, with nothing to show
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay.at == first

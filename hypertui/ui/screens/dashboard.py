@@ -56,6 +56,7 @@ from hypertui.monitor.replay import (
     since_previous_session,
     step_back,
     step_forward,
+    with_panels,
 )
 from hypertui.monitor.rows import (
     AXES,
@@ -750,8 +751,8 @@ class DashboardScreen(Screen):
         self.app.push_screen(SinceScreen(before, self._session_first, lines))
 
     def _recorded_updates(self) -> list[datetime]:
-        """The updates the store holds for this source (read when a key asks: it grows underneath)."""
-        return [update.at for update in Recording(self.client.store).updates()]
+        """The updates the store holds panels of for this source (read when a key asks: it grows underneath)."""
+        return with_panels(Recording(self.client.store))
 
     def _show_update(self, at: datetime | None) -> None:
         """Draw the recorded update `at` in every panel (None: live again)."""
