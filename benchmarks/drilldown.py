@@ -45,7 +45,7 @@ async def measure(scale: str, coin: str, rows: int, url: str | None) -> None:
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         query = PositionQuery(coin=coin, status="all", window=WINDOWS[0])
-        screen = PositionsScreen(app.client, app.clock, query, "all cohorts", app.segments)
+        screen = PositionsScreen(app.client, app.clock, query, "all cohorts", app.cohorts)
         first_page = await time_to_data(app, screen, lambda s: bool(s.query(PositionsView) and s.query_one(PositionsView).row_count))
         view = screen.query_one(PositionsView)
         print(f"first page on screen: {first_page * 1000:.0f} ms ({view.row_count} rows, scale {scale}, {coin})")

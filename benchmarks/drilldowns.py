@@ -69,13 +69,13 @@ async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[floa
     times: dict[str, list[float]] = {}
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
-        assert app.state.segments
+        assert app.state.cohorts
         screens: dict[str, Callable[[], Screen]] = {
             "positions": lambda: PositionsScreen(
-                app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", app.state.segments
+                app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", app.state.cohorts
             ),
-            "coin view": lambda: CoinScreen(app.client, app.clock, "BTC", app.state.segments),
-            "history": lambda: HistoryScreen(app.client, app.clock, app.state.segments[1].id, app.state.segments[1].name),
+            "coin view": lambda: CoinScreen(app.client, app.clock, "BTC", app.state.cohorts),
+            "history": lambda: HistoryScreen(app.client, app.clock, app.state.cohorts[1].id, app.state.cohorts[1].name),
             "bias overview": lambda: BiasOverviewScreen(app.client, app.clock),
         }
         for _ in range(runs):

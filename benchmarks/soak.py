@@ -164,9 +164,9 @@ async def _cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, step: float) 
 
 async def _check_keys(pilot: Any, app: HyperTuiApp) -> None:
     """`j` selects the next cohort, `a` cycles the position age, `x` flips the heatmap axis."""
-    assert app.state.view is not None and app.state.segments
-    app.dashboard.query_one("#segments").focus()
-    sid, age, axis = app.state.view.segment_id, app.state.view.position_age, app.state.axis
+    assert app.state.view is not None and app.state.cohorts
+    app.dashboard.query_one("#cohorts").focus()
+    sid, age, axis = app.state.view.cohort_id, app.state.view.position_age, app.state.axis
     before = app.refresh_loop.cycles_done
     await pilot.press("j")
     await pilot.press("a")
@@ -174,9 +174,9 @@ async def _check_keys(pilot: Any, app: HyperTuiApp) -> None:
     await pilot.pause()
     assert app.state.axis != axis, "x did not flip the heatmap axis"
     assert app.state.view.position_age != age, "a did not cycle the position age"
-    cohorts = [s.id for s in ordered_by_range(app.state.segments, "size")]
+    cohorts = [s.id for s in ordered_by_range(app.state.cohorts, "size")]
     if sid in cohorts and sid != cohorts[-1]:
-        assert app.state.view.segment_id != sid, "j did not select the next cohort"
+        assert app.state.view.cohort_id != sid, "j did not select the next cohort"
     if app.refresh_loop.refreshing:  # the keys asked for data: let that cycle run (it may fail under chaos)
         await _wait_cycle(pilot, app, before)
 
@@ -190,7 +190,7 @@ async def _final_clean_cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, c
     while app.state.view is not None and app.state.view.position_age != "all":
         await pilot.press("a")
     await pilot.pause()
-    if app.state.segments is None or app.state.view is None:  # the legend never arrived under chaos: fetch it
+    if app.state.cohorts is None or app.state.view is None:  # the legend never arrived under chaos: fetch it
         await _cycle(pilot, app, clock, 0)
     await _cycle(pilot, app, clock, 15)
     assert app.refresh_loop.last_error is None, f"error after a fault-free cycle: {app.refresh_loop.last_error}"
@@ -206,14 +206,14 @@ async def _final_clean_cycle(pilot: Any, app: HyperTuiApp, clock: FrozenClock, c
     assert table.cell_text(first.coin, "total").plain.strip() == fmt.money(first.total_value)
     checks.append(f"heatmap {len(heatmap.heatmap)} rows, first {first.coin} {fmt.money(first.total_value)}")
 
-    summary = await client.summary(app.state.view.segment_id, app.state.view.position_age)
+    summary = await client.summary(app.state.view.cohort_id, app.state.view.position_age)
     assert app.state.summary == summary, "summary on screen differs from a fresh fetch"
     figures = summary_figures(summary)  # the values; the ▲▼ marks depend on the previous refresh
     shown = app.dashboard.query_one(CohortSummary)._figures_key
     assert shown is not None and [f.value for f in shown] == [f.value for f in figures]
     checks.append(f"summary of cohort {summary.segment.id}: {len(figures)} figures equal")
 
-    risk = await client.liquidation_risk(app.state.view.segment_id, offset=0, limit=len(app.state.risk_items))
+    risk = await client.liquidation_risk(app.state.view.cohort_id, offset=0, limit=len(app.state.risk_items))
     assert [i.coin for i in app.state.risk_items] == [i.coin for i in risk.items], "risk rows differ"
     assert app.dashboard.query_one(RiskTable).row_count == len(risk.items)
     checks.append(f"risk {len(risk.items)} rows equal")
@@ -285,7 +285,7 @@ async def _drive(app, sim, clock, spec, result, cycles, key_every, rss_every, st
             await _cycle(pilot, app, clock, step)
             result.failed_cycles += app.refresh_loop.last_error is not None
             result.internal_errors += _internal(app)
-            if key_every and n % key_every == 0 and app.state.view is not None and app.state.segments:
+            if key_every and n % key_every == 0 and app.state.view is not None and app.state.cohorts:
                 await _check_keys(pilot, app)
                 result.key_checks += 1
                 result.internal_errors += _internal(app)

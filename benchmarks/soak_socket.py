@@ -64,7 +64,7 @@ NUDGE_AFTER = 15.0  # no cycle for this long (a 429 asked to wait): press r, as 
 # Keys pressed on the dashboard after scrolling (none that quits, pauses or slows the refresh).
 DASHBOARD_KEYS = ("x", "v", "w", "a", "c", "s", "S", "r", "j", "k", "h", "l", "tab", "shift+tab",
                   "pagedown", "pageup", "end", "home")
-PANELS = ("#segments", "#heatmap", "#risk", "#top-assets")
+PANELS = ("#cohorts", "#heatmap", "#risk", "#top-assets")
 # Drill-downs in turn: how to open one from the dashboard, the screen's class name, its keys.
 DRILL_DOWNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("positions", "PositionsScreen", ("o", "t", "s", "r", "j", "k", "pagedown", "end", "home", "enter", "e", "E")),
@@ -291,7 +291,7 @@ class Soak:
         opening: dict[str, Callable[[], Awaitable[None]]] = {
             "positions": lambda: self._from(pilot, app, "#heatmap", "enter"),
             "coin": lambda: self._from(pilot, app, "#heatmap", "i"),
-            "history": lambda: self._from(pilot, app, "#segments", "enter"),
+            "history": lambda: self._from(pilot, app, "#cohorts", "enter"),
             "bias": lambda: self._press(pilot, app, "b"),
             "alerts": lambda: self._press(pilot, app, "exclamation_mark"),
             "help": lambda: self._press(pilot, app, "question_mark"),

@@ -43,7 +43,7 @@ from hypertui.ui.screens.coin import CoinScreen
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import FROZEN, settled
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 
 try:  # the snapshot store and the daily limit: not in versions before issue 18
     from hypertui.api.store import SnapshotStore
@@ -109,7 +109,7 @@ async def _browse(pilot: Any, meter: TokenMeter, cohorts: int = 4) -> float:
 
 
 def _drill_downs(app: HyperTuiApp) -> dict[str, Callable[[], Screen]]:
-    segments = app.state.segments or []
+    segments = app.state.cohorts or []
     return {
         "positions, first page": lambda: PositionsScreen(
             app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", segments
@@ -128,7 +128,7 @@ async def _session(path: Path, size: tuple[int, int], scale: str, rows: dict[str
         rows["start cold" if first else "start warm (same update)"] = meter.spent
         if not first:
             return
-        app.dashboard.query_one(SegmentList).focus()
+        app.dashboard.query_one(CohortList).focus()
         rows["per cohort browsed, its summary of this update"] = await _browse(pilot, meter)
         before, updates = meter.spent, 4
         for _ in range(updates):

@@ -188,7 +188,7 @@ async def measure(size: tuple[int, int], runs: int, only: list[str], profile: st
                 if on_heatmap:
                     app.dashboard.focus_heatmap()
                 else:
-                    app.dashboard.query_one("#segments").focus()
+                    app.dashboard.query_one("#cohorts").focus()
                 await pilot.pause()
                 await recorder.press(pilot, key)  # the first opening: module, stylesheet
                 await recorder.press(pilot, "escape")

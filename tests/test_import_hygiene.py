@@ -41,7 +41,7 @@ async def main():
     async with app.run_test(size=(80, 24)) as pilot:
         await screenshots.settled(pilot)
         await pilot.pause()
-        print("hypertui.ui.screens.positions" in sys.modules, app.state.segments is not None)
+        print("hypertui.ui.screens.positions" in sys.modules, app.state.cohorts is not None)
 
 asyncio.run(main())
 """

@@ -67,4 +67,4 @@ async def test_an_empty_legend_is_reported_and_retried(clock):
         await settled(pilot)
         assert app.refresh_loop.last_error is None or "internal error" not in app.refresh_loop.last_error
         assert calls >= 2
-        assert app.refresh_loop.last_error is None and app.state.segments and app.state.heatmap is not None
+        assert app.refresh_loop.last_error is None and app.state.cohorts and app.state.heatmap is not None

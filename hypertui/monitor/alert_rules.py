@@ -179,7 +179,7 @@ def _error(error: Any) -> str:
 class AlertData:
     """The dashboard's cached data that rules read (nothing is fetched for them)."""
 
-    segments: Sequence[Segment] = ()
+    cohorts: Sequence[Segment] = ()
     summaries: Mapping[int, SegmentSummary] = field(default_factory=dict)  # positionAge=all, by cohort id
     heatmap: Heatmap | None = None  # positions opened within "all"; None when another window is shown
     risk: Mapping[int, Sequence[RiskItem]] = field(default_factory=dict)  # liquidation risk rows, by cohort id
@@ -202,7 +202,7 @@ def find_cohort(segments: Sequence[Segment], cohort: str | int) -> Segment | Non
 
 def read(rule: AlertRule, data: AlertData, base: int | None = None) -> Reading:
     """The rule's current value from the cache, or why it has none (`base`: traders vs start)."""
-    seg = find_cohort(data.segments, rule.cohort)
+    seg = find_cohort(data.cohorts, rule.cohort)
     label = f"{seg.emoji} {seg.name}".strip() if seg else str(rule.cohort)
     if isinstance(rule, LongShareRule):
         label = f"{rule.coin} × {label}"
@@ -211,7 +211,7 @@ def read(rule: AlertRule, data: AlertData, base: int | None = None) -> Reading:
     if isinstance(rule, RiskRule) and rule.coin:
         subject = f"{label} {rule.coin} liquidation risk"
     if seg is None:
-        if not data.segments:
+        if not data.cohorts:
             return Reading(subject, missing="the cohort legend is not loaded yet")
         return Reading(subject, missing=f"no cohort {rule.cohort!r} in the legend")
     if isinstance(rule, LongShareRule):

@@ -27,7 +27,7 @@ from hypertui.monitor.rows import AXES, CohortTotals, cohort_totals
 
 T = TypeVar("T")
 # What the user chose (and the legend it is chosen from): a replayed update is shown with these.
-SELECTIONS = ("view", "axis", "heat_mode", "reference", "palette_index", "coin_filter", "heat_sort", "risk_sort", "segments")
+SELECTIONS = ("view", "axis", "heat_mode", "reference", "palette_index", "coin_filter", "heat_sort", "risk_sort", "cohorts")
 
 
 def cycle(values: tuple[T, ...], current: T, step: int = 1) -> T:
@@ -49,7 +49,7 @@ class DashboardState:
     heat_sort: HeatSort | None = None  # None: by value
     risk_sort: tuple[str, bool] = ("percent_risk", True)
     # The last good data, and the previous answer for the same thing (for ↑↓ change marks).
-    segments: list[Segment] | None = None
+    cohorts: list[Segment] | None = None
     status: StateStatus | None = None
     status_missing: bool = False  # state/status answered 404: timed refreshes (plan.cadence)
     # Every cohort's "all" summary held (alert rules read them; the selected one's is also its panel's).
@@ -88,7 +88,7 @@ class DashboardState:
         view = plan.first_view(segments, visible)
         if view is None:  # the next cycle asks for the legend again
             raise ApiError("/segments", "the cohort legend is empty")
-        self.segments = segments
+        self.cohorts = segments
         self.view = view
 
     def fill_from(self, answers: Iterable[tuple[Request, Any]], now: datetime) -> set[str]:
@@ -130,7 +130,7 @@ class DashboardState:
                 changed = self.list_summaries.get(sid) is not result
                 self.list_summaries[sid] = result
                 self.summaries_at[sid] = now
-            if (sid, age) == (view.segment_id, view.position_age):
+            if (sid, age) == (view.cohort_id, view.position_age):
                 self.fetched_in[SUMMARY] = self.full_cycles
                 if result is self.summary:
                     return False
@@ -144,7 +144,7 @@ class DashboardState:
             if offset == 0:  # kept for alert rules, whichever cohort is selected later, with its update
                 self.rule_risk[sid] = list(result.items)
                 self.risk_update[sid] = self.last_update
-            if sid != view.segment_id:
+            if sid != view.cohort_id:
                 return False
             self.fetched_in[RISK] = self.full_cycles
             if offset == 0:
@@ -179,19 +179,19 @@ class DashboardState:
         """Which part of the dashboard a request serves (the plan's parts; errors are kept per part)."""
         assert self.view is not None
         if request.kind == "summary":
-            return SUMMARY if request.args == (self.view.segment_id, self.view.position_age) else BACKGROUND
-        if request.kind == "liquidation_risk" and request.args[0] != self.view.segment_id:
+            return SUMMARY if request.args == (self.view.cohort_id, self.view.position_age) else BACKGROUND
+        if request.kind == "liquidation_risk" and request.args[0] != self.view.cohort_id:
             return ALERT_RISK
         return {"state_status": STATUS, "liquidation_risk": RISK, "heatmap": HEATMAP}[request.kind]
 
     # --- what is shown ------------------------------------------------------------------------
 
     def segment(self, sid: int) -> Segment | None:
-        return next((s for s in self.segments or [] if s.id == sid), None)
+        return next((s for s in self.cohorts or [] if s.id == sid), None)
 
     def cohort_title(self) -> str | None:
         """The selected cohort as its panels' titles name it ("🦐 Shrimp"); None before the legend."""
-        seg = self.segment(self.view.segment_id) if self.view else None
+        seg = self.segment(self.view.cohort_id) if self.view else None
         return f"{seg.emoji} {seg.name}" if seg else None
 
     def list_age(self, now: datetime) -> float | None:
@@ -208,12 +208,12 @@ class DashboardState:
     def shown_summary(self) -> SegmentSummary | None:
         """The summary of the selected cohort, if held (another cohort's is not shown)."""
         s = self.summary
-        return s if s is not None and self.view is not None and s.segment.id == self.view.segment_id else None
+        return s if s is not None and self.view is not None and s.segment.id == self.view.cohort_id else None
 
     @property
     def risk_current(self) -> bool:
         """Whether the risk rows held are the selected cohort's."""
-        return self.view is not None and self.risk_for == self.view.segment_id
+        return self.view is not None and self.risk_for == self.view.cohort_id
 
     @property
     def shown_heatmap(self) -> Heatmap | None:
@@ -232,7 +232,7 @@ class DashboardState:
         if self.risk_for is not None:
             risk[self.risk_for] = self.risk_items
         return AlertData(
-            segments=self.segments or [],
+            cohorts=self.cohorts or [],
             summaries=self.list_summaries,  # positionAge=all, every cohort
             heatmap=self.heatmap if self.heatmap_for == "all" else None,
             risk=risk,
@@ -243,9 +243,9 @@ class DashboardState:
     def select_cohort(self, sid: int) -> bool:
         """Select cohort `sid`, showing its list summary at once if that is what the panel wants;
         whether that is a change (its panels are then to be fetched)."""
-        if self.view is None or sid == self.view.segment_id:
+        if self.view is None or sid == self.view.cohort_id:
             return False
-        self.view = replace(self.view, segment_id=sid, risk_rows=plan.RISK_PAGE)
+        self.view = replace(self.view, cohort_id=sid, risk_rows=plan.RISK_PAGE)
         self.summary = self.list_summaries.get(sid) if self.view.position_age == "all" else None
         self.prev_summary = None
         return True
@@ -254,7 +254,7 @@ class DashboardState:
         """The summary's next position age ("all" shows the list's summary until fetched)."""
         assert self.view is not None
         self.view = replace(self.view, position_age=cycle(POSITION_AGES, self.view.position_age))
-        self.summary = self.list_summaries.get(self.view.segment_id) if self.view.position_age == "all" else None
+        self.summary = self.list_summaries.get(self.view.cohort_id) if self.view.position_age == "all" else None
         self.prev_summary = None
 
     def next_opened_within(self) -> None:

@@ -26,7 +26,7 @@ class FirstScreen:
     visible: frozenset[str]
 
     def before_legend(self) -> list[Request]:
-        return [Request("heatmap", (View(segment_id=0).opened_within,))]
+        return [Request("heatmap", (View(cohort_id=0).opened_within,))]
 
     def after_legend(self, legend: list[Segment]) -> list[Request]:
         view = plan.first_view(legend, self.visible)

@@ -62,7 +62,7 @@ TIERS = (PANELS_TIER, SUMMARIES_TIER, RULES_TIER)
 class View:
     """What the user has asked to see; keys change this, and the plan follows."""
 
-    segment_id: int
+    cohort_id: int
     position_age: str = "all"
     opened_within: str = "all"
     risk_rows: int = RISK_PAGE  # rows of the risk table wanted (grows as the user scrolls)
@@ -77,7 +77,7 @@ def panels_shown_at(columns: int) -> frozenset[str]:
 def first_view(legend: list[Segment], visible: frozenset[str]) -> View | None:
     """What the dashboard opens on: the first cohort of the size axis (None: an empty legend)."""
     first = ordered_by_range(legend, AXES[0]) or legend
-    return View(segment_id=first[0].id, visible=visible) if first else None
+    return View(cohort_id=first[0].id, visible=visible) if first else None
 
 
 def plan_cycle(
@@ -102,22 +102,22 @@ def plan_cycle(
     if STATUS in parts and follow_cadence:
         wanted.add(Request("state_status"))
     if SUMMARY in parts and SUMMARY in view.visible:
-        wanted.add(Request("summary", (view.segment_id, view.position_age)))
+        wanted.add(Request("summary", (view.cohort_id, view.position_age)))
     if BACKGROUND in parts:
         # The selected cohort's own "all" summary, if it is being fetched anyway, serves the list.
         selected_all = view.position_age == "all" and SUMMARY in parts and SUMMARY in view.visible
-        skip = view.segment_id if selected_all else None
+        skip = view.cohort_id if selected_all else None
         for sid in background_summaries(cohort_ids, summaries_at, now, skip=skip):
             wanted.add(Request("summary", (sid, "all")))
     if RISK in view.visible:
         if RISK in parts:
-            wanted.update(risk_requests(view.segment_id, 0, max(view.risk_rows, RISK_PAGE)))
+            wanted.update(risk_requests(view.cohort_id, 0, max(view.risk_rows, RISK_PAGE)))
         elif RISK_MORE in parts and view.risk_rows > risk_loaded:
-            wanted.update(risk_requests(view.segment_id, risk_loaded, view.risk_rows - risk_loaded))
+            wanted.update(risk_requests(view.cohort_id, risk_loaded, view.risk_rows - risk_loaded))
     if HEATMAP in parts:  # on screen or not, the cohort list's figures are the heatmap's
         wanted.add(Request("heatmap", (view.opened_within,)))
     if parts >= PANELS:
-        shown = view.segment_id if RISK in view.visible else None  # the panel's own rows serve it
+        shown = view.cohort_id if RISK in view.visible else None  # the panel's own rows serve it
         # Every coin in one request (the API sends at most 500; a cohort holds ~300): a rule's coin
         # far down the list is there too.
         wanted.update(Request("liquidation_risk", (sid, 0, RISK_REQUEST_MAX)) for sid in set(rule_risk) - {shown})
@@ -145,10 +145,10 @@ def budget_tiers(
 
     panels = cost(PANELS)
     listed = cost(PANELS | {BACKGROUND}) - panels  # the selected cohort's own summary serves the list
-    others = set(rule_cohorts) - ({view.segment_id} if RISK in view.visible else set())
+    others = set(rule_cohorts) - ({view.cohort_id} if RISK in view.visible else set())
     return [
         Tier(PANELS_TIER, panels, panels),
-        Tier(SUMMARIES_TIER, listed, min(BACKGROUND_REFRESH_PER_CYCLE, len(set(cohort_ids) - {view.segment_id}))),
+        Tier(SUMMARIES_TIER, listed, min(BACKGROUND_REFRESH_PER_CYCLE, len(set(cohort_ids) - {view.cohort_id}))),
         Tier(RULES_TIER, len(others & set(rule_due)), len(others)),
     ]
 

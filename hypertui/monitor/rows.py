@@ -39,11 +39,11 @@ AXES = ("size", "pnl")
 BIAS_DEAD_ZONE = 0.05  # |perp bias| below this reads as neutral (·)
 SHARE_DEAD_ZONE = 0.02  # a long share within 2 points of 50% reads as balanced (·), as in the heatmap
 
-# --- segment list ---------------------------------------------------------------------------
+# --- cohort list ---------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class SegmentLine:
+class CohortLine:
     id: int
     emoji: str
     name: str
@@ -53,7 +53,7 @@ class SegmentLine:
     age: str = ""  # how old its figures are, when of an API update older than the current one
 
 
-def segment_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
+def cohort_groups(segments: list[Segment]) -> list[tuple[str, list[Segment]]]:
     """The two axes, each ordered by range (never by id)."""
     return [(axis, ordered_by_range(segments, axis)) for axis in AXES]
 
@@ -86,19 +86,19 @@ def cohort_totals(heatmap: Heatmap) -> dict[int, CohortTotals]:
     return {sid: CohortTotals(value[sid], long_value[sid]) for sid in value}
 
 
-def segment_line(
+def cohort_line(
     segment: Segment,
     totals: CohortTotals | None,
     age: float | None = None,
     reference: dict[int, CohortTotals] | None = None,
-) -> SegmentLine:
+) -> CohortLine:
     """A cohort's row: its open value and long share (from the heatmap; None: not fetched yet,
     or the cohort holds nothing). `age`: seconds since the update the figures are of, when that
     is not the current one (None: current): the row says how old it is rather than pass for current.
     `reference`: the totals of a change view's reference update: the long share's change in
     points against it instead (— for a cohort it did not hold)."""
     if totals is None:
-        return SegmentLine(segment.id, segment.emoji, segment.name, "…", "", "")
+        return CohortLine(segment.id, segment.emoji, segment.name, "…", "", "")
     share = totals.long_share
     if reference is not None:
         then = reference[segment.id].long_share if segment.id in reference else None
@@ -108,7 +108,7 @@ def segment_line(
     else:
         shown = fmt.DASH if share is None else f"{share * 100:.0f}%"
         lean = fmt.direction(None if share is None else share - 0.5, SHARE_DEAD_ZONE)
-    return SegmentLine(
+    return CohortLine(
         segment.id, segment.emoji, segment.name, fmt.money(totals.value), shown, lean, "" if age is None else coarse_age(age)
     )
 

@@ -35,12 +35,12 @@ class AlertCenter:
 
     def check(self, app: App, data: AlertData, now: datetime) -> list[Alert]:
         """Evaluate after a refresh; announce what fires."""
-        if data.segments and not self._cohorts_checked:
+        if data.cohorts and not self._cohorts_checked:
             self._cohorts_checked = True
             unknown = [
                 f"rule #{number}: no cohort {rule.cohort!r} in the legend"
                 for number, rule in self.evaluator.rules
-                if find_cohort(data.segments, rule.cohort) is None
+                if find_cohort(data.cohorts, rule.cohort) is None
             ]
             if unknown:
                 self.problems += unknown

@@ -102,9 +102,9 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
     # --- lifecycle ------------------------------------------------------------------------
 
     @property
-    def segments(self) -> list[Segment] | None:
+    def cohorts(self) -> list[Segment] | None:
         """The cohort legend once in: drill-downs name cohorts with it."""
-        return self.state.segments
+        return self.state.cohorts
 
     def get_default_screen(self) -> Screen:
         return self.dashboard
@@ -150,7 +150,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
     def on_dashboard_screen_positions_wanted(self, message: DashboardScreen.PositionsWanted) -> None:
         sid = message.segment_id
         if sid is None and not message.all_cohorts:
-            sid = self.state.view.segment_id if self.state.view else None
+            sid = self.state.view.cohort_id if self.state.view else None
         self.open_positions(message.coin, sid)
 
     def open_positions(self, coin: str, segment_id: int | None) -> None:
@@ -159,7 +159,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
 
         query = PositionQuery(coin=coin, segment_id=segment_id)
         self._push_drill_down(PositionsScreen(
-                self.client, self.clock, query, cohort_label(self.state.segments, segment_id), self.state.segments
+                self.client, self.clock, query, cohort_label(self.state.cohorts, segment_id), self.state.cohorts
             ))
 
     def on_dashboard_screen_history_wanted(self, message: DashboardScreen.HistoryWanted) -> None:
@@ -170,7 +170,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.history import HistoryScreen
         from hypertui.ui.screens.positions import cohort_label
 
-        self._push_drill_down(HistoryScreen(self.client, self.clock, segment_id, cohort_label(self.state.segments, segment_id)))
+        self._push_drill_down(HistoryScreen(self.client, self.clock, segment_id, cohort_label(self.state.cohorts, segment_id)))
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
         self.open_coin(message.coin)
@@ -179,7 +179,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
         from hypertui.ui.screens.coin import CoinScreen
 
-        self._push_drill_down(CoinScreen(self.client, self.clock, coin, self.state.segments))
+        self._push_drill_down(CoinScreen(self.client, self.clock, coin, self.state.cohorts))
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""

@@ -18,11 +18,11 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.markup import escape
 
-from hypertui.monitor.rows import segment_groups
+from hypertui.monitor.rows import cohort_groups
 from hypertui.ui.keymap import remapped
 from hypertui.ui.screens.positions import cohort_label
+from hypertui.ui.widgets.cohort_list import CohortList
 from hypertui.ui.widgets.risk_table import RiskTable
-from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.synced_table import SyncedTable
 
 if TYPE_CHECKING:
@@ -82,14 +82,14 @@ class DashboardCommands(Provider):
 
     def _cohort_commands(self) -> Iterator[Command]:
         """"Cohort: Whale 🐋" for each cohort, so one can be chosen by typing its name."""
-        segment_list = self.dashboard.query_one(SegmentList)
-        groups = segment_groups(self.dashboard.state.segments or [])
+        cohort_list = self.dashboard.query_one(CohortList)
+        groups = cohort_groups(self.dashboard.state.cohorts or [])
         for _, segments in groups:
             for seg in segments:
                 yield Command(
                     f"Cohort: {seg.name} {seg.emoji}".rstrip(),  # name first: the palette lists commands by title
                     f"{seg.category} cohort: its summary, top assets and liquidation risk",
-                    partial(segment_list.select, seg.id),
+                    partial(cohort_list.select, seg.id),
                 )
         for _, segments in groups:
             for seg in segments:
@@ -115,7 +115,7 @@ class DashboardCommands(Provider):
     def _positions_commands(self) -> Iterator[Command]:
         """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
         dashboard, state = self.dashboard, self.dashboard.state
-        if state.segments is None or state.view is None:
+        if state.cohorts is None or state.view is None:
             return
         picks: list[tuple[str, int | None]] = []
         chosen = dashboard.heatmap_selection()
@@ -123,13 +123,13 @@ class DashboardCommands(Provider):
             picks.append(chosen)
         risk = dashboard.query_one(RiskTable)
         if risk.cursor_key is not None:
-            picks.append((risk.cursor_key, state.view.segment_id))
+            picks.append((risk.cursor_key, state.view.cohort_id))
         top = dashboard.query_one("#top-assets", SyncedTable)
         if 0 <= top.cursor_row < len(top.row_keys):
-            picks.append((top.row_keys[top.cursor_row], state.view.segment_id))
+            picks.append((top.row_keys[top.cursor_row], state.view.cohort_id))
         for coin, sid in dict.fromkeys(picks):
             yield Command(
-                f"Positions for {coin} × {cohort_label(state.segments, sid)}",
+                f"Positions for {coin} × {cohort_label(state.cohorts, sid)}",
                 "open the positions drill-down (GET /positions)",
                 partial(self.hypertui.open_positions, coin, sid),
             )

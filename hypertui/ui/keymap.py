@@ -23,8 +23,9 @@ from hypertui.ui.textual_internals import merged_bindings, normalized_keys, own_
 
 Chain = list[tuple[str, BindingsMap]]  # (owner's name, its bindings), nearest the focus first
 
-# Every id is `owner.action` now; before, the app's and the dashboard's were bare. A config that
-# still names them keeps working: its ids are renamed as it is loaded (`config check` says so).
+# Every id is `owner.action` now; before, the app's and the dashboard's were bare and the cohort
+# list's said segments. A config that still names them keeps working: its ids are renamed as it
+# is loaded (`config check` says so).
 RENAMED_IDS = {
     "quit": "app.quit", "help": "app.help", "refresh": "app.refresh", "pause": "app.pause", "alerts": "app.alerts",
     "slower": "app.slower", "faster": "app.faster", "quit_ctrl_c": "app.quit_ctrl_c",
@@ -33,6 +34,7 @@ RENAMED_IDS = {
     "heatmap_mode": "dashboard.heatmap_mode", "opened_within": "dashboard.opened_within", "palette": "dashboard.palette",
     "filter": "dashboard.filter", "bias_overview": "dashboard.bias_overview", "alert_rule": "dashboard.alert_rule",
     "sort_risk": "dashboard.sort_risk", "sort_risk_reverse": "dashboard.sort_risk_reverse",
+    "segments.down": "cohorts.down", "segments.up": "cohorts.up",
 }  # fmt: skip
 
 

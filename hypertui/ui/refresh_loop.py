@@ -180,7 +180,7 @@ class RefreshLoop:
         succeeded: set[str] = set()
         prefetch = None
         try:
-            if state.segments is None or state.warm:  # a warm start's legend is the recording's: asked as at a cold one
+            if state.cohorts is None or state.warm:  # a warm start's legend is the recording's: asked as at a cold one
                 prefetch = self._prefetch or Prefetch(self.client, FirstScreen(self.screen.visible_panels() & PANELS))
                 self._prefetch = None
                 try:
@@ -287,12 +287,12 @@ class RefreshLoop:
 
     def _rule_cohorts(self) -> frozenset[int]:
         """The cohorts whose liquidation risk the alert rules read."""
-        return risk_cohorts(self.alerts.evaluator.rules, self.state.segments or [])
+        return risk_cohorts(self.alerts.evaluator.rules, self.state.cohorts or [])
 
     def _summary_rule_cohorts(self) -> frozenset[int]:
         """The cohorts whose summary the alert rules read: the only summaries fetched besides the
         selected cohort's (the list's figures come from the heatmap)."""
-        return summary_cohorts(self.alerts.evaluator.rules, self.state.segments or [])
+        return summary_cohorts(self.alerts.evaluator.rules, self.state.cohorts or [])
 
     def _plan_budget(
         self, now: datetime, rule_cohorts: frozenset[int] | None = None, rule_due: set[int] | None = None
@@ -343,12 +343,12 @@ class RefreshLoop:
                 self._wait_at_least = max(self._wait_at_least, wait)
         if not self.failures:
             self._last_ok = self.clock()
-        if self.state.segments is None:  # nothing on screen yet: the panel says why, not just the status bar
+        if self.state.cohorts is None:  # nothing on screen yet: the panel says why, not just the status bar
             self.screen.show_waiting(self.last_error)
         self.cycles_done += 1
-        if not self._heap_frozen and (self.state.segments is not None or not gc.isenabled()):
+        if not self._heap_frozen and (self.state.cohorts is not None or not gc.isenabled()):
             app = self.screen.app
-            if self.state.segments is not None:
+            if self.state.cohorts is not None:
                 app.call_after_refresh(import_drill_downs)  # 15-20 ms, not on a first Enter
             app.call_after_refresh(self._settle_heap)  # offline, once: not a full collection per retry
         if self._pending:
@@ -389,7 +389,7 @@ class RefreshLoop:
         gc.unfreeze()  # an earlier app in this process (tests): its garbage goes too
         gc.collect()
         gc.freeze()
-        self._heap_frozen = self.state.segments is not None
+        self._heap_frozen = self.state.cohorts is not None
         # A refresh allocates tens of thousands of short-lived objects: collecting every
         # 10,000 instead of 700 lets most die first (gc callbacks: ~5 -> ~3 ms per refresh).
         gc.set_threshold(10_000, 10, 10)

@@ -71,13 +71,13 @@ async def drained(pilot: Any) -> None:
 
 
 async def _history(pilot: Any) -> None:
-    pilot.app.open_history(pilot.app.state.view.segment_id)
+    pilot.app.open_history(pilot.app.state.view.cohort_id)
     await drained(pilot)
 
 
 async def _positions(pilot: Any) -> None:
     app = pilot.app
-    app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.segment_id)
+    app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.cohort_id)
     await drained(pilot)
 
 

@@ -126,7 +126,7 @@ def mark_footer_bindings_ready(footer: Footer) -> None:
     footer.set_reactive(Footer._bindings_ready, True)
 
 
-# --- OptionList (ui/widgets/segment_list.py) -------------------------------------------------
+# --- OptionList (ui/widgets/cohort_list.py) -------------------------------------------------
 
 
 def replace_one_line_prompt(option_list: OptionList, index: int, prompt: Any) -> None:

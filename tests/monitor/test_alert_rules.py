@@ -182,11 +182,11 @@ def test_bias_reads_the_background_summaries_and_waits_for_them():
     ev = AlertEvaluator([(1, rule(kind="bias", cohort="fish", above=0.5))])
     datas = [
         AlertData(),
-        AlertData(segments=LEGEND),
-        AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.4)}),
-        AlertData(segments=LEGEND, summaries={}),  # not cached this time: the state is kept
-        AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.55)}),
-        AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.56)}),
+        AlertData(cohorts=LEGEND),
+        AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.4)}),
+        AlertData(cohorts=LEGEND, summaries={}),  # not cached this time: the state is kept
+        AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.55)}),
+        AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.56)}),
     ]
     fired = []
     missing = []
@@ -202,18 +202,18 @@ def test_bias_reads_the_background_summaries_and_waits_for_them():
     ]
     assert ev.states[1].fired_at == FROZEN_NOW + timedelta(minutes=4)
     unknown = AlertEvaluator([(3, rule(kind="bias", cohort="Dolphin", above=0.5))])
-    unknown.evaluate(AlertData(segments=LEGEND), FROZEN_NOW)
+    unknown.evaluate(AlertData(cohorts=LEGEND), FROZEN_NOW)
     assert unknown.states[3].reading.missing == "no cohort 'Dolphin' in the legend"
 
 
 def test_long_share_reads_the_heatmap_cell():
     ev = AlertEvaluator([(2, rule(kind="long_share", coin="btc", cohort=7, below=0.4, name="Leviathans short BTC"))])
     hm = _heatmap([("BTC", 100.0, [(7, 40.0, 0.35), (1, 10.0, 0.6)]), ("ETH", 50.0, [(1, 5.0, 0.5)])])
-    assert evaluate_all(ev, [AlertData(segments=LEGEND), AlertData(segments=LEGEND, heatmap=hm)]) == [
+    assert evaluate_all(ev, [AlertData(cohorts=LEGEND), AlertData(cohorts=LEGEND, heatmap=hm)]) == [
         [], ["Leviathans short BTC 35.0% is below 40.0% (when first seen)"]
     ]
     eth = AlertEvaluator([(1, rule(kind="long_share", coin="ETH", cohort=7, above=0.5))])
-    eth.evaluate(AlertData(segments=LEGEND, heatmap=hm), FROZEN_NOW)
+    eth.evaluate(AlertData(cohorts=LEGEND, heatmap=hm), FROZEN_NOW)
     assert eth.states[1].reading.missing == "Leviathan holds no ETH"
 
 
@@ -225,9 +225,9 @@ def test_risk_is_read_from_the_rule_cohorts_rows_once_fetched():
         (2, rule(kind="liquidation_risk", cohort="Fish", coin="ETH", above=20)),
         (3, rule(kind="liquidation_risk", cohort="Fish", coin="SOL", above=20)),
     ])
-    ev.evaluate(AlertData(segments=LEGEND, risk={7: items}), FROZEN_NOW)
+    ev.evaluate(AlertData(cohorts=LEGEND, risk={7: items}), FROZEN_NOW)
     assert ev.states[1].reading.missing == "the cohort's liquidation risk is not fetched yet (once per data update)"
-    fired = ev.evaluate(AlertData(segments=LEGEND, risk={7: [], 1: items}), FROZEN_NOW)
+    fired = ev.evaluate(AlertData(cohorts=LEGEND, risk={7: [], 1: items}), FROZEN_NOW)
     assert [a.text for a in fired] == ["x Fish liquidation risk 30.00% is above 20.00% (when first seen)"]
     assert ev.states[2].reading.value == 5.0 and ev.states[2].armed is True
     assert ev.states[3].reading.missing == "SOL is not among the 2 risk rows loaded"
@@ -259,20 +259,20 @@ def test_traders_change_vs_24h_ago_or_vs_the_first_count_seen():
         (1, rule(kind="traders", cohort="Fish", above=10)),
         (2, rule(kind="traders", cohort="Fish", below=-5, versus="start")),
     ])
-    datas = [AlertData(segments=LEGEND, summaries={1: _summary(sid=1, traders=t, ago=1000)}) for t in (1050, 1120, 990)]
+    datas = [AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, traders=t, ago=1000)}) for t in (1050, 1120, 990)]
     assert evaluate_all(ev, datas) == [
         [],
         ["x Fish traders +12.0% rose above +10.0%"],
         ["x Fish traders -5.7% fell below -5.0%"],  # 990 vs 1050 first seen
     ]
     no_base = AlertEvaluator([(1, rule(kind="traders", cohort="Fish", above=10))])
-    no_base.evaluate(AlertData(segments=LEGEND, summaries={1: _summary(sid=1, ago=None)}), FROZEN_NOW)
+    no_base.evaluate(AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, ago=None)}), FROZEN_NOW)
     assert no_base.states[1].reading.missing.startswith("the API sent no trader count of 24 h ago")
 
 
 def test_each_alert_is_one_log_line(tmp_path):
     ev = AlertEvaluator([(4, rule(kind="bias", cohort="Fish", above=0.5))])
-    alerts = ev.evaluate(AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.8)}), FROZEN_NOW)
+    alerts = ev.evaluate(AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.8)}), FROZEN_NOW)
     path = tmp_path / "state" / "alerts.log"
     append_log(path, alerts)
     append_log(path, alerts)
@@ -300,8 +300,8 @@ def test_a_level_near_the_end_of_its_range_can_still_rearm():
 def test_a_rule_made_in_the_app_fires_on_the_next_crossing_not_as_first_seen():
     """A rule made with A at the value shown fired at the next refresh "(when first seen)"."""
     ev = AlertEvaluator([])
-    ev.evaluate(AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.5)}), FROZEN_NOW)  # the value shown
+    ev.evaluate(AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.5)}), FROZEN_NOW)  # the value shown
     ev.add(1, rule(kind="bias", cohort="Fish", above=0.5))  # at the level: armed
     ev.add(2, rule(kind="bias", cohort="Fish", above=0.4))  # already past it: fires as first seen
-    datas = [AlertData(segments=LEGEND, summaries={1: _summary(sid=1, bias=0.51)})]
+    datas = [AlertData(cohorts=LEGEND, summaries={1: _summary(sid=1, bias=0.51)})]
     assert evaluate_all(ev, datas) == [["x Fish perp bias +0.51 rose above +0.50", "x Fish perp bias +0.51 is above +0.40 (when first seen)"]]

@@ -132,7 +132,7 @@ def test_a_day_that_follows_the_planner_never_spends_more_than_the_limit():
 
 def test_the_tiers_cost_what_a_cycle_asks_for():
     now = MIDNIGHT + timedelta(hours=9)
-    view = View(segment_id=16)
+    view = View(cohort_id=16)
     held = {sid: now for sid in range(1, 17)}
     tiers = plan.budget_tiers(
         view,

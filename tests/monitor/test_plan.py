@@ -33,7 +33,7 @@ def _plan(parts, view, *, summaries_at=None, risk_loaded=0, cadence=False):
 
 
 def test_timed_cycle_asks_for_what_is_on_screen_once():
-    reqs = _plan(TIMED, View(segment_id=16))
+    reqs = _plan(TIMED, View(cohort_id=16))
     assert reqs == sorted(
         [Request("heatmap", ("all",)), Request("liquidation_risk", (16, 0, 100)), Request("summary", (16, "all"))]
     )
@@ -41,23 +41,23 @@ def test_timed_cycle_asks_for_what_is_on_screen_once():
 
 
 def test_cadence_adds_state_status():
-    assert Request("state_status") in _plan(TIMED, View(segment_id=16), cadence=True)
-    assert Request("state_status") not in _plan(TIMED, View(segment_id=16), cadence=False)
+    assert Request("state_status") in _plan(TIMED, View(cohort_id=16), cadence=True)
+    assert Request("state_status") not in _plan(TIMED, View(cohort_id=16), cadence=False)
 
 
 def test_hidden_panels_are_not_fetched_but_the_heatmap_the_cohort_list_reads_is():
-    reqs = _plan(TIMED, View(segment_id=16, visible=frozenset({SUMMARY})))
+    reqs = _plan(TIMED, View(cohort_id=16, visible=frozenset({SUMMARY})))
     assert [r.kind for r in reqs] == ["heatmap", "summary"]
 
 
 def test_selecting_a_cohort_fetches_summary_and_risk_only():
-    reqs = _plan({SUMMARY, RISK}, View(segment_id=9, position_age="7d"))
+    reqs = _plan({SUMMARY, RISK}, View(cohort_id=9, position_age="7d"))
     assert {r.kind for r in reqs} == {"summary", "liquidation_risk"}
     assert Request("summary", (9, "7d")) in reqs
 
 
 def test_first_cycle_fills_every_missing_cohort_then_one_old_per_cycle():
-    reqs = _plan(TIMED, View(segment_id=16), summaries_at={})
+    reqs = _plan(TIMED, View(cohort_id=16), summaries_at={})
     assert {r.args[0] for r in reqs if r.kind == "summary"} == set(IDS)
     old = {sid: NOW - timedelta(hours=1) for sid in IDS} | {3: NOW - timedelta(hours=2)}
     assert plan.background_summaries(IDS, old, NOW, skip=16) == [3, 1]  # the oldest first, two a cycle
@@ -78,10 +78,10 @@ def test_risk_pages():
         Request("liquidation_risk", (4, 500, 500)),
         Request("liquidation_risk", (4, 1000, 200)),
     ]
-    more = _plan({RISK_MORE}, View(segment_id=4, risk_rows=200), risk_loaded=100)
+    more = _plan({RISK_MORE}, View(cohort_id=4, risk_rows=200), risk_loaded=100)
     assert more == [Request("liquidation_risk", (4, 100, 100))]
     # A refresh re-reads every loaded row from offset 0, in as few requests as allowed.
-    assert _plan({RISK}, View(segment_id=4, risk_rows=300)) == [Request("liquidation_risk", (4, 0, 300))]
+    assert _plan({RISK}, View(cohort_id=4, risk_rows=300)) == [Request("liquidation_risk", (4, 0, 300))]
 
 
 def test_risk_rules_of_other_cohorts_ask_for_their_risk_with_the_panels_only():
@@ -91,15 +91,15 @@ def test_risk_rules_of_other_cohorts_ask_for_their_risk_with_the_panels_only():
             follow_cadence=False, now=NOW, rule_risk={3, 16},
         )
 
-    reqs = plan_with_rules(TIMED, View(segment_id=16))
+    reqs = plan_with_rules(TIMED, View(cohort_id=16))
     # Cohort 3's every coin, once; the selected cohort 16 only the panel's page, which serves its rules.
     assert [r.args for r in reqs if r.kind == "liquidation_risk"] == [(3, 0, 500), (16, 0, 100)]
-    assert len(plan_with_rules(TIMED, View(segment_id=16))) == len(_plan(TIMED, View(segment_id=16))) + 1
-    narrow = plan_with_rules(TIMED, View(segment_id=16, visible=frozenset({SUMMARY})))
+    assert len(plan_with_rules(TIMED, View(cohort_id=16))) == len(_plan(TIMED, View(cohort_id=16))) + 1
+    narrow = plan_with_rules(TIMED, View(cohort_id=16, visible=frozenset({SUMMARY})))
     assert [r.args for r in narrow if r.kind == "liquidation_risk"] == [(3, 0, 500), (16, 0, 500)]  # no panel: for the rules
     # Not with what a key asks for (a cohort chosen, a page of risk rows, the heatmap's window).
     for parts in ({SUMMARY, RISK}, {RISK_MORE}, {HEATMAP}, {STATUS}):
-        assert all(r.args[0] != 3 for r in plan_with_rules(parts, View(segment_id=16, risk_rows=200)) if r.kind == "liquidation_risk")
+        assert all(r.args[0] != 3 for r in plan_with_rules(parts, View(cohort_id=16, risk_rows=200)) if r.kind == "liquidation_risk")
 
 
 def test_a_rule_cohorts_risk_is_due_once_per_data_update():
@@ -111,7 +111,7 @@ def test_a_rule_cohorts_risk_is_due_once_per_data_update():
 
 
 def test_heatmap_filter_is_a_request_parameter():
-    assert _plan({HEATMAP}, View(segment_id=1, opened_within="7d")) == [Request("heatmap", ("7d",))]
+    assert _plan({HEATMAP}, View(cohort_id=1, opened_within="7d")) == [Request("heatmap", ("7d",))]
 
 
 def test_next_delay_follows_the_data_cadence():

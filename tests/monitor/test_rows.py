@@ -6,8 +6,8 @@ from hypertui.monitor.rows import (
     cohort_totals,
     heatmap_lines,
     risk_lines,
-    segment_groups,
-    segment_line,
+    cohort_groups,
+    cohort_line,
     short_name,
     summary_figures,
     top_assets,
@@ -58,15 +58,15 @@ def _summary(sid=1, traders=1000, ago=900, bias=0.81, top=(), **open_perps):
 
 
 def test_groups_are_ordered_by_range_not_id():
-    groups = segment_groups(LEGEND)
+    groups = cohort_groups(LEGEND)
     assert [(axis, [s.id for s in segs]) for axis, segs in groups] == [("size", [16, 1, 7]), ("pnl", [8, 15])]
 
 
-def test_segment_line():
-    line = segment_line(LEGEND[1], CohortTotals(value=2_500_000.0, long_value=1_000_000.0))
+def test_cohort_line():
+    line = cohort_line(LEGEND[1], CohortTotals(value=2_500_000.0, long_value=1_000_000.0))
     assert (line.value, line.share, line.lean) == ("$2.50M", "40%", "▼")
-    assert segment_line(LEGEND[1], CohortTotals(1000.0, 510.0)).lean == "·"  # within 2 points of 50%: balanced
-    assert segment_line(LEGEND[1], None).value == "…"
+    assert cohort_line(LEGEND[1], CohortTotals(1000.0, 510.0)).lean == "·"  # within 2 points of 50%: balanced
+    assert cohort_line(LEGEND[1], None).value == "…"
 
 
 def test_a_cohorts_totals_are_its_heatmap_cells_summed_over_every_coin():
@@ -233,9 +233,9 @@ def test_risk_lines_work_out_a_line_only_when_asked():
     assert lines[1].percent_risk == "‼298.00%" and list(lines._lines) == [1]
 
 
-def test_a_segment_line_of_an_older_update_says_how_old():
+def test_a_cohort_line_of_an_older_update_says_how_old():
     summary = CohortTotals(1000.0, 300.0)
-    assert segment_line(LEGEND[1], summary).age == ""
+    assert cohort_line(LEGEND[1], summary).age == ""
     ages = (20, 45 * 60, 3 * 3600 + 59 * 60, 50 * 86400, 400 * 86400)
-    assert [segment_line(LEGEND[1], summary, seconds).age for seconds in ages] == ["<1m", "45m", "3h", "50d", "99d"]
-    assert segment_line(LEGEND[1], None, 600).age == ""  # nothing held: "…", no age
+    assert [cohort_line(LEGEND[1], summary, seconds).age for seconds in ages] == ["<1m", "45m", "3h", "50d", "99d"]
+    assert cohort_line(LEGEND[1], None, 600).age == ""  # nothing held: "…", no age

@@ -44,7 +44,7 @@ async def test_a_heatmap_cell_makes_a_long_share_rule_saved_with_the_comments_th
         await pilot.press("l", "l")  # the first cohort column of the first coin
         await pilot.pause()
         coin, sid = app.dashboard.heatmap_selection()
-        cohort = next(s for s in app.state.segments if s.id == sid)
+        cohort = next(s for s in app.state.cohorts if s.id == sid)
         share = app.state.heatmap.heatmap[[r.coin for r in app.state.heatmap.heatmap].index(coin)].cell(sid).bias
 
         await pilot.press("A")
@@ -93,7 +93,7 @@ async def test_a_risk_row_makes_a_risk_rule_for_the_selected_cohort(make_app, tm
         await pilot.press("j")
         coin = risk.cursor_key
         item = next(i for i in app.state.risk_items if i.coin == coin)
-        cohort = next(s for s in app.state.segments if s.id == app.state.view.segment_id)
+        cohort = next(s for s in app.state.cohorts if s.id == app.state.view.cohort_id)
 
         await pilot.press("A")
         await pilot.pause()

@@ -10,7 +10,7 @@ from hypertui.source import simulator_client
 from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.screens.alerts import AlertsScreen
 from hypertui.ui.screenshots import settled
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 
 
 def toasts(app) -> list[str]:
@@ -22,8 +22,8 @@ async def test_a_rule_fires_once_and_shows_on_the_alerts_screen(make_app, tmp_pa
     bells: list[int] = []
     async with app.run_test(size=(160, 45), notifications=True) as pilot:  # run_test hides toasts by default
         await settled(pilot)
-        selected = app.state.view.segment_id
-        other = next(s for s in app.state.segments if s.id != selected)
+        selected = app.state.view.cohort_id
+        other = next(s for s in app.state.cohorts if s.id != selected)
         bias = app.state.list_summaries[selected].open_perps_summary.perp_bias
         level = round(round(bias, 2) - 0.05, 2)
         # Levels relative to what the simulator (seed 7, frozen clock) shows: the first is crossed.
@@ -106,8 +106,8 @@ async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_up
     app = make_app()
     async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await settled(pilot)
-        selected = app.state.view.segment_id
-        other, third = [s for s in app.state.segments if s.id != selected][:2]
+        selected = app.state.view.cohort_id
+        other, third = [s for s in app.state.cohorts if s.id != selected][:2]
         async with simulator_client(seed=7, scale="small", clock=clock) as same_market:  # what the app will be sent
             page = await same_market.liquidation_risk(other.id, offset=0, limit=500)
         highest = max(i.percent_risk for i in page.items)
@@ -124,7 +124,7 @@ async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_up
             app.refresh_loop.request_refresh(TIMED | {IF_UPDATED})  # what the refresh timer asks for
 
         async def choose_third() -> None:
-            app.dashboard.query_one(SegmentList).select(third.id)
+            app.dashboard.query_one(CohortList).select(third.id)
 
         assert await risk_requests_for_other(lambda: pilot.press("r")) == 1
         (alert,) = app.alerts.fired
@@ -135,7 +135,7 @@ async def test_a_risk_rule_of_a_cohort_not_selected_fetches_its_risk_once_per_up
         assert await risk_requests_for_other(timer_cycle) == 1 and "heatmap" in {name for name, _, _ in app.client.calls}
         assert await risk_requests_for_other(timer_cycle) == 0  # no new data: no token spent
         assert await risk_requests_for_other(choose_third) == 0  # another cohort chosen: its own risk only
-        assert app.state.view.segment_id == third.id
+        assert app.state.view.cohort_id == third.id
         assert await risk_requests_for_other(lambda: pilot.press("r")) == 0  # the panels again, the same update
         assert "heatmap" in {name for name, _, _ in app.client.calls}
         clock.advance(15)  # the market's next update
@@ -147,8 +147,8 @@ async def test_a_bias_rule_on_a_cohort_not_selected_fetches_that_cohorts_summary
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
-        selected = app.state.view.segment_id
-        other = next(s for s in app.segments if s.id != selected)
+        selected = app.state.view.cohort_id
+        other = next(s for s in app.cohorts if s.id != selected)
         assert set(app.state.list_summaries) == {selected}  # the list needs no summary: its figures are the heatmap's
         rules, problems = parse_rules([{"kind": "bias", "cohort": other.name, "above": 5}])
         app.alerts = AlertCenter(rules, problems, tmp_path / "alerts.log")

@@ -81,7 +81,7 @@ async def test_dashboard_coin_view_positions_and_back_keep_cursors(make_app):
         positions = await _loaded(pilot)
         assert isinstance(positions, PositionsScreen)
         assert (positions.filters.coin, positions.filters.segment_id) == (coin, sid)
-        seg = next(s for s in app.state.segments if s.id == sid)
+        seg = next(s for s in app.state.cohorts if s.id == sid)
         assert _crumb(positions, "#positions-crumb").strip() == f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions"
         await pilot.press("escape")
         await pilot.pause()
@@ -223,7 +223,7 @@ async def test_the_bias_overviews_answer_leaves_as_it_is_built_and_shows_if_in_b
         await pilot.press("b")
         screen = await _loaded(pilot)
         assert seen_by_mount == [["segments_bias_24h"]]
-        assert sorted(w.id for w in screen.query(".bias-strip")) == sorted(f"bias-{s.id}" for s in app.state.segments)
+        assert sorted(w.id for w in screen.query(".bias-strip")) == sorted(f"bias-{s.id}" for s in app.state.cohorts)
         assert "loading" not in str(screen.query_one("#bias-status").render())
 
 
@@ -235,9 +235,9 @@ async def test_bias_overview_lists_every_cohort(make_app):
         screen = await _loaded(pilot)
         assert isinstance(screen, BiasOverviewScreen)
         shown = [w.id for w in screen.query(".bias-strip")]
-        assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.state.segments)
+        assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.state.cohorts)
         data = await app.client.segments_bias_24h()
-        whale = next(s for s in data.data if s.segment.id == app.state.segments[0].id)
+        whale = next(s for s in data.data if s.segment.id == app.state.cohorts[0].id)
         last = max(whale.snapshots, key=lambda s: s.timestamp).bias
         label = screen.query_one(f"#bias-{whale.segment.id}", SignedPlot).label.plain
         assert f"last {fmt.signed(last)}" in label
@@ -260,7 +260,7 @@ async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
         files = sorted(tmp_path.iterdir())
         assert [f.name for f in files] == sorted(
             f"hypertui-coin-{coin}-{what}-20261120-120000.csv"
-            for what in ("breakdown-all", "segment-metrics-all", f"{app.state.segments[0].name}-position-metrics-7d-all")
+            for what in ("breakdown-all", "segment-metrics-all", f"{app.state.cohorts[0].name}-position-metrics-7d-all")
         )
         breakdown = _csv(next(f for f in files if "breakdown" in f.name))
         assert sorted(r["segmentId"] for r in breakdown) == sorted(screen.table.row_keys)
@@ -276,7 +276,7 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         coin = app.state.heatmap.heatmap[0].coin
-        app.open_positions(coin, app.state.view.segment_id)
+        app.open_positions(coin, app.state.view.cohort_id)
         screen = await _loaded(pilot)
         await pilot.press("e")
         await drained(pilot)
@@ -293,7 +293,7 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
         await pilot.press("escape")
         await settle(pilot)
 
-        app.open_history(app.state.view.segment_id)
+        app.open_history(app.state.view.cohort_id)
         history = await _loaded(pilot)
         assert isinstance(history, HistoryScreen)
         await pilot.press("E")
@@ -317,7 +317,7 @@ async def test_export_positions_history_and_bias(make_app, tmp_path, monkeypatch
         ]
         rows = _csv(paths[1])
         assert len(rows) == sum(len(s.snapshots) for s in bias.data.data)
-        assert {int(r["segmentId"]) for r in rows} == {s.id for s in app.state.segments}
+        assert {int(r["segmentId"]) for r in rows} == {s.id for s in app.state.cohorts}
 
 
 async def test_export_failure_is_a_toast(make_app, tmp_path):
@@ -341,7 +341,7 @@ async def test_export_failure_is_a_toast(make_app, tmp_path):
     [
         (lambda app: app.open_coin(app.state.heatmap.heatmap[0].coin), "position_breakdown"),
         (lambda app: app.open_bias_overview(), "segments_bias_24h"),
-        (lambda app: app.open_history(app.state.view.segment_id), "iter_bias_history"),
+        (lambda app: app.open_history(app.state.view.cohort_id), "iter_bias_history"),
     ],
 )
 async def test_a_slow_first_load_leaves_the_screen_readable(make_app, open_screen, endpoint):

@@ -40,7 +40,7 @@ from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 from hypertui.ui.widgets.status_bar import StatusBar
 
 
@@ -52,8 +52,8 @@ async def test_first_refresh_fills_every_panel(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        size_axis = ordered_by_range(app.state.segments, "size")
-        assert app.state.view.segment_id == size_axis[0].id  # Shrimp (id 16) first: by range, not id
+        size_axis = ordered_by_range(app.state.cohorts, "size")
+        assert app.state.view.cohort_id == size_axis[0].id  # Shrimp (id 16) first: by range, not id
         assert app.state.summary.segment.id == size_axis[0].id
         heat = app.dashboard.query_one(HeatmapTable)
         assert heat.row_count == len(app.state.heatmap.heatmap)
@@ -86,10 +86,10 @@ async def test_selecting_a_cohort_changes_summary_and_risk(make_app):
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         first_risk = [i.coin for i in app.state.risk_items]
-        await pilot.press("j")  # down the segment list: the next size cohort
+        await pilot.press("j")  # down the cohort list: the next size cohort
         await settle(pilot)
-        second = ordered_by_range(app.state.segments, "size")[1]
-        assert app.state.view.segment_id == second.id
+        second = ordered_by_range(app.state.cohorts, "size")[1]
+        assert app.state.view.cohort_id == second.id
         assert app.state.summary.segment.id == second.id
         assert app.state.risk_for == second.id
         assert [i.coin for i in app.state.risk_items] != first_risk or app.state.risk_total
@@ -127,11 +127,11 @@ async def test_s_sorts_the_risk_table_from_any_panel(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        app.dashboard.query_one(SegmentList).focus()
+        app.dashboard.query_one(CohortList).focus()
         await pilot.press("s")
         await settle(pilot)
         assert app.state.risk_sort == ("coin", False)
-        assert app.state.view.segment_id == ordered_by_range(app.state.segments, "size")[0].id  # nothing else moved
+        assert app.state.view.cohort_id == ordered_by_range(app.state.cohorts, "size")[0].id  # nothing else moved
 
 
 async def test_filter_coins_by_name(make_app):
@@ -214,7 +214,7 @@ async def test_narrow_layout_uses_tabs_and_fetches_on_show(make_app):
         await pilot.pause()
         screen = app.dashboard
         assert screen.narrow and screen.query_one("#pages").display
-        assert screen.visible_panels() == {"segments", "summary"}
+        assert screen.visible_panels() == {"cohorts", "summary"}
         await pilot.press("tab", "tab")  # segments → summary → heatmap page
         await settle(pilot)
         assert screen.page == "heatmap" and app.focused is screen.query_one(HeatmapTable)
@@ -223,7 +223,7 @@ async def test_narrow_layout_uses_tabs_and_fetches_on_show(make_app):
         assert screen.page == "risk"
         await pilot.resize_terminal(200, 60)
         await pilot.pause()
-        assert not screen.narrow and screen.visible_panels() == {"segments", "summary", "heatmap", "risk"}
+        assert not screen.narrow and screen.visible_panels() == {"cohorts", "summary", "heatmap", "risk"}
 
 
 async def test_from_120_columns_every_panel_is_on_screen_the_heatmap_whole_beside_the_cohorts(make_app):
@@ -234,7 +234,7 @@ async def test_from_120_columns_every_panel_is_on_screen_the_heatmap_whole_besid
         await settle(pilot)
         screen = app.dashboard
         assert not screen.narrow and not screen.query_one("#pages").display
-        assert screen.visible_panels() == {"segments", "summary", "heatmap", "risk"}
+        assert screen.visible_panels() == {"cohorts", "summary", "heatmap", "risk"}
         assert {"summary", "heatmap", "liquidation_risk"} <= {name for name, *_ in app.client.calls}
         left, heat, risk = (screen.query_one(f"#{i}").region for i in ("left", "heatmap-panel", "risk-panel"))
         assert left.x == 0 and left.height == heat.height + risk.height  # the cohorts down the whole left
@@ -262,7 +262,7 @@ async def test_from_200_columns_the_heatmap_shows_both_axes_and_x_swaps_them(mak
         await settle(pilot)
         table = app.dashboard.query_one(HeatmapTable)
         panel = app.dashboard.query_one("#heatmap-panel")
-        size, pnl = ([str(s.id) for s in ordered_by_range(app.state.segments, axis)] for axis in ("size", "pnl"))
+        size, pnl = ([str(s.id) for s in ordered_by_range(app.state.cohorts, axis)] for axis in ("size", "pnl"))
 
         def cohorts() -> list[str]:
             return [c.key.value for c in table.columns.values()][2:]
@@ -317,7 +317,7 @@ async def test_heatmap_keys_axis_mode_palette_window(make_app):
         heat = app.dashboard.query_one(HeatmapTable)
         await pilot.press("x")
         await pilot.pause()
-        pnl = ordered_by_range(app.state.segments, "pnl")
+        pnl = ordered_by_range(app.state.cohorts, "pnl")
         assert [c.key.value for c in heat.columns.values()][2:] == [str(s.id) for s in pnl]
         before = heat.get_cell_at((0, 2)).plain
         await pilot.press("v")
@@ -420,7 +420,7 @@ async def test_position_age_and_interval_keys(make_app):
         await pilot.press("a")
         await settle(pilot)
         assert app.state.view.position_age == "24h"
-        assert ("summary", (app.state.view.segment_id, "24h"), {}) in app.client.calls
+        assert ("summary", (app.state.view.cohort_id, "24h"), {}) in app.client.calls
         assert "24h" in str(app.dashboard.query_one(CohortSummary).border_subtitle)
         await pilot.press("minus")
         assert app.refresh_loop.interval == 10.0
@@ -465,7 +465,7 @@ def test_bindings_have_ids_and_avoid_reserved_keys():
     from hypertui.ui.widgets.synced_table import SyncedTable
 
     reserved = {"ctrl+a", "ctrl+s", "ctrl+q", "ctrl+h", "ctrl+j", "ctrl+k", "ctrl+l"}
-    for owner in (HyperTuiApp, DashboardScreen, HelpScreen, LegendScreen, SegmentList, SyncedTable, RiskTable, CoinFilter):
+    for owner in (HyperTuiApp, DashboardScreen, HelpScreen, LegendScreen, CohortList, SyncedTable, RiskTable, CoinFilter):
         for binding in owner.BINDINGS:
             assert binding.id, (owner.__name__, binding.key)
             assert not reserved & set(binding.key.split(",")), (owner.__name__, binding.key)
@@ -489,11 +489,11 @@ async def test_command_palette_lists_and_runs_every_action(make_app):
         await pilot.press("ctrl+p", *"reverse risk sort", "enter")
         await pilot.pause()
         assert app.state.risk_sort == ("percent_risk", False)
-        leviathan = next(s for s in app.state.segments if s.name == "Leviathan")
+        leviathan = next(s for s in app.state.cohorts if s.name == "Leviathan")
         assert f"Cohort: Leviathan {leviathan.emoji}" in titles
         await pilot.press("ctrl+p", *"leviathan", "enter")
         await settle(pilot)
-        assert app.state.view.segment_id == leviathan.id and app.state.summary.segment.id == leviathan.id
+        assert app.state.view.cohort_id == leviathan.id and app.state.summary.segment.id == leviathan.id
 
 
 async def test_risk_loads_the_next_page_past_the_first(make_app):
@@ -506,13 +506,13 @@ async def test_risk_loads_the_next_page_past_the_first(make_app):
         await pilot.press("ctrl+end")
         await settle(pilot)
         assert risk.row_count == min(200, app.state.risk_total)
-        assert ("liquidation_risk", (app.state.view.segment_id,), {"offset": 100, "limit": 100}) in app.client.calls
+        assert ("liquidation_risk", (app.state.view.cohort_id,), {"offset": 100, "limit": 100}) in app.client.calls
         assert "200 of" in str(app.dashboard.query_one("#risk-panel").border_subtitle)
         # A refresh re-reads all loaded rows in one request, keeping the cursor on its row.
         key = risk.cursor_key
         await pilot.press("r")
         await settle(pilot)
-        assert ("liquidation_risk", (app.state.view.segment_id,), {"offset": 0, "limit": 200}) in app.client.calls
+        assert ("liquidation_risk", (app.state.view.cohort_id,), {"offset": 0, "limit": 200}) in app.client.calls
         assert risk.row_count == min(200, app.state.risk_total) and risk.cursor_key == key
 
 
@@ -591,7 +591,7 @@ async def test_no_data_yet_then_recovery(make_app):
         await pilot.press("r")
         await settle(pilot)
         assert app.refresh_loop.last_error is None and app.state.summary is not None and app.state.heatmap is not None
-        listed = app.dashboard.query_one(SegmentList)._prompts.values()
+        listed = app.dashboard.query_one(CohortList)._prompts.values()
         assert len(listed) == 16 and not any("…" in prompt.plain for prompt in listed)  # the list's figures came too
 
 
@@ -633,7 +633,7 @@ async def test_the_collector_comes_back_while_the_first_answer_is_still_awaited(
                 if gc.isenabled():
                     break
                 await pilot.pause(0.01)
-            assert gc.isenabled() and app.state.segments is None
+            assert gc.isenabled() and app.state.cohorts is None
     finally:
         gc.enable()
 
@@ -749,7 +749,7 @@ async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_s
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        first = app.state.view.segment_id
+        first = app.state.view.cohort_id
         gate = asyncio.Event()
         original = app.client.summary
 
@@ -762,12 +762,12 @@ async def test_a_failure_of_the_cohort_left_while_loading_clears_with_the_next_s
         app.client.summary = slow_failure
         await pilot.press("r")
         await pilot.pause()
-        app.dashboard.query_one(SegmentList).focus()
+        app.dashboard.query_one(CohortList).focus()
         await pilot.press("j")  # another cohort while the first one's summary is out
         await pilot.pause()
         gate.set()
         await settle(pilot)
-        assert app.state.view.segment_id != first
+        assert app.state.view.cohort_id != first
         assert app.refresh_loop.last_error is None and "STALE" not in _status(app)
 
 
@@ -864,7 +864,7 @@ async def test_answers_asked_for_before_the_app_started_are_taken_not_asked_agai
     app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock, prefetch=first)  # type: ignore[arg-type]
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        shown = app.state.view.segment_id
+        shown = app.state.view.cohort_id
         asked = [(name, args) for name, args, _ in client.calls]
         for call in (("segments", ()), ("heatmap", ("all",)), ("summary", (shown, "all"))):
             assert asked.count(call) == 1, call
@@ -898,7 +898,7 @@ async def test_the_heatmap_cursor_is_reverse_video_and_unlike_a_change_mark(make
         await pilot.pause()
         assert tuple(heat.cursor_coordinate) == (1, 2)
         x0 = COIN_WIDTH + TOTAL_WIDTH
-        x1 = x0 + heat._cell_width(len(app.state.segments) // 2)
+        x1 = x0 + heat._cell_width(len(app.state.cohorts) // 2)
         on_cursor = _cell_styles(heat, 2 + 1, x0, x1)  # two header lines, then rows 0, 1
         beside = _cell_styles(heat, 2 + 0, x0, x1) + _cell_styles(heat, 2 + 1, x1, x1 + 4)
         assert on_cursor and all(style.reverse for style in on_cursor)
@@ -963,7 +963,7 @@ async def test_a_legend_with_an_unknown_category_starts_without_that_cohort_and_
     app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        assert len(app.state.segments) == 15 and app.state.heatmap is not None and app.refresh_loop.last_error is None
+        assert len(app.state.cohorts) == 15 and app.state.heatmap is not None and app.refresh_loop.last_error is None
         assert "1 bad row dropped" in _status(app)
 
 
@@ -1024,11 +1024,11 @@ async def test_the_focused_panel_title_is_in_reverse_video_and_tab_goes_left_to_
     app = make_app()
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        for i, panel in enumerate(("segments", "summary", "heatmap-panel", "risk-panel")):
+        for i, panel in enumerate(("cohorts", "summary", "heatmap-panel", "risk-panel")):
             if i:
                 await pilot.press("tab")
                 await settle(pilot)
-            reversed_titles = [text for p in ("segments", "summary", "heatmap-panel", "risk-panel") for text, rev in _title(app, p) if rev]
+            reversed_titles = [text for p in ("cohorts", "summary", "heatmap-panel", "risk-panel") for text, rev in _title(app, p) if rev]
             assert reversed_titles == [text for text, _ in _title(app, panel)], (panel, reversed_titles)
 
 
@@ -1039,7 +1039,7 @@ async def test_the_risk_panel_names_its_cohort(make_app):
         await pilot.press("j")  # the next cohort
         await pilot.press("tab", "tab", "tab")
         await settle(pilot)
-        cohort = ordered_by_range(app.state.segments, "size")[1]
+        cohort = ordered_by_range(app.state.cohorts, "size")[1]
         assert app.dashboard.page == "risk"
         assert _title(app, "risk-panel") == [(f"Liquidation risk · {cohort.emoji} {cohort.name}", True)]
 

@@ -16,7 +16,7 @@ from hypertui.monitor.rows import cohort_totals
 from hypertui.ui.screens.since import SinceScreen
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 from tests.ui.test_alerts_screen import toasts
 from tests.ui.test_dashboard_store import SIZE, status_line, store_app
 
@@ -173,7 +173,7 @@ async def test_the_change_mode_shows_each_cells_change_against_the_reference_and
         before, after = (cohort_totals(recording.dashboard_at(at).heatmap) for at in (then, now))
         moved = {c: (after[c].long_share - before[c].long_share) * 100 for c in after if c in before}
         cohort = max(moved, key=lambda c: abs(moved[c]))  # the list: each cohort's change too
-        assert f" {moved[cohort]:+.1f}" in app.dashboard.query_one(SegmentList)._prompts[str(cohort)].plain
+        assert f" {moved[cohort]:+.1f}" in app.dashboard.query_one(CohortList)._prompts[str(cohort)].plain
 
 
 def turn_recorded_bias(store: SnapshotStore, sid: int, at) -> float:
@@ -192,7 +192,7 @@ async def test_the_next_session_opens_on_what_moved_since_the_last_one(tmp_path,
     first = store_app(SnapshotStore(path), clock, update_interval=UPDATE)
     async with first.run_test(size=SIZE) as pilot:
         (before,) = await record(pilot, clock, updates=1)
-        sid = first.state.view.segment_id
+        sid = first.state.view.cohort_id
         cohort = first.state.segment(sid)
     then = turn_recorded_bias(SnapshotStore(path), sid, before)
     assert abs(then) >= 0.05  # not within the neutral band: a turn, not a drift
@@ -233,13 +233,13 @@ async def test_a_warm_start_draws_the_newest_recorded_update_aged_until_live_dat
         await pilot.pause()
         assert again.refresh_loop.cycles_done == 0 and again.state.warm
         assert again.dashboard.query_one(HeatmapTable).row_keys == recorded_rows
-        prompts = again.dashboard.query_one(SegmentList)._prompts.values()
+        prompts = again.dashboard.query_one(CohortList)._prompts.values()
         assert prompts and all(p.style == "dim" and p.plain.endswith("  2h") for p in prompts)
         assert f"data {recorded:%H:%M} UTC, 2h00m ago" in status_line(again)
         arrived.set()
         await settled(pilot)
         assert not again.state.warm and again.state.heatmap_update > recorded
-        assert not any(p.style for p in again.dashboard.query_one(SegmentList)._prompts.values())
+        assert not any(p.style for p in again.dashboard.query_one(CohortList)._prompts.values())
 
 
 async def test_an_update_whose_status_alone_was_checked_is_stepped_over(tmp_path, clock):

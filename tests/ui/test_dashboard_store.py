@@ -13,12 +13,12 @@ import pytest
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import IF_UPDATED, TIMED
-from hypertui.monitor.rows import coarse_age, segment_groups
+from hypertui.monitor.rows import coarse_age, cohort_groups
 from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 from hypertui.ui.widgets.status_bar import StatusBar
 
 SIZE = (200, 45)  # wide enough for the status line's notes in full
@@ -119,7 +119,7 @@ async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
         before = spent(app)
-        app.dashboard.query_one(SegmentList).focus()
+        app.dashboard.query_one(CohortList).focus()
         app.refresh_loop.selection_rest = 3600  # keys come faster than the cursor rests (no wall clock in a test)
         await pilot.press(*"j" * 7)
         await pilot.pause()
@@ -127,8 +127,8 @@ async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path
         app.refresh_loop.selection_rest = 0.01  # the eighth: the cursor rests there
         await pilot.press("j")
         await settled(pilot)
-        eighth = [s.id for _, group in segment_groups(app.state.segments) for s in group][8]  # in the list's order
-        assert app.state.view.segment_id == app.state.summary.segment.id == app.state.risk_for == eighth
+        eighth = [s.id for _, group in cohort_groups(app.state.cohorts) for s in group][8]  # in the list's order
+        assert app.state.view.cohort_id == app.state.summary.segment.id == app.state.risk_for == eighth
         assert spent(app) - before <= 2
         assert app.client.tokens_today.get(f"/segments/{eighth}/summary") == 1  # asked at start, not again
 
@@ -174,7 +174,7 @@ async def test_the_list_marks_each_row_of_an_older_update_dim_with_its_age(tmp_p
     app = store_app(SnapshotStore(tmp_path / "store.sqlite3"), clock, update_interval=15 * 60.0)
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
-        listed = app.dashboard.query_one(SegmentList)
+        listed = app.dashboard.query_one(CohortList)
         assert not any(prompt.style for prompt in listed._prompts.values())  # all of the update shown
         started = app.state.status.last_update
         clock.advance(20 * 60)  # the next update has come, and only the status check has seen it

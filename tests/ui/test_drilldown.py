@@ -38,7 +38,7 @@ async def test_a_drill_down_asks_the_client_and_clock_it_is_given_not_the_apps(m
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         asked_before = len(app.client.calls)
-        await app.push_screen(make(own, own_clock, app.segments))
+        await app.push_screen(make(own, own_clock, app.cohorts))
         await drained(pilot)
         assert len(app.client.calls) == asked_before  # nothing through the app's client
         kwargs, *_ = [kwargs for called, _, kwargs in own.calls if called == endpoint]
@@ -61,8 +61,8 @@ async def test_coin_and_history_say_loading_last_and_their_error_first(make_app)
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         for screen in (
-            CoinScreen(app.client, app.clock, "BTC", app.segments),
-            HistoryScreen(app.client, app.clock, app.segments[0].id, "a cohort"),
+            CoinScreen(app.client, app.clock, "BTC", app.cohorts),
+            HistoryScreen(app.client, app.clock, app.cohorts[0].id, "a cohort"),
         ):
             await app.push_screen(screen)
             await drained(pilot)

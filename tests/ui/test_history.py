@@ -1,4 +1,4 @@
-"""The cohort history drill-down: open from the segment list, window keys, errors, back."""
+"""The cohort history drill-down: open from the cohort list, window keys, errors, back."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.chart import SignedPlot
-from hypertui.ui.widgets.segment_list import SegmentList
+from hypertui.ui.widgets.cohort_list import CohortList
 
 
 async def _loaded(pilot) -> HistoryScreen:
@@ -41,7 +41,7 @@ async def test_enter_on_a_cohort_opens_its_history(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open(pilot)
-        sid = app.state.view.segment_id
+        sid = app.state.view.cohort_id
         assert screen.segment_id == sid
         (args, kwargs), = _history_calls(app)
         assert args == (sid,)
@@ -113,20 +113,20 @@ async def test_escape_returns_to_the_dashboard_as_it_was(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await _open(pilot)
-        sid = app.state.view.segment_id
+        sid = app.state.view.cohort_id
         await pilot.press("j")  # move in the history table: not the dashboard's list
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is app.dashboard
-        assert app.state.view.segment_id == sid
-        segments = app.dashboard.query_one(SegmentList)
+        assert app.state.view.cohort_id == sid
+        segments = app.dashboard.query_one(CohortList)
         assert segments.highlighted is not None
         assert segments.get_option_at_index(segments.highlighted).id == str(sid)
         await pilot.press("enter")
         await _loaded(pilot)
         await pilot.press("backspace")
         await settle(pilot)
-        assert app.screen is app.dashboard and app.state.view.segment_id == sid
+        assert app.screen is app.dashboard and app.state.view.cohort_id == sid
 
 
 async def test_the_history_leaves_as_the_screen_is_built_and_shows_if_in_before_it_mounts(make_app, answered_before_mount):
@@ -145,7 +145,7 @@ async def test_palette_command_opens_a_cohorts_history(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
-        seg = app.state.segments[3]
+        seg = app.state.cohorts[3]
         title = f"History of {seg.name} {seg.emoji}".rstrip()
         command = next(c for c in DashboardCommands(app.dashboard).commands() if c.title == title)
         command.callback()

@@ -28,7 +28,7 @@ from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.heatmap import COIN_WIDTH, HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
-from hypertui.ui.widgets.segment_list import NAME_WIDTH, SegmentList
+from hypertui.ui.widgets.cohort_list import NAME_WIDTH, CohortList
 from hypertui.ui.widgets.status_bar import StatusBar
 
 HOSTILE = (
@@ -173,17 +173,17 @@ async def test_hostile_names_render_literally_and_safely(hostile):
                 assert _fits(" " + c, COIN_WIDTH).strip() in screen, c
         # Markup stayed text: brackets visible, nothing made bold, linked or clickable.
         assert "[bold]x[" in screen and "[link=ht" in screen and "[@click=" in screen and " [/] " in screen
-        assert "[bold]x[/]" in screen  # in full where the column is wide enough (segment list, top assets)
+        assert "[bold]x[/]" in screen  # in full where the column is wide enough (cohort list, top assets)
         # Cohort names: the list, the summary title and the heatmap headers.
-        listed = app.dashboard.query_one(SegmentList)
+        listed = app.dashboard.query_one(CohortList)
         for name in NAMES:
             c = clean_name(name)
             if c:
                 assert _fits(c, NAME_WIDTH).strip() in screen, c
         title = app.dashboard.query_one(CohortSummary).border_title
         assert clean_name(NAMES[0]) in Text.from_markup(str(title)).plain  # Textual keeps titles as escaped markup
-        assert f"{app.state.segment(app.state.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen
-        assert f"Liquidation risk · {app.state.segment(app.state.view.segment_id).emoji} {clean_name(NAMES[0])}" in screen  # its title too
+        assert f"{app.state.segment(app.state.view.cohort_id).emoji} {clean_name(NAMES[0])}" in screen
+        assert f"Liquidation risk · {app.state.segment(app.state.view.cohort_id).emoji} {clean_name(NAMES[0])}" in screen  # its title too
         assert listed.option_count == 18
 
         # Columns stay aligned: every line is exactly the screen's width and the panel borders

@@ -70,6 +70,7 @@ async def test_an_old_bare_id_of_the_dashboard_still_remaps(make_app):
 
 def test_an_old_id_is_renamed_and_the_new_one_wins():
     assert keymap.normalize({"refresh": "f5", "sort_risk": "f6"}) == {"app.refresh": "f5", "dashboard.sort_risk": "f6"}
+    assert keymap.normalize({"segments.down": "n"}) == {"cohorts.down": "n"}
     assert keymap.normalize({"app.refresh": "f7", "refresh": "f5"}) == {"app.refresh": "f7"}
     assert keymap.problems({"refresh": "f5", "heatmap_mode": "f6"}, HyperTuiApp) == []  # no "no binding has the id"
     assert keymap.deprecations({"refresh": "f5", "table.down": "n"}) == [
@@ -115,7 +116,7 @@ async def test_problems_are_toasts_at_start_and_when_a_screen_opens(make_app):
         await settle(pilot)
         assert any("no binding has the id 'nothing.here'" in t for t in toasts)
         assert not any("positions.back" in t for t in toasts)
-        app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.segment_id)
+        app.open_positions(app.state.heatmap.heatmap[0].coin, app.state.view.cohort_id)
         await pilot.pause()
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -21,7 +21,7 @@ async def test_the_palette_lists_and_finds_names_with_markup_as_written(hostile)
         await settled(pilot)
         await pilot.press("ctrl+p")
         await pilot.pause()
-        cohorts = {f"Cohort: {s.name} {s.emoji}".rstrip() for s in app.state.segments}
+        cohorts = {f"Cohort: {s.name} {s.emoji}".rstrip() for s in app.state.cohorts}
         assert cohorts <= set(_titles(app))  # "Cohort: [/]", "Cohort: [b]unclosed", …
         await pilot.press(*"[/]")  # a search: each title's matching characters are marked
         await pilot.pause()

@@ -129,7 +129,7 @@ async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
         assert all(p.coin == coin and sid in p.profile.segments for p in rows)
         assert all(p.is_open for p in rows)
         crumb = str(screen.query_one("#positions-crumb").render())
-        seg = next(s for s in app.state.segments if s.id == sid)
+        seg = next(s for s in app.state.cohorts if s.id == sid)
         assert f"Dashboard › {coin} › {seg.emoji} {seg.name} › positions" in crumb
         assert "(all loaded)" in screen.status_text().plain
 
@@ -140,8 +140,8 @@ async def test_heatmap_cell_to_positions_to_details_and_back(make_app):
         detail = app.screen
         assert isinstance(detail, PositionDetail) and detail.position == rows[1]
         size_id, pnl_id = rows[1].profile.segments
-        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.segments}
-        assert detail.cohorts() == [names[size_id], names[pnl_id]]
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.cohorts}
+        assert detail.wallet_cohorts() == [names[size_id], names[pnl_id]]
 
         await pilot.press("escape")
         assert app.screen is screen and view.cursor == 1
@@ -223,7 +223,7 @@ async def test_risk_row_and_palette_open_positions_for_the_selected_cohort(make_
         await _loaded(pilot)
         screen = app.screen
         assert isinstance(screen, PositionsScreen)
-        assert (screen.filters.coin, screen.filters.segment_id) == (risk.cursor_key, app.state.view.segment_id)
+        assert (screen.filters.coin, screen.filters.segment_id) == (risk.cursor_key, app.state.view.cohort_id)
         await pilot.press("backspace")
         await pilot.pause()
         assert app.screen is app.dashboard and risk.cursor_row == 1
@@ -351,7 +351,7 @@ async def test_b_opens_the_wallets_book_across_coins_with_its_two_cohorts(make_a
         value, pnl = sum(p.position_value for p in rows), sum(p.unrealized_pnl or 0 for p in rows)
         assert "(all loaded)" in book.status_text().plain
         assert book.status_text().plain.endswith(f" · value {fmt.money(value)} · uPnL {fmt.signed_money(pnl)}")
-        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.segments}
+        names = {s.id: f"{s.emoji} {s.name}" for s in app.state.cohorts}
         size_id, pnl_id = wallet.profile.segments
         crumb = str(book.query_one("#positions-crumb").render())
         assert f"Dashboard › wallet {wallet.address} › {names[size_id]} · {names[pnl_id]} › book" in crumb

@@ -213,21 +213,21 @@ async def test_a_cell_with_its_own_click_meta_can_still_be_clicked():
 
 async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
     from hypertui.api.models import Segment
-    from hypertui.monitor.rows import SegmentLine
-    from hypertui.ui.widgets.segment_list import SegmentList
+    from hypertui.monitor.rows import CohortLine
+    from hypertui.ui.widgets.cohort_list import CohortList
 
     class ListApp(App[None]):
         def compose(self) -> ComposeResult:
-            yield SegmentList()
+            yield CohortList()
 
     segments = [Segment(id=i, name=f"Cohort {i}", category="size") for i in range(1, 13)]
 
-    def lines(bias: dict[int, str]) -> dict[int, SegmentLine]:
-        return {s.id: SegmentLine(s.id, "", s.name, "1,000", bias.get(s.id, "+0.10"), "▲") for s in segments}
+    def lines(bias: dict[int, str]) -> dict[int, CohortLine]:
+        return {s.id: CohortLine(s.id, "", s.name, "1,000", bias.get(s.id, "+0.10"), "▲") for s in segments}
 
     app = ListApp()
     async with app.run_test(size=(40, 6)) as pilot:  # six lines: the list scrolls
-        listed = app.query_one(SegmentList)
+        listed = app.query_one(CohortList)
         listed.set_groups([("size", segments)], lines({}), 1)
         await pilot.pause()
         listed.scroll_to(y=4, animate=False, immediate=True)

@@ -184,7 +184,7 @@ async def test_panel_borders_stand_out_from_the_background_in_every_shipped_them
         await settle(pilot)
         app.set_focus(None)
         await pilot.pause()
-        for selector in ("#segments", "#summary", "#heatmap-panel", "#risk-panel"):
+        for selector in ("#cohorts", "#summary", "#heatmap-panel", "#risk-panel"):
             panel = app.dashboard.query_one(selector)
             border = panel.styles.border_top[1]
             behind = panel.background_colors[0]

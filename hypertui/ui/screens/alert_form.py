@@ -77,13 +77,13 @@ def draft_at_cursor(app: Any) -> Draft | str:
             return "Move the cursor to a cohort's column: a long-share rule watches one coin in one cohort"
         rule: AlertRule = LongShareRule(kind="long_share", cohort=sid, coin=coin, above=0.0)
     elif isinstance(focused, RiskTable):
-        coin, sid = focused.cursor_key, state.view.segment_id if state.view else None
+        coin, sid = focused.cursor_key, state.view.cohort_id if state.view else None
         if coin is None or sid is None:
             return "No coin under the cursor: the risk table is empty"
         rule = RiskRule(kind="liquidation_risk", cohort=sid, coin=coin, above=0.0)
     else:
         return "An alert rule is made from a heatmap cell or a risk row: move there (tab), then press A"
-    seg = find_cohort(state.segments or [], sid)
+    seg = find_cohort(state.cohorts or [], sid)
     if seg is None:
         return "The cohort legend is not loaded yet"
     reading = read(rule, state.alert_data())

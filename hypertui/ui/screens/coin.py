@@ -102,10 +102,10 @@ class CoinScreen(DrillDownScreen):
         reload_binding("coin"),
     )
 
-    def __init__(self, client: HyperTrackerClient, clock: Clock, coin: str, segments: list[Segment] | None) -> None:
+    def __init__(self, client: HyperTrackerClient, clock: Clock, coin: str, cohorts: list[Segment] | None) -> None:
         super().__init__(client, clock, id="coin")
         self.coin = coin
-        self.segments = segments
+        self.cohorts = cohorts
         self.age: PositionAge = "all"
         self.window = "7d"
         self.breakdown: PositionBreakdown | None = None
@@ -248,7 +248,7 @@ class CoinScreen(DrillDownScreen):
 
     def _show_series(self) -> None:
         sid = self.cohort_id
-        cohort = cohort_label(self.segments, sid) if sid is not None else "—"
+        cohort = cohort_label(self.cohorts, sid) if sid is not None else "—"
         rows = next((c.rows for c in self.metrics.data if c.segment.id == sid), []) if self.metrics else []
         self._fill("metrics", metric_series(rows))
         self.query_one("#metrics-title", Static).update(
@@ -297,8 +297,8 @@ class CoinScreen(DrillDownScreen):
         sid = self.cohort_id
         if sid is not None:
             query = PositionQuery(coin=self.coin, segment_id=sid)
-            label = cohort_label(self.segments, sid)
-            self.app.push_screen(PositionsScreen(self.client, self.clock, query, label, self.segments))
+            label = cohort_label(self.cohorts, sid)
+            self.app.push_screen(PositionsScreen(self.client, self.clock, query, label, self.cohorts))
 
     def action_cycle_age(self) -> None:
         self.age = POSITION_AGES[(POSITION_AGES.index(self.age) + 1) % len(POSITION_AGES)]
@@ -329,7 +329,7 @@ class CoinScreen(DrillDownScreen):
         held = self.series.get(key) if key is not None else None
         if held is not None:
             age = self._covered_age(key in self.unfiltered_series)
-            name = f"coin {self.coin} {cohort_label(self.segments, sid)} position-metrics {self.window} {age}"
+            name = f"coin {self.coin} {cohort_label(self.cohorts, sid)} position-metrics {self.window} {age}"
             tables.append(Table(name, lambda: [export.api_json(m) for m in held]))
         return tables
 

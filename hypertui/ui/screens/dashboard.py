@@ -1,4 +1,4 @@
-"""The main screen: segment list, cohort summary, heatmap and liquidation risk, plus status.
+"""The main screen: cohort list, cohort summary, heatmap and liquidation risk, plus status.
 
 From 120 columns every panel is on screen: the cohorts (list and summary) on the left, the
 heatmap on the right with the risk table under it, or beside it from 150 columns; from 200 the
@@ -60,11 +60,11 @@ from hypertui.monitor.replay import (
 )
 from hypertui.monitor.rows import (
     AXES,
-    SegmentLine,
+    CohortLine,
+    cohort_groups,
+    cohort_line,
     heatmap_lines,
     risk_lines,
-    segment_groups,
-    segment_line,
     summary_figures,
     top_assets,
     top_assets_note,
@@ -72,12 +72,12 @@ from hypertui.monitor.rows import (
 from hypertui.ui.refresh_loop import INTERNAL, LEGEND, RefreshLoop
 from hypertui.ui.signals import signals_of
 from hypertui.ui.textual_internals import breakpoint_classes
+from hypertui.ui.widgets.cohort_list import CohortList
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.risk_table import RiskTable
-from hypertui.ui.widgets.segment_list import SegmentList
 from hypertui.ui.widgets.status_bar import StatusBar
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -87,12 +87,12 @@ if TYPE_CHECKING:
     from hypertui.api.prefetch import Prefetch
 
 # Panels in tab order, the page each lives on (narrow layout), and the widget that takes focus.
-FOCUS_ORDER = ("segments", "summary", "heatmap", "risk")
-PAGE_OF = {"segments": "cohorts", "summary": "cohorts", "heatmap": "heatmap", "risk": "risk"}
-FOCUS_TARGET = {"segments": "#segments", "summary": "#top-assets", "heatmap": "#heatmap", "risk": "#risk"}
+FOCUS_ORDER = ("cohorts", "summary", "heatmap", "risk")
+PAGE_OF = {"cohorts": "cohorts", "summary": "cohorts", "heatmap": "heatmap", "risk": "risk"}
+FOCUS_TARGET = {"cohorts": "#cohorts", "summary": "#top-assets", "heatmap": "#heatmap", "risk": "#risk"}
 # The panel a focused widget belongs to, by widget id.
 PANEL_OF_ID = {
-    "segments": "segments",
+    "cohorts": "cohorts",
     "top-assets": "summary",
     "heatmap": "heatmap",
     "coin-filter": "heatmap",
@@ -231,7 +231,7 @@ class DashboardScreen(Screen):
         yield tabs
         with Horizontal(id="main", classes="-page-cohorts"):
             with Vertical(id="left", classes="panel-page"):
-                yield SegmentList()
+                yield CohortList()
                 yield CohortSummary()
             with Vertical(id="heatmap-panel", classes="panel-page"):
                 yield CoinFilter()
@@ -250,10 +250,10 @@ class DashboardScreen(Screen):
             event.refresh_styles = False
 
     def on_mount(self) -> None:
-        self.query_one("#segments").border_title = "Cohorts"
+        self.query_one("#cohorts").border_title = "Cohorts"
         self.query_one("#heatmap-panel").border_title = "Heatmap"
         self.query_one("#risk-panel").border_title = "Liquidation risk"
-        self.query_one("#segments").focus()
+        self.query_one("#cohorts").focus()
         self._warm_start()
 
     def _warm_start(self) -> None:
@@ -502,26 +502,26 @@ class DashboardScreen(Screen):
 
     def draw_legend(self) -> None:
         """The cohort list's rows, once the legend is in (with the figures held: a warm start's)."""
-        segments, view = self.state.segments, self.state.view
+        segments, view = self.state.cohorts, self.state.view
         assert segments is not None and view is not None
-        self.query_one(SegmentList).set_groups(segment_groups(segments), self._list_lines(self.shown), view.segment_id)
+        self.query_one(CohortList).set_groups(cohort_groups(segments), self._list_lines(self.shown), view.cohort_id)
 
     def draw_list(self) -> None:
         state = self.shown
-        if state.segments is None:
+        if state.cohorts is None:
             return
-        self.query_one(SegmentList).update_lines(self._list_lines(state))
+        self.query_one(CohortList).update_lines(self._list_lines(state))
         within = state.heatmap_for or "all"
         shown = "long-share change" if state.heat_mode == "change" else "long share"
-        self.set_title("segments", f"Cohorts · value, {shown}" + ("" if within == "all" else f" · opened {within}"))
+        self.set_title("cohorts", f"Cohorts · value, {shown}" + ("" if within == "all" else f" · opened {within}"))
 
-    def _list_lines(self, state: DashboardState) -> dict[int, SegmentLine]:
+    def _list_lines(self, state: DashboardState) -> dict[int, CohortLine]:
         age = state.list_age(self.clock())
         reference = self._change_reference(state)
         totals = None  # the reference's figures in the change mode ({}: none recorded, every row —)
         if state.heat_mode == "change":
             totals = (self.references.totals if reference else None) or {}
-        return {s.id: segment_line(s, state.cohort_totals.get(s.id), age, totals) for s in state.segments or []}
+        return {s.id: cohort_line(s, state.cohort_totals.get(s.id), age, totals) for s in state.cohorts or []}
 
     def show_waiting(self, error: str | None) -> None:
         """Nothing on screen yet: the summary panel says why, not just the status bar."""
@@ -558,11 +558,11 @@ class DashboardScreen(Screen):
 
     def _draw_heatmap(self) -> None:
         state = self.shown
-        if state.segments is None:
+        if state.cohorts is None:
             return
         # Wide enough for both axes side by side: x swaps which comes first.
         axes = sorted(AXES, key=lambda axis: axis != state.axis) if self.both_axes else [state.axis]
-        cohorts = [c for axis in axes for c in ordered_by_range(state.segments, axis)]
+        cohorts = [c for axis in axes for c in ordered_by_range(state.cohorts, axis)]
         heatmap = state.shown_heatmap
         palette = signals_of(self).palettes()[state.palette_index]
         reference = self._change_reference(state)
@@ -634,7 +634,7 @@ class DashboardScreen(Screen):
         self.draw_status()
         # The rows' ages (only the prompts whose text changed are redrawn); none while closing,
         # when the list may be gone before the tick stops.
-        if self.query(SegmentList):
+        if self.query(CohortList):
             self.draw_list()
 
     # --- keys: what is shown and asked for ---------------------------------------------------
@@ -730,14 +730,14 @@ class DashboardScreen(Screen):
         """Once, after this session's first cycle with a heatmap (all its answers recorded): the
         moves since the update recorded last before it, shown at once if any (y shows them again)."""
         first = self.state.heatmap_update
-        if self._session_first is not None or first is None or self.state.segments is None or self.state.warm:
+        if self._session_first is not None or first is None or self.state.cohorts is None or self.state.warm:
             return
         self._session_first = first
         found = since_previous_session(Recording(self.client.store), first)
         if found is None:
             return
         before, since = found
-        self._since = (before, since_lines(since, self.state.segments))
+        self._since = (before, since_lines(since, self.state.cohorts))
         if not since.empty:
             self.action_since()
 
@@ -768,7 +768,7 @@ class DashboardScreen(Screen):
 
     # --- messages from the panels --------------------------------------------------------------
 
-    def on_segment_list_chosen(self, message: SegmentList.Chosen) -> None:
+    def on_cohort_list_chosen(self, message: CohortList.Chosen) -> None:
         if self.state.select_cohort(message.segment_id):
             # What is known shows at once (the list's own summary); the panels once the cursor rests.
             self._draw_summary()

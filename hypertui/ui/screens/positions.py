@@ -49,17 +49,17 @@ from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.positions_view import PositionsView
 
 
-def cohort_label(segments: list[Segment] | None, segment_id: int | None) -> str:
+def cohort_label(cohorts: list[Segment] | None, segment_id: int | None) -> str:
     if segment_id is None:
         return "all cohorts"
-    seg = next((s for s in segments or [] if s.id == segment_id), None)
+    seg = next((s for s in cohorts or [] if s.id == segment_id), None)
     return cohort_title(seg) if seg else f"cohort {segment_id}"
 
 
-def position_cohorts(segments: list[Segment] | None, position: Position) -> list[str]:
+def position_cohorts(cohorts: list[Segment] | None, position: Position) -> list[str]:
     """The wallet's two cohorts (size, pnl) as its profile names them."""
     ids = position.profile.segments if position.profile else []
-    return [cohort_label(segments, sid) for sid in ids]
+    return [cohort_label(cohorts, sid) for sid in ids]
 
 
 class PositionsScreen(DrillDownScreen):
@@ -77,13 +77,13 @@ class PositionsScreen(DrillDownScreen):
     )
 
     def __init__(
-        self, client: HyperTrackerClient, clock: Clock, query: PositionQuery, cohort: str, segments: list[Segment] | None
+        self, client: HyperTrackerClient, clock: Clock, query: PositionQuery, cohort: str, cohorts: list[Segment] | None
     ) -> None:
-        """`segments`: every cohort, to name a wallet's two (its details, its book)."""
+        """`cohorts`: every cohort, to name a wallet's two (its details, its book)."""
         super().__init__(client, clock, id="book" if query.book else "positions")  # a book opens over a list: ids unique
         self.filters = query
         self.cohort = cohort
-        self.segments = segments
+        self.cohorts = cohorts
         self.window = self._new_window()
         self.sorted: SortedRows | None = None  # the rows held, in another order (S)
         self.error: str | None = None
@@ -288,9 +288,9 @@ class PositionsScreen(DrillDownScreen):
         if shown is not None and shown.filters.book and shown.filters.address == address:
             self.app.notify("This wallet's book is open already", timeout=3)
             return
-        cohorts = " · ".join(position_cohorts(self.segments, position)) or "cohorts unknown"
+        cohorts = " · ".join(position_cohorts(self.cohorts, position)) or "cohorts unknown"
         query = PositionQuery(coin=None, address=address)
-        self.app.push_screen(PositionsScreen(self.client, self.clock, query, cohorts, self.segments))
+        self.app.push_screen(PositionsScreen(self.client, self.clock, query, cohorts, self.cohorts))
 
     def _set_address(self, address: str | None) -> None:
         if address is None and self.filters.book:  # every position of every coin: not a book
@@ -374,7 +374,7 @@ class PositionsScreen(DrillDownScreen):
 
     def on_positions_view_selected(self, event: PositionsView.Selected) -> None:
         event.stop()
-        self.app.push_screen(PositionDetail(event.position, self.segments, self.open_book))
+        self.app.push_screen(PositionDetail(event.position, self.cohorts, self.open_book))
 
 
 class AddressFilter(Input, inherit_bindings=False):
@@ -408,21 +408,21 @@ class PositionDetail(ModalScreen[None]):
         self.dismiss()
         self.open_book(self.position)
 
-    def __init__(self, position: Position, segments: list[Segment] | None, open_book: Callable[[Position], None]) -> None:
+    def __init__(self, position: Position, cohorts: list[Segment] | None, open_book: Callable[[Position], None]) -> None:
         """`open_book`: the positions screen's, which has the client to page through the book with."""
         super().__init__(id="position-detail")
         self.position = position
-        self.segments = segments
+        self.cohorts = cohorts
         self.open_book = open_book
 
-    def cohorts(self) -> list[str]:
-        return position_cohorts(self.segments, self.position)
+    def wallet_cohorts(self) -> list[str]:
+        return position_cohorts(self.cohorts, self.position)
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="dim", no_wrap=True)
         table.add_column()
-        cohorts = self.cohorts()
+        cohorts = self.wallet_cohorts()
         table.add_row(Text("Cohorts"), Text(" · ".join(cohorts) if cohorts else fmt.DASH, style="bold"))
         for label, value in detail_fields(self.position):
             table.add_row(Text(label), Text(value, overflow="fold"))  # folded, never cut: an address is copied whole

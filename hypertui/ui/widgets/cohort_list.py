@@ -12,7 +12,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from hypertui.api.models import Segment
-from hypertui.monitor.rows import SegmentLine
+from hypertui.monitor.rows import CohortLine
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.textual_internals import replace_one_line_prompt
 from hypertui.ui.widgets.marks import lean_text
@@ -21,7 +21,7 @@ GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"
 NAME_WIDTH = 14
 
 
-def _prompt(line: SegmentLine, signals: Signals) -> Text:
+def _prompt(line: CohortLine, signals: Signals) -> Text:
     """One row; dim, with its age after it, when its figures are of an older API update."""
     name = line.name if len(line.name) <= NAME_WIDTH else line.name[: NAME_WIDTH - 1] + "…"
     lean = lean_text(line.lean, signals)
@@ -38,10 +38,10 @@ def _prompt(line: SegmentLine, signals: Signals) -> Text:
     )
 
 
-class SegmentList(OptionList):
+class CohortList(OptionList):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("j", "cursor_down", "Down", show=False, id="segments.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="segments.up"),
+        Binding("j", "cursor_down", "Down", show=False, id="cohorts.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="cohorts.up"),
     ]
 
     class Chosen(Message):
@@ -52,10 +52,10 @@ class SegmentList(OptionList):
             super().__init__()
 
     def __init__(self) -> None:
-        super().__init__(id="segments")
+        super().__init__(id="cohorts")
         self._prompts: dict[str, Text] = {}
 
-    def set_groups(self, groups: list[tuple[str, list[Segment]]], lines: dict[int, SegmentLine], selected: int) -> None:
+    def set_groups(self, groups: list[tuple[str, list[Segment]]], lines: dict[int, CohortLine], selected: int) -> None:
         """Build the list once the legend is known."""
         options: list[Option] = []
         for axis, segments in groups:
@@ -73,7 +73,7 @@ class SegmentList(OptionList):
         """Highlight a cohort; the highlight posts `Chosen` as a key press would."""
         self.highlighted = self.get_option_index(str(segment_id))
 
-    def update_lines(self, lines: dict[int, SegmentLine]) -> None:
+    def update_lines(self, lines: dict[int, CohortLine]) -> None:
         """Replace only the prompts whose text changed, and repaint only their lines (a prompt
         here is always one line: textual_internals.replace_one_line_prompt)."""
         signals = signals_of(self)
