@@ -75,3 +75,26 @@ async def test_coin_and_history_say_loading_last_and_their_error_first(make_app)
             assert str(screen.status_text()).startswith(" ✗ /x: cannot connect: connection refused (r retries) │")
             app.pop_screen()
             await pilot.pause()
+
+
+async def test_the_dashboard_under_a_drill_down_stops_painting_and_its_resume_shows_what_changed(make_app):
+    """An opaque drill-down hides the dashboard: it is no longer current (no layout, no paint, no
+    repaint of the drill-down over it); a see-through modal (help) leaves it showing; back on top,
+    its resume repaints it with what changed while it was hidden."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        from hypertui.ui.screens.help import HelpScreen
+
+        await app.push_screen(HelpScreen(app.key_sections()))
+        await drained(pilot)
+        assert app.dashboard.is_current  # seen through the modal
+        app.pop_screen()
+        await app.push_screen(CoinScreen(app.client, app.clock, "BTC", app.segments))
+        await drained(pilot)
+        assert not app.dashboard.is_current
+        app.dashboard.set_title("risk-panel", "Redrawn-while-hidden")
+        app.pop_screen()
+        await drained(pilot)
+        assert app.dashboard.is_current
+        assert "Redrawn-while-hidden" in app.export_screenshot()
