@@ -15,13 +15,17 @@ from typing import Any, TypeVar
 import textual.keys as textual_keys
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.app import App
 from textual.binding import BindingsMap
+from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.filter import LineFilter
+from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, OptionList
 from textual.widgets._footer import FooterKey  # the key widget Footer composes; textual.widgets exports only Footer
 from textual.widgets.data_table import ColumnKey, RowKey
@@ -48,6 +52,7 @@ __all__ = [
     "row_cells",
     "row_index",
     "row_label_width",
+    "set_border_text",
     "set_line_filters",
     "total_row_height",
 ]
@@ -57,6 +62,7 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     textual_keys: ("_normalize_key_list",),
     App: ("_filters", "_handle_exception", "_background_screens"),
     Screen: ("_get_breakpoint_classes",),
+    Widget: ("_border_title", "_border_subtitle"),
     DOMNode: ("_merged_bindings", "_bindings"),
     Footer: ("_bindings_ready",),
     Option: ("_set_prompt",),
@@ -128,6 +134,24 @@ def merged_bindings(node_class: type[DOMNode]) -> BindingsMap | None:
 def own_bindings(node: DOMNode) -> BindingsMap:
     """The bindings a mounted node answers to itself (its class's, and any it was given)."""
     return node._bindings
+
+
+def set_border_text(widget: Widget, which: str, text: Text) -> None:
+    """Set `widget`'s "border_title" or "border_subtitle" (`which`) and repaint only the border
+    line that holds it. Textual's setter repaints the whole widget: the heatmap panel's title
+    changes on every cursor move, and each move repainted its 43 lines (~7 KB at 160x45) in a
+    frame of its own for one line."""
+    if not widget.size:  # not laid out yet: the whole widget paints anyway
+        setattr(widget, which, text)
+        return
+    content = Content.from_rich_text(text).expand_tabs(4).split()[0]  # what the setter stores
+    if which == "border_title":
+        widget._border_title = content
+    else:
+        widget._border_subtitle = content
+    offset, outer = widget.content_offset, widget.outer_size
+    row = 0 if which == "border_title" else outer.height - 1
+    widget.refresh(Region(-offset.x, row - offset.y, outer.width, 1))  # regions are of the content
 
 
 # --- Footer (ui/widgets/footer.py) -----------------------------------------------------------

@@ -13,6 +13,7 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 from rich.style import Style
+from textual.geometry import Region
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import NetworkError
@@ -389,6 +390,21 @@ async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_c
         assert cell is not None and cell.count_long is not None
         assert f"{cell.count:,} position" in str(panel.border_title)
         assert f"({cell.count_long:,} long / {cell.count_short:,} short)" in str(panel.border_title)
+
+
+async def test_a_heatmap_cursor_move_retitles_the_panel_at_once_repainting_its_title_line_alone(make_app):
+    """The title is the cursor's frame's (not a message's, a frame later), and one line of the
+    panel is repainted for it, not its 43."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab")  # cohorts → summary → heatmap
+        await pilot.pause()  # its frame drawn: nothing left to repaint
+        panel = app.dashboard.query_one("#heatmap-panel")
+        heat = app.dashboard.query_one(HeatmapTable)
+        heat.move_cursor(row=1)  # as the key does, with no await after it
+        assert str(panel.border_title).startswith(f"Heatmap · {heat.row_keys[1]}: ")
+        assert panel._repaint_regions == {Region(0, 0, panel.outer_size.width, 1)}  # Textual's own: every line
 
 
 async def test_a_summary_without_top_assets_says_so_under_the_list(make_app):

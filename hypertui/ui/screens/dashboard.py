@@ -71,7 +71,7 @@ from hypertui.monitor.rows import (
 )
 from hypertui.ui.refresh_loop import INTERNAL, LEGEND, RefreshLoop
 from hypertui.ui.signals import signals_of
-from hypertui.ui.textual_internals import breakpoint_classes
+from hypertui.ui.textual_internals import breakpoint_classes, set_border_text
 from hypertui.ui.widgets.cohort_list import CohortList
 from hypertui.ui.widgets.cohort_summary import CohortSummary
 from hypertui.ui.widgets.coin_filter import CoinFilter
@@ -235,7 +235,7 @@ class DashboardScreen(Screen):
                 yield CohortSummary()
             with Vertical(id="heatmap-panel", classes="panel-page"):
                 yield CoinFilter()
-                yield HeatmapTable()
+                yield HeatmapTable(self.show_heatmap_detail)
             with Vertical(id="risk-panel", classes="panel-page"):
                 yield RiskTable()
         yield self.status_bar
@@ -381,9 +381,9 @@ class DashboardScreen(Screen):
             self._live_positions_note()
             self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
-    def on_heatmap_table_cursor_detail(self, message: HeatmapTable.CursorDetail) -> None:
-        message.stop()
-        self.set_title("heatmap-panel", f"Heatmap · {message.text}" if message.text else "Heatmap")
+    def show_heatmap_detail(self, text: str) -> None:
+        """The heatmap's cell under the cursor, in words ("": none), in the panel's title."""
+        self.set_title("heatmap-panel", f"Heatmap · {text}" if text else "Heatmap")
 
     @staticmethod
     def _row_coin(table: DataTable, row: int) -> str:
@@ -461,9 +461,9 @@ class DashboardScreen(Screen):
         self._set_border_text(panel_id, "border_subtitle", text)
 
     def _set_border_text(self, panel_id: str, which: str, text: str) -> None:
-        if self._border_texts.get((panel_id, which)) != text:  # setting one repaints the whole panel, even if equal
+        if self._border_texts.get((panel_id, which)) != text:  # setting one repaints its line, even if equal
             self._border_texts[panel_id, which] = text
-            setattr(self.query_one(f"#{panel_id}"), which, Text(text))  # Text: never markup
+            set_border_text(self.query_one(f"#{panel_id}"), which, Text(text))  # Text: never markup
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Under a modal (help, legend, alert form) its keys do nothing, and the footer left

@@ -2,11 +2,13 @@
 
 Focused, `s`/`S` ask the app to sort the rows by the cursor's cohort column (the app keeps the
 order, so a refresh keeps it too); the sorted column's header carries ▾ or ▴. The cell under the
-cursor is told in words (`CursorDetail`), with the long/short counts no cell has room for.
+cursor is told in words (to the `show_detail` it is given, in the cursor's own frame), with the
+long/short counts no cell has room for.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 from typing import ClassVar
 
@@ -66,15 +68,12 @@ class HeatmapTable(SyncedTable):
             self.descending = descending
             super().__init__()
 
-    class CursorDetail(Message):
-        """The cell under the cursor in words ("" when there is none)."""
-
-        def __init__(self, text: str) -> None:
-            self.text = text
-            super().__init__()
-
-    def __init__(self) -> None:
+    def __init__(self, show_detail: Callable[[str], None]) -> None:
+        """`show_detail`: told the cell under the cursor in words ("" when there is none). Called,
+        not posted: a message would reach the screen after the cursor's frame is drawn, and the
+        title would take a frame (1/60 s) of its own."""
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
+        self._show_detail = show_detail
         self._shown: tuple[list[Segment], HeatLines, HeatSort | None] | None = None
         self._detail = ""
 
@@ -120,7 +119,7 @@ class HeatmapTable(SyncedTable):
             text = cell_detail(lines.item(self.cursor_row), next((c for c in cohorts if c.id == sid), None))
         if text != self._detail:
             self._detail = text
-            self.post_message(self.CursorDetail(text))
+            self._show_detail(text)
 
     def watch_cursor_coordinate(self, old: Coordinate, new: Coordinate) -> None:  # DataTable's watcher, then ours
         super().watch_cursor_coordinate(old, new)
