@@ -27,6 +27,7 @@ from hypertui.monitor.plan import TIMED
 from hypertui.monitor.positions import PositionQuery
 from hypertui.ui import prefs as preferences
 from hypertui.ui.alert_center import AlertCenter
+from hypertui.ui.escape_key import prompt_escape
 from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
@@ -110,7 +111,8 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         return self.dashboard
 
     def get_driver_class(self) -> type[Driver]:
-        return compacting(super().get_driver_class())  # same screen, fewer bytes (terminal_output)
+        # Same screen, fewer bytes (terminal_output); esc without a tenth of a second's wait (escape_key).
+        return compacting(prompt_escape(super().get_driver_class()))
 
     def refresh_css(self, animate: bool = True) -> None:
         # The theme set in __init__ queues a refresh before any screen exists: its re-parse of

@@ -16,11 +16,14 @@ import textual.keys as textual_keys
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual._time import get_time  # the parser's clock
+from textual._xterm_parser import XTermParser  # the keys' parser of Textual's drivers; textual exports none
 from textual.app import App
 from textual.binding import BindingsMap
 from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.filter import LineFilter
 from textual.geometry import Region
 from textual.screen import Screen
@@ -36,11 +39,14 @@ __all__ = [
     "FooterKey",
     "HookedApp",
     "HookedDataTable",
+    "XTermParser",
     "breakpoint_classes",
     "cell_styles",
+    "escape_wait_left",
     "has_labelled_rows",
     "hover_cursor_shown",
     "invalidate_row_caches",
+    "key_parser",
     "line_filters",
     "mark_footer_bindings_ready",
     "merged_bindings",
@@ -65,6 +71,8 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     Widget: ("_border_title", "_border_subtitle"),
     DOMNode: ("_merged_bindings", "_bindings"),
     Footer: ("_bindings_ready",),
+    XTermParser: ("_timeout_time",),
+    Driver: ("_debug",),
     Option: ("_set_prompt",),
     OptionList: ("_option_render_cache", "_index_to_line"),
     DataTable: (
@@ -152,6 +160,22 @@ def set_border_text(widget: Widget, which: str, text: Text) -> None:
     offset, outer = widget.content_offset, widget.outer_size
     row = 0 if which == "border_title" else outer.height - 1
     widget.refresh(Region(-offset.x, row - offset.y, outer.width, 1))  # regions are of the content
+
+
+# --- Keys' input (ui/escape_key.py) ----------------------------------------------------------
+
+
+def key_parser(driver: Driver) -> XTermParser:
+    """A parser of the terminal's input as Textual's drivers make one (with the driver's debug flag)."""
+    return XTermParser(driver._debug)
+
+
+def escape_wait_left(parser: XTermParser) -> float | None:
+    """Seconds until `parser` gives up waiting for the rest of a sequence and reports the lone
+    esc it holds (None: it holds none). Textual's Linux driver never asks: it ticks the parser
+    only after 0.1 s without input."""
+    due = parser._timeout_time
+    return None if due is None else max(due - get_time(), 0.0)
 
 
 # --- Footer (ui/widgets/footer.py) -----------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from textual.app import App, ComposeResult
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, OptionList
@@ -50,7 +51,10 @@ def test_every_private_name_used_is_declared():
 async def test_each_private_name_is_still_on_textuals_class(owner: type, name: str):
     async with _Holder().run_test() as pilot:
         # An instance: some are set in __init__ (a module is its own).
-        instances = {App: pilot.app, Screen: pilot.app.screen, DOMNode: pilot.app.screen}
+        instances = {
+            App: pilot.app, Screen: pilot.app.screen, DOMNode: pilot.app.screen,
+            Driver: pilot.app._driver, internals.XTermParser: internals.XTermParser(),
+        }  # fmt: skip
         is_widget = isinstance(owner, type) and issubclass(owner, Widget)
         widget = instances.get(owner) or (pilot.app.query_one(owner) if is_widget else owner)
         assert hasattr(owner, name) or hasattr(widget, name), (
