@@ -29,14 +29,12 @@ from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, OptionList
-from textual.widgets._footer import FooterKey  # the key widget Footer composes; textual.widgets exports only Footer
+from textual.widgets import DataTable, OptionList
 from textual.widgets.data_table import ColumnKey, RowKey
 from textual.widgets.option_list import Option
 
 __all__ = [
     "PRIVATE",
-    "FooterKey",
     "HookedApp",
     "HookedDataTable",
     "XTermParser",
@@ -48,7 +46,6 @@ __all__ = [
     "invalidate_row_caches",
     "key_parser",
     "line_filters",
-    "mark_footer_bindings_ready",
     "merged_bindings",
     "normalized_keys",
     "own_bindings",
@@ -70,7 +67,6 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     Screen: ("_get_breakpoint_classes",),
     Widget: ("_border_title", "_border_subtitle"),
     DOMNode: ("_merged_bindings", "_bindings"),
-    Footer: ("_bindings_ready",),
     XTermParser: ("_timeout_time",),
     Driver: ("_debug",),
     Option: ("_set_prompt",),
@@ -176,16 +172,6 @@ def escape_wait_left(parser: XTermParser) -> float | None:
     only after 0.1 s without input."""
     due = parser._timeout_time
     return None if due is None else max(due - get_time(), 0.0)
-
-
-# --- Footer (ui/widgets/footer.py) -----------------------------------------------------------
-
-
-def mark_footer_bindings_ready(footer: Footer) -> None:
-    """Textual's Footer composes no keys until the screen signals its bindings, then composes
-    again; ours composes the keys known at once, so it says they are ready itself (set quietly:
-    the reactive only gates compose)."""
-    footer.set_reactive(Footer._bindings_ready, True)
 
 
 # --- OptionList (ui/widgets/cohort_list.py) -------------------------------------------------

@@ -16,7 +16,7 @@ from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, OptionList
+from textual.widgets import DataTable, OptionList
 
 from hypertui.ui import textual_internals as internals
 
@@ -28,7 +28,6 @@ PRIVATE_MODULE = re.compile(r"\btextual(\.\w+)*\._\w+")
 class _Holder(App[None]):
     def compose(self) -> ComposeResult:
         yield DataTable()
-        yield Footer()
         yield OptionList("one")
 
 
