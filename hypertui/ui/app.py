@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hypertui.api.prefetch import Prefetch
 
 log = logging.getLogger("hypertui.ui")
+Kept = TypeVar("Kept", bound=Screen)  # a drill-down the app keeps between openings
 
 # The help's "Dashboard" keys, by id, in the order it has always listed them: the app's (on
 # every screen) and the dashboard screen's own, together.
@@ -181,18 +182,36 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
         from hypertui.ui.screens.coin import CoinScreen
 
-        self._push_drill_down(CoinScreen(self.client, self.clock, coin, self.state.cohorts))
+        screen = self._kept(CoinScreen, lambda: CoinScreen(self.client, self.clock, coin, self.state.cohorts))
+        if screen.is_mounted:
+            screen.coin, screen.cohorts = coin, self.state.cohorts
+            screen.refill()
+        self._push_drill_down(screen)
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
         from hypertui.ui.screens.bias import BiasOverviewScreen
 
-        if not isinstance(self.screen, BiasOverviewScreen):
-            self.push_screen(BiasOverviewScreen(self.client, self.clock))
+        screen = self._kept(BiasOverviewScreen, lambda: BiasOverviewScreen(self.client, self.clock))
+        if screen is not self.screen:
+            if screen.is_mounted:
+                screen.refill()
+            self.push_screen(screen)
+
+    def _kept(self, kind: type[Kept], make: Callable[[], Kept]) -> Kept:
+        """The drill-down of `kind`, built on its first opening and kept (installed): opened again,
+        it is refilled, not composed, styled and mounted anew; closed, it is not taken apart widget
+        by widget (after which Textual repaints the dashboard a second time)."""
+        name = kind.__name__
+        if not self.is_screen_installed(name):
+            self.install_screen(make(), name)
+        return self.get_screen(name, kind)
 
     def _push_drill_down(self, screen: Screen) -> None:
         """Push `screen`, replacing a drill-down of the same kind on top (the palette can open one
         from another), so escape always leads back towards the dashboard."""
+        if self.screen is screen:
+            return  # a kept screen, refilled in place
         if type(self.screen) is type(screen):
             self.pop_screen()
         self.push_screen(screen)

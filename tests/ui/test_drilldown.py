@@ -98,3 +98,67 @@ async def test_the_dashboard_under_a_drill_down_stops_painting_and_its_resume_sh
         await drained(pilot)
         assert app.dashboard.is_current
         assert "Redrawn-while-hidden" in app.export_screenshot()
+
+
+async def test_the_coin_view_and_the_bias_overview_are_kept_and_refilled_when_opened_again(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        first, second = (line.coin for line in app.state.heatmap.heatmap[:2])
+        app.open_coin(first)
+        await drained(pilot)
+        coin = app.screen
+        assert isinstance(coin, CoinScreen)
+        await pilot.press("f", "t")  # another position age and series window
+        await drained(pilot)
+        app.pop_screen()
+        await pilot.pause()
+        app.open_coin(second)
+        await drained(pilot)
+        assert app.screen is coin  # the same widgets: not composed, styled and mounted again
+        assert (coin.coin, coin.age, coin.window, coin.errors) == (second, "all", "7d", {})  # as a new one
+        assert coin.breakdown is not None and coin.breakdown.coin == second
+        assert second in str(coin.query_one("#coin-crumb").render())
+        app.pop_screen()
+        await pilot.pause()
+        app.open_bias_overview()
+        await drained(pilot)
+        bias = app.screen
+        asked = [name for name, _, _ in app.client.calls].count("segments_bias_24h")
+        app.pop_screen()
+        await pilot.pause()
+        app.open_bias_overview()
+        await drained(pilot)
+        assert app.screen is bias and isinstance(bias, BiasOverviewScreen)
+        assert [name for name, _, _ in app.client.calls].count("segments_bias_24h") == asked + 1  # loaded again
+
+
+async def test_a_kept_drill_down_opened_again_is_restyled_only_under_another_theme_and_takes_a_new_size(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        app.open_bias_overview()
+        await drained(pilot)
+        bias = app.screen
+        restyled: list[str] = []
+        restyle = bias.update_node_styles
+
+        def counted(animate: bool = True) -> None:
+            restyled.append(app.theme)
+            restyle(animate)
+
+        bias.update_node_styles = counted  # type: ignore[method-assign]
+        for theme in (app.theme, "textual-light"):
+            app.pop_screen()
+            await pilot.pause()
+            app.theme = theme
+            app.open_bias_overview()
+            await drained(pilot)
+        assert restyled == ["textual-light"]  # the same theme: styled already
+        assert app.screen.has_class("-tall")
+        app.pop_screen()
+        await pilot.resize_terminal(80, 24)  # while it is off the screen
+        await pilot.pause()
+        app.open_bias_overview()
+        await drained(pilot)
+        assert app.screen.has_class("-short") and app.screen.size == (80, 24)

@@ -81,6 +81,10 @@ class BiasOverviewScreen(DrillDownScreen):
         self._request()
         self._show_status()
 
+    def refill(self) -> None:
+        """The strips of the last opening stay until the new answer replaces them."""
+        self.load()
+
     def _request(self) -> None:
         self.fetching = True
         self._load()

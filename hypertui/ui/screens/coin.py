@@ -135,9 +135,24 @@ class CoinScreen(DrillDownScreen):
         yield Static(id="coin-status")
         yield Footer()
 
+    def refill(self) -> None:
+        """Afresh for `coin` (set before): the filters and held data of a new screen, and a load."""
+        self.workers.cancel_group(self, "series")
+        self.age, self.window = "all", "7d"
+        self.breakdown = self.metrics = None
+        self.series.clear()
+        self.unfiltered_series.clear()
+        self.errors.clear()
+        self.series_loading = None
+        self._show_crumb()
+        self.table.move_cursor(row=0)
+        self.load()
+
+    def _show_crumb(self) -> None:
+        self.query_one("#coin-crumb", Static).update(Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
+
     def on_mount(self) -> None:
-        crumb = Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold"))
-        self.query_one("#coin-crumb", Static).update(crumb)
+        self._show_crumb()
         table = self.table
         table.cursor_type = "row"
         table.set_columns(table_columns(False))

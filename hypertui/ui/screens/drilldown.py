@@ -8,7 +8,10 @@ Each is pushed over the dashboard, which stays alive underneath, and:
   one still on its way (its answer is for filters no longer shown), and popping the screen
   cancels them all (Textual cancels a removed node's workers);
 - ends with a status line: what is shown, `⋯ loading…` while a load is on its way, headed by the
-  last error and how to retry while the last data stays on screen.
+  last error and how to retry while the last data stays on screen;
+- may be kept between openings (the coin view and the bias overview: the app installs them):
+  opened again it is refilled (`refill`), not composed, styled and mounted anew, and closed it is
+  not taken apart widget by widget; its resume restyles it only if the theme changed meanwhile.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -61,6 +65,18 @@ class DrillDownScreen(Screen[None]):
         super().__init__(id=id)
         self.client = client
         self.clock = clock
+        self._styled_under: str | None = None  # the theme its widgets were last styled under
+
+    def refill(self) -> None:
+        """A kept screen opened again: show afresh what a new one would, and load it."""
+        raise NotImplementedError(f"{type(self).__name__} is not kept between openings")
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen on each resume (~10-30 ms for the coin view's
+        # 40): a kept screen back under the theme it was styled under looks the same without.
+        if self._styled_under == self.app.theme:
+            event.refresh_styles = False
+        self._styled_under = self.app.theme
 
     def action_back(self) -> None:
         self.app.pop_screen()
