@@ -79,6 +79,7 @@ class RefreshLoop:
         self._panels_at: datetime | None = None  # when they were last all fetched
         self._busy = False
         self._pending: set[str] = set()
+        self._if_stale: set[str] = set()  # panels to fetch after the running cycle, if it leaves them stale
         self._last_ok: datetime | None = None
         self._wait_at_least = 0.0  # from a 429's retry-after
         self._heap_frozen = False
@@ -173,6 +174,17 @@ class RefreshLoop:
         self._busy = True
         self.screen.run_worker(self._run_cycle(parts), name="refresh", group="refresh", exit_on_error=False)
         self.screen.draw_status()  # after: should drawing raise, the cycle is under way all the same
+
+    def refresh_if_stale(self, panels: Iterable[str]) -> None:
+        """Fetch those of `panels` whose data is not current: now, or once the running cycle is
+        done and only if it did not bring them (a page or layout change while the first cycle's
+        answers were on their way asked for them again)."""
+        if self._busy:
+            self._if_stale |= set(panels)
+            return
+        stale = self.state.stale_panels(panels)
+        if stale:
+            self.request_refresh(stale)
 
     async def _run_cycle(self, parts: set[str]) -> None:
         state = self.state
@@ -351,6 +363,9 @@ class RefreshLoop:
             if self.state.cohorts is not None:
                 app.call_after_refresh(import_drill_downs)  # 15-20 ms, not on a first Enter
             app.call_after_refresh(self._settle_heap)  # offline, once: not a full collection per retry
+        if self._if_stale and self.state.view is not None:
+            self._pending |= self.state.stale_panels(self._if_stale)
+        self._if_stale = set()
         if self._pending:
             self.request_refresh(())
         else:

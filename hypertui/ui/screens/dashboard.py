@@ -807,6 +807,4 @@ class DashboardScreen(Screen):
         """Another page or layout: fetch a panel that comes into view if its data is not current."""
         if self.state.view is None:
             return
-        stale = self.state.stale_panels(self.visible_panels() & PANELS)
-        if stale:
-            self.refresh_loop.request_refresh(stale)
+        self.refresh_loop.refresh_if_stale(self.visible_panels() & PANELS)
