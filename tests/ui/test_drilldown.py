@@ -90,7 +90,7 @@ async def test_the_dashboard_under_a_drill_down_stops_painting_and_its_resume_sh
         await drained(pilot)
         assert app.dashboard.is_current  # seen through the modal
         app.pop_screen()
-        await app.push_screen(CoinScreen(app.client, app.clock, "BTC", app.segments))
+        await app.push_screen(CoinScreen(app.client, app.clock, "BTC", app.cohorts))
         await drained(pilot)
         assert not app.dashboard.is_current
         app.dashboard.set_title("risk-panel", "Redrawn-while-hidden")
