@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from textual.command import CommandList
 
-from hypertui.ui.screenshots import settled
+from hypertui.ui.screenshots import drained, settled
 from tests.ui.test_hostile import hostile  # noqa: F401 - the fixture: every cohort and the top coins named with markup
 
 
@@ -33,3 +33,25 @@ async def test_the_palette_lists_and_finds_names_with_markup_as_written(hostile)
         assert "[/]" in marked
         await pilot.press("escape")
         assert app.is_running and app.return_code is None
+
+
+async def test_the_palette_lists_cohorts_and_keys_and_finds_a_coin_or_a_history_by_name(make_app):
+    """Every listed command costs the opening (two lines each, measured on every layout): the
+    coins (hundreds) and the cohorts' histories are found by typing, not listed."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        await pilot.press("ctrl+p")
+        await drained(pilot)
+        listed = _titles(app)
+        cohort = app.state.cohorts[0]
+        assert f"Cohort: {cohort.name} {cohort.emoji}".rstrip() in listed
+        assert "Coin view" in listed  # a key, by its description
+        assert not [t for t in listed if t.startswith(("Coin: ", "History of "))]
+        coin = max(app.state.heatmap.heatmap, key=lambda r: r.total_value).coin
+        await pilot.press(*f"coin: {coin}")
+        await drained(pilot)
+        assert _titles(app)[0] == f"Coin: {coin}"
+        await pilot.press("ctrl+u", *f"history of {cohort.name}")
+        await drained(pilot)
+        assert _titles(app)[0] == f"History of {cohort.name} {cohort.emoji}".rstrip()
