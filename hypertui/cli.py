@@ -22,6 +22,11 @@ from datetime import datetime
 
 from hypertui import __version__
 
+# httpx imports its own command line (click, pygments' lexers, rich's progress and syntax) when
+# they are installed, as uvicorn's click always is here: ~20 ms of every start, for a `main`
+# hypertui never calls. None in sys.modules makes that import fail, and httpx goes on without it.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 EXIT_API_ERROR = 1
 EXIT_USAGE = 2
 

@@ -364,3 +364,14 @@ def test_store_prints_what_is_held_per_api_and_prune_drops_what_is_too_old(capsy
     assert main(["store", "prune", "--keep-days", "2"]) == 0
     assert capsys.readouterr().out == "pruned 2 answers and 0 token counts older than 2 days\n"
     assert main(["store"]) == 0 and f"1 updates, {last} – {last} UTC, 2 answers" in capsys.readouterr().out
+
+
+def test_the_start_leaves_out_httpx_s_own_command_line():
+    """httpx imports its command line (click, pygments) whenever they are installed: ~20 ms of
+    every start. The dashboard's imports and its network client come without it."""
+    code = (
+        "import sys, hypertui.cli, hypertui.launch, hypertui.ui.app, httpx; httpx.AsyncClient();"
+        "print(sorted(m for m in ('click', 'pygments.lexers', 'httpx._main') if sys.modules.get(m) is not None))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
