@@ -268,6 +268,7 @@ class DashboardScreen(Screen):
         self._draw_summary()
         self._draw_risk()
         self._draw_heatmap()
+        self.draw_status()  # the data's time and age, in the same first frame
 
     # --- layout and panel navigation -------------------------------------------------------
 
