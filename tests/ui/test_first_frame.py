@@ -41,7 +41,8 @@ async def test_with_the_current_update_recorded_the_first_frame_shows_it(tmp_pat
         await settled(pilot)
         recorded_rows = first.dashboard.query_one(HeatmapTable).row_keys
         recorded_at = first.state.heatmap_update
-    client = simulator_client(seed=7, scale="small", clock=clock, store=SnapshotStore(path))  # the clock not moved: the same update
+    # The clock not moved: the store holds the update the simulator is on.
+    client = simulator_client(seed=7, scale="small", clock=clock, store=SnapshotStore(path))
     prefetch = Prefetch(client, FirstScreen(panels_shown_at(SIZE[0])))  # sent as the launcher sends them for an API
     again = FirstFrameApp(client, SIMULATOR_LABEL, clock=clock, prefetch=prefetch)
     async with again.run_test(size=SIZE):
