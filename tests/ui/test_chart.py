@@ -19,6 +19,8 @@ from tests.ui.wire import rewritten_app
 
 
 class ChartApp(App[None]):
+    CSS = "Chart { height: 2; }"  # the label, a row of bars
+
     def compose(self) -> ComposeResult:
         yield Chart("Value", lambda v: f"{v:.3g}")
 
@@ -33,8 +35,14 @@ def _strip(plot: SignedPlot, y: int) -> str:
     return _text(plot, y, plot.label_width + len(LABEL_GAP))
 
 
-def _bars(app: App) -> str:
-    return _text(app.query_one("Sparkline"), 0)
+def _bars(app: App, row: int = 0) -> str:
+    """A row of bars, the first under the chart's label unless told."""
+    return _text(app.query_one(Chart), 1 + row)
+
+
+def _plot(chart: Chart) -> list[str]:
+    """The lines of a chart under its label."""
+    return [_text(chart, y) for y in range(1, chart.size.height)]
 
 
 @pytest.mark.parametrize(
@@ -49,14 +57,13 @@ async def test_a_chart_draws_the_widest_finite_range(values):
     app = ChartApp()
     async with app.run_test(size=(30, 4)) as pilot:
         chart = app.query_one(Chart)
-        chart.styles.height = 2
         chart.show(values)
         await pilot.pause()
         bars = _bars(app)
         middle = [bars[(2 * i + 1) * len(bars) // 6] for i in range(3)]  # of each value's third
         assert middle[values.index(min(values))] == "▁" and middle[values.index(max(values))] == "█"
         assert middle[values.index(sorted(values)[1])] == "▄"  # halfway
-        assert f"{values[-1]:.3g}" in str(app.query_one("Static").render())  # the label, last value first
+        assert f"{values[-1]:.3g}" in _text(chart, 0)  # the label, last value first
 
 
 async def test_a_chart_skips_a_value_no_bar_can_show():
@@ -74,10 +81,12 @@ async def test_a_chart_with_times_is_drawn_in_time_with_ticks():
     t0 = datetime(2026, 11, 17, 12, 10, tzinfo=UTC)
     app = ChartApp()
     async with app.run_test(size=(30, 6)) as pilot:
-        app.query_one(Chart).show([1.0, 2.0, 3.0], times=[t0, t0 + timedelta(hours=1), t0 + timedelta(hours=9)])
+        chart = app.query_one(Chart)
+        chart.styles.height = 4  # the label, two rows of bars (the ticks take no chart's only row), the ticks
+        chart.show([1.0, 2.0, 3.0], times=[t0, t0 + timedelta(hours=1), t0 + timedelta(hours=9)])
         await pilot.pause()
-        assert _bars(app) == "▁" * 2 + "▄" * 15 + "█" * 13
-        ticks = str(app.query_one(".chart-ticks").render())
+        assert (_bars(app), _bars(app, 1)) == (" " * 17 + "█" * 13, "▁" * 2 + "█" * 28)  # half of two rows: the lower one
+        ticks = _text(chart, 3).rstrip()
         assert ticks.startswith("11-17 12:10") and ticks.endswith("11-17 21:10 UTC")
 
 
@@ -87,11 +96,11 @@ async def test_a_chart_about_50_percent_shows_no_scale_with_nothing_off_the_line
     app = App[None]()
     async with app.run_test(size=(40, 6)) as pilot:
         await app.mount(Chart("Long share", fmt.long_share, origin=0.5))
-        plot = app.query_one(SignedPlot)
-        plot.styles.height = 5  # four rows of bars, the ticks
-        app.query_one(Chart).show(shares, times=[t0 + timedelta(hours=h) for h in range(len(shares))])
+        chart = app.query_one(Chart)
+        chart.styles.height = 6  # the label, four rows of bars, the ticks
+        chart.show(shares, times=[t0 + timedelta(hours=h) for h in range(len(shares))])
         await pilot.pause()
-        lines = [_text(plot, y).split() for y in range(4)]
+        lines = [line.split() for line in _plot(chart)[:4]]
         assert lines == [[], [], ["50.0%", ZERO_LINE * (40 - len("50.0% "))], []]  # not 150.0% … -50.0%
 
 
@@ -173,8 +182,7 @@ async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
         sid = screen.cohort_id
         shares = [r.bias for r in next(c for c in screen.metrics.data if c.segment.id == sid).rows]
         assert max(shares) < 0.5  # this cohort is short-heavy on BTC all week
-        plot = screen.query_one("#metrics-long SignedPlot", SignedPlot)
-        lines = [_text(plot, y) for y in range(plot.size.height)]
+        lines = _plot(screen.query_one("#metrics-long", Chart))
         rows = (len(lines) - 1) // 2 * 2
         bound = max(abs(s - 0.5) for s in shares)
         gutter = len(fmt.long_share(0.5 + bound)) + 1
@@ -207,21 +215,37 @@ async def test_a_strips_cohort_name_is_drawn_as_sent_not_as_markup(clock):
         assert HOSTILE_NAME[:16] in _text(plot, 0) and not any(s.style and s.style.link for s in plot.render_line(0))
 
 
+def _bar_colours(widget: Any, rows: range) -> set[ColorTriplet]:
+    bars = (s for y in rows for s in widget.render_line(y) if s.text.strip() and set(s.text) <= set(EIGHTHS))
+    return {s.style.color.get_truecolor() for s in bars}
+
+
+def _signals(app: Any) -> set[ColorTriplet]:
+    return {Color.parse(app.signals.long).get_truecolor(), Color.parse(app.signals.short).get_truecolor()}
+
+
 async def test_the_bias_strips_take_the_new_themes_colours(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _bias_overview(pilot)
         plot = screen.query_one(".bias-strip", SignedPlot)
-
-        def bar_colours() -> set[ColorTriplet]:
-            bars = (s for y in range(2) for s in plot.render_line(y) if s.text.strip() and set(s.text) <= set(EIGHTHS))
-            return {s.style.color.get_truecolor() for s in bars}
-
-        def signals() -> set[ColorTriplet]:
-            return {Color.parse(app.signals.long).get_truecolor(), Color.parse(app.signals.short).get_truecolor()}
-
-        assert bar_colours() and bar_colours() <= signals()
+        assert _bar_colours(plot, range(2)) and _bar_colours(plot, range(2)) <= _signals(app)
         app.theme = "hypertui-colorblind"
         await pilot.pause()
         assert app.signals.long == "#56b4e9"
-        assert bar_colours() and bar_colours() <= signals()  # redrawn, not as cached
+        assert _bar_colours(plot, range(2)) and _bar_colours(plot, range(2)) <= _signals(app)  # redrawn, not as cached
+
+
+async def test_a_chart_is_one_widget_whose_lines_are_drawn_anew_for_a_new_theme(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        app.open_coin("BTC")
+        await drained(pilot)
+        chart = app.screen.query_one("#metrics-long", Chart)
+        assert not chart.children  # its label, plot and ticks are lines of its own, not widgets
+        plot = range(1, chart.size.height - 1)  # under the label, above the ticks
+        assert _bar_colours(chart, plot) and _bar_colours(chart, plot) <= _signals(app)
+        app.theme = "hypertui-colorblind"
+        await pilot.pause()
+        assert _bar_colours(chart, plot) and _bar_colours(chart, plot) <= _signals(app)  # its kept lines dropped

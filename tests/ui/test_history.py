@@ -10,7 +10,7 @@ from hypertui.monitor.scale import EIGHTHS, ZERO_LINE
 from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens.history import HistoryScreen
 from hypertui.ui.screenshots import settled as settle
-from hypertui.ui.widgets.chart import SignedPlot
+from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.cohort_list import CohortList
 
 
@@ -168,8 +168,8 @@ async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_a
         oldest_first = list(reversed(screen.snapshots))
         biases = [s.bias for s in oldest_first]
         bound = max(map(abs, biases))
-        plot = screen.query_one("#bias-chart SignedPlot", SignedPlot)
-        lines = ["".join(s.text for s in plot.render_line(y)) for y in range(plot.size.height)]
+        chart = screen.query_one("#bias-chart", Chart)
+        lines = ["".join(s.text for s in chart.render_line(y)) for y in range(1, chart.size.height)]  # under its label
         gutter = len(fmt.signed(-bound, 4)) + 1
         top, above, below, bottom, ticks = lines
         # ±the largest |bias| at the ends, 0 beside the zero line: the scale reads as numbers.
@@ -185,4 +185,5 @@ async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_a
         first, last = oldest_first[0].timestamp, oldest_first[-1].timestamp
         assert ticks.split() == [f"{first:%m-%d}", f"{first + (last - first) / 2:%m-%d}", f"{last:%m-%d}", "UTC"]
         # The exposure beside it is drawn over the same time, ticked the same.
-        assert str(screen.query_one("#exposure-chart .chart-ticks").render()).split() == ticks.split()
+        exposure = screen.query_one("#exposure-chart", Chart)
+        assert "".join(s.text for s in exposure.render_line(exposure.size.height - 1)).split() == ticks.split()

@@ -1,5 +1,6 @@
-"""Charts: a titled Sparkline or SignedPlot with its min, max and last value on the line above, a
-Sparkline for any finite values, and a SignedPlot of bars about a zero line on a shared scale."""
+"""Charts: a Chart of one widget, its title with the last, min and max value on the line above a
+sparkline of any finite values or a signed plot of bars about a zero line; and the signed plot
+as a widget of its own, the bias overview's strips on a shared scale."""
 
 from __future__ import annotations
 
@@ -7,17 +8,18 @@ import math
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import groupby
+from typing import ClassVar
 
 from rich.text import Text
-from textual import widgets
-from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.color import Color
+from textual.geometry import Size
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
+from textual.strip import Strip
+from textual.visual import Visual, visualize
 from textual.widget import Widget
-from textual.widgets import Static
 
 from hypertui.monitor.scale import Cell, Points, scale_label, signed_bars, symmetric_bound, time_columns, time_ticks
-from hypertui.ui.signals import signals_of
+from hypertui.ui.signals import Signals, signals_of
 
 LABEL_GAP = "  "  # between a strip's label and its scale: the label's last number is not the scale's
 
@@ -40,33 +42,74 @@ def unit_scaled(values: Sequence[float]) -> list[float]:
     return [(v - low) / extent for v in values]
 
 
-class Sparkline(widgets.Sparkline):
-    """Textual's Sparkline, drawn from its values scaled onto 0…1 (see unit_scaled)."""
+def sparkline(values: Sequence[float], width: int, height: int, min_color: Color, max_color: Color) -> SparklineRenderable:
+    """Textual's Sparkline of `values` (one a column when as many as `width`), scaled onto 0…1
+    (see unit_scaled), from `min_color` for the lowest to `max_color` for the highest."""
+    return SparklineRenderable(
+        unit_scaled(values), width=width, height=height, min_color=min_color.rich_color, max_color=max_color.rich_color
+    )
 
-    def render(self) -> SparklineRenderable:
-        renderable = super().render()
-        assert isinstance(renderable, SparklineRenderable)  # what Textual's Sparkline draws with
-        renderable.data = unit_scaled(renderable.data)
-        return renderable
+
+def signed_plot(
+    points: Points,
+    width: int,
+    height: int,
+    signals: Signals,
+    *,
+    bound: float | None = None,
+    span: tuple[datetime, datetime] | None = None,
+    origin: float = 0.0,
+    f: Callable[[float], str] | None = None,
+    ticks: bool = False,
+) -> list[Text]:
+    """The lines of bars about a zero line of `points` (time, value about `origin`) on ±`bound`
+    (their own largest |value| unless given, so that plots can share one), the bound and 0 in a
+    gutter on the left, the times of the start, middle and end (of `span`, or of the points) on
+    the last line with `ticks`. Long and short colours; the side of the zero line says the sign
+    without them. `f` writes the gutter's origin ± bound."""
+    ticks = ticks and height != 2  # two rows: the bars and their zero line, not the ticks
+    rows = (height - ticks) // 2 * 2  # the zero line sits between two rows
+    scale = bound if bound is not None else symmetric_bound(v for _, v in points)
+    if span is None and points:
+        span = points[0][0], points[-1][0]
+
+    def axis(offset: float) -> str:
+        """The gutter's label of origin + offset: 0 for a zero line, else as `f` writes it."""
+        if not (offset or origin):
+            return "0"
+        return scale_label(offset) if f is None else f(origin + offset)
+
+    top, zero, bottom = axis(scale), axis(0.0), axis(-scale)
+    if bound is None and not any(v for _, v in points):  # nothing off the line: no scale to read
+        top = bottom = ""  # (a long share's would be 150.0% to -50.0%)
+    gutter = [top, *[""] * max(rows - 2, 0), bottom][:rows]
+    if rows >= 4:
+        gutter[rows // 2] = zero  # beside the zero line, the top edge of this row
+    gutter_width = max(len(top), len(zero), len(bottom)) + 1  # shown or not: plots on one bound align
+    plot_width = max(width - gutter_width, 0)
+    columns = time_columns(points, *span, plot_width) if span else [None] * plot_width
+    colour = {"up": signals.long, "down": signals.short, "zero": "dim", "": ""}
+    lines = []
+    for gutter_label, cells in zip(gutter, signed_bars(columns, scale, rows) if rows else [], strict=False):
+        line = Text.assemble((gutter_label.rjust(gutter_width - 1) + " ", "dim"))
+        for style, run in groupby(cells, key=lambda cell: _style(cell, colour)):  # a Text span per run
+            line.append("".join(cell.glyph for cell in run), style)
+        lines.append(line)
+    if ticks:
+        lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
+        lines.append(Text(" " * gutter_width + (time_ticks(*span, plot_width) if span else ""), style="dim"))
+    return lines
 
 
 class SignedPlot(Widget):
-    """Bars about a zero line on ±`bound` (its own largest |value| unless given, so that plots can
-    share one), the bound and 0 in a gutter on the left, the times of its start, middle and end
-    (of `span`, or of its points) on its last line with `ticks`. Long and short colours; the
-    side of the zero line says the sign without them. One widget of Rich Text, redrawn to size.
-
-    With an `origin`, the bars are of value - origin (a long share about 50 %), and `f` writes the
-    gutter's origin ± bound. With a `label_width`, a label left of the first row: a titled strip
-    in one widget (a screen of many widgets is slow to open)."""
+    """A signed_plot of its points to its size; with a `label_width`, a label left of the first
+    row: a titled strip in one widget (a screen of many widgets is slow to open)."""
 
     DEFAULT_CSS = "SignedPlot { height: 3; }"
 
     def __init__(
         self,
         *,
-        origin: float = 0.0,
-        f: Callable[[float], str] | None = None,
         ticks: bool = False,
         label_width: int = 0,
         id: str | None = None,
@@ -75,10 +118,8 @@ class SignedPlot(Widget):
         super().__init__(id=id, classes=classes)
         self.label_width = label_width
         self.label = Text()
-        self.origin = origin
-        self.format = f
         self.ticks = ticks
-        self.points: Points = []  # about the origin
+        self.points: Points = []
         self.bound: float | None = None
         self.span: tuple[datetime, datetime] | None = None
 
@@ -90,57 +131,20 @@ class SignedPlot(Widget):
         span: tuple[datetime, datetime] | None = None,
         label: Text | None = None,
     ) -> None:
-        """Draw `points` (time, value), on ±`bound` about the origin over `span` where given."""
-        self.points = [(t, v - self.origin) for t, v in points] if self.origin else points
-        self.bound, self.span = bound, span
+        """Draw `points` (time, value), on ±`bound` about zero over `span` where given."""
+        self.points, self.bound, self.span = points, bound, span
         self.label = label or Text()
         self.refresh()
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, lambda _: self.refresh())  # its long and short colours
 
-    @property
-    def scale(self) -> float:
-        return self.bound if self.bound is not None else symmetric_bound(v for _, v in self.points)
-
-    @property
-    def time_span(self) -> tuple[datetime, datetime] | None:
-        if self.span is not None:
-            return self.span
-        return (self.points[0][0], self.points[-1][0]) if self.points else None
-
-    def _axis(self, offset: float) -> str:
-        """The gutter's label of origin + offset: 0 for a zero line, else as `f` writes it."""
-        if not (offset or self.origin):
-            return "0"
-        return scale_label(offset) if self.format is None else self.format(self.origin + offset)
-
     def render(self) -> Text:
         width, height = self.content_size
-        ticks = self.ticks and height != 2  # two rows: the bars and their zero line, not the ticks
-        rows = (height - ticks) // 2 * 2  # the zero line sits between two rows
-        bound, span = self.scale, self.time_span
-        top, zero, bottom = self._axis(bound), self._axis(0.0), self._axis(-bound)
-        if self.bound is None and not any(v for _, v in self.points):  # nothing off the line: no scale to read
-            top = bottom = ""  # (a long share's would be 150.0% to -50.0%)
-        gutter = [top, *[""] * max(rows - 2, 0), bottom][:rows]
-        if rows >= 4:
-            gutter[rows // 2] = zero  # beside the zero line, the top edge of this row
-        gutter_width = max(len(top), len(zero), len(bottom)) + 1  # shown or not: plots on one bound align
         left = self.label_width + len(LABEL_GAP) if self.label_width else 0
-        plot_width = max(width - left - gutter_width, 0)
-        columns = time_columns(self.points, *span, plot_width) if span else [None] * plot_width
-        signals = signals_of(self)
-        colour = {"up": signals.long, "down": signals.short, "zero": "dim", "": ""}
-        lines = []
-        for gutter_label, cells in zip(gutter, signed_bars(columns, bound, rows) if rows else [], strict=False):
-            line = Text.assemble((gutter_label.rjust(gutter_width - 1) + " ", "dim"))
-            for style, run in groupby(cells, key=lambda cell: _style(cell, colour)):  # a Text span per run
-                line.append("".join(cell.glyph for cell in run), style)
-            lines.append(line)
-        if ticks:
-            lines += [Text()] * (height - 1 - len(lines))  # the ticks on the last line
-            lines.append(Text(" " * gutter_width + (time_ticks(*span, plot_width) if span else ""), style="dim"))
+        lines = signed_plot(
+            self.points, max(width - left, 0), height, signals_of(self), bound=self.bound, span=self.span, ticks=self.ticks
+        )
         if left:
             label = self.label.copy()
             label.truncate(self.label_width, overflow="ellipsis", pad=True)
@@ -172,11 +176,30 @@ def chart_label(title: str, values: list[float], f: Callable[[float], str], widt
     return label
 
 
-class Chart(Vertical):
-    """`show(values)` (oldest first) redraws the line and the label; `f` formats a value. With an
-    `origin`, a SignedPlot about it; else a Sparkline (min…max). Given the values' `times`, either
-    is drawn in time, a column per equal stretch of it, with the time of its start, middle and
-    end under it (without, a Sparkline spreads the values evenly)."""
+class Chart(Widget):
+    """`show(values)` (oldest first) draws the values and a label of their last, min and max; `f`
+    formats a value. With an `origin`, a signed_plot about it; else a sparkline (min…max). Given
+    the values' `times`, either is drawn in time, a column per equal stretch of it, with the time
+    of its start, middle and end under it (without, a sparkline spreads the values evenly).
+
+    One widget on Textual's Line API: its label line, plot lines and ticks line are drawn as
+    strips once for a size, data and theme, and kept (a screen of child widgets is slower to open
+    and repaint: the coin view's six charts were 18 widgets). Each line is drawn as the Static,
+    Sparkline and plot widgets it replaces drew it, so the pixels are theirs."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"chart--min-color", "chart--max-color"}
+    DEFAULT_CSS = """
+    Chart {
+        width: 1fr;
+        height: 1fr;
+    }
+    Chart > .chart--max-color {
+        color: $primary;
+    }
+    Chart > .chart--min-color {
+        color: $primary 30%;
+    }
+    """  # a sparkline's colours: Textual's Sparkline's
 
     def __init__(
         self,
@@ -193,38 +216,68 @@ class Chart(Vertical):
         self.origin = origin
         self.values: list[float] = []
         self.times: list[datetime] = []
-
-    def compose(self) -> ComposeResult:
-        yield Static(chart_label(self.title, [], self.format), classes="chart-label")
-        if self.origin is None:
-            yield Sparkline([])
-            yield Static(classes="chart-ticks")
-        else:
-            yield SignedPlot(origin=self.origin, f=self.format, ticks=True)
+        self._strips: tuple[Size, list[Strip]] | None = None  # drawn for that size; dropped when anything else changes
 
     def show(self, values: list[float], title: str | None = None, times: Sequence[datetime] = ()) -> None:
-        self.values, self.times = values, list(times)
-        if title is not None:
-            self.title = title
-        if self.origin is not None:
-            self.query_one(SignedPlot).show(list(zip(self.times, values, strict=True)))
-        self._draw()
-
-    def on_resize(self) -> None:
-        self._draw()
-
-    def _draw(self) -> None:
-        """The label, and a Sparkline's bars and ticks, to the width."""
-        width = self.content_size.width
-        self.query_one(".chart-label", Static).update(chart_label(self.title, self.values, self.format, width))
-        if self.origin is not None:
+        """Draw `values` (at `times`, where given) under `title` (the chart's own without); a
+        repaint only when one of them changed."""
+        title = self.title if title is None else title
+        if (values, list(times), title) == (self.values, self.times, self.title):
             return
-        sparkline, ticks = self.query_one(Sparkline), self.query_one(".chart-ticks", Static)
-        ticks.display = bool(self.times) and self.content_size.height > 3  # not at the cost of a second bar row
-        if not self.times:
-            sparkline.data = self.values
-            return
-        span = self.times[0], self.times[-1]
-        columns = time_columns(list(zip(self.times, self.values, strict=True)), *span, width)
-        sparkline.data = [v for v in columns if v is not None]  # one a column: Textual's buckets are columns
-        ticks.update(Text(time_ticks(*span, width), style="dim", no_wrap=True))
+        self.values, self.times, self.title = values, list(times), title
+        self._redraw()
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._redraw())  # a plot's long and short colours
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._strips = None
+
+    def _redraw(self) -> None:
+        self._strips = None
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        strips = self._lines()
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def _lines(self) -> list[Strip]:
+        size = self.size
+        if self._strips is None or self._strips[0] != size:
+            self._strips = size, self._draw(*size)
+        return self._strips[1]
+
+    def _draw(self, width: int, height: int) -> list[Strip]:
+        """The label line, then the plot; a sparkline's time ticks on the last line where there
+        are times and a second row of bars is left above them."""
+        lines = self._strips_of(chart_label(self.title, self.values, self.format, width), width, 1)
+        rows = height - 1
+        if self.origin is not None:
+            about = [(t, v - self.origin) for t, v in zip(self.times, self.values, strict=True)]
+            plot = signed_plot(about, width, rows, signals_of(self), origin=self.origin, f=self.format, ticks=True)
+            return lines + self._strips_of(Text("\n", no_wrap=True, overflow="crop").join(plot), width, rows)
+        span = (self.times[0], self.times[-1]) if self.times else None
+        ticks = span is not None and height > 3  # not at the cost of a second bar row
+        # In time, one value a column: Textual's buckets are columns.
+        values = self.values
+        if span is not None:
+            points = list(zip(self.times, self.values, strict=True))
+            values = [v for v in time_columns(points, *span, width) if v is not None]
+        _, base = self.background_colors
+        bars = sparkline(
+            values, width, rows - ticks,
+            base + self.get_component_styles("chart--min-color").color,
+            base + self.get_component_styles("chart--max-color").color,
+        )
+        lines += self._strips_of(bars, width, rows - ticks)
+        if span is not None and ticks:
+            lines += self._strips_of(Text(time_ticks(*span, width), style="dim", no_wrap=True), width, 1)
+        return lines
+
+    def _strips_of(self, renderable: Text | SparklineRenderable, width: int, height: int) -> list[Strip]:
+        """`renderable` drawn `height` lines high as a widget of this one's style would draw it."""
+        if height <= 0:
+            return []
+        strips = Visual.to_strips(self, visualize(self, renderable), width, height, self.visual_style)
+        return strips + [Strip.blank(width, self.visual_style.rich_style)] * (height - len(strips))
