@@ -398,3 +398,42 @@ async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(
         assert screen.errors == {}
         names = [table.name for table in screen.export_tables()]
         assert len(names) == 3 and all(name.endswith(" all") for name in names)  # files not named "24h"
+
+
+async def test_the_coin_view_reopened_on_its_coin_in_the_same_update_shows_what_it_holds_at_once_asking_nothing(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        status = await app.client.state_status()  # the update is known, and not due to change yet
+        assert status.next_update is not None and app.clock() < status.next_update
+        screen = await _open_coin(pilot)
+        coin, keys, sid = screen.coin, screen.table.row_keys, screen.cohort_id
+        series = screen.query_one("#series-value", Chart).values
+        await pilot.press("j")  # another cohort's series held too; the reopening goes back to the first
+        await _loaded(pilot)
+        app.pop_screen()
+        await pilot.pause()
+        asked = len(app.client.calls)
+        app.open_coin(coin)
+        # Shown as it is pushed, before any answer could come: its first frame holds it.
+        assert screen.table.row_keys == keys and screen.cohort_id == sid
+        assert screen.query_one("#series-value", Chart).values == series and "loading" not in screen.status_text().plain
+        await _loaded(pilot)
+        assert app.client.calls[asked:] == []  # the server would answer the same
+
+
+async def test_the_coin_view_reopened_on_its_coin_shows_it_at_once_and_the_same_answers_repaint_no_chart(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot)  # no state/status read: the update is not known
+        coin, keys = screen.coin, screen.table.row_keys
+        charts = list(screen.query(Chart))
+        drawn = [chart.render_line(1) for chart in charts]  # each chart's kept lines
+        app.pop_screen()
+        await pilot.pause()
+        asked = len(app.client.calls)
+        app.open_coin(coin)
+        assert screen.table.row_keys == keys and screen.breakdown is not None  # held until the answers replace it
+        await _loaded(pilot)
+        assert {"position_breakdown", "segment_metrics", "iter_position_metrics"} <= {n for n, _, _ in app.client.calls[asked:]}
+        assert all(a is b for a, b in zip((chart.render_line(1) for chart in charts), drawn, strict=True))  # not drawn again

@@ -5,12 +5,18 @@ segment-metrics (12-hourly, ~7 d, every cohort at once) load together; position-
 the cohort under the cursor loads when the cursor rests there, and is kept per cohort, so
 moving back is free; its newest row's unrealised PnL and funding head the series. A failure is
 shown on one line; the last data stays on screen.
+
+Kept between openings: opened again on the coin it holds, it shows what it holds in its first
+frame, and asks again only if the API's update it is of may have passed (state/status, as last
+read, names another or its next update is due). Widgets are repainted only where their data
+changed, one-line texts without a layout: answers that come together are one frame, and the
+same answers again repaint nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from rich.text import Text
 from textual import work
@@ -85,6 +91,14 @@ def breakdown_row(line: BreakdownLine, with_value_change: bool, signals: Signals
     return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
 
 
+def _retext(static: Static, text: Text) -> None:
+    """A one-line Static's new text, not laid out again (its size stays); none when it reads the
+    same (Text's == leaves the base style out: a recoloured line must count as new)."""
+    shown = static.content
+    if not (isinstance(shown, Text) and (shown.plain, shown.style, shown.spans) == (text.plain, text.style, text.spans)):
+        static.update(text, layout=False)
+
+
 def _totals_parts(totals: MetricTotals, window: str, signals: Signals) -> list[tuple[str, str]]:
     """"  uPnL +$1.2M (-$300K over 7d) · funding -$31K", each figure coloured by its sign."""
     parts = [("  uPnL ", "dim"), (totals.pnl, f"bold {signals.sign(totals.pnl_sign)}")]
@@ -112,9 +126,13 @@ class CoinScreen(DrillDownScreen):
         self.metrics: SegmentMetrics | None = None
         self.series: dict[tuple[int, str, str], list[PositionMetric]] = {}  # (cohort, window, age) -> rows
         self.unfiltered_series: set[tuple[int, str, str]] = set()  # series the server sent for every age
+        self.stale_series: set[tuple[int, str, str]] = set()  # held from another update maybe: shown, asked again
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
         self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
+        # The coin, position age and API update (None: not known) the breakdown and metrics held
+        # are of, both loaded.
+        self.held_for: tuple[str, str, datetime | None] | None = None
         self._mounted = False  # answers that come in before on_mount are shown by it
 
     def compose(self) -> ComposeResult:
@@ -136,20 +154,39 @@ class CoinScreen(DrillDownScreen):
         yield Footer()
 
     def refill(self) -> None:
-        """Afresh for `coin` (set before): the filters and held data of a new screen, and a load."""
+        """Afresh for `coin` (set before), as a new screen: its filters, and a load. What it holds
+        of this coin stays on screen until the answers replace it, and is not asked again while
+        the update it is of is current. Drawn now, before the screen is pushed: what does not
+        change the layout is then in the resume's full frame, not in a frame of its own."""
         self.workers.cancel_group(self, "series")
         self.age, self.window = "all", "7d"
-        self.breakdown = self.metrics = None
-        self.series.clear()
-        self.unfiltered_series.clear()
         self.errors.clear()
         self.series_loading = None
+        held = self.held_for
+        if held is None or held[:2] != (self.coin, self.age):
+            held = None
+            self.breakdown = self.metrics = None
+            self.series.clear()
+            self.unfiltered_series.clear()
+        if held is None or not self._is_current(held[2]):
+            self.stale_series = set(self.series)
+            self._request()
         self._show_crumb()
         self.table.move_cursor(row=0)
-        self.load()
+        self._show()
+        self.load_series()  # the cursor cohort's, held or asked
+
+    def _is_current(self, update: datetime | None) -> bool:
+        """`update` is the API's current one, and stays so for now: state/status, as last read,
+        names it, and its next update is not due (nothing changes before it)."""
+        status = self.client.status
+        return (
+            update is not None and status is not None and status.last_update == update
+            and status.next_update is not None and self.clock() < status.next_update
+        )
 
     def _show_crumb(self) -> None:
-        self.query_one("#coin-crumb", Static).update(Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
+        _retext(self.query_one("#coin-crumb", Static), Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
 
     def on_mount(self) -> None:
         self._show_crumb()
@@ -180,6 +217,7 @@ class CoinScreen(DrillDownScreen):
 
     def _request(self) -> None:
         self.fetching = True
+        self.held_for = None
         self._load(self.age)
 
     @work(exclusive=True, group="coin", exit_on_error=False)  # a new age cancels the old load
@@ -188,6 +226,8 @@ class CoinScreen(DrillDownScreen):
             self.client.position_breakdown(self.coin, age), self.client.segment_metrics(self.coin, age),
             return_exceptions=True,
         )
+        if not isinstance(breakdown, BaseException) and not isinstance(metrics, BaseException):
+            self.held_for = self.coin, age, self.client.status.last_update if self.client.status is not None else None
         for part, result in (("breakdown", breakdown), ("metrics", metrics)):
             if isinstance(result, BaseException):
                 self.errors[part] = error_line(result)
@@ -205,7 +245,7 @@ class CoinScreen(DrillDownScreen):
         if sid is None or not self.is_attached:
             return
         key = (sid, self.window, self.age)
-        if key in self.series or key == self.series_loading:
+        if (key in self.series and key not in self.stale_series) or key == self.series_loading:
             self._show_series()
             return
         self.series_loading = key
@@ -229,6 +269,7 @@ class CoinScreen(DrillDownScreen):
         else:
             self.errors.pop("series", None)
             self.series[key] = rows
+            self.stale_series.discard(key)
             # Kept in step with the rows held: a reload that the server now filters says so no more.
             (self.unfiltered_series.add if unfiltered else self.unfiltered_series.discard)(key)
         finally:
@@ -250,7 +291,7 @@ class CoinScreen(DrillDownScreen):
             filters.append(f" · {self.age} unavailable on this server: every position shown", "bold yellow")
         if self.breakdown is not None and self.breakdown.timestamp is not None:
             filters.append(f" · as of {self.breakdown.timestamp:%Y-%m-%d %H:%M} UTC", "dim")
-        self.query_one("#coin-filters", Static).update(filters)
+        _retext(self.query_one("#coin-filters", Static), filters)
         items = self.breakdown.data if self.breakdown else []
         with_change = any(c.past_total_position_value for c in items)
         self.table.set_columns(table_columns(with_change))
@@ -259,14 +300,15 @@ class CoinScreen(DrillDownScreen):
             [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
         )
         self._show_series()
-        self.query_one("#coin-status", Static).update(self.status_text())
+        _retext(self.query_one("#coin-status", Static), self.status_text())
 
     def _show_series(self) -> None:
         sid = self.cohort_id
         cohort = cohort_label(self.cohorts, sid) if sid is not None else "—"
         rows = next((c.rows for c in self.metrics.data if c.segment.id == sid), []) if self.metrics else []
         self._fill("metrics", metric_series(rows))
-        self.query_one("#metrics-title", Static).update(
+        _retext(
+            self.query_one("#metrics-title", Static),
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}", ("  12-hourly, last ~7 d (segment-metrics)", "dim"),
                           no_wrap=True, overflow="ellipsis")
         )
@@ -277,7 +319,8 @@ class CoinScreen(DrillDownScreen):
         if key in self.unfiltered_series:
             note += f"  {self.age} unavailable on this server: every position"
         totals = metric_totals(held or [])
-        self.query_one("#series-title", Static).update(
+        _retext(
+            self.query_one("#series-title", Static),
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}",
                           *(_totals_parts(totals, self.window, signals_of(self)) if totals else ()),
                           (f"  every update, last {self.window} (position-metrics)", "dim"), (note, "dim"),
