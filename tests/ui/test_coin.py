@@ -249,6 +249,29 @@ async def test_bias_overview_lists_every_cohort(make_app):
         assert app.screen is app.dashboard
 
 
+async def test_the_bias_overview_reloaded_with_the_same_export_keeps_its_strips_and_repaints_none(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        await pilot.press("b")
+        screen = await _loaded(pilot)
+        strips = list(screen.query(".bias-strip"))
+        drawn: list[str | None] = []
+        for strip in strips:
+            render = strip.render
+
+            def counted(strip=strip, render=render):
+                drawn.append(strip.id)
+                return render()
+
+            strip.render = counted
+        await pilot.press("r")  # the market has not moved: the same export comes back
+        await _loaded(pilot)
+        assert [name for name, _, _ in app.client.calls].count("segments_bias_24h") == 2
+        assert list(screen.query(".bias-strip")) == strips  # the same widgets, not mounted anew
+        assert drawn == []
+
+
 async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
     app = make_app()
     app.export_dir = str(tmp_path)

@@ -26,7 +26,7 @@ from hypertui.monitor import export
 from hypertui.monitor.coin_rows import BiasStrip, bias_strips
 from hypertui.monitor.export import Table
 from hypertui.monitor.scale import scale_label, symmetric_bound
-from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, status_line
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, retext, status_line
 from hypertui.ui.widgets.chart import SignedPlot
 from hypertui.ui.widgets.footer import Footer
 
@@ -143,12 +143,12 @@ class BiasOverviewScreen(DrillDownScreen):
         if times:
             bound = scale_label(self.scale(self.strips)[0]).lstrip("+")
             about.append(f" · one scale ±{bound}, ▔ = 0 · {times[0]:%Y-%m-%d %H:%M} → {times[-1]:%m-%d %H:%M} UTC")
-        self.query_one("#bias-about", Static).update(about)
+        retext(self.query_one("#bias-about", Static), about)
         n = len(series)
         parts: list[Part] = [f" {n} cohort{'' if n == 1 else 's'}"]
         if series:
             parts.append(f" · up to {max(len(one.snapshots) for one in series)} snapshots each")
-        self.query_one("#bias-status", Static).update(status_line(parts, loading=self.fetching, error=self.error))
+        retext(self.query_one("#bias-status", Static), status_line(parts, loading=self.fetching, error=self.error))
 
     def action_reload(self) -> None:
         self.load()

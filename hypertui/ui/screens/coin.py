@@ -42,7 +42,7 @@ from hypertui.monitor.coin_rows import (
 )
 from hypertui.monitor.export import Table
 from hypertui.monitor.positions import PositionQuery
-from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, status_line
+from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, retext, status_line
 from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
@@ -89,14 +89,6 @@ def breakdown_row(line: BreakdownLine, with_value_change: bool, signals: Signals
         "near_share": _right(line.near_liq_share, "near_share", signals.risk(line.near_level)),
     }
     return str(line.segment_id), [cells[key] for key, _, _ in table_columns(with_value_change)]
-
-
-def _retext(static: Static, text: Text) -> None:
-    """A one-line Static's new text, not laid out again (its size stays); none when it reads the
-    same (Text's == leaves the base style out: a recoloured line must count as new)."""
-    shown = static.content
-    if not (isinstance(shown, Text) and (shown.plain, shown.style, shown.spans) == (text.plain, text.style, text.spans)):
-        static.update(text, layout=False)
 
 
 def _totals_parts(totals: MetricTotals, window: str, signals: Signals) -> list[tuple[str, str]]:
@@ -186,7 +178,7 @@ class CoinScreen(DrillDownScreen):
         )
 
     def _show_crumb(self) -> None:
-        _retext(self.query_one("#coin-crumb", Static), Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
+        retext(self.query_one("#coin-crumb", Static), Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
 
     def on_mount(self) -> None:
         self._show_crumb()
@@ -291,7 +283,7 @@ class CoinScreen(DrillDownScreen):
             filters.append(f" · {self.age} unavailable on this server: every position shown", "bold yellow")
         if self.breakdown is not None and self.breakdown.timestamp is not None:
             filters.append(f" · as of {self.breakdown.timestamp:%Y-%m-%d %H:%M} UTC", "dim")
-        _retext(self.query_one("#coin-filters", Static), filters)
+        retext(self.query_one("#coin-filters", Static), filters)
         items = self.breakdown.data if self.breakdown else []
         with_change = any(c.past_total_position_value for c in items)
         self.table.set_columns(table_columns(with_change))
@@ -300,14 +292,14 @@ class CoinScreen(DrillDownScreen):
             [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
         )
         self._show_series()
-        _retext(self.query_one("#coin-status", Static), self.status_text())
+        retext(self.query_one("#coin-status", Static), self.status_text())
 
     def _show_series(self) -> None:
         sid = self.cohort_id
         cohort = cohort_label(self.cohorts, sid) if sid is not None else "—"
         rows = next((c.rows for c in self.metrics.data if c.segment.id == sid), []) if self.metrics else []
         self._fill("metrics", metric_series(rows))
-        _retext(
+        retext(
             self.query_one("#metrics-title", Static),
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}", ("  12-hourly, last ~7 d (segment-metrics)", "dim"),
                           no_wrap=True, overflow="ellipsis")
@@ -319,7 +311,7 @@ class CoinScreen(DrillDownScreen):
         if key in self.unfiltered_series:
             note += f"  {self.age} unavailable on this server: every position"
         totals = metric_totals(held or [])
-        _retext(
+        retext(
             self.query_one("#series-title", Static),
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}",
                           *(_totals_parts(totals, self.window, signals_of(self)) if totals else ()),

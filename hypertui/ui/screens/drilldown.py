@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widgets import Static
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.monitor.export import Table
@@ -55,6 +56,14 @@ def status_line(parts: list[Part], *, loading: bool = False, error: str | None =
     if error is not None:
         pieces = [(f" ✗ {error}", "bold red"), " (r retries) │", *pieces]
     return Text.assemble(*pieces, no_wrap=True, overflow="ellipsis")
+
+
+def retext(static: Static, text: Text) -> None:
+    """A one-line Static's new text, not laid out again (its size stays); none when it reads the
+    same (Text's == leaves the base style out: a recoloured line must count as new)."""
+    shown = static.content
+    if not (isinstance(shown, Text) and (shown.plain, shown.style, shown.spans) == (text.plain, text.style, text.spans)):
+        static.update(text, layout=False)
 
 
 class DrillDownScreen(Screen[None]):

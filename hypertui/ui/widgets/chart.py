@@ -131,9 +131,12 @@ class SignedPlot(Widget):
         span: tuple[datetime, datetime] | None = None,
         label: Text | None = None,
     ) -> None:
-        """Draw `points` (time, value), on ±`bound` about zero over `span` where given."""
-        self.points, self.bound, self.span = points, bound, span
-        self.label = label or Text()
+        """Draw `points` (time, value), on ±`bound` about zero over `span` where given; a repaint
+        only when any of them changed."""
+        label = label or Text()
+        if (points, bound, span, _look(label)) == (self.points, self.bound, self.span, _look(self.label)):
+            return
+        self.points, self.bound, self.span, self.label = points, bound, span, label
         self.refresh()
 
     def on_mount(self) -> None:
@@ -150,6 +153,11 @@ class SignedPlot(Widget):
             label.truncate(self.label_width, overflow="ellipsis", pad=True)
             lines = [Text.assemble(label if y == 0 else " " * self.label_width, LABEL_GAP, line) for y, line in enumerate(lines)]
         return Text("\n", no_wrap=True, overflow="crop").join(lines)
+
+
+def _look(text: Text) -> tuple:
+    """What a Text shows: its characters and styles (Text's == leaves its base style out)."""
+    return text.plain, text.style, text.spans
 
 
 def _style(cell: Cell, colour: dict[str, str]) -> str:
