@@ -5,7 +5,8 @@ dashboard's perp bias): it is labelled so everywhere here. One strip per cohort:
 value, min and max, and a SignedPlot; size cohorts by range, then pnl cohorts. Every strip is
 drawn on one scale, ±the largest |bias| of any cohort, over one time span, ticked at the bottom,
 so strips compare by height. Pushed over the dashboard; the export loads in a worker and a
-failure is shown on one line while the last data stays on screen.
+failure is shown on one line while the last data stays on screen. Kept between openings: opened
+again in the API update its export is of, it shows it and asks nothing.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ class BiasOverviewScreen(DrillDownScreen):
     def __init__(self, client: HyperTrackerClient, clock: Clock) -> None:
         super().__init__(client, clock, id="bias")
         self.data: SegmentsBias24h | None = None
+        self.data_update: datetime | None = None  # the API update `data` is of (None: not known)
         self.error: str | None = None
         self.fetching = False
         self._mounted = False  # an answer that comes in before on_mount is shown by it
@@ -82,21 +84,25 @@ class BiasOverviewScreen(DrillDownScreen):
         self._show_status()
 
     def refill(self) -> None:
-        """The strips of the last opening stay until the new answer replaces them."""
-        self.load()
+        """The strips of the last opening stay; asked again unless they are of the current update
+        (then the new answer replaces them, repainting only what changed)."""
+        if self.data is None or not self.update_is_current(self.data_update):
+            self.load()
 
     def _request(self) -> None:
         self.fetching = True
+        self.data_update = None
         self._load()
 
     @work(exclusive=True, group="bias", exit_on_error=False)
     async def _load(self) -> None:
+        asked_in = self.api_update()
         try:
             data = await self.client.segments_bias_24h()
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             self.error = error_line(exc)
         else:
-            self.data, self.error = data, None
+            self.data, self.error, self.data_update = data, None, self.answered_in(asked_in)
             if self._mounted:
                 await self._show_strips()
         self.fetching = False

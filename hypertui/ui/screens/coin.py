@@ -160,22 +160,13 @@ class CoinScreen(DrillDownScreen):
             self.breakdown = self.metrics = None
             self.series.clear()
             self.unfiltered_series.clear()
-        if held is None or not self._is_current(held[2]):
+        if held is None or not self.update_is_current(held[2]):
             self.stale_series = set(self.series)
             self._request()
         self._show_crumb()
         self.table.move_cursor(row=0)
         self._show()
         self.load_series()  # the cursor cohort's, held or asked
-
-    def _is_current(self, update: datetime | None) -> bool:
-        """`update` is the API's current one, and stays so for now: state/status, as last read,
-        names it, and its next update is not due (nothing changes before it)."""
-        status = self.client.status
-        return (
-            update is not None and status is not None and status.last_update == update
-            and status.next_update is not None and self.clock() < status.next_update
-        )
 
     def _show_crumb(self) -> None:
         retext(self.query_one("#coin-crumb", Static), Text.assemble(("Dashboard", "dim"), " › ", (self.coin, "bold")))
@@ -214,12 +205,13 @@ class CoinScreen(DrillDownScreen):
 
     @work(exclusive=True, group="coin", exit_on_error=False)  # a new age cancels the old load
     async def _load(self, age: str) -> None:
+        asked_in = self.api_update()
         breakdown, metrics = await asyncio.gather(
             self.client.position_breakdown(self.coin, age), self.client.segment_metrics(self.coin, age),
             return_exceptions=True,
         )
         if not isinstance(breakdown, BaseException) and not isinstance(metrics, BaseException):
-            self.held_for = self.coin, age, self.client.status.last_update if self.client.status is not None else None
+            self.held_for = self.coin, age, self.answered_in(asked_in)
         for part, result in (("breakdown", breakdown), ("metrics", metrics)):
             if isinstance(result, BaseException):
                 self.errors[part] = error_line(result)

@@ -80,6 +80,26 @@ class DrillDownScreen(Screen[None]):
         """A kept screen opened again: show afresh what a new one would, and load it."""
         raise NotImplementedError(f"{type(self).__name__} is not kept between openings")
 
+    def api_update(self) -> datetime | None:
+        """The API's update (`lastUpdate`) as state/status last said; None while none was read."""
+        status = self.client.status
+        return status.last_update if status is not None else None
+
+    def answered_in(self, asked_in: datetime | None) -> datetime | None:
+        """The update an answer asked for in update `asked_in` is of: that one if state/status
+        still names it now it is in; None (not known) if it changed on the way."""
+        return asked_in if asked_in == self.api_update() else None
+
+    def update_is_current(self, update: datetime | None) -> bool:
+        """`update` is the API's current one, and stays so for now: state/status, as last read,
+        names it, and its next update is not due (nothing changes before it): what a kept
+        screen holds of it need not be asked again."""
+        status = self.client.status
+        return (
+            update is not None and status is not None and status.last_update == update
+            and status.next_update is not None and self.clock() < status.next_update
+        )
+
     def on_screen_resume(self, event: events.ScreenResume) -> None:
         # Textual restyles every widget of a screen on each resume (~10-30 ms for the coin view's
         # 40): a kept screen back under the theme it was styled under looks the same without.
