@@ -172,13 +172,18 @@ async def test_the_bias_overview_draws_every_cohort_on_one_scale_about_zero(make
         assert "24h-opened bias" in str(screen.query_one("#bias-crumb").render())
 
 
+async def _coin_view(pilot) -> Any:
+    """Open BTC's coin view from the dashboard and wait for its data to be drawn."""
+    await settled(pilot)
+    pilot.app.open_coin("BTC")
+    await drained(pilot)
+    return pilot.app.screen
+
+
 async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot)
-        app.open_coin("BTC")
-        await drained(pilot)
-        screen = app.screen
+        screen = await _coin_view(pilot)
         sid = screen.cohort_id
         shares = [r.bias for r in next(c for c in screen.metrics.data if c.segment.id == sid).rows]
         assert max(shares) < 0.5  # this cohort is short-heavy on BTC all week
@@ -239,10 +244,7 @@ async def test_the_bias_strips_take_the_new_themes_colours(make_app):
 async def test_a_chart_is_one_widget_whose_lines_are_drawn_anew_for_a_new_theme(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settled(pilot)
-        app.open_coin("BTC")
-        await drained(pilot)
-        chart = app.screen.query_one("#metrics-long", Chart)
+        chart = (await _coin_view(pilot)).query_one("#metrics-long", Chart)
         assert not chart.children  # its label, plot and ticks are lines of its own, not widgets
         plot = range(1, chart.size.height - 1)  # under the label, above the ticks
         assert _bar_colours(chart, plot) and _bar_colours(chart, plot) <= _signals(app)

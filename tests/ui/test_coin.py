@@ -227,13 +227,19 @@ async def test_the_bias_overviews_answer_leaves_as_it_is_built_and_shows_if_in_b
         assert "loading" not in str(screen.query_one("#bias-status").render())
 
 
+async def _open_bias(pilot) -> BiasOverviewScreen:
+    """The bias overview opened from the dashboard by its key, loaded."""
+    await settle(pilot)
+    await pilot.press("b")
+    screen = await _loaded(pilot)
+    assert isinstance(screen, BiasOverviewScreen)
+    return screen
+
+
 async def test_bias_overview_lists_every_cohort(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("b")
-        screen = await _loaded(pilot)
-        assert isinstance(screen, BiasOverviewScreen)
+        screen = await _open_bias(pilot)
         shown = [w.id for w in screen.query(".bias-strip")]
         assert sorted(shown) == sorted(f"bias-{s.id}" for s in app.state.cohorts)
         data = await app.client.segments_bias_24h()
@@ -252,9 +258,7 @@ async def test_bias_overview_lists_every_cohort(make_app):
 async def test_the_bias_overview_reloaded_with_the_same_export_keeps_its_strips_and_repaints_none(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
-        await settle(pilot)
-        await pilot.press("b")
-        screen = await _loaded(pilot)
+        screen = await _open_bias(pilot)
         strips = list(screen.query(".bias-strip"))
         drawn: list[str | None] = []
         for strip in strips:
@@ -277,8 +281,7 @@ async def test_the_bias_overview_reopened_in_the_same_update_shows_its_strips_as
     async with app.run_test(size=(160, 45)) as pilot:
         await settle(pilot)
         await app.client.state_status()  # the update is known, and not due to change yet
-        await pilot.press("b")
-        screen = await _loaded(pilot)
+        screen = await _open_bias(pilot)
         strips = list(screen.query(".bias-strip"))
         app.pop_screen()
         await pilot.pause()
