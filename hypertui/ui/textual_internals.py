@@ -25,7 +25,7 @@ from textual.coordinate import Coordinate
 from textual.dom import DOMNode
 from textual.driver import Driver
 from textual.filter import LineFilter
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -49,6 +49,7 @@ __all__ = [
     "merged_bindings",
     "normalized_keys",
     "own_bindings",
+    "remove_last_rows",
     "render_cell",
     "render_table_line",
     "replace_one_line_prompt",
@@ -57,6 +58,7 @@ __all__ = [
     "row_label_width",
     "set_border_text",
     "set_line_filters",
+    "show_scrollbars_for",
     "total_row_height",
 ]
 
@@ -65,7 +67,7 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     textual_keys: ("_normalize_key_list",),
     App: ("_filters", "_handle_exception", "_background_screens"),
     Screen: ("_get_breakpoint_classes",),
-    Widget: ("_border_title", "_border_subtitle"),
+    Widget: ("_border_title", "_border_subtitle", "_refresh_scrollbars"),
     DOMNode: ("_merged_bindings", "_bindings"),
     XTermParser: ("_timeout_time",),
     Driver: ("_debug",),
@@ -74,7 +76,7 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     DataTable: (
         "_data", "_row_locations", "_row_label_column_width", "_labelled_row_exists", "_total_row_height",
         "_show_hover_cursor", "_update_count", "_get_styles_to_render_cell", "_render_cell", "_render_line",
-        "_render_line_in_row", "_update_dimensions",
+        "_render_line_in_row", "_update_dimensions", "_require_update_dimensions", "_updated_cells", "_size_updated",
     ),
 }
 
@@ -234,6 +236,37 @@ def invalidate_row_caches(table: DataTable) -> None:
     table._update_count += 1
 
 
+def remove_last_rows(table: DataTable, count: int) -> None:
+    """Remove the table's last `count` rows in one step, leaving it as `remove_row` on each would.
+
+    DataTable's remove_row renumbers every row left and revalidates the cursor on each call: a
+    table emptied from its end cost rows² steps (j onto a cohort whose risk is not fetched yet
+    emptied the risk table's 200 rows in ~25 ms, most of the key's time).
+    """
+    total = table.row_count
+    for index in range(total - count, total):
+        key = table._row_locations.get_key(index)
+        assert key is not None, index
+        del table._row_locations[key]
+        del table.rows[key]
+        del table._data[key]
+    # Cells changed with update_cell in a removed row: their widths are no longer measured.
+    table._updated_cells = {cell for cell in table._updated_cells if cell.row_key in table.rows}
+    table._require_update_dimensions = True
+    table._update_count += 1  # before the cursor is checked against the rows left
+    table.cursor_coordinate = table.cursor_coordinate
+    table.hover_coordinate = table.hover_coordinate
+    table.check_idle()
+    table.refresh(layout=True)
+
+
+def show_scrollbars_for(widget: Widget) -> None:
+    """Show or hide the widget's scrollbars for its virtual size now, before the layout its new
+    size asks for: Textual decides during that layout, and a scrollbar shown or hidden then asks
+    for another, a frame later (the risk table emptied by j: its 41 lines in a frame of their own)."""
+    widget._refresh_scrollbars()
+
+
 def cell_styles(
     table: DataTable, *, header: bool, cursor: bool, hover: bool, css_foreground: bool = False, css_background: bool = False
 ) -> tuple[Style, Style]:
@@ -262,6 +295,7 @@ class HookedDataTable(DataTable):
     table version; SyncedTable draws it from cells laid out once per content).
     `measure_rows`: DataTable measures every cell of new rows (for auto widths, labels and
     heights); SyncedTable's fixed-width one-line rows need none of it.
+    And its scrollbars repainted only when they may have changed (see `_size_updated`).
     """
 
     def _render_line_in_row(
@@ -276,6 +310,21 @@ class HookedDataTable(DataTable):
 
     def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
         self.measure_rows(new_rows)
+
+    scrollbars_sized_for: tuple[Size, Size, Size] | None = None
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        # Every layout of the screen calls ScrollView's with the compositor's virtual size, the
+        # table's region (a DataTable has no children), never the table's own (its rows): so
+        # each layout anywhere (another table's rows, a line more in a panel) repainted every
+        # scrolled table's scrollbars, and posted it a Resize, in frames of their own (j in the
+        # cohort list: the heatmap's and top assets' 41 lines twice, 6 KB at 160x45). Passed on
+        # only when the table's size, rows or container changed since.
+        seen = (size, self.virtual_size, container_size)
+        if seen == self.scrollbars_sized_for:
+            return False
+        self.scrollbars_sized_for = seen
+        return super()._size_updated(size, virtual_size, container_size, layout)
 
     def measure_rows(self, new_rows: Iterable[RowKey]) -> None:
         super()._update_dimensions(new_rows)

@@ -11,6 +11,7 @@ from textual.coordinate import Coordinate
 from textual.geometry import Region, Size
 from textual.pilot import Pilot
 from textual.widget import Widget
+from textual.widgets import Static
 
 from hypertui.ui.widgets.synced_table import SyncedTable
 
@@ -173,6 +174,54 @@ async def test_the_scrollable_size_follows_the_rows_and_the_fixed_column_widths(
         table.scroll_end(animate=False, immediate=True)
         await pilot.pause()
         assert table.scroll_y == 1 + 20 - table.size.height  # the last row is the bottom line
+
+
+async def test_rows_gone_leave_the_table_sized_and_its_scrollbar_settled_before_the_next_frame():
+    """j onto a cohort whose risk is not fetched empties the risk table: the rows left keep their
+    cells, and its new height and scrollbar are known at once, laid out in the key's own frame
+    (DataTable sized the table on idle, and its scrollbar going asked for a layout a frame later)."""
+    async with a_table(rows(300)) as (pilot, table):
+        table.move_cursor(row=250)
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        table.sync(rows(5))
+        assert table.virtual_size.height == 1 + 5 and not table.show_vertical_scrollbar  # no await
+        assert table.row_keys == [f"c{i}" for i in range(5)] and table.cursor_row == 4
+        assert [table.cell_text("c4", column).plain for column in ("coin", "a", "b")] == ["4.0", "4.1", "4.2"]
+        table.sync([])
+        assert table.row_count == 0 and table.virtual_size.height == 1
+        await pilot.pause()
+        table.sync(rows(3))
+        await pilot.pause()
+        assert table.get_row_at(2) == list(rows(3)[2][1])
+
+
+class BesideATallerLine(App[None]):
+    CSS = "#t { height: 8; } #line { height: auto; }"
+
+    def compose(self) -> ComposeResult:
+        yield SyncedTable(id="t")
+        yield Static("one line", id="line")
+
+
+async def test_a_layout_elsewhere_does_not_repaint_a_scrolled_tables_scrollbar():
+    """Textual's ScrollView compares its rows' size with the compositor's (its region) on every
+    layout of the screen, never equal for a table that scrolls: its scrollbar was repainted for
+    any line more elsewhere (the heatmap's and top assets' 41 lines, twice, on every j)."""
+    app = BesideATallerLine()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(SyncedTable)
+        table.set_columns(COLUMNS)
+        table.sync(rows(50))
+        await pilot.pause()
+        assert table.show_vertical_scrollbar
+        scrollbar, repaints = table.vertical_scrollbar, []
+        original = scrollbar.refresh
+        scrollbar.refresh = lambda *regions, **kwargs: repaints.append(regions) or original(*regions, **kwargs)  # type: ignore[method-assign]
+        app.query_one("#line", Static).update("two\nlines")  # a layout of the screen, the table unmoved
+        await pilot.pause()
+        assert app.query_one("#line").size.height == 2
+        assert repaints == []
 
 
 async def test_a_column_added_the_datatable_way_is_still_sized_to_its_content():

@@ -62,8 +62,8 @@ async def test_each_private_name_is_still_on_textuals_class(owner: type, name: s
 
 
 def test_the_overridden_steps_keep_their_parameters():
-    """HookedDataTable overrides two private methods: a changed signature would be called wrongly."""
-    for name in ("_render_line_in_row", "_update_dimensions"):
+    """HookedDataTable overrides three private methods: a changed signature would be called wrongly."""
+    for name in ("_render_line_in_row", "_update_dimensions", "_size_updated"):
         ours = inspect.signature(getattr(internals.HookedDataTable, name))
         theirs = inspect.signature(getattr(DataTable, name))
         assert list(ours.parameters) == list(theirs.parameters), f"DataTable.{name} changed its parameters"

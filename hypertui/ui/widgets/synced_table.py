@@ -425,14 +425,16 @@ class SyncedTable(internals.HookedDataTable):
         """Show rows `keys`, asking `cells_at(position)` for a row's cells only when it is in view
         (now, or when scrolled to, or read): a long table's refresh builds only what is seen."""
         cursor_key = self._restore[0] if self._restore else self.cursor_key
-        cursor_row = self.cursor_row
+        cursor_row, rows_before = self.cursor_row, len(self._signatures)
         blank = [Text("") for _ in self._columns_now]
         for position in range(len(self._signatures), len(keys)):
             self.add_row(*blank, key=f"r{position}")
             self._signatures.append([_signature(c) for c in blank])
-        for position in range(len(self._signatures) - 1, len(keys) - 1, -1):
-            self.remove_row(f"r{position}")
+        if len(self._signatures) > len(keys):  # in one step: remove_row renumbers every row left, each time
+            internals.remove_last_rows(self, len(self._signatures) - len(keys))
         del self._signatures[len(keys) :]
+        if len(keys) != rows_before:  # the new height at once, laid out in this frame (DataTable's on idle: a frame later)
+            self.measure_rows([])
         self._keys, self._cells_at, self._stale = list(keys), cells_at, set(range(len(keys)))
         if self._restore:
             self.scroll_to(*self._restore[1], animate=False, immediate=True)
@@ -488,6 +490,7 @@ class SyncedTable(internals.HookedDataTable):
             return
         width = sum(column.get_render_width(self) for column in self.columns.values())
         self.virtual_size = Size(width + internals.row_label_width(self), internals.total_row_height(self) + self._header_lines)
+        internals.show_scrollbars_for(self)
 
     def get_cell_at(self, coordinate: Coordinate) -> object:
         self._materialize((coordinate[0],), repaint=False)
