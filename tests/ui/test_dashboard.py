@@ -408,6 +408,32 @@ async def test_a_heatmap_cursor_move_retitles_the_panel_at_once_repainting_its_t
         assert panel._repaint_regions == {Region(0, 0, panel.outer_size.width, 1)}  # Textual's own: every line
 
 
+async def test_j_in_the_cohort_list_draws_the_held_summary_and_risk_in_the_cursors_own_frame(make_app):
+    """The list calls the screen as its highlight moves (no message a frame later); the risk table
+    it empties is sized and its scrollbar settled before that frame, so no layout follows it, and
+    no other table's scrollbar is repainted: one frame, one key."""
+    app = make_app(scale="default")  # more risk rows than the panel has lines
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.refresh_loop.selection_rest = 3600  # the new cohort's panels stay unfetched: its held ones only
+        cohorts, risk = app.dashboard.query_one(CohortList), app.dashboard.query_one(RiskTable)
+        cohorts.focus()
+        await pilot.pause()
+        assert risk.show_vertical_scrollbar  # the first cohort's rows overflow the panel
+        figures = app.dashboard.query_one("#figures")
+        lines = figures.size.height
+        frames: list[object] = []
+        display = app._display
+        app._display = lambda screen, update: (frames.append(update), display(screen, update))  # type: ignore[method-assign]
+        cohorts.action_cursor_down()  # as j does, with no await after it
+        assert str(app.dashboard.query_one(CohortSummary).border_title) == app.state.cohort_title()
+        assert risk.row_count == 0 and not risk.show_vertical_scrollbar  # not its rows: none until fetched
+        for _ in range(3):
+            await pilot.pause()
+        assert len(frames) == 1
+        assert app.state.shown_summary is None and figures.size.height == lines  # kept, blank: nothing below moved
+
+
 async def test_a_summary_without_top_assets_says_so_under_the_list(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

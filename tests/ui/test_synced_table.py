@@ -267,7 +267,7 @@ async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
 
     class ListApp(App[None]):
         def compose(self) -> ComposeResult:
-            yield CohortList()
+            yield CohortList(lambda segment_id: None)
 
     segments = [Segment(id=i, name=f"Cohort {i}", category="size") for i in range(1, 13)]
 

@@ -231,7 +231,7 @@ class DashboardScreen(Screen):
         yield tabs
         with Horizontal(id="main", classes="-page-cohorts"):
             with Vertical(id="left", classes="panel-page"):
-                yield CohortList()
+                yield CohortList(self.cohort_chosen)
                 yield CohortSummary()
             with Vertical(id="heatmap-panel", classes="panel-page"):
                 yield CoinFilter()
@@ -769,8 +769,9 @@ class DashboardScreen(Screen):
 
     # --- messages from the panels --------------------------------------------------------------
 
-    def on_cohort_list_chosen(self, message: CohortList.Chosen) -> None:
-        if self.state.select_cohort(message.segment_id):
+    def cohort_chosen(self, segment_id: int) -> None:
+        """The list's highlight moved (called in the cursor's frame, see CohortList)."""
+        if self.state.select_cohort(segment_id):
             # What is known shows at once (the list's own summary); the panels once the cursor rests.
             self._draw_summary()
             self._draw_risk()

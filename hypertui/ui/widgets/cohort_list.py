@@ -1,13 +1,14 @@
 """The 16 cohorts in two groups (size, pnl), ordered by range, each with its open value and long
-share; highlighting one selects it."""
+share; highlighting one selects it (the `choose` it is given is called at once, in the cursor's
+own frame: a message would reach the screen a frame later, and the held summary and risk with it)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
@@ -44,15 +45,10 @@ class CohortList(OptionList):
         Binding("k", "cursor_up", "Up", show=False, id="cohorts.up"),
     ]
 
-    class Chosen(Message):
-        """The highlight moved to a cohort."""
-
-        def __init__(self, segment_id: int) -> None:
-            self.segment_id = segment_id
-            super().__init__()
-
-    def __init__(self) -> None:
+    def __init__(self, choose: Callable[[int], None]) -> None:
+        """`choose`: told the cohort the highlight moved to (by a key, or by code: see select)."""
         super().__init__(id="cohorts")
+        self._choose = choose
         self._prompts: dict[str, Text] = {}
 
     def set_groups(self, groups: list[tuple[str, list[Segment]]], lines: dict[int, CohortLine], selected: int) -> None:
@@ -70,7 +66,7 @@ class CohortList(OptionList):
         self.select(selected)
 
     def select(self, segment_id: int) -> None:
-        """Highlight a cohort; the highlight posts `Chosen` as a key press would."""
+        """Highlight a cohort; the highlight calls `choose` as a key press would."""
         self.highlighted = self.get_option_index(str(segment_id))
 
     def update_lines(self, lines: dict[int, CohortLine]) -> None:
@@ -84,8 +80,12 @@ class CohortList(OptionList):
                 self._prompts[key] = prompt
                 replace_one_line_prompt(self, self.get_option_index(key), prompt)
 
+    def watch_highlighted(self, highlighted: int | None) -> None:  # OptionList's watcher, then ours
+        super().watch_highlighted(highlighted)
+        option_id = None if highlighted is None else self.options[highlighted].id
+        # Also called when code moves the highlight; the screen ignores the cohort already selected.
+        if option_id and option_id.isdigit():
+            self._choose(int(option_id))
+
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        event.stop()
-        # Also posted when code moves the highlight; the app ignores the cohort already selected.
-        if event.option.id and event.option.id.isdigit():
-            self.post_message(self.Chosen(int(event.option.id)))
+        event.stop()  # told to `choose` already

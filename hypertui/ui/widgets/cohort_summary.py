@@ -9,6 +9,7 @@ from textual.containers import Vertical
 
 from hypertui.monitor.rows import AssetLine, Figure
 from hypertui.ui.signals import Signals, signals_of
+from hypertui.ui.textual_internals import set_border_text
 from hypertui.ui.widgets.marks import change_text, lean_text
 from hypertui.ui.widgets.synced_table import Row, SyncedTable
 from hypertui.ui.widgets.text_lines import TextLines
@@ -40,6 +41,7 @@ class CohortSummary(Vertical):
         super().__init__(id="summary")
         self._figures_key: tuple | None = None
         self._figures_signals: Signals | None = None  # a new theme recolours the marks
+        self._figures_lines = 0  # lines the figures take on screen (0: none drawn yet)
         self._titles: tuple[str, str] | None = None
 
     def compose(self) -> ComposeResult:
@@ -54,21 +56,29 @@ class CohortSummary(Vertical):
     def waiting(self, reason: str | None) -> None:
         """Before the first data: why there is none yet, when a request failed (a bad token...)."""
         text = Text("waiting for data…", style="dim") if reason is None else Text(f"no data yet: {reason}", style="bold red")
+        self._figures_lines = 1
         self.query_one("#figures", TextLines).update(text)
 
     def show(self, title: str, age: str, figures: list[Figure], assets: list[AssetLine], note: str = "") -> None:
         """`note`: where the top assets come from, when not from the summary ("" hides it)."""
-        if (title, age) != self._titles:  # setting a border title repaints the panel, even if equal
-            self._titles = (title, age)
-            self.border_title = Text(title)  # Text: a cohort name is never markup
-            self.border_subtitle = f"age {age} (a)"
+        # Each repaints its border line alone (Textual's setter repaints the whole panel, even if equal).
+        shown_title, shown_age = self._titles or (None, None)
+        if title != shown_title:
+            set_border_text(self, "border_title", Text(title))  # Text: a cohort name is never markup
+        if age != shown_age:
+            set_border_text(self, "border_subtitle", Text(f"age {age} (a)"))
+        self._titles = (title, age)
         signals = signals_of(self)
         key = tuple(figures)
         if (key, signals) != (self._figures_key, self._figures_signals):
+            # None held (a cohort just chosen, fetched once the cursor rests): the lines of the
+            # figures before, blank, so the top assets do not move up and back down a moment later.
+            text = _figures_text(figures, signals) if figures else Text("\n" * max(self._figures_lines - 1, 0))
+            lines = text.plain.count("\n") + 1
             # A layout pass repaints the whole screen: only when the figures take more or fewer lines.
-            relayout = self._figures_key is None or len(key) != len(self._figures_key)
+            relayout, self._figures_lines = lines != self._figures_lines, lines
             self._figures_key, self._figures_signals = key, signals
-            self.query_one("#figures", TextLines).update(_figures_text(figures, signals), layout=relayout)
+            self.query_one("#figures", TextLines).update(text, layout=relayout)
         rows: list[Row] = [
             (
                 a.coin,  # the key keeps the name the API sent (a cleaned name shows marked): requests use it
