@@ -49,6 +49,7 @@ __all__ = [
     "merged_bindings",
     "normalized_keys",
     "own_bindings",
+    "refresh_options",
     "remove_last_rows",
     "render_cell",
     "render_table_line",
@@ -72,7 +73,7 @@ PRIVATE: dict[Any, tuple[str, ...]] = {
     XTermParser: ("_timeout_time",),
     Driver: ("_debug",),
     Option: ("_set_prompt",),
-    OptionList: ("_option_render_cache", "_index_to_line"),
+    OptionList: ("_option_render_cache", "_index_to_line", "_heights"),
     DataTable: (
         "_data", "_row_locations", "_row_label_column_width", "_labelled_row_exists", "_total_row_height",
         "_show_hover_cursor", "_update_count", "_get_styles_to_render_cell", "_render_cell", "_render_line",
@@ -191,6 +192,17 @@ def replace_one_line_prompt(option_list: OptionList, index: int, prompt: Any) ->
     for cached in [key for key in option_list._option_render_cache.keys() if key[0] is option]:  # noqa: SIM118 - LRUCache is no dict
         option_list._option_render_cache.discard(cached)
     option_list.refresh_lines(option_list._index_to_line[index])
+
+
+def refresh_options(option_list: OptionList, *indexes: int | None) -> None:
+    """Repaint the lines of the options at `indexes` (None: no option) alone: OptionList's
+    `highlighted` repaints every line of the list when it moves (the cohort list's 20 at 160x45)."""
+    if not option_list.size:  # not laid out yet: the whole list paints anyway
+        option_list.refresh()
+        return
+    for index in indexes:
+        if index is not None and index in option_list._index_to_line:
+            option_list.refresh_lines(option_list._index_to_line[index], option_list._heights[index])
 
 
 # --- DataTable (ui/widgets/synced_table.py) --------------------------------------------------

@@ -260,7 +260,7 @@ async def test_a_cell_with_its_own_click_meta_can_still_be_clicked():
         assert table.cursor_coordinate == Coordinate(3, 1)
 
 
-async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
+async def test_the_cohort_list_repaints_only_the_prompt_that_changed_and_the_two_its_highlight_moves_between():
     from hypertui.api.models import Segment
     from hypertui.monitor.rows import CohortLine
     from hypertui.ui.widgets.cohort_list import CohortList
@@ -290,6 +290,16 @@ async def test_the_cohort_list_repaints_only_the_prompt_that_changed():
         repainted.clear()
         listed.update_lines(lines({6: "-0.42"}))
         assert repainted == []
+        listed.scroll_to(y=0, animate=False, immediate=True)
+        await pilot.pause()
+        repainted.clear()
+        listed.action_cursor_down()  # j: from cohort 1 (line 1) to cohort 2 (line 2), both in view
+        assert listed.highlighted == 2
+        assert sorted((r.y, r.height) for r in repainted) == [(1, 1), (2, 1)]  # their lines alone, not the list
+        await pilot.pause()
+        highlight = listed.get_visual_style("option-list--option-highlighted").rich_style.bgcolor
+        first = [next(iter(listed.render_line(y))) for y in (1, 2)]  # each line's first segment
+        assert [segment.style.bgcolor == highlight for segment in first] == [False, True]
 
 
 def test_a_row_is_joined_as_rich_simplifies_the_whole_line():

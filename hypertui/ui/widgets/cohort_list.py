@@ -9,13 +9,14 @@ from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from hypertui.api.models import Segment
 from hypertui.monitor.rows import CohortLine
 from hypertui.ui.signals import Signals, signals_of
-from hypertui.ui.textual_internals import replace_one_line_prompt
+from hypertui.ui.textual_internals import refresh_options, replace_one_line_prompt
 from hypertui.ui.widgets.marks import lean_text
 
 GROUP_TITLES = {"size": "SIZE · perp equity", "pnl": "PNL · all-time perp PnL"}
@@ -40,6 +41,9 @@ def _prompt(line: CohortLine, signals: Signals) -> Text:
 
 
 class CohortList(OptionList):
+    # The highlight's move repaints the two options it leaves and reaches, not the list.
+    highlighted: reactive[int | None] = reactive(None, repaint=False)
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="cohorts.down"),
         Binding("k", "cursor_up", "Up", show=False, id="cohorts.up"),
@@ -80,8 +84,10 @@ class CohortList(OptionList):
                 self._prompts[key] = prompt
                 replace_one_line_prompt(self, self.get_option_index(key), prompt)
 
-    def watch_highlighted(self, highlighted: int | None) -> None:  # OptionList's watcher, then ours
+    # OptionList's watcher, then ours; Textual passes the old value too to a watcher that takes it.
+    def watch_highlighted(self, old: int | None, highlighted: int | None) -> None:  # type: ignore[override]
         super().watch_highlighted(highlighted)
+        refresh_options(self, old, highlighted)
         option_id = None if highlighted is None else self.options[highlighted].id
         # Also called when code moves the highlight; the screen ignores the cohort already selected.
         if option_id and option_id.isdigit():
