@@ -36,6 +36,7 @@ class Prefetch:
         self._client = client
         self._plan = first_screen
         self._sent: dict[Request, asyncio.Future[Any]] = {}
+        self._all_sent = False  # the requests after the legend too
         self.legend: asyncio.Future[list[Segment]] = asyncio.ensure_future(client.segments())
         self._send(first_screen.before_legend())
         self.legend.add_done_callback(self._legend_arrived)
@@ -48,6 +49,21 @@ class Prefetch:
         if legend.cancelled() or legend.exception() is not None:
             return  # the dashboard's first cycle reports it
         self._send(self._plan.after_legend(legend.result()))
+        self._all_sent = True
+
+    def legend_in(self) -> list[Segment] | None:
+        """The legend if it is in (None: still on its way, or failed)."""
+        return self.legend.result() if _answered(self.legend) else None
+
+    def answered(self) -> list[tuple[Request, Any]]:
+        """The answers already in, (request, result), each still to be taken: those that came
+        while the UI was imported can be drawn before its first frame."""
+        return [(r, a.result()) for r, a in self._sent.items() if _answered(a)]
+
+    @property
+    def all_answered(self) -> bool:
+        """The legend and every request sent with and after it answered, none failed: the first screen is in."""
+        return self._all_sent and all(_answered(a) for a in self._sent.values())
 
     def take(self, request: Request) -> asyncio.Future[Any] | None:
         """The answer to `request` if it was sent here (once: a second take gets None)."""
@@ -59,3 +75,7 @@ class Prefetch:
         for unused in (self.legend, *self._sent.values()):
             unused.cancel()  # a finished one is marked seen instead: its failure is not logged as lost
         self._sent.clear()
+
+
+def _answered(request: asyncio.Future[Any]) -> bool:
+    return request.done() and not request.cancelled() and request.exception() is None

@@ -95,6 +95,28 @@ class RefreshLoop:
         self.request_refresh(TIMED - {BACKGROUND})
         self._pending.add(BACKGROUND)
 
+    def draw_prefetched(self) -> bool:
+        """Before the first frame: the first screen's answers already in (sent before the UI was
+        imported: hypertui.launch) kept and drawn, so that frame shows them; whether the legend
+        was. The first cycle takes the same answers again: nothing changes, nothing is redrawn,
+        and it waits only for those still on their way."""
+        prefetch = self._prefetch
+        legend = prefetch.legend_in() if prefetch is not None else None
+        if prefetch is None or legend is None:
+            return False
+        state = self.state
+        try:
+            state.set_legend(legend, PANELS)
+        except ApiError:  # the first cycle reports it
+            return False
+        if self.client.status is not None:  # the update the answers are of, as the first cycle reads it
+            state.status = self.client.status
+        state.fill_from(prefetch.answered(), self.clock())
+        if prefetch.all_answered:  # the first screen checked, as a cycle would have: the status bar says when
+            self._last_ok = self.clock()
+        self.screen.draw_held()
+        return True
+
     def close(self) -> None:
         if self._prefetch is not None:  # closed before the first cycle took them
             self._prefetch.drop_rest()
@@ -192,15 +214,21 @@ class RefreshLoop:
         succeeded: set[str] = set()
         prefetch = None
         try:
-            if state.cohorts is None or state.warm:  # a warm start's legend is the recording's: asked as at a cold one
+            drawn: set[str] = set()  # what the cycle drew before its answers: a new legend
+            # A warm start's legend is the recording's: asked as at a cold one. One drawn before
+            # the first frame (draw_prefetched) is still the first cycle's to take.
+            if self._prefetch is not None or state.cohorts is None or state.warm:
                 prefetch = self._prefetch or Prefetch(self.client, FirstScreen(self.screen.visible_panels() & PANELS))
                 self._prefetch = None
                 try:
-                    state.set_legend(await prefetch.legend, PANELS)
+                    legend = await prefetch.legend
+                    if legend is not state.cohorts:
+                        state.set_legend(legend, PANELS)
+                        self.screen.draw_legend()
+                        drawn.add(LEGEND)
                 except ApiError as exc:
                     failed[LEGEND] = exc
                     return
-                self.screen.draw_legend()
                 succeeded.add(LEGEND)
                 parts = parts | (TIMED - {BACKGROUND})  # nothing was on screen yet: fill it
                 if self.client.status is not None:  # read for the store's look-ups: not asked twice
@@ -234,7 +262,7 @@ class RefreshLoop:
                 asyncio.ensure_future((prefetch.take(r) if prefetch else None) or send(self.client, r)): (r, state.part(r))
                 for r in requests
             }
-            self._draw_answers({}, {LEGEND} & succeeded, succeeded, failed)
+            self._draw_answers({}, drawn, succeeded, failed)
             pending = set(answers)
             try:
                 # Each answer drawn as it arrives: a slow one (up to the client's deadline) must

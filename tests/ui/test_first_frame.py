@@ -1,11 +1,16 @@
-"""The first frame with a recording: a restart while the store holds the update the API is on
-draws that update in the dashboard's first frame, before the first live cycle has run."""
+"""The first frame: the first screen's answers already in when the dashboard is composed (sent
+before the UI was imported), or else a restart's recording of the update the API is on, are drawn
+in the dashboard's first frame, before the first live cycle has run."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import pytest
+
 import hypertui.ui.app
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.prefetch import Prefetch
 from hypertui.api.store import SnapshotStore
 from hypertui.monitor.first_requests import FirstScreen
@@ -14,7 +19,10 @@ from hypertui.source import SIMULATOR_LABEL, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
 from hypertui.ui.widgets.status_bar import StatusBar
+from hypertui.ui.widgets.synced_table import SyncedTable
+from tests.test_secrets import TOKEN, sim_server  # noqa: F401 - a fixture: the simulator on a loopback socket
 from tests.ui.test_dashboard_store import SIZE, store_app
 
 
@@ -29,6 +37,8 @@ class FirstFrameApp(HyperTuiApp):
         self.first_frame = {
             "cycles": self.refresh_loop.cycles_done,
             "rows": self.dashboard.query_one(HeatmapTable).row_keys,
+            "risk": self.dashboard.query_one(RiskTable).row_keys,
+            "assets": self.dashboard.query_one("#top-assets", SyncedTable).row_keys,
             "status": self.dashboard.query_one(StatusBar)._last,  # None: not drawn yet
             "screen": self.export_screenshot(),
         }
@@ -52,3 +62,35 @@ async def test_with_the_current_update_recorded_the_first_frame_shows_it(tmp_pat
     assert recorded_rows and shown["rows"] == recorded_rows
     assert shown["status"] is not None and f"data {recorded_at:%H:%M} UTC" in shown["status"].plain
     assert recorded_rows[0] in shown["screen"]  # drawn, not only held
+
+
+async def all_answered(prefetch: Prefetch, plan: FirstScreen) -> None:
+    """Until every request of the first screen is answered, as they are while the UI is imported
+    against a nearby API."""
+    legend = await prefetch.legend
+    wanted = len(plan.before_legend()) + len(plan.after_legend(legend))
+    while len(prefetch.answered()) < wanted:
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("where", ["embedded", "socket"])
+async def test_the_answers_in_when_the_dashboard_is_composed_are_in_its_first_frame(where, request, clock):
+    if where == "socket":
+        client = HyperTrackerClient(request.getfixturevalue("sim_server"), TOKEN, clock=clock)
+    else:
+        client = simulator_client(seed=7, scale="small", clock=clock)
+    plan = FirstScreen(panels_shown_at(SIZE[0]))
+    prefetch = Prefetch(client, plan)
+    await all_answered(prefetch, plan)
+    app = FirstFrameApp(client, SIMULATOR_LABEL, clock=clock, prefetch=prefetch)
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        tables = {"rows": HeatmapTable, "risk": RiskTable, "assets": "#top-assets"}  # as FirstFrameApp names them
+        after = {name: app.dashboard.query_one(table, SyncedTable).row_keys for name, table in tables.items()}
+    shown = app.first_frame
+    assert shown is not None and shown["cycles"] == 0
+    for name in tables:  # the heatmap, the first cohort's risk and its summary's top assets
+        assert after[name] and shown[name] == after[name], name
+    assert after["rows"][0] in shown["screen"]  # drawn, not only held
+    # The first screen checked: the status bar says when, as after a cycle (what run.py waits for).
+    assert shown["status"] is not None and f"updated {clock():%H:%M:%S} UTC" in shown["status"].plain

@@ -254,7 +254,8 @@ class DashboardScreen(Screen):
         self.query_one("#heatmap-panel").border_title = "Heatmap"
         self.query_one("#risk-panel").border_title = "Liquidation risk"
         self.query_one("#cohorts").focus()
-        self._warm_start()
+        if not self.refresh_loop.draw_prefetched():  # the live answers already in, else the recorded ones
+            self._warm_start()
 
     def _warm_start(self) -> None:
         """The newest recorded update in every panel for the first frame, aged, until live data
@@ -264,6 +265,10 @@ class DashboardScreen(Screen):
             return
         legend, recorded = found
         self.state.warm_start(legend, recorded_answers(recorded), recorded.at)
+        self.draw_held()
+
+    def draw_held(self) -> None:
+        """Every panel from what the state holds, before the first frame (the legend's too)."""
         self.draw_legend()  # with the rows' figures: the list is not laid out yet for draw_list
         self._draw_summary()
         self._draw_risk()
