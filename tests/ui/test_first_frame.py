@@ -8,6 +8,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from textual import events
 
 import hypertui.ui.app
 from hypertui.api.client import HyperTrackerClient
@@ -94,3 +95,20 @@ async def test_the_answers_in_when_the_dashboard_is_composed_are_in_its_first_fr
     assert after["rows"][0] in shown["screen"]  # drawn, not only held
     # The first screen checked: the status bar says when, as after a cycle (what run.py waits for).
     assert shown["status"] is not None and f"updated {clock():%H:%M:%S} UTC" in shown["status"].plain
+
+
+async def test_the_size_its_own_layout_tells_the_dashboard_lays_nothing_out_again(make_app):
+    """Textual's layout tells each widget its new size, the screen too, and Screen's handler takes
+    that for the terminal's: the whole screen was laid out and painted again after the first frame."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await settled(pilot)
+        frames: list[object] = []
+        display = app._display
+        app._display = lambda screen, update: (frames.append(update), display(screen, update))  # type: ignore[method-assign]
+        size = app.dashboard.size
+        app.dashboard.post_message(events.Resize(size, size))  # as the layout posts it
+        await settled(pilot)
+        assert frames == []
+        await pilot.resize_terminal(SIZE[0] - 1, SIZE[1])  # the terminal's: laid out
+        assert frames

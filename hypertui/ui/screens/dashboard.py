@@ -283,6 +283,12 @@ class DashboardScreen(Screen):
         layout = breakpoint_classes(self, event.size.width)
         if not self.has_class(*layout):
             self.post_message(self.LayoutChanged())  # handled once the class is set
+        elif event.size == self.size:
+            # The screen's own layout tells it its size too, and Screen's handler takes that for
+            # the terminal's: it laid the screen out again at the size it had just laid it out
+            # at, a second full frame after the first. A terminal resize comes before its layout
+            # (and one while a drill-down was on top, with its breakpoint class still to set).
+            event.prevent_default()
 
     @property
     def narrow(self) -> bool:
