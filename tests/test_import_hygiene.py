@@ -31,6 +31,12 @@ def test_the_app_leaves_the_drill_down_screens_until_they_open_and_the_keymap_ch
     assert "no binding has the id" not in out[1]  # known although PositionsScreen was not imported yet
 
 
+def test_the_start_leaves_the_positions_query_language_until_a_positions_view_opens():
+    code = "import sys; import hypertui.cli, hypertui.launch, hypertui.ui.app; print('hypertui.monitor.positions' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"  # not needed for the first frame: imported with the drill-downs, after it
+
+
 def test_the_drill_down_screens_are_imported_once_the_first_data_is_drawn():
     code = """
 import asyncio, sys

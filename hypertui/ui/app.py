@@ -24,7 +24,6 @@ from hypertui.api.models import Segment
 from hypertui.clock import utc_now
 from hypertui.monitor.dashboard_state import DashboardState
 from hypertui.monitor.plan import TIMED
-from hypertui.monitor.positions import PositionQuery
 from hypertui.ui import prefs as preferences
 from hypertui.ui.alert_center import AlertCenter
 from hypertui.ui.escape_key import prompt_escape
@@ -158,6 +157,8 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
 
     def open_positions(self, coin: str, segment_id: int | None) -> None:
         """Push the positions drill-down for coin × cohort over the (living) dashboard."""
+        # Imported here: the positions' query language is not needed to draw the first frame.
+        from hypertui.monitor.positions import PositionQuery
         from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 
         query = PositionQuery(coin=coin, segment_id=segment_id)
