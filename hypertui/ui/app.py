@@ -31,6 +31,7 @@ from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DASHBOARD_KEYS, PANEL_KEYS, REPLAY_KEYS, DashboardScreen  # others: where opened
+from hypertui.ui.screens.drilldown import KeptScreen
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
 from hypertui.ui.textual_internals import HookedApp, line_filters, set_line_filters
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
     from hypertui.api.prefetch import Prefetch
 
 log = logging.getLogger("hypertui.ui")
-Kept = TypeVar("Kept", bound=Screen)  # a drill-down the app keeps between openings
+Kept = TypeVar("Kept", bound=KeptScreen)  # a screen the app keeps between openings
 
 # The help's "Dashboard" keys, by id, in the order it has always listed them: the app's (on
 # every screen) and the dashboard screen's own, together.
@@ -161,10 +162,11 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.monitor.positions import PositionQuery
         from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 
-        query = PositionQuery(coin=coin, segment_id=segment_id)
-        self._push_drill_down(PositionsScreen(
-                self.client, self.clock, query, cohort_label(self.state.cohorts, segment_id), self.state.cohorts
-            ))
+        query, label = PositionQuery(coin=coin, segment_id=segment_id), cohort_label(self.state.cohorts, segment_id)
+        self._open_kept(
+            PositionsScreen, lambda: PositionsScreen(self.client, self.clock, query, label, self.state.cohorts),
+            filters=query, cohort=label, cohorts=self.state.cohorts,
+        )
 
     def on_dashboard_screen_history_wanted(self, message: DashboardScreen.HistoryWanted) -> None:
         self.open_history(message.segment_id)
@@ -174,7 +176,10 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.history import HistoryScreen
         from hypertui.ui.screens.positions import cohort_label
 
-        self._push_drill_down(HistoryScreen(self.client, self.clock, segment_id, cohort_label(self.state.cohorts, segment_id)))
+        label = cohort_label(self.state.cohorts, segment_id)
+        self._open_kept(
+            HistoryScreen, lambda: HistoryScreen(self.client, self.clock, segment_id, label), segment_id=segment_id, cohort=label
+        )
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
         self.open_coin(message.coin)
@@ -183,36 +188,41 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
         from hypertui.ui.screens.coin import CoinScreen
 
-        screen = self._kept(CoinScreen, lambda: CoinScreen(self.client, self.clock, coin, self.state.cohorts))
-        if screen.is_mounted:
-            screen.coin, screen.cohorts = coin, self.state.cohorts
-            screen.refill()
-        self._push_drill_down(screen)
+        cohorts = self.state.cohorts
+        self._open_kept(CoinScreen, lambda: CoinScreen(self.client, self.clock, coin, cohorts), coin=coin, cohorts=cohorts)
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
         from hypertui.ui.screens.bias import BiasOverviewScreen
 
-        screen = self._kept(BiasOverviewScreen, lambda: BiasOverviewScreen(self.client, self.clock))
-        if screen is not self.screen:
-            if screen.is_mounted:
-                screen.refill()
-            self.push_screen(screen)
+        self._open_kept(BiasOverviewScreen, lambda: BiasOverviewScreen(self.client, self.clock))
 
-    def _kept(self, kind: type[Kept], make: Callable[[], Kept]) -> Kept:
-        """The drill-down of `kind`, built on its first opening and kept (installed): opened again,
-        it is refilled, not composed, styled and mounted anew; closed, it is not taken apart widget
-        by widget (after which Textual repaints the dashboard a second time)."""
+    def _open_kept(self, kind: type[Kept], make: Callable[[], Kept], **shown: Any) -> None:
+        """Open the screen of `kind`, built by `make` on its first opening and kept (installed):
+        opened again, it is given what it is to show now (`shown`, attributes a new one takes in
+        its constructor) and refilled, not composed, styled and mounted anew; closed, it is not
+        taken apart widget by widget (after which Textual repaints the dashboard a second time)."""
         name = kind.__name__
         if not self.is_screen_installed(name):
             self.install_screen(make(), name)
-        return self.get_screen(name, kind)
+        screen = self.get_screen(name, kind)
+        if screen.is_mounted:
+            for attribute, value in shown.items():
+                setattr(screen, attribute, value)
+            screen.refill()
+        self._push_drill_down(screen)
 
     def _push_drill_down(self, screen: Screen) -> None:
         """Push `screen`, replacing a drill-down of the same kind on top (the palette can open one
-        from another), so escape always leads back towards the dashboard."""
+        from another), so escape always leads back towards the dashboard: a kept screen already
+        under the top one (a coin view under the positions opened from it) is shown by popping
+        what is over it, never stacked twice."""
         if self.screen is screen:
-            return  # a kept screen, refilled in place
+            return  # refilled in place
+        if screen in self.screen_stack:
+            while self.screen is not screen:
+                self.pop_screen()
+            return
         if type(self.screen) is type(screen):
             self.pop_screen()
         self.push_screen(screen)
@@ -239,7 +249,7 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.alerts import AlertsScreen
 
         if not isinstance(self.screen, AlertsScreen):
-            self.push_screen(AlertsScreen(self.alerts))
+            self._open_kept(AlertsScreen, lambda: AlertsScreen(self.alerts), center=self.alerts)
 
     def action_alert_rule(self) -> None:
         from hypertui.ui.screens.alert_form import open_alert_form
@@ -249,9 +259,14 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
     def action_help(self) -> None:
         from hypertui.ui.screens.help import HelpScreen
 
-        if isinstance(self.screen, HelpScreen):
-            return
-        self.push_screen(HelpScreen(self.key_sections()))
+        if not isinstance(self.screen, HelpScreen):
+            self._open_kept(HelpScreen, lambda: HelpScreen(self.key_sections()))  # the keys are fixed at start
+
+    def action_legend(self) -> None:
+        from hypertui.ui.screens.help import LegendScreen
+
+        if not isinstance(self.screen, LegendScreen):
+            self._open_kept(LegendScreen, LegendScreen)
 
     def key_sections(self) -> list[tuple[str, list[Binding]]]:
         """The bindings by where they work, with the keys in effect (after the [keys] remaps)."""

@@ -16,6 +16,7 @@ import textual.keys as textual_keys
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual._time import get_time  # the parser's clock
 from textual._xterm_parser import XTermParser  # the keys' parser of Textual's drivers; textual exports none
 from textual.app import App
@@ -37,6 +38,7 @@ __all__ = [
     "PRIVATE",
     "HookedApp",
     "HookedDataTable",
+    "HookedScreen",
     "XTermParser",
     "breakpoint_classes",
     "cell_styles",
@@ -66,8 +68,14 @@ __all__ = [
 # Each private name used below, on the class that defines it (on an instance: set in __init__).
 PRIVATE: dict[Any, tuple[str, ...]] = {
     textual_keys: ("_normalize_key_list",),
-    App: ("_filters", "_handle_exception", "_background_screens"),
-    Screen: ("_get_breakpoint_classes",),
+    App: (
+        "_filters", "_handle_exception", "_background_screens", "_replace_screen", "_screen_stacks", "_prune",
+        "_batch_count", "_begin_batch", "_end_batch",
+    ),
+    Screen: (
+        "_get_breakpoint_classes", "_on_timer_update", "_repaint_required", "_layout_required", "_scroll_required",
+        "_dirty_widgets",
+    ),
     Widget: ("_border_title", "_border_subtitle", "_refresh_scrollbars"),
     DOMNode: ("_merged_bindings", "_bindings"),
     XTermParser: ("_timeout_time",),
@@ -111,6 +119,72 @@ class HookedApp(App[ReturnType]):
         if self.screen_stack and self.screen.styles.background.a == 1:
             return []
         return super()._background_screens
+
+    async def _replace_screen(self, screen: Screen[Any]) -> Screen[Any]:
+        # Textual's, but a popped screen that is not kept is taken apart without the App being
+        # refreshed afterwards (its prune's post_mount: `parent.refresh(layout=True)`), which
+        # repainted the screen back on top a second time right after its resume had repainted it
+        # (a whole dashboard, ~25 KB at 160x45), nor refreshed before (the resume repaints it).
+        if self.is_screen_installed(screen) or any(screen in stack for stack in self._screen_stacks.values()):
+            return await super()._replace_screen(screen)
+        screen.post_message(events.ScreenSuspend())
+        self.capture_mouse(None)
+        await self._prune(screen, parent=None)
+        return screen
+
+    def push_screen(
+        self, screen: Screen[Any] | str, callback: Any = None, wait_for_dismiss: bool = False, *, mode: str | None = None
+    ) -> Any:
+        # Textual's, but with two frames fewer:
+        # - a HookedScreen opened for the first time is written once it has mounted: its resume
+        #   laid it out and wrote it whole before its widgets had mounted, and its AwaitMount
+        #   (`screen.refresh(layout=True)`, ~30 ms later) wrote it whole again (the positions'
+        #   first opening: two full frames, 8 + 10 KB at 160x45 headless);
+        # - the screen under a see-through one (the dashboard under help) is not repainted whole
+        #   on its suspend: the new screen's first frame is whole and draws it, and Textual's
+        #   refresh of it, coming a frame or two later, wrote every line again (help: 14 KB).
+        #   What changes on it (its footer's keys, a panel's blur) still repaints.
+        if wait_for_dismiss:
+            return super().push_screen(screen, callback, wait_for_dismiss=True, mode=mode)
+        under = self.screen if self.screen_stack else None
+        first = isinstance(screen, HookedScreen) and not screen.is_running
+        if first:
+            self._begin_batch()  # no frame written, of any screen, until it has mounted
+        mounted = super().push_screen(screen, callback, mode=mode)
+        if under is not None and under in self._background_screens:
+            under._repaint_required = False
+
+        async def mounted_then_painted(new: Screen[Any]) -> None:
+            try:
+                await mounted
+            finally:
+                self._end_batch()
+                new.refresh()  # its update, held by the batch: one frame (HookedScreen)
+
+        if first:
+            self.call_next(mounted_then_painted, screen)
+        return mounted
+
+
+class HookedScreen(Screen[ReturnType]):
+    """A screen that writes a layout and a repaint of the whole screen due together as one frame.
+
+    Textual's update timer lays the screen out and writes its dirty widgets (`_refresh_layout`
+    ends in a compositor refresh), then, the whole screen's repaint being due too, writes every
+    line again: a kept screen refilled and shown again (new lines: a layout) wrote 41-43 of its lines
+    (~8 KB at 160x45) in a frame of their own right before the resume's whole one.
+    """
+
+    def _on_timer_update(self) -> None:
+        if (
+            self._repaint_required
+            and (self._layout_required or self._scroll_required)
+            and self.is_current
+            and not self.app._batch_count
+        ):
+            self._repaint_required = False
+            self._dirty_widgets.add(self)  # the layout's own refresh writes the whole screen
+        super()._on_timer_update()
 
 
 def line_filters(app: App[Any]) -> list[LineFilter]:

@@ -61,12 +61,21 @@ async def test_each_private_name_is_still_on_textuals_class(owner: type, name: s
         )
 
 
-def test_the_overridden_steps_keep_their_parameters():
-    """HookedDataTable overrides three private methods: a changed signature would be called wrongly."""
-    for name in ("_render_line_in_row", "_update_dimensions", "_size_updated"):
-        ours = inspect.signature(getattr(internals.HookedDataTable, name))
-        theirs = inspect.signature(getattr(DataTable, name))
-        assert list(ours.parameters) == list(theirs.parameters), f"DataTable.{name} changed its parameters"
+@pytest.mark.parametrize(
+    ("ours", "theirs", "name"),
+    [
+        (internals.HookedDataTable, DataTable, "_render_line_in_row"),
+        (internals.HookedDataTable, DataTable, "_update_dimensions"),
+        (internals.HookedDataTable, DataTable, "_size_updated"),
+        (internals.HookedApp, App, "_replace_screen"),
+        (internals.HookedScreen, Screen, "_on_timer_update"),
+    ],
+    ids=lambda x: getattr(x, "__name__", x),
+)
+def test_the_overridden_steps_keep_their_parameters(ours: type, theirs: type, name: str):
+    """The private methods our classes override: a changed signature would be called wrongly."""
+    mine, textuals = inspect.signature(getattr(ours, name)), inspect.signature(getattr(theirs, name))
+    assert list(mine.parameters) == list(textuals.parameters), f"{theirs.__name__}.{name} changed its parameters"
 
 
 @pytest.mark.parametrize(

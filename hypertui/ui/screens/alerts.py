@@ -1,6 +1,8 @@
 """`!`: the alert rules in effect (current value and state) and what fired, newest first.
 
-Pushed over the living dashboard; it is re-shown after every refresh's evaluation.
+Pushed over the living dashboard; it is re-shown after every refresh's evaluation. Kept between
+openings (it holds nothing of its own: the rules and what fired are the alert center's): opened
+again, it shows them afresh with both tables' cursors and scroll at the top.
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Static
 
 from hypertui.monitor.alert_rules import describe, format_value
 from hypertui.ui.alert_center import AlertCenter
+from hypertui.ui.screens.drilldown import KeptScreen
 from hypertui.ui.signals import signals_of
 from hypertui.ui.widgets.footer import Footer
 from hypertui.ui.widgets.synced_table import Column, Row, SyncedTable
@@ -37,7 +39,7 @@ FIRED_COLUMNS: list[Column] = [
 ]
 
 
-class AlertsScreen(Screen):
+class AlertsScreen(KeptScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace,exclamation_mark", "back", "Back", key_display="esc / !", id="alerts.back"),
     ]
@@ -59,6 +61,13 @@ class AlertsScreen(Screen):
         for table in self.query(SyncedTable):
             table.cursor_type = "row"
         self.query_one("#alerts-fired", SyncedTable).set_columns(FIRED_COLUMNS)
+        self.query_one("#alerts-fired", SyncedTable).focus()
+        self.show()
+
+    def refill(self) -> None:
+        for table in self.query(SyncedTable):
+            table.move_cursor(row=0, scroll=False)
+            table.scroll_home(animate=False, immediate=True)
         self.query_one("#alerts-fired", SyncedTable).focus()
         self.show()
 

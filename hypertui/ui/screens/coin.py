@@ -41,9 +41,8 @@ from hypertui.monitor.coin_rows import (
     position_metric_series,
 )
 from hypertui.monitor.export import Table
-from hypertui.monitor.positions import PositionQuery
 from hypertui.ui.screens.drilldown import Clock, DrillDownScreen, Part, drill_down_bindings, reload_binding, retext, status_line
-from hypertui.ui.screens.positions import PositionsScreen, cohort_label
+from hypertui.ui.screens.positions import cohort_label
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.chart import Chart
 from hypertui.ui.widgets.footer import Footer
@@ -338,9 +337,7 @@ class CoinScreen(DrillDownScreen):
     def action_positions(self) -> None:
         sid = self.cohort_id
         if sid is not None:
-            query = PositionQuery(coin=self.coin, segment_id=sid)
-            label = cohort_label(self.cohorts, sid)
-            self.app.push_screen(PositionsScreen(self.client, self.clock, query, label, self.cohorts))
+            self.open_positions(self.coin, sid)
 
     def action_cycle_age(self) -> None:
         self.age = POSITION_AGES[(POSITION_AGES.index(self.age) + 1) % len(POSITION_AGES)]

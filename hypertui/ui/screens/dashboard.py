@@ -118,7 +118,7 @@ PANEL_KEYS = [
     Binding("tab", "next_panel", "Next panel", show=False, id="dashboard.next_panel"),
     Binding("shift+tab", "previous_panel", "Previous panel", show=False, id="dashboard.previous_panel"),
     Binding("i", "coin_view", "Coin view", show=False, id="dashboard.coin_view"),
-    Binding("L", "legend", "Legend: what the marks mean", show=False, id="dashboard.legend"),
+    Binding("L", "app.legend", "Legend: what the marks mean", show=False, id="dashboard.legend"),
 ]
 # The keys that act on what the dashboard shows: bound here, so they do nothing over a drill-down
 # (the app's own keys, quit, help, refresh, pause, work on every screen).
@@ -341,11 +341,6 @@ class DashboardScreen(Screen):
     def action_previous_panel(self) -> None:
         i = FOCUS_ORDER.index(self._current_panel())
         self._focus_panel(FOCUS_ORDER[(i - 1) % len(FOCUS_ORDER)])
-
-    def action_legend(self) -> None:
-        from hypertui.ui.screens.help import LegendScreen
-
-        self.app.push_screen(LegendScreen())
 
     def focus_heatmap(self) -> None:
         self._focus_panel("heatmap")

@@ -9,28 +9,33 @@ Each is pushed over the dashboard, which stays alive underneath, and:
   cancels them all (Textual cancels a removed node's workers);
 - ends with a status line: what is shown, `⋯ loading…` while a load is on its way, headed by the
   last error and how to retry while the last data stays on screen;
-- may be kept between openings (the coin view and the bias overview: the app installs them):
-  opened again it is refilled (`refill`), not composed, styled and mounted anew, and closed it is
-  not taken apart widget by widget; its resume restyles it only if the theme changed meanwhile.
+- is kept between openings (`KeptScreen`, as the alerts and help are too: the app installs them):
+  opened again it is refilled (`refill`) before it is shown, not composed, styled and mounted anew;
+  closed, it is not taken apart widget by widget, and lets go of the rows it held (`release`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from rich.text import Text
 from textual import events
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Static
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.monitor.export import Table
 from hypertui.ui.export_key import export_tables
+from hypertui.ui.textual_internals import HookedScreen
+
+if TYPE_CHECKING:
+    from hypertui.ui.app import HyperTuiApp
 
 Clock = Callable[[], datetime]
 Part = str | tuple[str, str]  # a piece of a status line, as Text.assemble takes it
+Result = TypeVar("Result")
 
 
 def drill_down_bindings(screen: str, *own: Binding) -> list[BindingType]:
@@ -66,7 +71,47 @@ def retext(static: Static, text: Text) -> None:
         static.update(text, layout=False)
 
 
-class DrillDownScreen(Screen[None]):
+class KeptScreen(HookedScreen[Result]):
+    """A screen the app builds on its first opening and keeps (installed) between openings.
+
+    Opened again, it is refilled (`refill`: everything it holds as a new one's, then a load)
+    before it is shown, so its requests are on their way at once (the embedded simulator's answers
+    often come in time for the first frame); its new lines (a layout) are written in its resume's
+    whole repaint, not in a frame of their own before it (HookedScreen). Closed, it is not taken
+    apart widget by widget (after which Textual repainted the dashboard a second time), and it
+    lets go of the rows it held (`release`). Its resume restyles it only if the theme changed
+    since it was last styled.
+    """
+
+    def __init__(self, name: str | None = None, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)  # Screen's: a ModalScreen's comes first in the help's
+        self._styled_under: str | None = None  # the theme its widgets were last styled under
+
+    def refill(self) -> None:
+        """Opened again: show afresh what a new screen would, and load it."""
+        raise NotImplementedError(f"{type(self).__name__} has nothing to refill")
+
+    def release(self) -> None:
+        """Closed: drop what a refill would replace anyway (rows, answers on their way)."""
+
+    @property
+    def closed(self) -> bool:
+        """Off the screen stack: kept for the next opening, not under another screen."""
+        return self not in self.app.screen_stack
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual restyles every widget of a screen on each resume (~10-30 ms for the coin view's
+        # 40): a kept screen back under the theme it was styled under looks the same without.
+        if self._styled_under == self.app.theme:
+            event.refresh_styles = False
+        self._styled_under = self.app.theme
+
+    def on_screen_suspend(self) -> None:
+        if self.closed:  # not merely under a modal or a wallet's book
+            self.release()
+
+
+class DrillDownScreen(KeptScreen[None]):
     """A screen over the dashboard that loads with `client`, at times read from `clock`, and
     exports what `export_tables` returns."""
 
@@ -74,11 +119,6 @@ class DrillDownScreen(Screen[None]):
         super().__init__(id=id)
         self.client = client
         self.clock = clock
-        self._styled_under: str | None = None  # the theme its widgets were last styled under
-
-    def refill(self) -> None:
-        """A kept screen opened again: show afresh what a new one would, and load it."""
-        raise NotImplementedError(f"{type(self).__name__} is not kept between openings")
 
     def api_update(self) -> datetime | None:
         """The API's update (`lastUpdate`) as state/status last said; None while none was read."""
@@ -100,15 +140,13 @@ class DrillDownScreen(Screen[None]):
             and status.next_update is not None and self.clock() < status.next_update
         )
 
-    def on_screen_resume(self, event: events.ScreenResume) -> None:
-        # Textual restyles every widget of a screen on each resume (~10-30 ms for the coin view's
-        # 40): a kept screen back under the theme it was styled under looks the same without.
-        if self._styled_under == self.app.theme:
-            event.refresh_styles = False
-        self._styled_under = self.app.theme
-
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def open_positions(self, coin: str, segment_id: int) -> None:
+        """The positions of coin × cohort, opened as the dashboard opens them (the app keeps one
+        such screen: another built here would take its id)."""
+        cast("HyperTuiApp", self.app).open_positions(coin, segment_id)
 
     def export_tables(self) -> list[Table]:
         """What the export keys write: what the screen holds now (none: a toast says so)."""

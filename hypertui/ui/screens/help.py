@@ -1,5 +1,9 @@
 """`?`: every key, read from the bindings themselves so the list cannot drift from the code; and
-`L`: what each mark means, with the thresholds the rows are built with (also at the end of help)."""
+`L`: what each mark means, with the thresholds the rows are built with (also at the end of help).
+
+Both are kept between openings (their Rich tables laid out once: `?` took 170 ms to build and lay
+them out on every opening): the keys are fixed at start (the [keys] remaps are read once), and
+the legend's marks are drawn again in the new theme's colours when it changes."""
 
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ from textual.widgets import Static
 from hypertui.monitor.deltas import FELL, ROSE
 from hypertui.monitor.heat import CHANGE_BANDS, GLYPHS
 from hypertui.monitor.rows import BIAS_DEAD_ZONE, RISK_HIGH, RISK_WARN, SHARE_DEAD_ZONE
+from hypertui.ui.screens.drilldown import KeptScreen
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import change_text, lean_text
 
@@ -92,8 +97,19 @@ def legend(signals: Signals) -> Group:
     return Group(*parts)
 
 
-class _ScrollingBox(ModalScreen[None]):
-    """A modal of one VerticalScroll that j/k scroll, as they move in every list and table."""
+class _ScrollingBox(ModalScreen[None], KeptScreen[None]):  # Textual takes the CSS of the first base
+    """A modal of one VerticalScroll that j/k scroll, as they move in every list and table, whose
+    legend (`.legend`, if it shows one) follows the theme."""
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, lambda _: self._show_legend())
+
+    def _show_legend(self) -> None:
+        for box in self.query(".legend").results(Static):
+            box.update(legend(signals_of(self)))
+
+    def refill(self) -> None:
+        self.query_one(VerticalScroll).scroll_home(animate=False, immediate=True)  # as a new one opens
 
     def action_scroll_box(self, lines: int) -> None:
         self.query_one(VerticalScroll).scroll_relative(y=lines, animate=False)
@@ -121,7 +137,7 @@ class HelpScreen(_ScrollingBox):
             box.border_title = "Keys, then marks"
             box.border_subtitle = "escape closes"
             yield Static(key_table(self._sections))
-            yield Static(legend(signals_of(self)), id="help-legend")
+            yield Static(legend(signals_of(self)), id="help-legend", classes="legend")
 
 
 class LegendScreen(_ScrollingBox):
@@ -137,4 +153,4 @@ class LegendScreen(_ScrollingBox):
         with VerticalScroll(id="legend-box") as box:
             box.border_title = "What the marks mean"
             box.border_subtitle = "escape closes · ? for keys"
-            yield Static(legend(signals_of(self)))
+            yield Static(legend(signals_of(self)), classes="legend")

@@ -2,7 +2,9 @@
 
 Pushed over the dashboard, which stays alive underneath. The snapshots (2-hourly, newest first,
 the newest one live) are fetched in a worker, paging with `iter_bias_history` from
-`now - window`; a failure is shown on one line and the last data stays on screen.
+`now - window`; a failure is shown on one line and the last data stays on screen. Kept between
+openings: opened again (for any cohort) it starts from the default window and recency; closed,
+it drops its snapshots.
 """
 
 from __future__ import annotations
@@ -101,6 +103,21 @@ class HistoryScreen(DrillDownScreen):
         self.started: datetime | None = None  # `start` of the last request
         self._mounted = False  # an answer that comes in before on_mount is shown by it
 
+    def refill(self) -> None:
+        """Afresh for `segment_id` and `cohort` (set before): a new screen's window and recency,
+        its cursor and scroll, and a load."""
+        self.release()
+        self.window, self.recency = "7d", "all"
+        self._show_crumb()
+        self.table.move_cursor(row=0, scroll=False)
+        self.table.scroll_home(animate=False, immediate=True)
+        self.load()
+
+    def release(self) -> None:
+        self.workers.cancel_group(self, "history")
+        self.snapshots, self.error, self.fetching = [], None, False
+        self._show()  # the table's rows and the charts' points go too
+
     def compose(self) -> ComposeResult:
         # The snapshots need nothing from the screen: asked for now, they travel while it is
         # built and styled.
@@ -115,9 +132,12 @@ class HistoryScreen(DrillDownScreen):
         yield Static(id="history-status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def _show_crumb(self) -> None:
         crumb = Text.assemble(("Dashboard", "dim"), " › ", self.cohort, " › ", ("history", "bold"))
         self.query_one("#history-crumb", Static).update(crumb)
+
+    def on_mount(self) -> None:
+        self._show_crumb()
         table = self.table
         table.cursor_type = "row"
         table.set_columns(COLUMNS)

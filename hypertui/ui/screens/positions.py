@@ -7,6 +7,9 @@ comes within a screen of the end of what is loaded. At most `MAX_PAGES` pages ho
 pages far from the cursor are dropped and fetched again (by their kept cursor) if revisited.
 `S` sorts the rows held (the API only orders by open time): no request, and no paging while sorted.
 `s` (side) filters the rows held, without a request either: the API has no side parameter.
+The coin × cohort list is kept between openings (a wallet's book is not): opened again it starts
+from its new query as a new one would; closed, it drops every row it held (a window of up to
+`MAX_PAGES` pages) and cancels the pages on their way.
 """
 
 from __future__ import annotations
@@ -93,11 +96,30 @@ class PositionsScreen(DrillDownScreen):
     def _new_window(self) -> PageWindow:
         return PageWindow(side=self.filters.side)
 
+    def refill(self) -> None:
+        """Afresh for `filters`, `cohort` and `cohorts` (set before): no rows, sort, error or
+        address box, the cursor and scroll at the top, and the first page asked for."""
+        self.release()
+        box = self.query_one(AddressFilter)
+        box.value, box.display = "", False
+        self._show_crumb()
+        self.view.focus()
+        self._load_first_page()
+        self._show()
+        self._fetch_wanted()
+
+    def release(self) -> None:
+        self._drop_rows()
+        self.view.show(self.window, "")  # the view lets go of the old window, its cursor and scroll back at the top
+
+    def _load_first_page(self) -> None:
+        self._pin_params()
+        self._load_page(0)
+
     def compose(self) -> ComposeResult:
         # The first page needs nothing from the screen: asked for now, it travels while the
         # screen is built and styled (~30 ms) and often arrives in time for the first frame.
-        self._pin_params()
-        self._load_page(0)
+        self._load_first_page()
         yield Static(id="positions-crumb")
         yield Static(id="positions-filters")
         yield AddressFilter()
@@ -105,7 +127,7 @@ class PositionsScreen(DrillDownScreen):
         yield Static(id="positions-status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    def _show_crumb(self) -> None:
         f = self.filters
         where = f"wallet {f.address}" if f.book else f.coin
         crumb = Text.assemble(
@@ -113,6 +135,9 @@ class PositionsScreen(DrillDownScreen):
             ("book" if f.book else "positions", "bold"),
         )
         self.query_one("#positions-crumb", Static).update(crumb)
+
+    def on_mount(self) -> None:
+        self._show_crumb()
         self.view.focus()
         self._show()
         self._fetch_wanted()  # whatever more the view's height needs
@@ -130,7 +155,7 @@ class PositionsScreen(DrillDownScreen):
     def _fetch_wanted(self) -> None:
         """Start a worker for each page the view needs (none while an error waits for `r`, nor
         while sorted: a sort covers the rows it was given)."""
-        if self.error is not None or not self.is_attached or self.sorted is not None:
+        if self.error is not None or not self.is_attached or self.sorted is not None or self.closed:
             return
         view = self.view
         first, last = view.visible_rows()
@@ -318,12 +343,16 @@ class PositionsScreen(DrillDownScreen):
         self._fetch_wanted()  # fewer rows may leave the view short: the next page, as when scrolling
 
     def _restart(self) -> None:
+        self._drop_rows()
+        self._show()
+        self._fetch_wanted()
+
+    def _drop_rows(self) -> None:
+        """No rows held, none on their way, no error: a new window for the filters."""
         self.workers.cancel_group(self, "positions")
         self.window = self._new_window()
         self.sorted = None  # new rows: in the API's order until sorted again
         self.error = None
-        self._show()
-        self._fetch_wanted()
 
     def action_sort(self) -> None:
         """The rows held now in the next order: value, uPnL, distance to liquidation, leverage,
