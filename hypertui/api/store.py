@@ -9,8 +9,9 @@ same rows are a recording of what the API said at each one.
 
 A store that cannot be used (corrupt, locked, unwritable, a full disk) never stops hypertui:
 its contents go on in memory for this session, `problem` says why in one line, and a corrupt
-file is moved aside under a name that says so, never deleted. In memory only the newest update
-of each request is kept: nothing outlives the process to replay the rest.
+file is moved aside under a name that says so, never deleted. In memory (the embedded
+simulator's, `--no-store`) only the last MEMORY_UPDATES updates of each request are kept: this
+session's recent past to replay, bounded, and nothing outlives the process.
 """
 
 from __future__ import annotations
@@ -58,6 +59,9 @@ CREATE TABLE IF NOT EXISTS meta (
 # A lock held by another program is waited for this long (seconds), then the store is given up:
 # lookups run on the UI's thread.
 _BUSY_TIMEOUT = 0.5
+# The updates of each request a store in memory keeps: a heatmap is ~100 KB packed, so ~2 MB of
+# them, the last 5 minutes of the simulator's 15 s updates, hours of the API's.
+MEMORY_UPDATES = 20
 
 
 def default_path() -> Path:
@@ -169,15 +173,18 @@ class SnapshotStore:
         return _unpacked(rows[0][0]) if rows else None  # a damaged row: asked for again, and replaced
 
     def keep(self, endpoint: str, params: str, last_update: str, fetched_at: datetime, body: bytes) -> None:
-        if self._in_memory:
-            self._execute(
-                "DELETE FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update!=?",
-                (self.source, endpoint, params, last_update),
-            )
         self._execute(
             "INSERT OR REPLACE INTO answers VALUES (?, ?, ?, ?, ?, ?)",
             (self.source, endpoint, params, last_update, fetched_at.isoformat(), zlib.compress(body)),
         )
+        if self._in_memory:
+            request = (self.source, endpoint, params)
+            self._execute(
+                "DELETE FROM answers WHERE source=? AND endpoint=? AND params=? AND last_update NOT IN "
+                "(SELECT last_update FROM answers WHERE source=? AND endpoint=? AND params=? "
+                "ORDER BY last_update DESC LIMIT ?)",
+                (*request, *request, MEMORY_UPDATES),
+            )
 
     # --- the recording ------------------------------------------------------------------------
 

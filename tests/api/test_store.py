@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from hypertui.api.store import SnapshotStore
+from hypertui.api.store import MEMORY_UPDATES, SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.source import simulator_client
 from tests.conftest import FROZEN_NOW
@@ -101,7 +101,7 @@ async def test_an_unchanged_answer_from_the_store_is_the_same_object(tmp_path, c
 _WRITER = """
 import asyncio, sys
 from datetime import datetime
-from hypertui.api.store import SnapshotStore
+from hypertui.api.store import MEMORY_UPDATES, SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.source import simulator_client
 
@@ -248,6 +248,19 @@ async def test_an_answer_parsed_for_this_update_is_not_read_from_the_store_again
 
 def _held_updates(store: SnapshotStore) -> list[str]:
     return [key for key, _ in store.recorded()]
+
+
+def test_in_memory_the_last_updates_of_each_request_are_kept_for_replay(clock):
+    from datetime import timedelta
+
+    store = SnapshotStore(source=SOURCE)
+    times = [(FROZEN_NOW + timedelta(minutes=m)).isoformat() for m in range(MEMORY_UPDATES + 2)]
+    store.keep(STATUS, "", times[0], FROZEN_NOW, b"{}")  # a request not asked again keeps its update
+    for at in times:
+        store.keep(SUMMARY, "", at, FROZEN_NOW, b"{}")
+    held = store._db.execute("SELECT last_update FROM answers WHERE endpoint=? ORDER BY 1", (SUMMARY,)).fetchall()
+    assert [at for (at,) in held] == times[-MEMORY_UPDATES:]
+    assert store.answer(STATUS, "", times[0]) == b"{}"
 
 
 def test_answers_and_token_counts_older_than_the_days_kept_are_pruned_once_a_day(tmp_path):

@@ -15,8 +15,9 @@ from hypertui.monitor.replay import NOT_RECORDED
 from hypertui.monitor.rows import cohort_totals
 from hypertui.ui.screens.since import SinceScreen
 from hypertui.ui.screenshots import settled
-from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.cohort_list import CohortList
+from hypertui.ui.widgets.heatmap import HeatmapTable
+from hypertui.ui.widgets.risk_table import RiskTable
 from tests.ui.test_alerts_screen import toasts
 from tests.ui.test_dashboard_store import SIZE, status_line, store_app
 
@@ -121,6 +122,18 @@ async def test_with_nothing_recorded_before_the_live_update_the_key_says_so_in_o
         await pilot.pause()
         assert app.dashboard.replay is None
         assert toasts(app) == ["Nothing recorded before the update shown"]
+
+
+async def test_the_simulators_session_in_memory_steps_back_through_its_own_updates(clock):
+    app = store_app(SnapshotStore(), clock, update_interval=UPDATE)  # as the embedded simulator's
+    async with app.run_test(size=SIZE) as pilot:
+        _, second, live = await record(pilot, clock)
+        coin, sid, share = a_cell_that_moved(Recording(app.client.store), second, live)
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert app.dashboard.replay.at == second
+        assert shown_cell(app, coin, sid).endswith(f"{share * 100:.0f}%")
+        assert app.dashboard.query_one(RiskTable).row_count > 0  # the cohort's risk, as shown then
 
 
 async def test_a_drill_down_opened_while_replaying_says_its_positions_are_live(tmp_path, clock):
