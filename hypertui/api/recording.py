@@ -64,6 +64,11 @@ class DashboardAnswers:
     risk: dict[int, LiquidationRiskPage]  # each cohort's first page, the longest held
 
 
+def cohort_paths(cohort: int) -> tuple[str, str]:
+    """The paths of one cohort's summary and liquidation risk (as SUMMARY_PATHS and RISK_PATHS match)."""
+    return f"/segments/{cohort}/summary", f"/{cohort}/assets/liquidation-risk"
+
+
 def risk_cohort(endpoint: str) -> int:
     """The cohort of a liquidation-risk path (/9/assets/liquidation-risk)."""
     return int(endpoint.split("/")[1])

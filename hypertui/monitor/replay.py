@@ -15,9 +15,8 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter
 
-from hypertui.api.client import STATUS_PATH
 from hypertui.api.models import Segment, StateStatus
-from hypertui.api.recording import HEATMAP_PATH, LEGEND_PATH, DashboardAnswers, Recording
+from hypertui.api.recording import HEATMAP_PATH, LEGEND_PATH, DashboardAnswers, Recording, cohort_paths
 from hypertui.api.requests import Request
 from hypertui.monitor import format as fmt
 from hypertui.monitor.changes import REFERENCES, SinceLastLooked, reference_update, since_last_looked
@@ -78,10 +77,14 @@ class Replay:
         return self._state
 
 
-def with_panels(recording: Recording) -> list[datetime]:
-    """The updates recorded with a panel's answer: those a replay steps through (one whose status
-    alone was checked, the day's budget skipping its panels, would show every panel empty)."""
-    return [update.at for update in recording.updates() if update.endpoints - {STATUS_PATH, LEGEND_PATH}]
+def with_panels(recording: Recording, cohort: int) -> list[datetime]:
+    """The updates recorded with something the panels show for `cohort` (the one on screen): the
+    heatmap (the cohort list's figures too), or that cohort's summary or risk; those a replay
+    steps through. Not one whose status alone was checked (the day's budget skipping its
+    panels), nor one holding another cohort's answers alone (a cohort the cursor left keeps its
+    answers at the last update it was asked at): every panel there would be empty."""
+    shown = {HEATMAP_PATH, *cohort_paths(cohort)}
+    return [update.at for update in recording.updates() if update.endpoints & shown]
 
 
 def with_heatmap(recording: Recording) -> list[datetime]:

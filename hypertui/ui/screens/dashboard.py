@@ -718,13 +718,13 @@ class DashboardScreen(Screen):
         if self.state.view is None:  # no legend yet: nothing to draw a recorded update with
             self.notify("Nothing to replay until the cohorts are in", severity="warning", timeout=3)
             return
-        live = self.state.heatmap_update
+        live, cohort = self.state.heatmap_update, self.state.view.cohort_id
         if step > 0:
             if self.replay is not None:  # live is already the newest
-                at = step_forward(self._recorded_updates(), self.replay.at, by)
+                at = step_forward(self._recorded_updates(cohort), self.replay.at, by)
                 self._show_update(None if at is None or (live is not None and at >= live) else at)
             return
-        updates = self._recorded_updates()
+        updates = self._recorded_updates(cohort)
         at = step_back(updates, self.replay.at if self.replay else live, by)
         if at is None:
             before = "a day before" if by else "before"
@@ -757,9 +757,10 @@ class DashboardScreen(Screen):
         before, lines = self._since
         self.app.push_screen(SinceScreen(before, self._session_first, lines))
 
-    def _recorded_updates(self) -> list[datetime]:
-        """The updates the store holds panels of for this source (read when a key asks: it grows underneath)."""
-        return with_panels(Recording(self.client.store))
+    def _recorded_updates(self, cohort: int) -> list[datetime]:
+        """The updates the store holds panels of for this source and `cohort`, the one on screen
+        (read when a key asks: it grows underneath)."""
+        return with_panels(Recording(self.client.store), cohort)
 
     def _show_update(self, at: datetime | None) -> None:
         """Draw the recorded update `at` in every panel (None: live again)."""
