@@ -11,6 +11,7 @@ API at one moment in the past: `hypertui dump KIND --at TIME` is the usual dump 
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass
@@ -42,6 +43,9 @@ LEGEND_PATH = "/segments"
 BIAS_24H_PATH = "/exports/segments-bias-charts-data-24h"
 SUMMARY_PATHS = "/segments/%/summary"  # SQL LIKE patterns of the per-cohort endpoints
 RISK_PATHS = "/%/assets/liquidation-risk"
+# The updates whose parsed dashboard answers a Recording keeps: the few a replay steps back and
+# forth between (a heatmap takes ~10 ms to parse, half a step's time).
+KEPT_UPDATES = 8
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,8 @@ class Recording:
 
     def __init__(self, store: SnapshotStore) -> None:
         self.store = store
+        # `dashboard_at`'s answers of the updates read last, with the rows held at each then.
+        self._parsed: OrderedDict[datetime, tuple[int, DashboardAnswers]] = OrderedDict()
 
     def updates(self) -> list[RecordedUpdate]:
         """Every update held, newest first, with what each holds."""
@@ -121,7 +127,18 @@ class Recording:
                 yield at, endpoint, params, answer
 
     def dashboard_at(self, at: datetime) -> DashboardAnswers:
-        """What the dashboard's panels held at update `at` itself (see `updates`)."""
+        """What the dashboard's panels held at update `at` itself (see `updates`): parsed once
+        while it holds the same rows (the last KEPT_UPDATES read are kept); one that gained rows
+        since, as the update the API is on does, is read again."""
+        rows = self.store.held_at(update_key(at))
+        kept = self._parsed.pop(at, None)
+        answers = kept[1] if kept is not None and kept[0] == rows else self._read_dashboard(at)
+        self._parsed[at] = (rows, answers)  # the newest read last
+        if len(self._parsed) > KEPT_UPDATES:
+            self._parsed.popitem(last=False)
+        return answers
+
+    def _read_dashboard(self, at: datetime) -> DashboardAnswers:
         summaries = {s.segment.id: s for _, _, params, s in self.series(SUMMARY_PATHS, SegmentSummary, at, at) if not params}
         heatmap = next((h for _, _, params, h in self.series(HEATMAP_PATH, Heatmap, at, at) if not params), None)
         risk: dict[int, LiquidationRiskPage] = {}

@@ -196,6 +196,10 @@ class SnapshotStore:
             (self.source,),
         )
 
+    def held_at(self, last_update: str) -> int:
+        """The answers held at this update (lastUpdate): read from the index alone."""
+        return self._execute("SELECT COUNT(*) FROM answers WHERE source=? AND last_update=?", (self.source, last_update))[0][0]
+
     def answers_until(self, endpoint: str, params: str, until: str) -> Generator[tuple[str, bytes], None, None]:
         """(lastUpdate, body) held for this request at updates at or before `until`, newest first."""
         rows = self._each(

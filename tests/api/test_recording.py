@@ -9,7 +9,7 @@ import zlib
 from datetime import timedelta
 
 from hypertui.api.models import Heatmap, SegmentSummary, StateStatus
-from hypertui.api.recording import Recording
+from hypertui.api.recording import KEPT_UPDATES, Recording
 from hypertui.api.store import SnapshotStore
 from hypertui.source import simulator_client
 from tests.conftest import FROZEN_NOW
@@ -115,3 +115,22 @@ async def test_the_dashboards_answers_at_an_update_are_those_recorded_at_it(tmp_
     held = Recording(SnapshotStore(path, source=SOURCE)).dashboard_at(status.last_update)
     assert held.summaries == {9: summary} and held.heatmap == heatmap
     assert held.risk == {9: longest} and longest != first_page
+
+
+async def test_an_updates_dashboard_answers_are_parsed_once_while_its_rows_are_the_same(tmp_path, clock):
+    path = tmp_path / "s.sqlite3"
+    store = SnapshotStore(path, source=SOURCE)
+    async with simulator_client(seed=7, scale="small", clock=clock, store=store) as client:
+        at = (await client.state_status()).last_update
+        await client.heatmap()
+        recording = Recording(store)
+        held = recording.dashboard_at(at)
+        assert recording.dashboard_at(at) is held  # stepping back to it again parses nothing
+        summary = await client.summary(9)  # the update the API is on gains an answer: read again
+        again = recording.dashboard_at(at)
+        assert again is not held and again.summaries == {9: summary} and again.heatmap == held.heatmap
+        for _ in range(KEPT_UPDATES):  # as many other updates read since: it is let go
+            clock.advance(60)
+            await client.state_status()
+            recording.dashboard_at((await client.state_status()).last_update)
+        assert recording.dashboard_at(at) is not again

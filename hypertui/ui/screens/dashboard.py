@@ -202,7 +202,8 @@ class DashboardScreen(Screen):
         self._stale: set[str] = set()
         self._resumed = False
         self.replay: Replay | None = None  # the recorded update on screen; None: live
-        self.references = ChangeReference(Recording(client.store))
+        self.recording = Recording(client.store)  # one, for the updates it keeps parsed
+        self.references = ChangeReference(self.recording)
         self._session_first: datetime | None = None  # the first update this session showed live
         self._since: tuple[datetime, list[str]] | None = None  # the previous session's last update, and the moves since
 
@@ -764,7 +765,7 @@ class DashboardScreen(Screen):
 
     def _show_update(self, at: datetime | None) -> None:
         """Draw the recorded update `at` in every panel (None: live again)."""
-        self.replay = None if at is None else Replay(Recording(self.client.store).dashboard_at(at))
+        self.replay = None if at is None else Replay(self.recording.dashboard_at(at))
         with self.app.batch_update():
             self.draw_all()
             self.draw_status()
