@@ -160,6 +160,18 @@ async def test_the_series_title_says_the_cohorts_latest_upnl_and_funding_on_the_
         assert [name for name, _, _ in app.client.calls].count("iter_position_metrics") == 1  # no request of its own
 
 
+async def test_the_filters_line_names_the_series_window_on_screen_held_or_fetched(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 0)
+        for window in ("30d", "24h", "7d", "30d"):  # the last two held: shown without a request
+            await pilot.press("t")
+            await _loaded(pilot)
+            assert f"every update, last {window} " in _crumb(screen, "#series-title")
+            assert f"cohort series over {window} (t)" in _crumb(screen, "#coin-filters")
+        assert [name for name, _, _ in app.client.calls].count("iter_position_metrics") == 3
+
+
 async def test_failure_keeps_the_table_and_r_retries(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:

@@ -265,6 +265,20 @@ class CoinScreen(DrillDownScreen):
     def _show(self) -> None:
         if not (self._mounted and self.is_attached):
             return
+        self._show_filters()
+        items = self.breakdown.data if self.breakdown else []
+        with_change = any(c.past_total_position_value for c in items)
+        self.table.set_columns(table_columns(with_change))
+        signals = signals_of(self)
+        self.table.sync(
+            [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
+        )
+        self._show_series()
+        retext(self.query_one("#coin-status", Static), self.status_text())
+
+    def _show_filters(self) -> None:
+        """The line naming the position age and the series window on screen, and what the server
+        could not filter by."""
         filters = Text.assemble(
             " position age ", (self.age, "bold"), " ", ("(f)", "dim"),
             " · cohort series over ", (self.window, "bold"), " ", ("(t)", "dim"),
@@ -275,15 +289,6 @@ class CoinScreen(DrillDownScreen):
         if self.breakdown is not None and self.breakdown.timestamp is not None:
             filters.append(f" · as of {self.breakdown.timestamp:%Y-%m-%d %H:%M} UTC", "dim")
         retext(self.query_one("#coin-filters", Static), filters)
-        items = self.breakdown.data if self.breakdown else []
-        with_change = any(c.past_total_position_value for c in items)
-        self.table.set_columns(table_columns(with_change))
-        signals = signals_of(self)
-        self.table.sync(
-            [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
-        )
-        self._show_series()
-        retext(self.query_one("#coin-status", Static), self.status_text())
 
     def _show_series(self) -> None:
         sid = self.cohort_id
@@ -346,6 +351,7 @@ class CoinScreen(DrillDownScreen):
     def action_cycle_window(self) -> None:
         names = list(WINDOWS)
         self.window = names[(names.index(self.window) + 1) % len(names)]
+        self._show_filters()  # a window held is shown without a load, whose answer would say it
         self.load_series()
 
     def action_reload(self) -> None:
