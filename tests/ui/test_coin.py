@@ -305,6 +305,22 @@ async def test_the_bias_overview_reopened_in_the_same_update_shows_its_strips_as
         assert "loading" not in str(screen.query_one("#bias-status").render())
 
 
+async def test_the_bias_overview_reopens_scrolled_to_the_top(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        screen = await _open_bias(pilot)
+        strips = screen.query_one("#bias-strips")
+        await pilot.press("end")
+        await settle(pilot)
+        assert strips.scroll_y == strips.max_scroll_y > 0
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_bias_overview()
+        assert app.screen is screen and strips.scroll_y == 0  # in its first frame, as a new one's
+        await _loaded(pilot)
+        assert strips.scroll_y == 0
+
+
 async def test_export_coin_view_writes_its_tables(make_app, tmp_path):
     app = make_app()
     app.export_dir = str(tmp_path)
@@ -457,6 +473,21 @@ async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(
 
 
 COIN_ENDPOINTS = {"position_breakdown", "segment_metrics", "iter_position_metrics"}
+
+
+async def test_the_coin_view_reopens_with_its_table_scrolled_to_the_top(make_app):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _open_coin(pilot)
+        table = screen.table
+        await pilot.press("end")
+        await _loaded(pilot)
+        assert table.scroll_y == table.max_scroll_y > 0
+        await pilot.press("escape")
+        await settle(pilot)
+        app.open_coin(screen.coin)
+        await _loaded(pilot)
+        assert app.screen is screen and table.cursor_row == 0 and table.scroll_y == 0
 
 
 async def test_the_coin_view_reopened_on_its_coin_in_the_same_update_shows_what_it_holds_at_once_asking_nothing(make_app):

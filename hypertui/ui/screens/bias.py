@@ -84,8 +84,10 @@ class BiasOverviewScreen(DrillDownScreen):
         self._show_status()
 
     def refill(self) -> None:
-        """The strips of the last opening stay; asked again unless they are of the current update
-        (then the new answer replaces them, repainting only what changed)."""
+        """The strips of the last opening stay, scrolled to the top as a new screen's; asked again
+        unless they are of the current update (then the new answer replaces them, repainting
+        only what changed)."""
+        self.query_one("#bias-strips", VerticalScroll).scroll_home(animate=False, immediate=True)
         if self.data is None or not self.update_is_current(self.data_update):
             self.load()
 
