@@ -16,8 +16,9 @@ from hypertui.ui.commands import DashboardCommands
 from hypertui.ui.screens import coin as coin_screen
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
+from hypertui.ui.screens.dashboard import DashboardScreen
 from hypertui.ui.screens.history import HistoryScreen
-from hypertui.ui.screens.positions import PositionsScreen
+from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 from hypertui.ui.screenshots import drained
 from hypertui.ui.screenshots import settled as settle
 from hypertui.ui.widgets.chart import Chart, SignedPlot
@@ -212,6 +213,55 @@ async def test_i_opens_the_coin_under_the_risk_cursor(make_app):
         await pilot.press("i")
         screen = await _loaded(pilot)
         assert isinstance(screen, CoinScreen) and screen.coin == risk.row_keys[1]
+
+
+async def test_i_asks_for_the_coin_view_on_the_heatmap_cells_cohort_else_the_selected_one(make_app):
+    app = make_app()
+    wanted: dict[int, DashboardScreen.CoinWanted] = {}  # by identity: the hook sees a message at each node it reaches
+
+    def hook(message):
+        if isinstance(message, DashboardScreen.CoinWanted):
+            wanted.setdefault(id(message), message)
+
+    async with app.run_test(size=(160, 45), message_hook=hook) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_heatmap()
+        await pilot.press("j", "l", "l", "l", "l", "l")  # the second coin, a cohort's column past the first
+        coin, cell_cohort = app.dashboard.heatmap_selection()
+        selected = app.state.view.cohort_id
+        assert cell_cohort is not None and cell_cohort != selected
+        await pilot.press("i")
+        await _loaded(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        risk = app.dashboard.query_one(RiskTable)
+        risk.focus()
+        await pilot.press("i")
+        await _loaded(pilot)
+        assert [(m.coin, m.segment_id) for m in wanted.values()] == [(coin, cell_cohort), (risk.row_keys[0], selected)]
+
+
+async def test_the_coin_view_opens_with_its_cursor_on_the_cohort_the_opener_sets(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot, 0)
+        app.pop_screen()
+        await pilot.pause()
+        coin = app.state.heatmap.heatmap[1].coin
+        for rank in (3, 5):  # another coin (its breakdown not held: placed when it comes), then the same
+            sid = int(screen.table.row_keys[rank])
+            screen.start_cohort = sid  # as the app's open_coin sets it, before the refill
+            app.open_coin(coin)
+            await _loaded(pilot)
+            assert screen.coin == coin and screen.cohort_id == sid
+            assert (sid, "7d", "all") in screen.series
+            assert f"{cohort_label(app.state.cohorts, sid)} on {coin}" in _crumb(screen, "#series-title")
+            await pilot.press("j")  # from then on the cursor is the user's: a reload leaves it there
+            await pilot.press("r")
+            await _loaded(pilot)
+            assert screen.table.cursor_row == rank + 1
+            app.pop_screen()
+            await pilot.pause()
 
 
 async def test_the_coin_views_answers_leave_as_it_is_built_and_show_if_in_before_it_mounts(make_app, answered_before_mount):

@@ -121,6 +121,9 @@ class CoinScreen(DrillDownScreen):
         self.errors: dict[str, str] = {}  # part -> one-line error of its last attempt
         self.fetching = False
         self.series_loading: tuple[int, str, str] | None = None
+        # The cohort the cursor opens on, set by the opener before each opening (the dashboard's
+        # heatmap cell or selected cohort; None: the first row); placed once the breakdown lists it.
+        self.start_cohort: int | None = None
         # The coin, position age and API update (None: not known) the breakdown and metrics held
         # are of, both loaded.
         self.held_for: tuple[str, str, datetime | None] | None = None
@@ -273,8 +276,20 @@ class CoinScreen(DrillDownScreen):
         self.table.sync(
             [breakdown_row(line, with_change, signals) for line in breakdown_lines(self.breakdown)] if self.breakdown else []
         )
+        self._cursor_to_start()
         self._show_series()
         retext(self.query_one("#coin-status", Static), self.status_text())
+
+    def _cursor_to_start(self) -> None:
+        """The cursor onto `start_cohort` once a breakdown is in (the first row stays if the cohort
+        holds none of the coin); from then on it is the user's to move."""
+        sid = self.start_cohort
+        if sid is None or self.breakdown is None:
+            return
+        self.start_cohort = None
+        keys = self.table.row_keys
+        if str(sid) in keys:
+            self.table.move_cursor(row=keys.index(str(sid)))
 
     def _show_filters(self) -> None:
         """The line naming the position age and the series window on screen, and what the server

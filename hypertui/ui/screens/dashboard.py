@@ -418,10 +418,11 @@ class DashboardScreen(Screen):
             self.post_message(self.PositionsWanted(coin, None))
 
     class CoinWanted(Message):
-        """`i`: the coin view of the coin under the cursor."""
+        """`i`: the coin view of the coin under the cursor, its cursor on `segment_id` (None: the first)."""
 
-        def __init__(self, coin: str) -> None:
+        def __init__(self, coin: str, segment_id: int | None = None) -> None:
             self.coin = coin
+            self.segment_id = segment_id
             super().__init__()
 
     def action_coin_view(self) -> None:
@@ -437,7 +438,11 @@ class DashboardScreen(Screen):
             coin = self._row_coin(top, top.cursor_row)
         if coin:
             self._live_positions_note()
-            self.post_message(self.CoinWanted(coin))
+            # The heatmap cell's cohort; from any other panel (or the coin column), the selected one.
+            cohort = chosen[1] if chosen and focused is not None and focused.id == "heatmap" else None
+            if cohort is None and self.state.view is not None:
+                cohort = self.state.view.cohort_id
+            self.post_message(self.CoinWanted(coin, cohort))
         else:
             self._no_coin()
 
