@@ -75,7 +75,7 @@ def breakdown_line(c: CoinCohortBreakdown) -> BreakdownLine:
         positions_change=fmt.signed_count(count_change),
         positions_trend=_sign(count_change),
         value=fmt.money(c.total_position_value),
-        value_change=fmt.DASH if value_change is None else f"{value_change:+.1f}%",
+        value_change=fmt.DASH if value_change is None else f"{fmt.signed(value_change, 1)}%",
         value_trend=_sign(value_change),
         long_share=fmt.long_share(c.bias),
         lean=fmt.direction(None if c.bias is None else c.bias - 0.5, SHARE_DEAD_ZONE),

@@ -13,11 +13,17 @@ def _known(value: float | None) -> TypeGuard[float]:
     return value is not None and (not isinstance(value, float) or math.isfinite(value))
 
 
+def _rounded(value: float, digits: int) -> float:
+    """`value` as it prints to `digits` decimals, with a negative that rounds to zero made 0: a
+    "-0.00" reads as a short lean or a loss that is not there."""
+    return round(value, digits) or 0.0  # -0.0 is false
+
+
 def money(value: float | None) -> str:
     """$1.24B, $48.2M, $12.3K, $950; three significant digits above a thousand."""
     if not _known(value):
         return DASH
-    sign = "-" if value < 0 else ""
+    sign = "-" if _rounded(value, 0) < 0 else ""
     v = abs(value)
     for limit, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K")):
         if v >= limit * 0.9995:
@@ -65,21 +71,24 @@ def signed_money(value: float | None) -> str:
 
 def count(value: int | float | None) -> str:
     """Thousands separators: 12,345."""
-    return DASH if not _known(value) else f"{value:,.0f}"
+    return DASH if not _known(value) else f"{_rounded(value, 0):,.0f}"
 
 
 def signed(value: float | None, digits: int = 2) -> str:
-    """Perp bias and other signed ratios: +0.81, -0.12."""
-    return DASH if not _known(value) else f"{value:+.{digits}f}"
+    """Perp bias and other signed ratios: +0.81, -0.12, and 0.00 (no sign) for what rounds to zero."""
+    if not _known(value):
+        return DASH
+    shown = _rounded(value, digits)
+    return f"{shown:+.{digits}f}" if shown else f"{shown:.{digits}f}"
 
 
 def ratio(value: float | None, digits: int = 2) -> str:
-    return DASH if not _known(value) else f"{value:.{digits}f}"
+    return DASH if not _known(value) else f"{_rounded(value, digits):.{digits}f}"
 
 
 def percent(value: float | None, digits: int = 1) -> str:
     """A value already in percent (0-100): 12.3%."""
-    return DASH if not _known(value) else f"{value:.{digits}f}%"
+    return DASH if not _known(value) else f"{_rounded(value, digits):.{digits}f}%"
 
 
 def long_share(share: float | None) -> str:

@@ -19,7 +19,8 @@ def test_breakdown_lines_order_by_range_and_compute_changes():
         {"segment": SMART, "positionCount": 10, "pastPositionCount": 12, "totalPositionValue": 1000.0,
          "valueCloseToLiquidation": 150.0, "bias": 0.7, "pastTotalPositionValue": 800.0},
         {"segment": FISH, "positionCount": 5, "totalPositionValue": 0.0, "bias": 0.5},
-        {"segment": SHRIMP, "positionCount": 3, "pastPositionCount": 3, "totalPositionValue": 50.0, "bias": 0.3},
+        {"segment": SHRIMP, "positionCount": 3, "pastPositionCount": 3, "totalPositionValue": 50.0, "bias": 0.3,
+         "pastTotalPositionValue": 50.01},
         {"segment": REKT, "positionCount": 1, "pastPositionCount": 0, "totalPositionValue": 20.0,
          "valueCloseToLiquidation": 0.1},
     ]})
@@ -31,6 +32,7 @@ def test_breakdown_lines_order_by_range_and_compute_changes():
     assert (smart.long_share, smart.lean) == ("70.0%", "▲")
     assert (smart.near_liq, smart.near_liq_share, smart.near_level) == ("$150", "15.0%", 2)
     assert (shrimp.positions_change, shrimp.positions_trend, shrimp.lean) == ("0", 0, "▼")
+    assert shrimp.value_change == "0.0%"  # -0.02 %: no "-0.0%"
     assert (fish.positions_change, fish.value_change, fish.near_liq_share, fish.lean) == ("—", "—", "—", "·")
     assert (rekt.positions_change, rekt.near_level, rekt.long_share) == ("+1", 0, "—")
 

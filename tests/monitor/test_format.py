@@ -37,6 +37,25 @@ def test_counts_bias_and_shares():
     assert fmt.signed_count(0) == "0"
 
 
+@pytest.mark.parametrize(
+    ("shown", "text"),
+    [
+        (fmt.signed(-0.001), "0.00"),
+        (fmt.signed(0.004), "0.00"),
+        (fmt.signed(-0.0), "0.00"),
+        (fmt.signed(-0.006), "-0.01"),
+        (fmt.signed(-0.04, 1), "0.0"),
+        (fmt.ratio(-0.001), "0.00"),
+        (fmt.percent(-0.04), "0.0%"),
+        (fmt.money(-0.4), "$0"),
+        (fmt.money(-0.6), "-$1"),
+        (fmt.count(-0.4), "0"),
+    ],
+)
+def test_a_value_that_rounds_to_zero_prints_no_minus(shown, text):
+    assert shown == text
+
+
 def test_direction_reads_without_colour():
     assert fmt.direction(0.81, 0.05) == "▲"
     assert fmt.direction(-0.3, 0.05) == "▼"

@@ -202,6 +202,24 @@ async def test_the_coin_views_long_share_is_drawn_about_50_percent(make_app):
         assert lines[-1].split()[-1] == "UTC"  # time ticks under it
 
 
+def _bias_a_hair_below_zero(path: str, answer: Any) -> Any:
+    """The first cohort's perp bias in the 24 h export at -0.001 at every snapshot."""
+    if path.startswith("/downloads/segments-bias-charts-data-24h/"):
+        history = answer["data"][0]["history"]
+        bias = history["columns"].index("bias")
+        for row in history["data"]:
+            row[bias] = -0.001
+    return answer
+
+
+async def test_a_strips_figures_that_round_to_zero_read_0_00_not_minus_0_00(clock):
+    app = rewritten_app(clock, _bias_a_hair_below_zero)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _bias_overview(pilot)
+        plot = screen.query_one(f"#bias-{screen.data.data[0].segment.id}", SignedPlot)
+        assert "last  0.00  min  0.00  max  0.00" in plot.label.plain
+
+
 def _hostile_cohort(path: str, answer: Any) -> Any:
     """The first cohort in the 24 h export named as markup."""
     if path.startswith("/downloads/segments-bias-charts-data-24h/"):
