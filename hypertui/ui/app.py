@@ -182,14 +182,23 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         )
 
     def on_dashboard_screen_coin_wanted(self, message: DashboardScreen.CoinWanted) -> None:
-        self.open_coin(message.coin)
+        self.open_coin(message.coin, message.segment_id)
 
-    def open_coin(self, coin: str) -> None:
-        """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard."""
+    def open_coin(self, coin: str, segment_id: int | None = None) -> None:
+        """Push the coin view (breakdown by cohort, cohort series) over the (living) dashboard, its
+        cursor on cohort `segment_id` (None: the selected cohort)."""
         from hypertui.ui.screens.coin import CoinScreen
 
         cohorts = self.state.cohorts
-        self._open_kept(CoinScreen, lambda: CoinScreen(self.client, self.clock, coin, cohorts), coin=coin, cohorts=cohorts)
+        if segment_id is None and self.state.view is not None:
+            segment_id = self.state.view.cohort_id
+
+        def make() -> CoinScreen:
+            screen = CoinScreen(self.client, self.clock, coin, cohorts)
+            screen.start_cohort = segment_id
+            return screen
+
+        self._open_kept(CoinScreen, make, coin=coin, cohorts=cohorts, start_cohort=segment_id)
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""

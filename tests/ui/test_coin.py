@@ -231,7 +231,8 @@ async def test_i_asks_for_the_coin_view_on_the_heatmap_cells_cohort_else_the_sel
         selected = app.state.view.cohort_id
         assert cell_cohort is not None and cell_cohort != selected
         await pilot.press("i")
-        await _loaded(pilot)
+        screen = await _loaded(pilot)
+        assert screen.cohort_id == cell_cohort  # the cursor on the cell's cohort, not the first row's
         await pilot.press("escape")
         await settle(pilot)
         risk = app.dashboard.query_one(RiskTable)
@@ -241,7 +242,7 @@ async def test_i_asks_for_the_coin_view_on_the_heatmap_cells_cohort_else_the_sel
         assert [(m.coin, m.segment_id) for m in wanted.values()] == [(coin, cell_cohort), (risk.row_keys[0], selected)]
 
 
-async def test_the_coin_view_opens_with_its_cursor_on_the_cohort_the_opener_sets(make_app):
+async def test_the_coin_view_opens_with_its_cursor_on_the_cohort_it_is_opened_for(make_app):
     app = make_app()
     async with app.run_test(size=(160, 45)) as pilot:
         screen = await _open_coin(pilot, 0)
@@ -250,8 +251,7 @@ async def test_the_coin_view_opens_with_its_cursor_on_the_cohort_the_opener_sets
         coin = app.state.heatmap.heatmap[1].coin
         for rank in (3, 5):  # another coin (its breakdown not held: placed when it comes), then the same
             sid = int(screen.table.row_keys[rank])
-            screen.start_cohort = sid  # as the app's open_coin sets it, before the refill
-            app.open_coin(coin)
+            app.open_coin(coin, sid)
             await _loaded(pilot)
             assert screen.coin == coin and screen.cohort_id == sid
             assert (sid, "7d", "all") in screen.series
