@@ -247,6 +247,19 @@ async def test_from_120_columns_every_panel_is_on_screen_the_heatmap_whole_besid
         assert table.row_count > 0 and screen.query_one(RiskTable).row_count > 0
 
 
+async def test_at_120x35_the_top_assets_show_a_few_rows_and_at_160x45_the_list_keeps_its_height(make_app):
+    """At 120x35 the list's 20 rows left the summary its figures alone: the top assets had no
+    row on screen, yet tab focused them and enter opened a row never seen. The list scrolls instead."""
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        table = app.dashboard.query_one("#top-assets")
+        assert table.row_count >= 3 and table.content_region.height >= 1 + 3  # its header and 3 rows
+        await pilot.resize_terminal(160, 45)
+        await pilot.pause()
+        assert app.dashboard.query_one("#cohorts").region.height == 20  # room for both: as before
+
+
 async def test_a_terminal_widened_out_of_the_tabs_fetches_the_panels_it_now_shows(make_app):
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
