@@ -406,6 +406,27 @@ async def test_the_heatmap_title_tells_the_cursor_cell_with_its_long_and_short_c
         assert f"({cell.count_long:,} long / {cell.count_short:,} short)" in str(panel.border_title)
 
 
+@pytest.mark.parametrize(("wide", "narrow"), [(160, 120), (120, 80), (220, 160)])
+async def test_a_resize_keeps_the_heatmap_cursor_on_its_cohort(make_app, wide, narrow):
+    """New column widths rebuilt the columns, and the cursor went back to the coin column: enter
+    then opened the coin in all cohorts instead of the cell the user was on."""
+    app = make_app()
+    async with app.run_test(size=(wide, 45)) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_heatmap()
+        await pilot.press("l", "l", "l", "j")  # Fish (the second cohort) on the second coin
+        await pilot.pause()
+        heat = app.dashboard.query_one(HeatmapTable)
+        cohort, coin = heat.cursor_cohort, heat.row_keys[1]
+        assert cohort is not None
+        for width in (narrow, wide):
+            await pilot.resize_terminal(width, 45)
+            await settle(pilot)
+            if not app.dashboard.narrow or app.dashboard.page == "heatmap":
+                assert (heat.cursor_cohort, heat.cursor_key) == (cohort, coin)
+        assert app.dashboard.heatmap_selection() == (coin, cohort)
+
+
 async def test_a_heatmap_cursor_move_retitles_the_panel_at_once_repainting_its_title_line_alone(make_app):
     """The title is the cursor's frame's (not a message's, a frame later), and one line of the
     panel is repainted for it, not its 43."""

@@ -804,10 +804,8 @@ class DashboardScreen(Screen):
 
     def on_heatmap_table_sort_wanted(self, message: HeatmapTable.SortWanted) -> None:
         self.state.sort_heatmap(message.cohort_id, message.descending)
-        table = self.query_one(HeatmapTable)
-        column = table.cursor_column  # new headers (the mark) put it back on the first column
         self._draw_heatmap()
-        table.move_cursor(row=0, column=column)  # the top of the new order, in the sorted column
+        self.query_one(HeatmapTable).move_cursor(row=0)  # the top of the new order, in the sorted column
 
     @on(CoinFilter.Changed, "#coin-filter")
     def _coin_filter_changed(self, event: CoinFilter.Changed) -> None:

@@ -184,7 +184,8 @@ class SyncedTable(internals.HookedDataTable):
         self._signatures: list[list[tuple]] = []  # per position, per column
         self._look: tuple | None = None  # what every cached cell rendering assumed (see render_lines)
         self._extends: dict[tuple, Style] = {}
-        self._restore: tuple[str | None, tuple[float, float]] | None = None  # view to keep over new columns
+        # The view to keep over new columns: the cursor's row key, its column, the scroll.
+        self._restore: tuple[str | None, int, tuple[float, float]] | None = None
         self._frame: _Frame | None = None  # set while render_lines runs
         self._cells_at: Callable[[int], Sequence[Text]] = lambda position: ()
         self._stale: set[int] = set()  # positions whose cells were not asked for since the last sync
@@ -212,6 +213,10 @@ class SyncedTable(internals.HookedDataTable):
         if columns == self._columns_now:
             return
         cursor_key, scroll = self.cursor_key, (self.scroll_x, self.scroll_y)
+        # The cursor's column by its key: clear() puts the cursor on the first column, and new
+        # widths (a resize) or a sort mark are the same columns (the same cohort) for the user.
+        column = self.cursor_column
+        column_key = self._columns_now[column][0] if 0 <= column < len(self._columns_now) else None
         # Forgotten before clear(): it moves the cursor, and DataTable then reads the new cursor's
         # cell, which must not be one still owed from the last sync (its row is gone).
         self._keys, self._signatures, self._stale = [], [], set()
@@ -219,7 +224,8 @@ class SyncedTable(internals.HookedDataTable):
         # DataTable's own key objects: a dict finds an identical key without calling the keys' __eq__.
         self._column_keys = [self.add_column(label, width=width, key=key) for key, label, width in columns]
         self._columns_now = list(columns)
-        self._restore = (cursor_key, scroll)
+        keys = [key for key, _, _ in columns]
+        self._restore = (cursor_key, keys.index(column_key) if column_key in keys else min(column, len(keys) - 1), scroll)
 
     def _body_cells(self, row_index: int, row_style: Style, cursors: list[bool], hovers: list[bool]) -> list[list[Segment]]:
         """One row's cells (one line each), laid out once per content and look instead of by
@@ -424,7 +430,7 @@ class SyncedTable(internals.HookedDataTable):
     def sync_lazy(self, keys: list[str], cells_at: Callable[[int], Sequence[Text]]) -> None:
         """Show rows `keys`, asking `cells_at(position)` for a row's cells only when it is in view
         (now, or when scrolled to, or read): a long table's refresh builds only what is seen."""
-        cursor_key = self._restore[0] if self._restore else self.cursor_key
+        cursor_key, cursor_column = self._restore[:2] if self._restore else (self.cursor_key, self.cursor_column)
         cursor_row, rows_before = self.cursor_row, len(self._signatures)
         blank = [Text("") for _ in self._columns_now]
         for position in range(len(self._signatures), len(keys)):
@@ -437,12 +443,12 @@ class SyncedTable(internals.HookedDataTable):
             self.measure_rows([])
         self._keys, self._cells_at, self._stale = list(keys), cells_at, set(range(len(keys)))
         if self._restore:
-            self.scroll_to(*self._restore[1], animate=False, immediate=True)
+            self.scroll_to(*self._restore[2], animate=False, immediate=True)
             self._restore = None
         if keys:
             index = keys.index(cursor_key) if cursor_key in keys else min(cursor_row, len(keys) - 1)
-            if index != self.cursor_row:
-                self.move_cursor(row=index, column=self.cursor_column, scroll=False)
+            if (index, cursor_column) != (self.cursor_row, self.cursor_column):
+                self.move_cursor(row=index, column=cursor_column, scroll=False)
         self._materialize(self._rows_in(self.window_region.y, self.window_region.bottom), repaint=True)
 
     def _rows_in(self, top: int, bottom: int) -> range:
