@@ -154,6 +154,31 @@ async def test_filter_coins_by_name(make_app):
         assert heat.row_count == len(app.state.heatmap.heatmap)
 
 
+async def test_esc_on_the_heatmap_clears_the_coin_filter_after_enter_and_after_a_drill_down(make_app):
+    """Only the box's own esc cleared it: once enter (or a drill-down) took the focus to the
+    heatmap, esc left the filter applied."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        heat = app.dashboard.query_one(HeatmapTable)
+        box = app.dashboard.query_one("#coin-filter")
+        await pilot.press("slash", "q", "q", "q", "enter")
+        await pilot.pause()
+        assert app.focused is heat and heat.row_count == 0 and box.display
+        await pilot.press("escape")
+        await pilot.pause()
+        assert heat.row_count == len(app.state.heatmap.heatmap) and not box.display and not app.state.coin_filter
+        await pilot.press("slash", "b", "t", "c", "enter", "enter")  # BTC's positions in the cursor's cohort
+        await settle(pilot)
+        assert app.screen is not app.dashboard
+        await pilot.press("escape")  # back to the dashboard, the filter still on
+        await settle(pilot)
+        assert app.screen is app.dashboard and heat.row_keys == ["BTC"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert heat.row_count == len(app.state.heatmap.heatmap) and not box.display
+
+
 async def test_markup_in_server_strings_is_shown_literally(make_app):
     from hypertui.api.models import Heatmap
 

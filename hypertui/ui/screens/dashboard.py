@@ -481,6 +481,8 @@ class DashboardScreen(Screen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # Under a modal (help, legend, alert form) its keys do nothing, and the footer left
         # showing beneath the modal does not list them.
+        if action == "clear_filter" and not self.state.coin_filter:
+            return False  # no filter to clear: esc is not taken
         return self.app.screen is self
 
     @property
@@ -688,6 +690,10 @@ class DashboardScreen(Screen):
 
     def action_filter(self) -> None:
         self.open_filter()
+
+    def action_clear_filter(self) -> None:
+        """esc on the heatmap (see HeatmapTable): as the box's own esc, once it has lost the focus."""
+        self.query_one(CoinFilter).action_clear()
 
     def action_sort_risk(self) -> None:
         self.query_one(RiskTable).action_sort()

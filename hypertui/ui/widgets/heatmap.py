@@ -58,6 +58,9 @@ class HeatmapTable(SyncedTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "sort(True)", "Sort by this cohort ▾ (again: by value)", show=False, id="heatmap.sort"),
         Binding("S", "sort(False)", "Sort by this cohort ▴ (again: by value)", show=False, id="heatmap.sort_ascending"),
+        # The box's own esc clears it while focused; enter or a drill-down leaves the focus here,
+        # the filter still applied. Not taken when there is none (the screen's check_action).
+        Binding("escape", "screen.clear_filter", "Clear the coin filter", show=False, id="heatmap.clear_filter"),
     ]
 
     class SortWanted(Message):
