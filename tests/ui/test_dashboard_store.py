@@ -10,15 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from hypertui.api.client import HyperTrackerClient
 from hypertui.api.store import SnapshotStore
 from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import IF_UPDATED, TIMED
 from hypertui.monitor.rows import coarse_age, cohort_groups
-from hypertui.source import SIMULATOR_LABEL, simulator_client
+from hypertui.sim import Market, create_app
+from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, InProcessTransport, simulator_client
 from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screenshots import settled
-from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.cohort_list import CohortList
+from hypertui.ui.widgets.heatmap import HeatmapTable
 from hypertui.ui.widgets.status_bar import StatusBar
 
 SIZE = (200, 45)  # wide enough for the status line's notes in full
@@ -133,18 +135,28 @@ async def test_browsing_eight_cohorts_quickly_spends_at_most_two_tokens(tmp_path
         assert app.client.tokens_today.get(f"/segments/{eighth}/summary") == 1  # asked at start, not again
 
 
-async def test_the_status_bar_shows_the_datas_own_time_and_late_past_its_threshold(tmp_path, clock):
-    app = store_app(SnapshotStore(), clock, update_interval=30 * 60)  # the live API's cadence
+async def test_the_status_bar_shows_the_datas_own_time_and_late_only_when_a_check_past_its_threshold_found_it(clock):
+    """LATE showed once the clock passed the threshold, checked or not: paused, the app asked
+    nothing and called the API late. The market here keeps its own clock, frozen: its update
+    never comes, and the check past the threshold (unpaused) finds it late."""
+    market = Market(seed=7, scale="small", clock=FrozenClock(clock()), update_interval=30 * 60)  # the live API's cadence
+    client = HyperTrackerClient(
+        SIM_BASE_URL, SIMULATOR_TOKEN, transport=InProcessTransport(lambda: create_app(market)),
+        store=SnapshotStore(), clock=clock,
+    )  # fmt: skip
+    app = HyperTuiApp(client, SIMULATOR_LABEL, clock=clock)
     async with app.run_test(size=SIZE) as pilot:
         await settled(pilot)
         data = app.state.status.last_update
         assert f"│ data {data:%H:%M} UTC │ updated" in status_line(app)
-        clock.advance(12 * 60)  # no check since: the data's age grows, apart from the check's
+        await pilot.press("p")
+        await pilot.pause()
+        clock.now = app.state.status.next_update_threshold + timedelta(days=1)  # paused a day: nothing asked
         app.dashboard.draw_status()
-        assert f"│ data {data:%H:%M} UTC, 12m ago │ updated" in status_line(app)
-        late = app.state.status.next_update_threshold
-        clock.now = late + timedelta(days=1)  # a day past the threshold, the same status: the upstream is late
-        app.dashboard.draw_status()
+        assert f"PAUSED  │ data {data:%Y-%m-%d %H:%M} UTC, 1d01h ago │ updated" in status_line(app)
+        await pilot.press("p")  # unpaused, it asks at once: a day past the threshold, the same update
+        await settled(pilot)
+        assert app.state.status.last_update == data
         assert f"│ LATE · data {data:%Y-%m-%d %H:%M} UTC │" in status_line(app)
 
 

@@ -1,6 +1,6 @@
 """One line: source, replay/paused/stale/shared-cache badges, error, the data's own time (the API's
-lastUpdate, LATE past its nextUpdateThreshold), the last check and its age, next refresh, tokens
-spent today (and the desk's, on a shared cache)."""
+lastUpdate, LATE when a check past its nextUpdateThreshold found it), the last check and its age,
+next refresh, tokens spent today (and the desk's, on a shared cache)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,8 @@ class StatusBar(TextLines):
             error = _ENDPOINT.sub("", freshness.last_error) if compact else freshness.last_error
             parts += [("✗ " + error, "bold red"), sep]
         if status is not None and status.last_update is not None:
-            parts += [*_data_time(status.last_update, status.next_update_threshold, now, compact=compact), sep]
+            late = status.next_update_threshold
+            parts += [*_data_time(status.last_update, late, freshness.last_ok, now, compact=compact), sep]
         # Within its first minute the time alone says how fresh it is.
         ago = f" ({age} ago)" if (freshness.age(now) or 0) >= 60 else ""
         if freshness.last_ok is None:
@@ -114,10 +115,14 @@ class StatusBar(TextLines):
         return Text.assemble(*parts, no_wrap=True, overflow="ellipsis")
 
 
-def _data_time(data: datetime, late_after: datetime | None, now: datetime, *, compact: bool) -> list[tuple[str, str] | str]:
+def _data_time(
+    data: datetime, late_after: datetime | None, checked: datetime | None, now: datetime, *, compact: bool
+) -> list[tuple[str, str] | str]:
     """When the API's data was last updated (`data`), told apart from when it was last checked:
-    an upstream past its own nextUpdateThreshold (`late_after`) is LATE, with the day its data is from."""
-    if late_after is not None and now > late_after:
+    an upstream still on it when `checked` past its own nextUpdateThreshold (`late_after`) is LATE,
+    with the day its data is from. The threshold passing since the check (paused, or the next
+    check still to come) says nothing of the API: the data's age says how old it is."""
+    if late_after is not None and checked is not None and checked > late_after:
         return [("LATE", "bold yellow"), f" · data {data:%Y-%m-%d %H:%M} UTC"]
     shown = f"{data:%H:%M}" if data.date() == now.date() else f"{data:%Y-%m-%d %H:%M}"
     if compact:
