@@ -182,19 +182,30 @@ def sort_rows(
 # --- the cursor's cell in words ------------------------------------------------------------------
 
 
-def _positions(count: int, long: int | None, short: int | None) -> str:
-    split = f" ({fmt.count(long)} long / {fmt.count(short)} short)" if long is not None or short is not None else ""
-    return f"{fmt.count(count)} position{'' if count == 1 else 's'}{split}"
+def _positions(count: int) -> str:
+    return f"{fmt.count(count)} position{'' if count == 1 else 's'}"
 
 
-def cell_detail(row: HeatmapRow, cohort: Segment | None) -> str:
+def _split(long: int | None, short: int | None) -> str:
+    return f" ({fmt.count(long)} long / {fmt.count(short)} short)" if long is not None or short is not None else ""
+
+
+def cell_detail(row: HeatmapRow, cohort: Segment | None) -> tuple[str, ...]:
     """What the cell under the cursor stands for, with the long/short counts no cell has room for:
-    the coin's totals (coin or value column), or one cohort's positions and values on it."""
+    the coin's totals (coin or value column), or one cohort's positions and values on it.
+
+    In forms from the fullest to the shortest, each without a whole part of the one before (the
+    values, then the long/short split, then the count), so a narrow title shows the longest that
+    fits rather than a figure cut in the middle."""
     if cohort is None:
-        return f"{row.coin}: {_positions(row.count, row.count_long, row.count_short)} · {fmt.money(row.total_value)}"
-    name = f"{row.coin} × " + " ".join(filter(None, (cohort.emoji, cohort.name)))
-    cell = row.cell(cohort.id)
-    if cell is None:
-        return f"{name}: no position"
-    values = f"{fmt.money(cell.total_long_value)} long / {fmt.money(cell.total_short_value)} short"
-    return f"{name}: {_positions(cell.count, cell.count_long, cell.count_short)} · {values}"
+        name, count, split = row.coin, row.count, _split(row.count_long, row.count_short)
+        value = fmt.money(row.total_value)
+    else:
+        name = f"{row.coin} × " + " ".join(filter(None, (cohort.emoji, cohort.name)))
+        cell = row.cell(cohort.id)
+        if cell is None:
+            return (f"{name}: no position",)
+        count, split = cell.count, _split(cell.count_long, cell.count_short)
+        value = f"{fmt.money(cell.total_long_value)} long / {fmt.money(cell.total_short_value)} short"
+    positions = f"{name}: {_positions(count)}"
+    return tuple(dict.fromkeys((f"{positions}{split} · {value}", f"{positions}{split}", positions, name)))

@@ -103,8 +103,9 @@ def test_a_value_cell_has_a_shorter_text_that_keeps_the_glyph(value, mode, short
     assert len(cell.short) <= 6  # glyph and value in a 7-wide cell, with a space to its neighbour
 
 
-def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
-    row = HeatmapRow.model_validate({
+def _btc_row() -> HeatmapRow:
+    """BTC in Fish (1, with long/short counts) and Dolphin (2, without)."""
+    return HeatmapRow.model_validate({
         "coin": "BTC", "totalValue": 1243320305.98, "totalLongValue": 621660152.99, "totalShortValue": 621660152.99,
         "count": 23755, "countLong": 12046, "countShort": 11709,
         "segments": [{"segmentId": 1, "totalValue": 48211007.3, "totalLongValue": 26530114.9,
@@ -112,12 +113,29 @@ def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
                      {"segmentId": 2, "totalValue": 10.0, "totalLongValue": 10.0, "totalShortValue": 0.0,
                       "count": 1, "bias": 1.0}],
     })
+
+
+def test_the_cursor_cell_in_words_has_the_long_and_short_counts():
+    row = _btc_row()
     fish = Segment(id=1, name="Fish", emoji="🐟", category="size")
-    assert cell_detail(row, None) == "BTC: 23,755 positions (12,046 long / 11,709 short) · $1.24B"
-    assert cell_detail(row, fish) == "BTC × 🐟 Fish: 9,120 positions (5,102 long / 4,018 short) · $26.5M long / $21.7M short"
+    assert cell_detail(row, None)[0] == "BTC: 23,755 positions (12,046 long / 11,709 short) · $1.24B"
+    assert cell_detail(row, fish)[0] == "BTC × 🐟 Fish: 9,120 positions (5,102 long / 4,018 short) · $26.5M long / $21.7M short"
     dolphin = Segment(id=2, name="Dolphin", category="size")  # no emoji; the server sent no long/short counts
-    assert cell_detail(row, dolphin) == "BTC × Dolphin: 1 position · $10 long / $0 short"
-    assert cell_detail(row, Segment(id=3, name="Apex", category="size")) == "BTC × Apex: no position"
+    assert cell_detail(row, dolphin)[0] == "BTC × Dolphin: 1 position · $10 long / $0 short"
+    assert cell_detail(row, Segment(id=3, name="Apex", category="size")) == ("BTC × Apex: no position",)
+
+
+def test_the_cursor_cell_in_words_drops_whole_parts_for_its_shorter_forms():
+    """A narrow title cut the fullest form mid-figure ("· $65.…"): the shorter forms end where a part does."""
+    row = _btc_row()
+    assert cell_detail(row, Segment(id=1, name="Fish", emoji="🐟", category="size"))[1:] == (
+        "BTC × 🐟 Fish: 9,120 positions (5,102 long / 4,018 short)",
+        "BTC × 🐟 Fish: 9,120 positions",
+        "BTC × 🐟 Fish",
+    )
+    assert cell_detail(row, None)[1:] == ("BTC: 23,755 positions (12,046 long / 11,709 short)", "BTC: 23,755 positions", "BTC")
+    # No long/short counts: no form without them to offer.
+    assert cell_detail(row, Segment(id=2, name="Dolphin", category="size"))[1:] == ("BTC × Dolphin: 1 position", "BTC × Dolphin")
 
 
 def test_cells_that_show_the_same_percent_carry_the_same_glyph_and_mark():

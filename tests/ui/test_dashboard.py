@@ -452,6 +452,34 @@ async def test_a_resize_keeps_the_heatmap_cursor_on_its_cohort(make_app, wide, n
         assert app.dashboard.heatmap_selection() == (coin, cohort)
 
 
+@pytest.mark.parametrize("size", [(120, 35), (160, 45), (220, 50)])
+async def test_the_heatmap_title_shows_the_fullest_form_of_the_cell_that_fits_never_a_cut_figure(make_app, size):
+    """At 160 columns the title ended `· $65.…` (Textual's ellipsis): whole parts are dropped instead."""
+    from hypertui.monitor.heat import cell_detail
+
+    app = make_app()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_heatmap()
+        panel = app.dashboard.query_one("#heatmap-panel")
+        heat = app.dashboard.query_one(HeatmapTable)
+        dropped = 0
+        for _ in range(len(heat.columns)):
+            await pilot.pause()
+            line = panel.render_lines(Region(0, 0, panel.outer_size.width, 1))[0].text
+            cohort = next((c for c in app.state.cohorts if c.id == heat.cursor_cohort), None)
+            forms = cell_detail(app.state.heatmap.heatmap[_index(app, heat.row_keys[0])], cohort)
+            shown = str(panel.border_title).removeprefix("Heatmap · ")
+            assert "…" not in line and f"─ Heatmap · {shown} ─" in line and shown in forms
+            if shown != forms[0]:  # the form one part longer would not have fitted the border's dashes
+                dashes = len(line) - len(line.rstrip("╮").rstrip("─")) - 1
+                longer = forms[forms.index(shown) - 1]
+                assert cell_len(longer) - cell_len(shown) > dashes - 1
+                dropped += 1
+            await pilot.press("l")
+        assert dropped or size == (220, 50)  # the narrower panels had to drop a part
+
+
 async def test_a_heatmap_cursor_move_retitles_the_panel_at_once_repainting_its_title_line_alone(make_app):
     """The title is the cursor's frame's (not a message's, a frame later), and one line of the
     panel is repainted for it, not its 43."""

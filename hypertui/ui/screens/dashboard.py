@@ -16,6 +16,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on
 from textual.app import ComposeResult
@@ -110,6 +111,7 @@ STALE_PANEL = {
     HEATMAP: "heatmap-panel",
     ALERT_RISK: "alert-rules",  # no panel shows it: the status line says what failed
 }
+HEATMAP_TITLE = "Heatmap · "  # before the cell under the cursor
 STATUS_TICK = 5.0  # seconds; see start
 # Fastest to slowest; None (auto) follows the data's own cadence, which on the real API is the slowest.
 INTERVALS: tuple[float | None, ...] = (5.0, 10.0, 15.0, 30.0, 60.0, 120.0, 300.0, None)
@@ -389,9 +391,15 @@ class DashboardScreen(Screen):
             self._live_positions_note()
             self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
 
-    def show_heatmap_detail(self, text: str) -> None:
-        """The heatmap's cell under the cursor, in words ("": none), in the panel's title."""
-        self.set_title("heatmap-panel", f"Heatmap · {text}" if text else "Heatmap")
+    def show_heatmap_detail(self, forms: tuple[str, ...]) -> None:
+        """The heatmap's cell under the cursor, in words (none: no cell), in the panel's title: the
+        fullest form that fits, so that Textual's ellipsis never cuts a figure (the shortest, the
+        cell's name, if none does)."""
+        # Textual's room for a title (_border.render_border_label): the panel's width but, on
+        # either side, its corner, a border cell and a blank ("╭─ title ─╮").
+        room = self.query_one("#heatmap-panel").outer_size.width - 6 - cell_len(HEATMAP_TITLE)
+        text = next((form for form in forms if cell_len(form) <= room), forms[-1] if forms else "")
+        self.set_title("heatmap-panel", f"{HEATMAP_TITLE}{text}" if text else "Heatmap")
 
     @staticmethod
     def _row_coin(table: DataTable, row: int) -> str:

@@ -3,7 +3,8 @@
 Focused, `s`/`S` ask the app to sort the rows by the cursor's cohort column (the app keeps the
 order, so a refresh keeps it too); the sorted column's header carries ▾ or ▴. The cell under the
 cursor is told in words (to the `show_detail` it is given, in the cursor's own frame), with the
-long/short counts no cell has room for.
+long/short counts no cell has room for, in forms from the fullest to the shortest (the screen
+shows the longest its title has room for).
 """
 
 from __future__ import annotations
@@ -71,20 +72,22 @@ class HeatmapTable(SyncedTable):
             self.descending = descending
             super().__init__()
 
-    def __init__(self, show_detail: Callable[[str], None]) -> None:
-        """`show_detail`: told the cell under the cursor in words ("" when there is none). Called,
+    def __init__(self, show_detail: Callable[[tuple[str, ...]], None]) -> None:
+        """`show_detail`: told the cell under the cursor in words (its forms, see cell_detail; none
+        when there is no cell), and again at each new width (fitted anew). Called,
         not posted: a message would reach the screen after the cursor's frame is drawn, and the
         title would take a frame (1/60 s) of its own."""
         super().__init__(id="heatmap", cursor_type="cell", header_height=2, cell_padding=0)
         self._show_detail = show_detail
         self._shown: tuple[list[Segment], HeatLines, HeatSort | None] | None = None
-        self._detail = ""
+        self._detail: tuple[str, ...] = ()
 
     def _cell_width(self, cohorts: int) -> int:
         room = self.scrollable_content_region.width - COIN_WIDTH - TOTAL_WIDTH
         return max(MIN_CELL, min(MAX_CELL, room // max(cohorts, 1)))
 
     def on_resize(self) -> None:
+        self._detail = ()  # told again: the title has another width to fit it in
         if self._shown:
             self.show(*self._shown)
 
@@ -115,7 +118,7 @@ class HeatmapTable(SyncedTable):
         self._tell_detail()  # new figures under the same cursor
 
     def _tell_detail(self) -> None:
-        text = ""
+        text: tuple[str, ...] = ()
         if self._shown is not None and 0 <= self.cursor_row < len(self._shown[1]):
             cohorts, lines, _ = self._shown
             sid = self.cursor_cohort
