@@ -41,13 +41,15 @@ class Signals:
     def of(cls, variables: Mapping[str, str]) -> Signals:
         v = {**VARIABLES, **variables}
         low, neutral, high = v["hypertui-heatmap-short"], v["hypertui-heatmap-neutral"], v["hypertui-heatmap-long"]
-        named = next((p for p in PALETTES if _colours(p) == (low.lower(), neutral.lower(), high.lower())), None)
+        # Named by its two sides: a light theme's red and green on its light grey are still the
+        # red-green palette (the heatmap's subtitle names it by what `c` switches between).
+        named = next((p for p in PALETTES if (p.low.lower(), p.high.lower()) == (low.lower(), high.lower())), None)
         return cls(
             long=v["hypertui-long"],
             short=v["hypertui-short"],
             caution=v["hypertui-caution"],
             danger=v["hypertui-danger"],
-            palette=named or Palette("theme", low=low, neutral=neutral, high=high),
+            palette=replace(named, neutral=neutral) if named else Palette("theme", low=low, neutral=neutral, high=high),
         )
 
     def mark(self, mark: str) -> str:

@@ -72,6 +72,21 @@ def test_c_in_a_light_theme_keeps_the_themes_light_neutral():
     assert Color.parse(light.palette.neutral).brightness > 0.6
 
 
+async def test_the_heatmap_names_its_palette_for_c_in_the_light_theme_as_in_the_dark(make_app):
+    """In hypertui-light the subtitle said `theme (c)`: its red and green on a light grey were not
+    taken for the red-green palette (c keeps a theme's neutral: they are red-green)."""
+    light = Signals.of(read_theme(SHIPPED_DIR / "hypertui-light.toml").variables)
+    assert [p.name for p in light.palettes()] == ["red-green", "orange-blue"]
+    app = make_app(prefs=Preferences(theme="hypertui-light"))
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        panel = app.dashboard.query_one("#heatmap-panel")
+        assert "· red-green (c)" in str(panel.border_subtitle)
+        await pilot.press("c")
+        await pilot.pause()
+        assert "· orange-blue (c)" in str(panel.border_subtitle)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [
