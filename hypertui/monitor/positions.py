@@ -43,6 +43,14 @@ SIDES = ("all", "long", "short")
 WINDOW_SPAN = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
 
+def window_of_age(age: str) -> str:
+    """The window (WINDOWS) that holds the positions a position age counts (the heatmap's
+    `openedWithin`, the coin view's `positionAge`: all, 24h, 7d, 30d), so a list opened from a
+    number lists what it counted: "all" is every position since the data starts, the others
+    are the same spans before now."""
+    return age if age in WINDOW_SPAN else WINDOWS[0]
+
+
 @dataclass(frozen=True)
 class PositionQuery:
     """What the drill-down asks for; the side is filtered here, the API has no side parameter.

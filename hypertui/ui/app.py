@@ -154,15 +154,17 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         sid = message.segment_id
         if sid is None and not message.all_cohorts:
             sid = self.state.view.cohort_id if self.state.view else None
-        self.open_positions(message.coin, sid)
+        self.open_positions(message.coin, sid, message.opened_within)
 
-    def open_positions(self, coin: str, segment_id: int | None) -> None:
-        """Push the positions drill-down for coin × cohort over the (living) dashboard."""
+    def open_positions(self, coin: str, segment_id: int | None, age: str = "all") -> None:
+        """Push the positions drill-down for coin × cohort over the (living) dashboard, of the
+        positions opened within position age `age` (the number it was opened from counts those)."""
         # Imported here: the positions' query language is not needed to draw the first frame.
-        from hypertui.monitor.positions import PositionQuery
+        from hypertui.monitor.positions import PositionQuery, window_of_age
         from hypertui.ui.screens.positions import PositionsScreen, cohort_label
 
-        query, label = PositionQuery(coin=coin, segment_id=segment_id), cohort_label(self.state.cohorts, segment_id)
+        query = PositionQuery(coin=coin, segment_id=segment_id, window=window_of_age(age))
+        label = cohort_label(self.state.cohorts, segment_id)
         self._open_kept(
             PositionsScreen, lambda: PositionsScreen(self.client, self.clock, query, label, self.state.cohorts),
             filters=query, cohort=label, cohorts=self.state.cohorts,

@@ -577,3 +577,17 @@ async def test_the_coin_view_reopened_on_its_coin_shows_it_at_once_and_the_same_
         await _loaded(pilot)
         assert {name for name, _, _ in app.client.calls[asked:]} >= COIN_ENDPOINTS
         assert all(a is b for a, b in zip((chart.render_line(1) for chart in charts), drawn, strict=True))  # not drawn again
+
+
+async def test_p_opens_the_cohorts_positions_on_the_position_age_the_breakdown_counts(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_coin(pilot)
+        await pilot.press("f")  # position age 24h
+        await _loaded(pilot)
+        assert screen.age == "24h" and not screen.breakdown.unfiltered
+        counted = next(c for c in screen.breakdown.data if str(c.segment.id) == screen.table.cursor_key)
+        await pilot.press("p")
+        positions = await _loaded(pilot)
+        assert isinstance(positions, PositionsScreen) and positions.filters.window == "24h"
+        assert counted.position_count and positions.window.done and positions.window.row_count == counted.position_count

@@ -520,3 +520,24 @@ async def test_the_detail_view_shows_the_whole_address_at_80_columns(make_app):
             for y in range(app.screen.query_one("#position-fields").size.height)
         )
         assert wallet in shown
+
+
+async def test_a_heatmap_cell_opens_its_positions_opened_within_the_window_it_counts(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.dashboard.focus_heatmap()
+        await pilot.press("w")  # opened within 24h
+        await settle(pilot)
+        assert app.state.view.opened_within == "24h"
+        await pilot.press("l", "l")  # the first cohort's cell of the busiest coin
+        await pilot.pause()
+        coin, sid = app.dashboard.heatmap_selection()
+        counted = next(r for r in app.state.shown_heatmap.heatmap if r.coin == coin).cell(sid).count
+        assert counted
+        await pilot.press("enter")
+        await _loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, PositionsScreen) and screen.filters.window == "24h"
+        assert "opened 24h (t)" in str(screen.query_one("#positions-filters").render())
+        assert screen.window.done and screen.window.row_count == counted  # the rows its number counts

@@ -356,8 +356,8 @@ class CoinScreen(DrillDownScreen):
 
     def action_positions(self) -> None:
         sid = self.cohort_id
-        if sid is not None:
-            self.open_positions(self.coin, sid)
+        if sid is not None:  # opened on the age the breakdown's counts are of
+            self.open_positions(self.coin, sid, self._covered_age(self.breakdown is not None and self.breakdown.unfiltered))
 
     def action_cycle_age(self) -> None:
         self.age = POSITION_AGES[(POSITION_AGES.index(self.age) + 1) % len(POSITION_AGES)]

@@ -366,12 +366,14 @@ class DashboardScreen(Screen):
     # --- drill-downs ------------------------------------------------------------------------
 
     class PositionsWanted(Message):
-        """Enter on a coin: its positions for `segment_id` (None: the cohort selected in the app)."""
+        """Enter on a coin: its positions for `segment_id` (None: the cohort selected in the app),
+        opened within `opened_within` (a heatmap cell's: the window its number counts)."""
 
-        def __init__(self, coin: str, segment_id: int | None, all_cohorts: bool = False) -> None:
+        def __init__(self, coin: str, segment_id: int | None, all_cohorts: bool = False, opened_within: str = "all") -> None:
             self.coin = coin
             self.segment_id = segment_id
             self.all_cohorts = all_cohorts
+            self.opened_within = opened_within
             super().__init__()
 
     def heatmap_selection(self) -> tuple[str, int | None] | None:
@@ -389,7 +391,9 @@ class DashboardScreen(Screen):
         chosen = self.heatmap_selection()
         if chosen is not None:
             self._live_positions_note()
-            self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None))
+            heatmap, view = self.shown.shown_heatmap, self.shown.view
+            within = view.opened_within if view and heatmap and not heatmap.unfiltered else "all"  # as it counted
+            self.post_message(self.PositionsWanted(chosen[0], chosen[1], all_cohorts=chosen[1] is None, opened_within=within))
 
     def show_heatmap_detail(self, forms: tuple[str, ...]) -> None:
         """The heatmap's cell under the cursor, in words (none: no cell), in the panel's title: the

@@ -143,10 +143,10 @@ class DrillDownScreen(KeptScreen[None]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def open_positions(self, coin: str, segment_id: int) -> None:
-        """The positions of coin × cohort, opened as the dashboard opens them (the app keeps one
-        such screen: another built here would take its id)."""
-        cast("HyperTuiApp", self.app).open_positions(coin, segment_id)
+    def open_positions(self, coin: str, segment_id: int, age: str = "all") -> None:
+        """The positions of coin × cohort opened within position age `age`, opened as the
+        dashboard opens them (the app keeps one such screen: another built here would take its id)."""
+        cast("HyperTuiApp", self.app).open_positions(coin, segment_id, age)
 
     def export_tables(self) -> list[Table]:
         """What the export keys write: what the screen holds now (none: a toast says so)."""
