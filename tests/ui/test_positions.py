@@ -541,3 +541,25 @@ async def test_a_heatmap_cell_opens_its_positions_opened_within_the_window_it_co
         assert isinstance(screen, PositionsScreen) and screen.filters.window == "24h"
         assert "opened 24h (t)" in str(screen.query_one("#positions-filters").render())
         assert screen.window.done and screen.window.row_count == counted  # the rows its number counts
+
+
+async def test_an_export_of_sorted_rows_writes_them_in_the_order_on_screen(make_app, tmp_path):
+    import csv
+
+    from hypertui.ui.screenshots import drained
+
+    app = make_app()
+    app.export_dir = str(tmp_path)
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen, view = await _opened_on_the_simulator(pilot)
+        await pilot.press("s", "S")  # long only, by value
+        await pilot.pause()
+        shown = [view.window.row(i).id for i in range(view.row_count)]
+        assert screen.sorted is not None and shown != [p.id for p in screen.window.held()]  # not the load order
+        await pilot.press("e")
+        await drained(pilot)
+        (path,) = tmp_path.glob("hypertui-positions-*.csv")
+        with path.open(newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["id"] for r in rows] == shown and {r["side"] for r in rows} == {"long"}
+        assert "-by-value-" in path.name

@@ -377,13 +377,15 @@ class PositionsScreen(DrillDownScreen):
         return not w.done or len(w.held()) < w.row_count
 
     def export_tables(self) -> list[export.Table]:
-        """The rows held now (pages far from the cursor may have been dropped: not those)."""
-        held = self.window.held()
+        """The rows held now, in the order on screen (pages far from the cursor may have been
+        dropped: not those)."""
+        held = self.sorted.rows if self.sorted is not None else self.window.held()
         f = self.filters
         name = " ".join(
             ["positions", f.coin or "book", self.cohort, f.status]
             + ([] if f.window == WINDOWS[0] else [f.window])  # every filter in effect, so two files never look alike
             + ([] if f.side == "all" else [f.side])
+            + ([] if self.sorted is None else [f"by {self.sorted.column}"])
             + ([f.address[:10]] if f.address else [])
             + (["partial"] if self.exports_partial else [])
         )
