@@ -563,3 +563,34 @@ async def test_an_export_of_sorted_rows_writes_them_in_the_order_on_screen(make_
             rows = list(csv.DictReader(fh))
         assert [r["id"] for r in rows] == shown and {r["side"] for r in rows} == {"long"}
         assert "-by-value-" in path.name
+
+
+async def test_a_failed_reload_keeps_the_rows_on_screen_with_the_error_and_r_reloads(make_app):
+    from hypertui.api.errors import ServerError
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.open_positions(app.state.heatmap.heatmap[0].coin, None)  # the busiest coin, every cohort: pages
+        await _loaded(pilot)
+        screen, view = app.screen, app.screen.query_one(PositionsView)
+        shown = [view.window.row(i).id for i in range(view.row_count)]
+        assert len(shown) == FIRST_PAGE and not screen.window.done
+        app.client.error = ServerError("/positions", 500)
+        await pilot.press("r")
+        await _loaded(pilot)
+        status = screen.status_text().plain
+        assert [view.window.row(i).id for i in range(view.row_count)] == shown  # the last rows, still on screen
+        assert status.startswith(" ✗ /positions: server error 500 (r retries)") and f"{FIRST_PAGE} loaded" in status
+        await pilot.press("end")  # no paging of the old rows meanwhile: the next r reloads
+        await _loaded(pilot)
+        assert view.row_count == FIRST_PAGE
+        app.client.error = None
+        await pilot.press("r")
+        await _loaded(pilot)
+        assert screen.error is None and screen.reloading is None and view.row_count >= FIRST_PAGE
+        app.client.error = ServerError("/positions", 500)
+        await pilot.press("t")  # new filters: the old rows are not theirs, none are held
+        await _loaded(pilot)
+        status = screen.status_text().plain
+        assert view.row_count == 0 and "none loaded" in status and "more…" not in status

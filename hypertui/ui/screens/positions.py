@@ -7,6 +7,8 @@ comes within a screen of the end of what is loaded. At most `MAX_PAGES` pages ho
 pages far from the cursor are dropped and fetched again (by their kept cursor) if revisited.
 `S` sorts the rows held (the API only orders by open time): no request, and no paging while sorted.
 `s` (side) filters the rows held, without a request either: the API has no side parameter.
+`r` reloads from the first page; the rows held stay on screen until it is in, and with its error
+if it fails (as the dashboard keeps its panels, marked stale).
 The coin × cohort list is kept between openings (a wallet's book is not): opened again it starts
 from its new query as a new one would; closed, it drops every row it held (a window of up to
 `MAX_PAGES` pages) and cancels the pages on their way.
@@ -89,6 +91,7 @@ class PositionsScreen(DrillDownScreen):
         self.cohorts = cohorts
         self.window = self._new_window()
         self.sorted: SortedRows | None = None  # the rows held, in another order (S)
+        self.reloading: PageWindow | None = None  # r's new first page, on its way or failed: `window` shown meanwhile
         self.error: str | None = None
         self._shown: dict[str, Text] = {}
         self._book_line: tuple[PageWindow, tuple, str] | None = None  # (window, its state, the book's totals)
@@ -155,7 +158,7 @@ class PositionsScreen(DrillDownScreen):
     def _fetch_wanted(self) -> None:
         """Start a worker for each page the view needs (none while an error waits for `r`, nor
         while sorted: a sort covers the rows it was given)."""
-        if self.error is not None or not self.is_attached or self.sorted is not None or self.closed:
+        if self.error is not None or not self.is_attached or self.sorted is not None or self.closed or self.reloading is not None:
             return
         view = self.view
         first, last = view.visible_rows()
@@ -182,11 +185,13 @@ class PositionsScreen(DrillDownScreen):
         try:
             page = await self.client.positions(limit=limit, next_cursor=cursor, **window.params)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
-            if window is self.window:
+            if window is self.window or window is self.reloading:
                 window.failed(i)
                 self.error = error_line(exc)
                 self._show()
             return
+        if window is self.reloading:  # a reload's first page: its rows replace those shown
+            self.window, self.reloading, self.sorted = window, None, None
         if window is not self.window:
             return  # the filters changed while it was on its way
         window.loaded(i, page, self.view.anchor_row, self.view.visible_rows())
@@ -207,7 +212,7 @@ class PositionsScreen(DrillDownScreen):
         if self.sorted is not None:
             return "end of the loaded rows (S: next order)"
         if self.error is not None:
-            return "✗ page failed — r retries"
+            return "✗ reload failed: the rows of the last load — r retries" if self.reloading else "✗ page failed — r retries"
         if w.done:
             return w.problem or ("" if w.row_count else "no positions match")
         if w.loading:
@@ -219,8 +224,8 @@ class PositionsScreen(DrillDownScreen):
         n = w.row_count
         if w.done:
             count = f"{fmt.count(n)} position{'' if n == 1 else 's'} ({f'stopped: {w.problem}' if w.problem else 'all loaded'})"
-        elif w.loading and not n:
-            count = "loading…"
+        elif not n:  # never "more…" beside none: paging waits for r or a first page
+            count = "loading…" if w.loading else "none loaded"
         else:
             count = f"{fmt.count(n)} loaded · more…"
         held_rows = f" · {fmt.count(w.rows_held)} row{'' if w.rows_held == 1 else 's'} held"
@@ -229,7 +234,8 @@ class PositionsScreen(DrillDownScreen):
             parts.append(self._book_totals(w))
         if self.sorted is not None:
             parts = [(f" {self.sorted.describe()}", "bold"), " (S) │", *parts]
-        return status_line(parts, error=self.error)  # loading: said by the count
+        reloading = self.reloading is not None and self.error is None
+        return status_line(parts, loading=reloading, error=self.error)  # else loading is said by the count
 
     def _book_totals(self, w: PageWindow) -> str:
         """The book's value and uPnL over the rows held, summed again only when those change (the
@@ -352,7 +358,7 @@ class PositionsScreen(DrillDownScreen):
         self.workers.cancel_group(self, "positions")
         self.window = self._new_window()
         self.sorted = None  # new rows: in the API's order until sorted again
-        self.error = None
+        self.error = self.reloading = None
 
     def action_sort(self) -> None:
         """The rows held now in the next order: value, uPnL, distance to liquidation, leverage,
@@ -363,12 +369,22 @@ class PositionsScreen(DrillDownScreen):
         self._fetch_wanted()
 
     def action_retry(self) -> None:
-        """After a failure: ask again for the page that failed. Otherwise: reload from the top."""
-        if self.error is None:
-            self._restart()
-            return
+        """After a page failed: ask again for it. Otherwise (a reload failed too): reload from the top."""
+        if self.error is not None and self.reloading is None:
+            self.error = None
+            self._fetch_wanted()
+        else:
+            self._reload()
+
+    def _reload(self) -> None:
+        """The list again from its first page (its start pinned anew), the rows held on screen
+        until that page is in: its rows replace them then, and a failure leaves them."""
         self.error = None
-        self._fetch_wanted()
+        fresh = self.reloading = self._new_window()
+        fresh.params = self.filters.api_params(self.clock())
+        cursor, limit = fresh.begin(0)
+        self._load(fresh, 0, cursor, limit)
+        self._show()
 
     @property
     def exports_partial(self) -> bool:
