@@ -496,9 +496,12 @@ async def test_a_slow_first_load_leaves_the_screen_readable(make_app, open_scree
         assert screen.fetching and not screen.loading
         assert not screen.query(LoadingIndicator)
         assert screen.query_one(Footer).display
+        labels = [chart._lines()[0].text for chart in screen.query(Chart)]  # none in the bias overview
+        assert all("⋯ loading…" in label and "no data" not in label for label in labels)
         gate.set()
         await _loaded(pilot)
         assert not screen.fetching
+        assert not any("loading" in chart._lines()[0].text for chart in screen.query(Chart))
 
 
 async def test_an_age_the_server_cannot_filter_by_is_said_not_shown_as_filtered(docs_only_client, clock):

@@ -309,7 +309,7 @@ class CoinScreen(DrillDownScreen):
         sid = self.cohort_id
         cohort = cohort_label(self.cohorts, sid) if sid is not None else "—"
         rows = next((c.rows for c in self.metrics.data if c.segment.id == sid), []) if self.metrics else []
-        self._fill("metrics", metric_series(rows))
+        self._fill("metrics", metric_series(rows), loading=self.fetching)
         retext(
             self.query_one("#metrics-title", Static),
             Text.assemble(" ", (cohort, "bold"), f" on {self.coin}", ("  12-hourly, last ~7 d (segment-metrics)", "dim"),
@@ -317,7 +317,7 @@ class CoinScreen(DrillDownScreen):
         )
         key = (sid, self.window, self.age) if sid is not None else None
         held = self.series.get(key) if key else None
-        self._fill("series", position_metric_series(held or []))
+        self._fill("series", position_metric_series(held or []), loading=self.fetching or key == self.series_loading)
         note = "  ⋯ loading…" if key is not None and key == self.series_loading else ""
         if key in self.unfiltered_series:
             note += f"  {self.age} unavailable on this server: every position"
@@ -330,10 +330,10 @@ class CoinScreen(DrillDownScreen):
                           no_wrap=True, overflow="ellipsis")
         )
 
-    def _fill(self, prefix: str, series: dict[str, Points]) -> None:
+    def _fill(self, prefix: str, series: dict[str, Points], *, loading: bool) -> None:
         for key, _, _ in SERIES:
             points = series[key]
-            self.query_one(f"#{prefix}-{key}", Chart).show([v for _, v in points], times=[t for t, _ in points])
+            self.query_one(f"#{prefix}-{key}", Chart).show([v for _, v in points], times=[t for t, _ in points], loading=loading)
 
     def status_text(self) -> Text:
         n = len(self.breakdown.data) if self.breakdown else 0

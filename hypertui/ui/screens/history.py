@@ -192,7 +192,8 @@ class HistoryScreen(DrillDownScreen):
         oldest_first = list(reversed(self.snapshots))
         for chart, field in (("#bias-chart", "bias"), ("#exposure-chart", "exposure_ratio")):
             known = [s for s in oldest_first if getattr(s, field) is not None]
-            self.query_one(chart, Chart).show([getattr(s, field) for s in known], times=[s.timestamp for s in known])
+            values, times = [getattr(s, field) for s in known], [s.timestamp for s in known]
+            self.query_one(chart, Chart).show(values, times=times, loading=self.fetching)
         self.table.sync([snapshot_row(s, signals_of(self)) for s in self.snapshots])
         self._show_cursor()
         self.query_one("#history-status", Static).update(self.status_text())

@@ -22,6 +22,8 @@ from hypertui.monitor.scale import Cell, Points, scale_label, signed_bars, symme
 from hypertui.ui.signals import Signals, signals_of
 
 LABEL_GAP = "  "  # between a strip's label and its scale: the label's last number is not the scale's
+NO_DATA = "no data"  # a chart label with no values, none on their way
+LOADING = "⋯ loading…"  # with none yet, on their way (as the status lines say it)
 
 
 def unit_scaled(values: Sequence[float]) -> list[float]:
@@ -164,11 +166,12 @@ def _style(cell: Cell, colour: dict[str, str]) -> str:
     return f"{colour[cell.role]} reverse" if cell.inverse else colour[cell.role]
 
 
-def chart_label(title: str, values: list[float], f: Callable[[float], str], width: int = 0) -> Text:
+def chart_label(title: str, values: list[float], f: Callable[[float], str], width: int = 0, empty: str = NO_DATA) -> Text:
     """'Perp bias  last +0.12  min -0.30  max +0.41', or where that is wider than `width`
-    'Perp bias +0.12 (-0.30…+0.41)', so the range survives a narrow terminal."""
+    'Perp bias +0.12 (-0.30…+0.41)', so the range survives a narrow terminal; without values,
+    'Perp bias  ' and `empty` (why there are none: no data, or loading)."""
     if not values:
-        return Text.assemble((title, "bold"), "  ", ("no data", "dim"), no_wrap=True, overflow="ellipsis")
+        return Text.assemble((title, "bold"), "  ", (empty, "dim"), no_wrap=True, overflow="ellipsis")
     last, low, high = f(values[-1]), f(min(values)), f(max(values))
     label = Text.assemble(  # the last value first: it survives a narrow terminal's ellipsis
         (title, "bold"),
@@ -224,15 +227,20 @@ class Chart(Widget):
         self.origin = origin
         self.values: list[float] = []
         self.times: list[datetime] = []
+        self.empty = NO_DATA  # the label without values
         self._strips: tuple[Size, list[Strip]] | None = None  # drawn for that size; dropped when anything else changes
 
-    def show(self, values: list[float], title: str | None = None, times: Sequence[datetime] = ()) -> None:
-        """Draw `values` (at `times`, where given) under `title` (the chart's own without); a
-        repaint only when one of them changed."""
+    def show(
+        self, values: list[float], title: str | None = None, times: Sequence[datetime] = (), *, loading: bool = False
+    ) -> None:
+        """Draw `values` (at `times`, where given) under `title` (the chart's own without); with
+        none, the label says `loading` (values on their way) or no data. A repaint only when one
+        of them changed."""
         title = self.title if title is None else title
-        if (values, list(times), title) == (self.values, self.times, self.title):
+        empty = LOADING if loading and not values else NO_DATA  # values shown: their label, loading or not
+        if (values, list(times), title, empty) == (self.values, self.times, self.title, self.empty):
             return
-        self.values, self.times, self.title = values, list(times), title
+        self.values, self.times, self.title, self.empty = values, list(times), title, empty
         self._redraw()
 
     def on_mount(self) -> None:
@@ -259,7 +267,7 @@ class Chart(Widget):
     def _draw(self, width: int, height: int) -> list[Strip]:
         """The label line, then the plot; a sparkline's time ticks on the last line where there
         are times and a second row of bars is left above them."""
-        lines = self._strips_of(chart_label(self.title, self.values, self.format, width), width, 1)
+        lines = self._strips_of(chart_label(self.title, self.values, self.format, width, self.empty), width, 1)
         rows = height - 1
         if self.origin is not None:
             about = [(t, v - self.origin) for t, v in zip(self.times, self.values, strict=True)]
