@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 log = logging.getLogger("hypertui.ui")
 Kept = TypeVar("Kept", bound=KeptScreen)  # a screen the app keeps between openings
 
-# The help's "Dashboard" keys, by id, in the order it has always listed them: the app's (on
-# every screen) and the dashboard screen's own, together.
+# The app's keys that act on the dashboard (a drill-down binds r and p itself): the help lists
+# them with the dashboard's, the app's others under "Everywhere".
+DASHBOARD_APP_KEYS = ("app.refresh", "app.pause")
+# The help's "Dashboard" and "Everywhere" keys, by id, in the order it has always listed them.
 DASHBOARD_HELP_ORDER = (
     "app.quit", "app.help", "app.refresh", "app.pause", "dashboard.position_age", "dashboard.heatmap_axis",
     "dashboard.heatmap_mode", "dashboard.opened_within", "dashboard.palette", "dashboard.filter",
@@ -271,7 +273,9 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.help import HelpScreen
 
         if not isinstance(self.screen, HelpScreen):
-            self._open_kept(HelpScreen, lambda: HelpScreen(self.key_sections()))  # the keys are fixed at start
+            sections = self.key_sections()  # the keys are fixed at start: the first opening's are kept
+            first = self.help_section(self.screen, sections)
+            self._open_kept(HelpScreen, lambda: HelpScreen(sections, first), first=first)
 
     def action_legend(self) -> None:
         from hypertui.ui.screens.help import LegendScreen
@@ -287,9 +291,14 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.history import HistoryScreen
         from hypertui.ui.screens.positions import PositionsScreen
 
-        dashboard = sorted([*self.app_keys(), *DASHBOARD_KEYS], key=lambda b: DASHBOARD_HELP_ORDER.index(b.id or ""))
+        from hypertui.ui.screens.help import EVERYWHERE
+
+        app_keys = self.app_keys()
+        dashboard = [*(b for b in app_keys if b.id in DASHBOARD_APP_KEYS), *DASHBOARD_KEYS]
+        everywhere = [b for b in app_keys if b.id not in DASHBOARD_APP_KEYS]
         sections: list[tuple[str, list[Binding]]] = [
-            ("Dashboard", dashboard),
+            ("Dashboard", sorted(dashboard, key=lambda b: DASHBOARD_HELP_ORDER.index(b.id or ""))),
+            (EVERYWHERE, sorted(everywhere, key=lambda b: DASHBOARD_HELP_ORDER.index(b.id or ""))),
             ("Panels", PANEL_KEYS),
             ("Time travel", REPLAY_KEYS),
             ("Lists and tables", list(SyncedTable.BINDINGS)),  # type: ignore[arg-type]
@@ -302,6 +311,13 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
             ("Alerts", list(AlertsScreen.BINDINGS)),  # type: ignore[arg-type]
         ]
         return [(title, remapped(bindings, self.prefs.keys)) for title, bindings in sections]
+
+    @staticmethod
+    def help_section(screen: Screen, sections: list[tuple[str, list[Binding]]]) -> str:
+        """The title of the help's section of `screen`'s own keys (by their ids); the dashboard's
+        for a screen with none listed (a modal)."""
+        ids = {b.id for b in type(screen).BINDINGS if isinstance(b, Binding)}
+        return next((title for title, bindings in sections if any(b.id in ids for b in bindings)), "Dashboard")
 
     def app_keys(self) -> list[Binding]:
         """The keys that work on every screen."""

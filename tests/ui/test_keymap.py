@@ -123,3 +123,36 @@ async def test_problems_are_toasts_at_start_and_when_a_screen_opens(make_app):
         assert isinstance(app.screen, PositionsScreen)
         # The positions table has the focus and takes h (scroll left) before the screen's back.
         assert any("'h' is bound to both positions.left and positions.back" in t for t in toasts)
+
+
+async def test_help_lists_the_keys_of_the_screen_it_is_opened_on_first_then_those_that_work_everywhere(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+
+        async def help_sections() -> list[str]:
+            await pilot.press("question_mark")
+            await pilot.pause()
+            assert isinstance(app.screen, HelpScreen)
+            shown = [s.name for s in app.screen.query(".help-keys")]
+            await pilot.press("escape")
+            await pilot.pause()
+            return shown
+
+        first = await help_sections()
+        assert first[:3] == ["Dashboard", "Everywhere", "Panels"]
+        dashboard, everywhere = (dict(s)[title] for s in [app.key_sections()] for title in first[:2])
+        assert {b.key for b in everywhere} >= {"q", "question_mark", "exclamation_mark", "minus"}
+        assert not {b.key for b in dashboard} & {b.key for b in everywhere}  # each key in one of them
+        app.open_positions(app.state.heatmap.heatmap[0].coin, None)
+        await pilot.pause()
+        assert (await help_sections())[:2] == ["Positions", "Everywhere"]
+        await pilot.press("escape")
+        await pilot.pause()
+        app.open_coin(app.state.heatmap.heatmap[0].coin)
+        await pilot.pause()
+        shown = await help_sections()  # the kept help, its sections moved
+        assert shown[:2] == ["Coin view", "Everywhere"] and sorted(shown) == sorted(first)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert await help_sections() == first

@@ -3,13 +3,16 @@
 
 Both are kept between openings (their Rich tables laid out once: `?` took 170 ms to build and lay
 them out on every opening): the keys are fixed at start (the [keys] remaps are read once), and
-the legend's marks are drawn again in the new theme's colours when it changes."""
+the legend's marks are drawn again in the new theme's colours when it changes. Help lists the
+keys of the screen it is opened on first, then those that work everywhere: each section is a
+widget of its own, moved into place on each opening, not drawn again."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.table import Table
 from rich.text import Text
@@ -26,12 +29,17 @@ from hypertui.ui.screens.drilldown import KeptScreen
 from hypertui.ui.signals import Signals, signals_of
 from hypertui.ui.widgets.marks import change_text, lean_text
 
-EXTRA_KEYS = (  # keys handled by widgets' own built-in bindings
-    ("↑ ↓ ← → pgup pgdn home end", "Move in the focused panel"),
-    ("enter", "Positions of the coin under the cursor (heatmap, risk, top assets)"),
-    ("enter", "On a cohort in the list: its bias history"),
-    ("ctrl+p", "Command palette: every action by name"),
-)
+EVERYWHERE = "Everywhere"  # the section of the keys that work on every screen, listed second
+EXTRA_KEYS: dict[str, tuple[tuple[str, str], ...]] = {  # keys handled by widgets' own built-in bindings, by section
+    "Dashboard": (
+        ("enter", "Positions of the coin under the cursor (heatmap, risk, top assets)"),
+        ("enter", "On a cohort in the list: its bias history"),
+    ),
+    EVERYWHERE: (
+        ("↑ ↓ ← → pgup pgdn home end", "Move in the focused panel or list"),
+        ("ctrl+p", "Command palette: every action by name"),
+    ),
+}
 MARK_WIDTH = 7  # the widest mark in the legend: "░ ▒ ▓ █"
 
 
@@ -46,17 +54,21 @@ def _grid(first_width: int | None = None) -> Table:
     return table
 
 
-def key_table(sections: Iterable[tuple[str, Iterable[Binding]]]) -> Table:
-    table = _grid()
-    for title, bindings in sections:
+def key_rows(title: str, bindings: Iterable[Binding]) -> list[tuple[str, str]]:
+    """(key, what it does) for each key of a section, its widgets' built-in keys last."""
+    return [(_key_label(b), b.description) for b in bindings if b.description] + list(EXTRA_KEYS.get(title, ()))
+
+
+def key_table(sections: Iterable[tuple[str, Iterable[Binding]]], key_width: int | None = None) -> Table:
+    """The sections one after the other, a blank line between; the keys `key_width` wide (a
+    section's own width without)."""
+    table = _grid(key_width)
+    for i, (title, bindings) in enumerate(sections):
+        if i:
+            table.add_row("", "")
         table.add_row(Text(title, style="underline"), "")
-        for b in bindings:
-            if b.description:
-                table.add_row(Text(_key_label(b)), Text(b.description))
-        table.add_row("", "")
-    table.add_row(Text("Everywhere", style="underline"), "")
-    for key, what in EXTRA_KEYS:
-        table.add_row(Text(key), Text(what))
+        for key, what in key_rows(title, bindings):
+            table.add_row(Text(key), Text(what))
     return table
 
 
@@ -127,17 +139,37 @@ class HelpScreen(_ScrollingBox):
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
         *_scroll_keys("help"),
     ]
+    DEFAULT_CSS = ".help-keys { margin-bottom: 1; }"
 
-    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+    def __init__(self, sections: list[tuple[str, list[Binding]]], first: str | None = None) -> None:
+        """`first`: the title of the section listed first, the keys of the screen help is opened
+        on (set again before each opening); the one that works everywhere comes second."""
         super().__init__(id="help")
         self._sections = sections
+        self.first = first
+
+    def ordered(self) -> list[str]:
+        """The section titles in the order listed: `first`, everywhere's, then the others as given."""
+        titles = [title for title, _ in self._sections]
+        return sorted(titles, key=lambda title: (title != self.first, title != EVERYWHERE))  # stable: the rest as given
 
     def compose(self) -> ComposeResult:
+        width = max(cell_len(key) for title, bindings in self._sections for key, _ in key_rows(title, bindings))
+        tables = {title: key_table([(title, bindings)], width) for title, bindings in self._sections}
         with VerticalScroll(id="help-box") as box:
             box.border_title = "Keys, then marks"
             box.border_subtitle = "escape closes"
-            yield Static(key_table(self._sections))
+            for title in self.ordered():
+                yield Static(tables[title], name=title, classes="help-keys")
             yield Static(legend(signals_of(self)), id="help-legend", classes="legend")
+
+    def refill(self) -> None:
+        box = self.query_one(VerticalScroll)
+        shown = {section.name: section for section in self.query(".help-keys").results(Static)}
+        for i, title in enumerate(self.ordered()):  # moved, not drawn again
+            if box.children[i] is not shown[title]:
+                box.move_child(shown[title], before=i)
+        super().refill()
 
 
 class LegendScreen(_ScrollingBox):
