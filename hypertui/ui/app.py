@@ -288,10 +288,9 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         from hypertui.ui.screens.alerts import AlertsScreen
         from hypertui.ui.screens.bias import BiasOverviewScreen
         from hypertui.ui.screens.coin import CoinScreen
+        from hypertui.ui.screens.help import EVERYWHERE
         from hypertui.ui.screens.history import HistoryScreen
         from hypertui.ui.screens.positions import PositionsScreen
-
-        from hypertui.ui.screens.help import EVERYWHERE
 
         app_keys = self.app_keys()
         dashboard = [*(b for b in app_keys if b.id in DASHBOARD_APP_KEYS), *DASHBOARD_KEYS]

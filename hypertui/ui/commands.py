@@ -1,5 +1,6 @@
-"""The dashboard's command palette: cohorts, coins, positions under the cursors, and every key
-by name (a Textual Provider, on the dashboard screen only: a drill-down's keys are in its footer).
+"""The command palette: cohorts, coins, positions under the dashboard's cursors, and every key
+by name (Textual Providers: the dashboard's, and the drill-downs', which find the same coins and
+cohorts, from the dashboard's state, and the keys that work on the screen they are opened on).
 
 Opened, the palette lists what one picks from a short list (the positions under the cursors, the
 cohorts, the keys); a coin's view and a cohort's history are found by typing the name. Every
@@ -15,7 +16,7 @@ Imported when the palette first opens, as Textual's own provider is.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
@@ -42,10 +43,13 @@ class Command(NamedTuple):
     callback: Callable[[], Any]
 
 
-class DashboardCommands(Provider):
+class AppCommands(Provider):
+    """What the palette finds on any screen: the cohorts, every coin by name, each cohort's
+    history, and the keys that work on the screen it is opened on (`self.screen`)."""
+
     @property
     def dashboard(self) -> DashboardScreen:
-        return cast("DashboardScreen", self.screen)
+        return self.hypertui.dashboard
 
     @property
     def hypertui(self) -> HyperTuiApp:
@@ -53,7 +57,6 @@ class DashboardCommands(Provider):
 
     def listed(self) -> Iterator[Command]:
         """The commands the palette lists before anything is typed."""
-        yield from self._positions_commands()
         yield from self._cohort_commands()
         yield from self._key_commands()
 
@@ -80,29 +83,32 @@ class DashboardCommands(Provider):
                 yield Hit(score, shown, command.callback, text=command.title, help=escape(command.help))
 
     def _key_commands(self) -> Iterator[Command]:
-        """Every key with a description, where it works: the app's and the dashboard's."""
-        app, dashboard = self.hypertui, self.dashboard
-        owners: list[tuple[Any, Iterable[Binding]]] = [
-            (app, [b for b in app.app_keys() if b.action != "quit"]),
-            (dashboard, [b for b in dashboard.BINDINGS if isinstance(b, Binding)]),
-        ]
-        for owner, bindings in owners:
-            for binding in remapped(bindings, app.prefs.keys):
+        """Every key with a description, where it works: the screen's own, and the app's it leaves
+        to the app (a drill-down's r reloads it: not the app's refresh)."""
+        app, screen = self.hypertui, self.screen
+        own = remapped([b for b in screen.BINDINGS if isinstance(b, Binding)], app.prefs.keys)
+        taken = {key for b in own for key in b.key.split(",")}
+        keys = [b for b in remapped(app.app_keys(), app.prefs.keys) if b.action != "quit" and not set(b.key.split(",")) <= taken]
+        for owner, bindings in ((app, keys), (screen, own)):
+            for binding in bindings:
                 if binding.description:
                     run = partial(owner.run_action, binding.action)
                     yield Command(binding.description, f"key: {binding.key_display or binding.key}", run)
 
     def _cohort_commands(self) -> Iterator[Command]:
         """"Cohort: Whale 🐋" for each cohort, so one can be chosen by typing its name."""
-        cohort_list = self.dashboard.query_one(CohortList)
-        groups = cohort_groups(self.dashboard.state.cohorts or [])
-        for _, segments in groups:
+        for _, segments in cohort_groups(self.dashboard.state.cohorts or []):
             for seg in segments:
                 yield Command(
                     f"Cohort: {seg.name} {seg.emoji}".rstrip(),  # name first: the palette lists commands by title
-                    f"{seg.category} cohort: its summary, top assets and liquidation risk",
-                    partial(cohort_list.select, seg.id),
+                    f"{seg.category} cohort: its summary, top assets and liquidation risk{self.cohort_where}",
+                    partial(self.select_cohort, seg.id),
                 )
+
+    cohort_where = ""  # where a cohort chosen is shown, if not on the screen the palette is opened on
+
+    def select_cohort(self, segment_id: int) -> None:
+        self.dashboard.query_one(CohortList).select(segment_id)
 
     def _history_commands(self) -> Iterator[Command]:
         """"History of Whale 🐋" for each cohort."""
@@ -127,6 +133,13 @@ class DashboardCommands(Provider):
                 partial(self.hypertui.open_coin, coin),
             )
 
+class DashboardCommands(AppCommands):
+    """The dashboard's palette: the positions under its cursors first."""
+
+    def listed(self) -> Iterator[Command]:
+        yield from self._positions_commands()
+        yield from super().listed()
+
     def _positions_commands(self) -> Iterator[Command]:
         """"Positions for <coin> × <cohort>" for what the heatmap and risk cursors are on."""
         dashboard, state = self.dashboard, self.dashboard.state
@@ -148,3 +161,15 @@ class DashboardCommands(Provider):
                 "open the positions drill-down (GET /positions)",
                 partial(self.hypertui.open_positions, coin, sid),
             )
+
+
+class DrillDownCommands(AppCommands):
+    """A drill-down's palette: a cohort chosen is shown on the dashboard, back under it."""
+
+    cohort_where = " (back on the dashboard)"
+
+    def select_cohort(self, segment_id: int) -> None:
+        app = self.hypertui
+        while app.screen is not app.dashboard:
+            app.pop_screen()
+        super().select_cohort(segment_id)

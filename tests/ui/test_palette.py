@@ -55,3 +55,33 @@ async def test_the_palette_lists_cohorts_and_keys_and_finds_a_coin_or_a_history_
         await pilot.press("ctrl+u", *f"history of {cohort.name}")
         await drained(pilot)
         assert _titles(app)[0] == f"History of {cohort.name} {cohort.emoji}".rstrip()
+
+
+async def test_a_drill_downs_palette_finds_the_coins_and_cohorts_and_the_keys_that_work_there(make_app):
+    from hypertui.ui.screens.coin import CoinScreen
+
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settled(pilot)
+        rows = sorted(app.state.heatmap.heatmap, key=lambda r: r.total_value, reverse=True)
+        app.open_coin(rows[0].coin)
+        await drained(pilot)
+        coin_view = app.screen
+        await pilot.press("ctrl+p")
+        await drained(pilot)
+        listed = _titles(app)
+        cohort = app.state.cohorts[0]
+        assert f"Cohort: {cohort.name} {cohort.emoji}".rstrip() in listed
+        assert {"Positions", "Series window", "Reload", "Help"} <= set(listed)  # the coin view's keys, the app's
+        assert "Refresh" not in listed and "Pause" not in listed  # r and p are the coin view's own here
+        await pilot.press(*f"coin: {rows[1].coin}")
+        await drained(pilot)
+        assert _titles(app)[0] == f"Coin: {rows[1].coin}"
+        await pilot.press("enter")
+        await drained(pilot)
+        assert app.screen is coin_view and isinstance(coin_view, CoinScreen) and coin_view.coin == rows[1].coin
+        await pilot.press("ctrl+p", *f"cohort: {cohort.name}")
+        await drained(pilot)
+        await pilot.press("enter")
+        await drained(pilot)
+        assert app.screen is app.dashboard and app.state.view.cohort_id == cohort.id  # back on the dashboard

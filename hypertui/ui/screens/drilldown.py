@@ -9,6 +9,7 @@ Each is pushed over the dashboard, which stays alive underneath, and:
   cancels them all (Textual cancels a removed node's workers);
 - ends with a status line: what is shown, `⋯ loading…` while a load is on its way, headed by the
   last error and how to retry while the last data stays on screen;
+- has the app's commands in its palette (ctrl+p): coins and cohorts by name, the keys that work there;
 - is kept between openings (`KeptScreen`, as the alerts and help are too: the app installs them):
   opened again it is refilled (`refill`) before it is shown, not composed, styled and mounted anew;
   closed, it is not taken apart widget by widget, and lets go of the rows it held (`release`).
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar, cast
 
 from rich.text import Text
 from textual import events
@@ -31,6 +32,8 @@ from hypertui.ui.export_key import export_tables
 from hypertui.ui.textual_internals import HookedScreen
 
 if TYPE_CHECKING:
+    from textual.command import Provider
+
     from hypertui.ui.app import HyperTuiApp
 
 Clock = Callable[[], datetime]
@@ -111,9 +114,18 @@ class KeptScreen(HookedScreen[Result]):
             self.release()
 
 
+def drill_down_commands() -> type[Provider]:
+    """The palette's provider, imported when the palette first opens (see hypertui.ui.commands)."""
+    from hypertui.ui.commands import DrillDownCommands
+
+    return DrillDownCommands
+
+
 class DrillDownScreen(KeptScreen[None]):
     """A screen over the dashboard that loads with `client`, at times read from `clock`, and
     exports what `export_tables` returns."""
+
+    COMMANDS: ClassVar[set[Any]] = {drill_down_commands}  # the dashboard's coins and cohorts, the keys that work here
 
     def __init__(self, client: HyperTrackerClient, clock: Clock, *, id: str) -> None:
         super().__init__(id=id)
