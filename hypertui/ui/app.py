@@ -31,7 +31,6 @@ from hypertui.ui.hangup import watch_terminal
 from hypertui.ui.keymap import remapped
 from hypertui.ui.no_color import replace_monochrome
 from hypertui.ui.screens.dashboard import DASHBOARD_KEYS, PANEL_KEYS, REPLAY_KEYS, DashboardScreen  # others: where opened
-from hypertui.ui.screens.drilldown import KeptScreen
 from hypertui.ui.signals import Signals
 from hypertui.ui.terminal_output import compacting
 from hypertui.ui.textual_internals import HookedApp, line_filters, set_line_filters
@@ -41,9 +40,10 @@ from hypertui.ui.widgets.synced_table import SyncedTable
 
 if TYPE_CHECKING:
     from hypertui.api.prefetch import Prefetch
+    from hypertui.ui.screens.drilldown import KeptScreen  # with the drill-downs, after the first frame
 
 log = logging.getLogger("hypertui.ui")
-Kept = TypeVar("Kept", bound=KeptScreen)  # a screen the app keeps between openings
+Kept = TypeVar("Kept", bound="KeptScreen")  # a screen the app keeps between openings
 
 # The app's keys that act on the dashboard (a drill-down binds r and p itself): the help lists
 # them with the dashboard's, the app's others under "Everywhere".
