@@ -18,12 +18,11 @@ import argparse
 import asyncio
 import os
 
-from drilldowns import time_to_data  # this folder: run as a script
+from drilldowns import benchmark_app, time_to_data  # this folder: run as a script
 
-from hypertui.api.client import HyperTrackerClient
 from hypertui.monitor.positions import WINDOWS, PositionQuery
 from hypertui.ui.screens.positions import PositionsScreen
-from hypertui.ui.screenshots import make_app, settled
+from hypertui.ui.screenshots import settled
 from hypertui.ui.widgets.positions_view import PositionsView
 
 
@@ -39,9 +38,7 @@ async def drained(pilot) -> None:  # noqa: ANN001 - a textual Pilot
 
 
 async def measure(scale: str, coin: str, rows: int, url: str | None) -> None:
-    app = make_app(scale=scale)
-    if url:
-        app.client = HyperTrackerClient(url, "benchmark")
+    app = benchmark_app(scale, url)
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
         query = PositionQuery(coin=coin, status="all", window=WINDOWS[0])

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from hypertui.api.client import HyperTrackerClient
 from hypertui.clock import utc_now
 from hypertui.monitor.positions import WINDOWS, PositionQuery
+from hypertui.ui.app import HyperTuiApp
 from hypertui.ui.screens.bias import BiasOverviewScreen
 from hypertui.ui.screens.coin import CoinScreen
 from hypertui.ui.screens.history import HistoryScreen
@@ -61,11 +62,18 @@ async def time_to_data(app: App, screen: Screen, ready: Callable[[Screen], bool]
     return painted[0] - start
 
 
-async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[float]]:
+def benchmark_app(scale: str, url: str | None) -> HyperTuiApp:
+    """The app on the embedded simulator, or on the server at `url` alone. (A client swapped into
+    an app made for the embedded one left its dashboard on the embedded market, which it was
+    built with: the market lived in this process and was in the RSS the positions figures print.)"""
+    if url is None:
+        return make_app(scale=scale)
     # A running server keeps real time: so must the app, or a history window would reach months back.
-    app = make_app(scale=scale, clock=utc_now if url else None)
-    if url:
-        app.client = HyperTrackerClient(url, "benchmark")
+    return HyperTuiApp(HyperTrackerClient(url, "benchmark"), "benchmark", clock=utc_now)
+
+
+async def measure(scale: str, runs: int, url: str | None) -> dict[str, list[float]]:
+    app = benchmark_app(scale, url)
     times: dict[str, list[float]] = {}
     async with app.run_test(size=(160, 45)) as pilot:
         await settled(pilot)
