@@ -245,7 +245,7 @@ async def test_the_dashboard_shows_in_a_headless_browser(tmp_path: Path):
     browser = await _start(
         CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'chromium'}", f"--remote-debugging-port={tools_port}", "--window-size=1280,800",
+        f"--user-data-dir={tmp_path / 'chromium'}", f"--remote-debugging-port={tools_port}", "--window-size=1280,1000",
         "about:blank", env=env,
     )
     try:
