@@ -187,3 +187,60 @@ async def test_the_bias_chart_is_signed_about_a_zero_line_with_time_ticks(make_a
         # The exposure beside it is drawn over the same time, ticked the same.
         exposure = screen.query_one("#exposure-chart", Chart)
         assert "".join(s.text for s in exposure.render_line(exposure.size.height - 1)).split() == ticks.split()
+
+
+def _history_asked_since(app, asked: int) -> int:
+    """How many history loads the client began after its first `asked` calls."""
+    return [name for name, _, _ in app.client.calls[asked:]].count("iter_bias_history")
+
+
+async def _open_in_a_known_update(pilot) -> HistoryScreen:
+    """`_open` once state/status is read: the update known, and not due to change yet."""
+    await settle(pilot)
+    status = await pilot.app.client.state_status()
+    assert status.next_update is not None and pilot.app.clock() < status.next_update
+    return await _open(pilot)
+
+
+async def _reopened(pilot, screen: HistoryScreen) -> int:
+    """Close the history, reopen it on its cohort as the dashboard does; the client's calls before."""
+    app = pilot.app
+    app.pop_screen()
+    await pilot.pause()
+    asked = len(app.client.calls)
+    app.open_history(screen.segment_id)
+    assert app.screen is screen
+    return asked
+
+
+async def test_the_history_reopened_on_its_cohort_in_the_same_update_shows_its_snapshots_at_once_asking_nothing(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_in_a_known_update(pilot)
+        held, values = list(screen.snapshots), screen.query_one("#bias-chart", Chart).values
+        await pilot.press("j", "j")
+        asked = await _reopened(pilot, screen)
+        # Shown as it is pushed, before any answer could come: its first frame holds them.
+        assert screen.snapshots == held and screen.table.row_count == len(held) and screen.table.cursor_row == 0
+        assert screen.query_one("#bias-chart", Chart).values == values and "loading" not in screen.status_text().plain
+        await _loaded(pilot)
+        assert _history_asked_since(app, asked) == 0
+
+
+async def test_the_history_reopened_after_the_update_changed_or_on_another_window_asks_again(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _open_in_a_known_update(pilot)
+        status = await app.client.state_status()
+        app.clock.now = status.next_update  # the next update is due: what is held may be of the last
+        asked = await _reopened(pilot, screen)
+        assert screen.snapshots == [] and screen.fetching  # not the held ones, as a new screen
+        await _loaded(pilot)
+        assert _history_asked_since(app, asked) == 1
+        await app.client.state_status()  # the new update, current again
+        await pilot.press("3")  # another window: closed, its snapshots are not kept
+        await _loaded(pilot)
+        asked = await _reopened(pilot, screen)
+        assert screen.window == "7d" and screen.snapshots == []
+        await _loaded(pilot)
+        assert _history_asked_since(app, asked) == 1

@@ -2,9 +2,13 @@
 
 Pushed over the dashboard, which stays alive underneath. The snapshots (2-hourly, newest first,
 the newest one live) are fetched in a worker, paging with `iter_bias_history` from
-`now - window`; a failure is shown on one line and the last data stays on screen. Kept between
-openings: opened again (for any cohort) it starts from the default window and recency; closed,
-it drops its snapshots.
+`now - window`; a failure is shown on one line and the last data stays on screen.
+
+Kept between openings: opened again (for any cohort) it starts from the default window and
+recency. Closed, it keeps the snapshots of its cohort's default window (a few hundred at most)
+and drops any other; opened again on that cohort while the API's update they are of is current
+(state/status, as last read, names it and its next update is not due), it shows them in its first
+frame and asks nothing (a request costs a token); otherwise it starts empty and asks.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ WINDOWS: dict[str, timedelta] = {
     "30d": timedelta(days=30),
     "60d": timedelta(days=60),
 }
+DEFAULT: tuple[str, PositionAge] = ("7d", "all")  # the window and recency a screen opens on
 COLUMNS: list[Column] = [
     ("time", "Time (UTC)", 16),
     *((key, Text(label.rjust(width)), width) for key, label, width in (  # numbers: right-aligned
@@ -95,28 +100,45 @@ class HistoryScreen(DrillDownScreen):
         super().__init__(client, clock, id="history")
         self.segment_id = segment_id
         self.cohort = cohort
-        self.window = "7d"
-        self.recency: PositionAge = "all"
+        self.window, self.recency = DEFAULT
         self.snapshots: list[BiasSnapshot] = []  # newest first, the last good load
         self.error: str | None = None
         self.fetching = False
         self.started: datetime | None = None  # `start` of the last request
+        # The cohort, window, recency and API update (None: not known) the snapshots held are of,
+        # loaded; None while a load is on its way or failed.
+        self.held_for: tuple[int, str, str, datetime | None] | None = None
         self._mounted = False  # an answer that comes in before on_mount is shown by it
 
     def refill(self) -> None:
         """Afresh for `segment_id` and `cohort` (set before): a new screen's window and recency,
-        its cursor and scroll, and a load."""
-        self.release()
-        self.window, self.recency = "7d", "all"
+        its cursor and scroll, and a load, unless it holds this cohort's snapshots of that window
+        and recency in the API's current update (then they are shown as they are, asked for by
+        nobody). Drawn now, before the screen is pushed: in the resume's full frame."""
+        self.workers.cancel_group(self, "history")
+        self.window, self.recency = DEFAULT
+        held = self.held_for
+        if held is None or held[:3] != (self.segment_id, *DEFAULT) or not self.update_is_current(held[3]):
+            self._drop()
+            held = None
         self._show_crumb()
         self.table.move_cursor(row=0, scroll=False)
         self.table.scroll_home(animate=False, immediate=True)
-        self.load()
+        if held is None:
+            self.load()
+        else:
+            self._show()
 
     def release(self) -> None:
+        """Closed: the snapshots of the cohort's default window stay for a reopening in the same
+        update; any others go (a load cancelled on its way held none)."""
         self.workers.cancel_group(self, "history")
-        self.snapshots, self.error, self.fetching = [], None, False
-        self._show()  # the table's rows and the charts' points go too
+        if self.held_for is None or self.held_for[1:3] != DEFAULT:
+            self._drop()
+            self._show()  # the table's rows and the charts' points go too
+
+    def _drop(self) -> None:
+        self.snapshots, self.error, self.fetching, self.held_for = [], None, False, None
 
     def compose(self) -> ComposeResult:
         # The snapshots need nothing from the screen: asked for now, they travel while it is
@@ -160,13 +182,15 @@ class HistoryScreen(DrillDownScreen):
     def _request(self) -> None:
         self.started = self.clock() - WINDOWS[self.window]
         self.fetching = True
-        self._load(self.started, self.recency)
+        self.held_for = None
+        self._load(self.segment_id, self.started, self.window, self.recency)
 
     @work(exclusive=True, group="history", exit_on_error=False)  # a new window or recency cancels the old load
-    async def _load(self, start: datetime, recency: str) -> None:
+    async def _load(self, segment_id: int, start: datetime, window: str, recency: str) -> None:
+        asked_in = self.api_update()
         rows: list[BiasSnapshot] = []
         try:
-            async for page in self.client.iter_bias_history(self.segment_id, start=start, recency=recency):
+            async for page in self.client.iter_bias_history(segment_id, start=start, recency=recency):
                 rows.extend(page.snapshots)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the last data stays
             self.error = error_line(exc)
@@ -175,6 +199,7 @@ class HistoryScreen(DrillDownScreen):
             return
         rows.sort(key=lambda s: s.timestamp, reverse=True)
         self.snapshots = rows
+        self.held_for = segment_id, window, recency, self.answered_in(asked_in)
         self.error = None
         self.fetching = False
         self._show()
