@@ -792,6 +792,33 @@ async def test_the_footer_repaints_only_when_its_keys_change(make_app):
         assert " f5 Refresh " in str(footer.render())
 
 
+async def test_the_dashboards_footer_under_help_is_not_repainted_opening_it_nor_going_back(make_app):
+    """Help is see-through: the dashboard's footer stays on screen under it. Its keys changed as
+    the focus left for the modal and came back, a one-line frame ~35 ms after each of the two."""
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        footer = app.dashboard.query_one(Footer)
+        before = str(footer.render())
+        rendered = []
+        render = footer.render
+
+        def counted():
+            rendered.append(app.screen)
+            return render()
+
+        footer.render = counted
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.screen is app.dashboard
+        assert rendered == []
+        assert str(render()) == before
+
+
 @pytest.mark.parametrize("size", [(160, 45), (80, 24)])
 async def test_a_click_on_a_footer_key_runs_it_and_the_palettes_is_at_the_right_end(make_app, size):
     app = make_app()

@@ -58,8 +58,10 @@ class Footer(Widget):
         self.screen.bindings_updated_signal.unsubscribe(self)
 
     def _bindings_changed(self, screen: Screen) -> None:
-        # Signalled on every focus change and screen resume: the keys are mostly the same.
-        if screen is self.screen and self.is_attached and self._shown() != self._drawn:
+        # Signalled on every focus change and screen resume: the keys are mostly the same. Under
+        # another screen (a see-through one shows this footer, dimmed) the keys are not this
+        # screen's to act on: it is drawn again when it resumes, if they differ then, not twice.
+        if screen is self.screen is self.app.screen and self.is_attached and self._shown() != self._drawn:
             self.refresh()
 
     def _shown(self) -> Shown:
