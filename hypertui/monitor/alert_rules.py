@@ -290,7 +290,7 @@ def format_value(rule: AlertRule, value: float | None, digits: int | None = None
     if isinstance(rule, BiasRule):
         return fmt.signed(value, digits)
     if isinstance(rule, TradersRule):
-        return f"{value:+.{digits}f}%"
+        return f"{fmt.signed(value, digits)}%"
     return f"{value * scale:.{digits}f}%"
 
 

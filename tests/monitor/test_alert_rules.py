@@ -291,6 +291,12 @@ def test_a_value_never_reads_the_same_as_the_level_it_crossed():
     assert describe(fine) == "BTC X long share above 45.5%, re-arms below 45.4%"
 
 
+def test_a_traders_change_that_rounds_to_zero_reads_0_not_minus_0():
+    r = rule(kind="traders", cohort="X", below=-5)
+    assert format_value(r, -0.001, 1) == "0.0%"  # not "-0.0%": no fall that is not there
+    assert format_value(r, -5.25, 1) == "-5.2%" and format_value(r, 3.0, 1) == "+3.0%"
+
+
 def test_a_level_near_the_end_of_its_range_can_still_rearm():
     r = rule(kind="liquidation_risk", cohort="X", above=1)  # default 1 point would re-arm below 0 %
     assert r.margin == 0.5
