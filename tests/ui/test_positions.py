@@ -543,6 +543,21 @@ async def test_a_heatmap_cell_opens_its_positions_opened_within_the_window_it_co
         assert screen.window.done and screen.window.row_count == counted  # the rows its number counts
 
 
+async def test_a_top_asset_opens_its_positions_opened_within_the_position_age_the_summary_counts(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        await settle(pilot)
+        app.dashboard.query_one("#top-assets").focus()
+        await pilot.press("a")  # position age 24h
+        await settle(pilot)
+        assert app.state.view.position_age == "24h"
+        await pilot.press("enter")
+        await _loaded(pilot)
+        screen = app.screen
+        assert isinstance(screen, PositionsScreen) and screen.filters.window == "24h"
+        assert "opened 24h (t)" in str(screen.query_one("#positions-filters").render())
+
+
 async def test_an_export_of_sorted_rows_writes_them_in_the_order_on_screen(make_app, tmp_path):
     import csv
 

@@ -427,7 +427,10 @@ class DashboardScreen(Screen):
         coin = self._row_coin(event.data_table, event.cursor_row)
         if coin:
             self._live_positions_note()
-            self.post_message(self.PositionsWanted(coin, None))
+            view = self.shown.view
+            # A top asset's value is counted at the summary's position age: its list holds what it counted.
+            within = view.position_age if event.data_table.id == "top-assets" and view is not None else "all"
+            self.post_message(self.PositionsWanted(coin, None, opened_within=within))
 
     class CoinWanted(Message):
         """`i`: the coin view of the coin under the cursor, its cursor on `segment_id` (None: the first)."""
