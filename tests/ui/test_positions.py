@@ -609,3 +609,83 @@ async def test_a_failed_reload_keeps_the_rows_on_screen_with_the_error_and_r_rel
         await _loaded(pilot)
         status = screen.status_text().plain
         assert view.row_count == 0 and "none loaded" in status and "more…" not in status
+
+
+def _positions_asked_since(app, asked: int) -> int:
+    """How many pages of positions the client was asked for after its first `asked` calls."""
+    return [name for name, *_ in app.client.calls[asked:]].count("positions")
+
+
+async def _opened_in_a_known_update(pilot) -> PositionsScreen:
+    """The first coin's positions in every cohort (a few pages) opened as the dashboard opens
+    them, loaded, once state/status is read: the update known, and not due to change yet."""
+    app = pilot.app
+    await settle(pilot)
+    status = await app.client.state_status()
+    assert status.next_update is not None and app.clock() < status.next_update
+    app.open_positions(app.state.heatmap.heatmap[0].coin, None)
+    await _loaded(pilot)
+    assert isinstance(app.screen, PositionsScreen)
+    return app.screen
+
+
+async def _closed(pilot) -> None:
+    pilot.app.pop_screen()
+    await pilot.pause()
+
+
+async def _reopened(pilot, screen: PositionsScreen, segment_id: int | None = None) -> int:
+    """Close the list (if open), reopen it on the first coin in cohort `segment_id` (None: every
+    cohort, as it was opened); the client's calls before."""
+    if pilot.app.screen is screen:
+        await _closed(pilot)
+    asked = len(pilot.app.client.calls)
+    pilot.app.open_positions(pilot.app.state.heatmap.heatmap[0].coin, segment_id)
+    assert pilot.app.screen is screen
+    return asked
+
+
+async def test_the_list_reopened_on_its_query_in_the_same_update_shows_its_first_page_at_once_asking_nothing(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _opened_in_a_known_update(pilot)
+        first = [p.id for p in screen.window.pages[0].sent]
+        assert 0 < len(first) <= FIRST_PAGE
+        await pilot.press("end")  # the next pages in
+        await _loaded(pilot)
+        assert len(screen.window.pages) > 2
+        next_cursor = screen.window.pages[1].cursor
+        await pilot.press("s", "S")  # filtered to one side and sorted at close: neither is kept
+        await _loaded(pilot)
+        asked = await _reopened(pilot, screen)
+        # Shown as it is pushed, before any answer could come: its first frame holds them.
+        assert [p.id for p in screen.window.held()] == first and screen.view.row_count == len(first)
+        assert screen.sorted is None and screen.filters.side == "all" and screen.view.cursor == 0
+        assert screen.view.window is screen.window and "loading" not in screen.status_text().plain
+        assert screen.window.pages[1].cursor == next_cursor and not screen.window.pages[1].loaded
+        await _loaded(pilot)
+        assert _positions_asked_since(app, asked) == 0
+        await pilot.press("end")  # the rest pages in from the first page's cursor
+        await _loaded(pilot)
+        assert _positions_asked_since(app, asked) >= 1 and screen.window.pages[1].loaded
+
+
+async def test_the_list_closed_keeps_its_first_page_only_and_reopened_after_the_update_or_on_another_query_asks(make_app):
+    app = make_app()
+    async with app.run_test(size=(160, 45)) as pilot:
+        screen = await _opened_in_a_known_update(pilot)
+        await pilot.press("end")
+        await _loaded(pilot)
+        await _closed(pilot)
+        assert screen.rows_held == len(screen.window.pages[0].rows) <= FIRST_PAGE and screen.view.window is screen.window
+        status = await app.client.state_status()
+        app.clock.now = status.next_update  # the next update is due: the page held may be of the last
+        asked = await _reopened(pilot, screen)
+        assert screen.view.row_count == 0 and screen.window.loading  # nothing of the old, as a new screen
+        await _loaded(pilot)
+        assert _positions_asked_since(app, asked) == 1 and screen.held_for is not None
+        await app.client.state_status()  # the new update, current again
+        asked = await _reopened(pilot, screen, app.state.cohorts[0].id)  # another query: one cohort
+        assert screen.view.row_count == 0 and screen.window.loading
+        await _loaded(pilot)
+        assert _positions_asked_since(app, asked) == 1

@@ -10,14 +10,20 @@ pages far from the cursor are dropped and fetched again (by their kept cursor) i
 `r` reloads from the first page; the rows held stay on screen until it is in, and with its error
 if it fails (as the dashboard keeps its panels, marked stale).
 The coin × cohort list is kept between openings (a wallet's book is not): opened again it starts
-from its new query as a new one would; closed, it drops every row it held (a window of up to
-`MAX_PAGES` pages) and cancels the pages on their way.
+from its new query as a new one would; closed, it cancels the pages on their way and drops every
+row it held (a window of up to `MAX_PAGES` pages) but its query's first page (≤ 300 rows) while
+the API update that page is of is current: opened again on the same query (coin, cohort, window,
+as a new screen opens them) while it still is (state/status, as last read, names it and its next
+update is not due), it shows that page in its first frame and asks nothing (a request costs a
+token), and the rest pages in from that page's cursor as the view scrolls. Otherwise it starts
+empty and asks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 from typing import ClassVar
 
 from rich.table import Table
@@ -31,7 +37,7 @@ from textual.widgets import Input, Static
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.api.errors import error_line
-from hypertui.api.models import Position, Segment
+from hypertui.api.models import Position, PositionsPage, Segment
 from hypertui.monitor import export
 from hypertui.monitor import format as fmt
 from hypertui.monitor.coin_rows import cohort_title
@@ -59,6 +65,18 @@ def cohort_label(cohorts: list[Segment] | None, segment_id: int | None) -> str:
         return "all cohorts"
     seg = next((s for s in cohorts or [] if s.id == segment_id), None)
     return cohort_title(seg) if seg else f"cohort {segment_id}"
+
+
+def first_page_of(window: PageWindow) -> PageWindow:
+    """A new window of both sides holding only `window`'s first page (loaded) as it came, its
+    next page (by the cursor that page gave) still to fetch: what its first answer alone left."""
+    sent = window.pages[0].sent
+    assert sent is not None, "the first page is held"
+    next_cursor = window.pages[1].cursor if len(window.pages) > 1 else None  # None: it was the last
+    first = PageWindow(params=window.params)
+    first.begin(0)
+    first.loaded(0, PositionsPage(positions=sent, next_cursor=next_cursor), 0)
+    return first
 
 
 def position_cohorts(cohorts: list[Segment] | None, position: Position) -> list[str]:
@@ -95,24 +113,36 @@ class PositionsScreen(DrillDownScreen):
         self.error: str | None = None
         self._shown: dict[str, Text] = {}
         self._book_line: tuple[PageWindow, tuple, str] | None = None  # (window, its state, the book's totals)
+        # The query (both sides) and API update (None: not known) the window's first page is of,
+        # loaded; None while it is on its way or failed.
+        self.held_for: tuple[PositionQuery, datetime | None] | None = None
 
     def _new_window(self) -> PageWindow:
         return PageWindow(side=self.filters.side)
 
     def refill(self) -> None:
-        """Afresh for `filters`, `cohort` and `cohorts` (set before): no rows, sort, error or
-        address box, the cursor and scroll at the top, and the first page asked for."""
+        """Afresh for `filters`, `cohort` and `cohorts` (set before): no sort, error or address
+        box, the cursor and scroll at the top, and the first page: the one held if it is of these
+        filters in the API's current update (shown as it is, asked for by nobody), else asked for."""
         self.release()
+        if self.held_for is not None and self.held_for[0] != self.filters:
+            self._drop_rows()  # release kept it only while its update is current
         box = self.query_one(AddressFilter)
         box.value, box.display = "", False
         self._show_crumb()
         self.view.focus()
-        self._load_first_page()
+        if self.held_for is None:
+            self._load_first_page()
         self._show()
         self._fetch_wanted()
 
     def release(self) -> None:
+        """Closed: every row goes but the query's first page, kept (both sides, none sorted)
+        while the API update it is of is current; pages on their way are cancelled."""
+        window, held = self.window, self.held_for
         self._drop_rows()
+        if held is not None and window.pages[0].sent is not None and self.update_is_current(held[1]):
+            self.window, self.held_for = first_page_of(window), held
         self.view.show(self.window, "")  # the view lets go of the old window, its cursor and scroll back at the top
 
     def _load_first_page(self) -> None:
@@ -182,6 +212,7 @@ class PositionsScreen(DrillDownScreen):
     # (_restart), and an answer for a window no longer shown is dropped.
     @work(group="positions", exit_on_error=False)
     async def _load(self, window: PageWindow, i: int, cursor: str | None, limit: int) -> None:
+        asked_in = self.api_update()
         try:
             page = await self.client.positions(limit=limit, next_cursor=cursor, **window.params)
         except Exception as exc:  # noqa: BLE001 - shown on the status line; the rows stay
@@ -195,6 +226,8 @@ class PositionsScreen(DrillDownScreen):
         if window is not self.window:
             return  # the filters changed while it was on its way
         window.loaded(i, page, self.view.anchor_row, self.view.visible_rows())
+        if i == 0:  # the side is filtered here: the page holds both
+            self.held_for = replace(self.filters, side="all"), self.answered_in(asked_in)
         self._show()
         self.call_after_refresh(self._fetch_wanted)  # a filtered-out page may leave the view short
 
@@ -358,7 +391,7 @@ class PositionsScreen(DrillDownScreen):
         self.workers.cancel_group(self, "positions")
         self.window = self._new_window()
         self.sorted = None  # new rows: in the API's order until sorted again
-        self.error = self.reloading = None
+        self.error = self.reloading = self.held_for = None
 
     def action_sort(self) -> None:
         """The rows held now in the next order: value, uPnL, distance to liquidation, leverage,
