@@ -197,12 +197,10 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         if segment_id is None and self.state.view is not None:
             segment_id = self.state.view.cohort_id
 
-        def make() -> CoinScreen:
-            screen = CoinScreen(self.client, self.clock, coin, cohorts)
-            screen.start_cohort = segment_id
-            return screen
-
-        self._open_kept(CoinScreen, make, coin=coin, cohorts=cohorts, start_cohort=segment_id)
+        self._open_kept(
+            CoinScreen, lambda: CoinScreen(self.client, self.clock, coin, cohorts),
+            coin=coin, cohorts=cohorts, start_cohort=segment_id,  # its cursor's cohort: no constructor argument
+        )
 
     def open_bias_overview(self) -> None:
         """Push every cohort's bias over the last ~72 h."""
@@ -211,17 +209,18 @@ class HyperTuiApp(HookedApp[int], inherit_bindings=False):
         self._open_kept(BiasOverviewScreen, lambda: BiasOverviewScreen(self.client, self.clock))
 
     def _open_kept(self, kind: type[Kept], make: Callable[[], Kept], **shown: Any) -> None:
-        """Open the screen of `kind`, built by `make` on its first opening and kept (installed):
-        opened again, it is given what it is to show now (`shown`, attributes a new one takes in
-        its constructor) and refilled, not composed, styled and mounted anew; closed, it is not
-        taken apart widget by widget (after which Textual repaints the dashboard a second time)."""
+        """Open the screen of `kind`, built by `make` on its first opening and kept (installed),
+        given what it is to show now (`shown`: attributes, most of which a new one also takes in
+        its constructor): opened again, it is refilled, not composed, styled and mounted anew;
+        closed, it is not taken apart widget by widget (after which Textual repaints the
+        dashboard a second time)."""
         name = kind.__name__
         if not self.is_screen_installed(name):
             self.install_screen(make(), name)
         screen = self.get_screen(name, kind)
+        for attribute, value in shown.items():
+            setattr(screen, attribute, value)
         if screen.is_mounted:
-            for attribute, value in shown.items():
-                setattr(screen, attribute, value)
             screen.refill()
         self._push_drill_down(screen)
 
