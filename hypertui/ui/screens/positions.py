@@ -145,9 +145,10 @@ class PositionsScreen(DrillDownScreen):
             self.window, self.held_for = first_page_of(window), held
         self.view.show(self.window, "")  # the view lets go of the old window, its cursor and scroll back at the top
 
-    def _load_first_page(self) -> None:
-        self._pin_params()
-        self._load_page(0)
+    def _load_first_page(self, window: PageWindow | None = None) -> None:
+        """`window`'s first page (the one shown's by default), its params pinned now."""
+        self._pin_params(window)
+        self._load_page(0, window)
 
     def compose(self) -> ComposeResult:
         # The first page needs nothing from the screen: asked for now, it travels while the
@@ -200,13 +201,15 @@ class PositionsScreen(DrillDownScreen):
             self._load_page(i)
         self._show()
 
-    def _pin_params(self) -> None:
-        if not self.window.params:  # "24h" means 24 h before the first page, for every page
-            self.window.params = self.filters.api_params(self.clock())
+    def _pin_params(self, window: PageWindow | None = None) -> None:
+        window = self.window if window is None else window
+        if not window.params:  # "24h" means 24 h before the first page, for every page
+            window.params = self.filters.api_params(self.clock())
 
-    def _load_page(self, i: int) -> None:
-        cursor, limit = self.window.begin(i)
-        self._load(self.window, i, cursor, limit)
+    def _load_page(self, i: int, window: PageWindow | None = None) -> None:
+        window = self.window if window is None else window
+        cursor, limit = window.begin(i)
+        self._load(window, i, cursor, limit)
 
     # Not exclusive: the pages the view needs load side by side. New filters cancel the group
     # (_restart), and an answer for a window no longer shown is dropped.
@@ -413,10 +416,8 @@ class PositionsScreen(DrillDownScreen):
         """The list again from its first page (its start pinned anew), the rows held on screen
         until that page is in: its rows replace them then, and a failure leaves them."""
         self.error = None
-        fresh = self.reloading = self._new_window()
-        fresh.params = self.filters.api_params(self.clock())
-        cursor, limit = fresh.begin(0)
-        self._load(fresh, 0, cursor, limit)
+        self.reloading = self._new_window()
+        self._load_first_page(self.reloading)
         self._show()
 
     @property
