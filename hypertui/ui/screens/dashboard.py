@@ -204,7 +204,7 @@ class DashboardScreen(Screen):
         self._stale: set[str] = set()
         self._resumed = False
         self.replay: Replay | None = None  # the recorded update on screen; None: live
-        self.recording = Recording(client.store)  # one, for the updates it keeps parsed
+        self.recording = Recording(client.store)  # one for every look back: the updates it keeps parsed
         self.references = ChangeReference(self.recording)
         self._session_first: datetime | None = None  # the first update this session showed live
         self._since: tuple[datetime, list[str]] | None = None  # the previous session's last update, and the moves since
@@ -263,7 +263,7 @@ class DashboardScreen(Screen):
     def _warm_start(self) -> None:
         """The newest recorded update in every panel for the first frame, aged, until live data
         replaces it (the list's rows dim with their age, the status bar's data time says when)."""
-        found = newest_recorded(Recording(self.client.store))
+        found = newest_recorded(self.recording)
         if found is None:
             return
         legend, recorded = found
@@ -767,7 +767,7 @@ class DashboardScreen(Screen):
         if self._session_first is not None or first is None or self.state.cohorts is None or self.state.warm:
             return
         self._session_first = first
-        found = since_previous_session(Recording(self.client.store), first)
+        found = since_previous_session(self.recording, first)
         if found is None:
             return
         before, since = found
@@ -787,7 +787,7 @@ class DashboardScreen(Screen):
     def _recorded_updates(self, cohort: int) -> list[datetime]:
         """The updates the store holds panels of for this source and `cohort`, the one on screen
         (read when a key asks: it grows underneath)."""
-        return with_panels(Recording(self.client.store), cohort)
+        return with_panels(self.recording, cohort)
 
     def _show_update(self, at: datetime | None) -> None:
         """Draw the recorded update `at` in every panel (None: live again)."""
