@@ -29,19 +29,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from textual.screen import Screen
 
 from hypertui.api.client import HyperTrackerClient
 from hypertui.clock import FrozenClock
 from hypertui.monitor.plan import IF_UPDATED, TIMED
-from hypertui.monitor.positions import WINDOWS, PositionQuery
 from hypertui.sim import Market, create_app
 from hypertui.source import SIM_BASE_URL, SIMULATOR_LABEL, SIMULATOR_TOKEN, InProcessTransport
 from hypertui.ui.app import HyperTuiApp
-from hypertui.ui.screens.bias import BiasOverviewScreen
-from hypertui.ui.screens.coin import CoinScreen
-from hypertui.ui.screens.history import HistoryScreen
-from hypertui.ui.screens.positions import PositionsScreen
 from hypertui.ui.screenshots import FROZEN, settled
 from hypertui.ui.widgets.cohort_list import CohortList
 
@@ -108,15 +102,15 @@ async def _browse(pilot: Any, meter: TokenMeter, cohorts: int = 4) -> float:
     return (meter.spent - before) / cohorts
 
 
-def _drill_downs(app: HyperTuiApp) -> dict[str, Callable[[], Screen]]:
+def _drill_downs(app: HyperTuiApp) -> dict[str, Callable[[], None]]:
+    """Each drill-down opened as its key opens it: through the app, which keeps the screen between
+    openings (a screen built here each time would ask again what a kept one holds)."""
     segments = app.state.cohorts or []
     return {
-        "positions, first page": lambda: PositionsScreen(
-            app.client, app.clock, PositionQuery(coin="ETH", status="all", window=WINDOWS[0]), "all cohorts", segments
-        ),
-        "coin view": lambda: CoinScreen(app.client, app.clock, "BTC", segments),
-        "history": lambda: HistoryScreen(app.client, app.clock, segments[1].id, segments[1].name),
-        "bias overview": lambda: BiasOverviewScreen(app.client, app.clock),
+        "positions, first page": lambda: app.open_positions("ETH", None),
+        "coin view": lambda: app.open_coin("BTC"),
+        "history": lambda: app.open_history(segments[1].id),
+        "bias overview": app.open_bias_overview,
     }
 
 
@@ -135,10 +129,10 @@ async def _session(path: Path, size: tuple[int, int], scale: str, rows: dict[str
             await _next_update(pilot, clock)
         rows["per API update (idle)"] = (meter.spent - before) / updates
         rows["per cohort browsed, its summary older"] = await _browse(pilot, meter)
-        for name, make in _drill_downs(app).items():
+        for name, open_it in _drill_downs(app).items():
             for again in ("", ", again in the update"):
                 before = meter.spent
-                app.push_screen(make())
+                open_it()
                 await settled(pilot)
                 rows[f"drill-down: {name}{again}"] = meter.spent - before
                 app.pop_screen()
